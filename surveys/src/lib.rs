@@ -1,0 +1,24 @@
+//! Survey definitions and the rules on answers, written once for every place
+//! that needs them: the browser (compiled to wasm32), the collector and
+//! `chorus check`.
+//!
+//! * [`load`] reads a TOML survey file and reports every problem in it;
+//! * [`model`] is the checked definition, also the JSON wire format;
+//! * [`answers`] validates a respondent's answers against a definition;
+//! * [`i18n`] holds the runner's own words in each supported language;
+//! * [`Epsilon`] is an exact rational privacy parameter.
+//!
+//! This crate depends on no UI, web-server or database crate.
+
+pub mod answers;
+mod epsilon;
+pub mod i18n;
+pub mod load;
+pub mod model;
+
+pub use answers::{
+    Answer, AnswerError, AnswerProblem, Answers, Submission, ValidResponse, validate,
+};
+pub use epsilon::{Epsilon, EpsilonError};
+pub use load::{LoadError, Problem, load_file, parse_survey};
+pub use model::{Choice, Question, QuestionKind, Survey, Text};
