@@ -1,1 +1,17 @@
-//! Collector.
+//! The Chorus collector: serves surveys and the frontend, takes submissions,
+//! stores them in SQLite, serves published results.
+//!
+//! This is the only crate that speaks SQL ([`db`]). Submissions are validated
+//! by the `surveys` crate — the same code the browser runs — and written by
+//! one writer thread with group commit ([`writer`]); an answer is
+//! acknowledged only after its transaction is durable. Nothing that could
+//! identify a respondent (address, user agent, precise time) is stored or
+//! logged.
+
+pub mod app;
+pub mod db;
+pub mod error;
+pub mod routes;
+pub mod writer;
+
+pub use app::{Application, Config, StartError, load_surveys};

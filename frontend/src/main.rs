@@ -1,1 +1,162 @@
-fn main() {}
+//! The Chorus form runner: lists the open surveys, shows one as a form,
+//! checks the answers with `surveys::validate` and sends them to the
+//! collector.
+//!
+//! * `state` — the state and a pure reducer (tested natively);
+//! * `services` — the collector's HTTP API;
+//! * `components` — the screens;
+//! * `dom` — the page outside the component tree (lang, title, focus).
+
+mod components;
+mod dom;
+mod services;
+mod state;
+
+use std::rc::Rc;
+
+use surveys::i18n::{Ui, ui};
+use wasm_bindgen_futures::spawn_local;
+use yew::prelude::*;
+
+use components::{Confirmation, Header, SurveyForm, SurveyList};
+use state::{Action, Screen, State};
+
+#[function_component]
+fn App() -> Html {
+    let state = use_reducer(State::default);
+    let dispatcher = state.dispatcher();
+    let lang = state.lang;
+
+    // The list of surveys, loaded again after a failure.
+    {
+        let d = dispatcher.clone();
+        use_effect_with(state.catalogue_load, move |_| {
+            spawn_local(async move {
+                d.dispatch(match services::list_surveys().await {
+                    Ok(list) => Action::CatalogueLoaded(list),
+                    Err(_) => Action::CatalogueFailed,
+                });
+            });
+        });
+    }
+
+    // Sending: each new attempt of the reducer's making is one request.
+    {
+        let d = dispatcher.clone();
+        use_effect_with(state.outgoing(), move |out| {
+            if let Some(out) = out.clone() {
+                spawn_local(async move {
+                    let outcome = services::submit(&out.survey_id, &out.submission).await;
+                    d.dispatch(Action::Sent {
+                        submission_id: out.submission.submission_id,
+                        outcome,
+                    });
+                });
+            }
+        });
+    }
+
+    use_effect_with(lang, |lang| dom::set_lang(lang));
+    use_effect_with(page_title(&state), |title| dom::set_title(title));
+
+    // After a refusal, focus the first question with an error.
+    {
+        let target = state.form().map(|f| f.first_error_target());
+        let refusals = state.form().map(|f| (f.submission_id.clone(), f.refusals));
+        use_effect_with(refusals, move |r| {
+            if let (Some((_, n)), Some(target)) = (r, target)
+                && *n > 0
+            {
+                dom::focus(&target);
+            }
+        });
+    }
+
+    // On a new screen, focus its heading (not on the first one).
+    {
+        let first = use_mut_ref(|| true);
+        use_effect_with(state.screen_key(), move |_| {
+            if !std::mem::replace(&mut *first.borrow_mut(), false) {
+                dom::focus("main-heading");
+            }
+        });
+    }
+
+    let on_lang = {
+        let d = dispatcher.clone();
+        Callback::from(move |code: &'static str| d.dispatch(Action::SetLanguage(code.into())))
+    };
+    let on_open = {
+        let d = dispatcher.clone();
+        Callback::from(move |id: String| {
+            d.dispatch(Action::Open(id.clone()));
+            let d = d.clone();
+            spawn_local(async move {
+                d.dispatch(match services::get_survey(&id).await {
+                    Ok(survey) => Action::Opened {
+                        survey,
+                        // One id per filled form: every retry reuses it.
+                        submission_id: uuid::Uuid::new_v4().to_string(),
+                    },
+                    Err(_) => Action::OpenFailed(id),
+                });
+            });
+        })
+    };
+    let on_back = {
+        let d = dispatcher.clone();
+        Callback::from(move |()| d.dispatch(Action::BackToList))
+    };
+
+    let screen = match &state.screen {
+        Screen::List {
+            opening,
+            open_failed,
+        } => html! {
+            <SurveyList
+                {lang}
+                catalogue={state.catalogue.clone()}
+                opening={opening.clone()}
+                open_failed={*open_failed}
+                {on_open}
+            />
+        },
+        Screen::Form(form) => html! {
+            <SurveyForm {lang} form={form.clone()} dispatch={dispatcher.clone()} />
+        },
+        Screen::Done { survey } => html! {
+            <Confirmation {lang} survey={Rc::clone(survey)} {on_back} />
+        },
+    };
+
+    html! {
+        <>
+            <Header {lang} {on_lang} />
+            <main id="main" class="wrap">{ screen }</main>
+        </>
+    }
+}
+
+fn page_title(state: &State) -> String {
+    let app = ui(state.lang, Ui::AppName);
+    let survey = match &state.screen {
+        Screen::List { .. } => None,
+        Screen::Form(f) => Some(&f.survey),
+        Screen::Done { survey } => Some(survey),
+    };
+    match survey {
+        Some(s) => format!("{} — {app}", s.tr(&s.title, state.lang)),
+        None => app.to_string(),
+    }
+}
+
+fn main() {
+    // The page says "loading" until the app takes over.
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        boot.remove();
+    }
+    yew::Renderer::<App>::new().render();
+}

@@ -1,0 +1,168 @@
+//! Building and running the collector: load surveys, open the database,
+//! start the writer, bind the port. Tests build it on port 0.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use surveys::Survey;
+
+use crate::db::{self, StoreError};
+use crate::routes::{self, State};
+use crate::writer::{Writer, WriterThread};
+
+/// Where the collector listens and what it serves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub db: PathBuf,
+    /// A folder of survey files (`*.toml`); every one must check clean.
+    pub surveys: PathBuf,
+    /// Trunk's output folder; `None` serves the API only.
+    pub dist: Option<PathBuf>,
+}
+
+/// Why the collector did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot read the survey folder {path}: {source}")]
+    SurveyDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Survey(#[from] surveys::LoadError),
+    #[error("two files define the survey `{0}`")]
+    DuplicateSurvey(String),
+    #[error("no survey files (*.toml) in {0}")]
+    NoSurveys(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the writer thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// Loads every `*.toml` survey in `dir`, reporting every problem of every file.
+pub fn load_surveys(dir: &Path) -> Result<BTreeMap<String, Survey>, StartError> {
+    let path = dir.display().to_string();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| StartError::SurveyDir {
+            path: path.clone(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(StartError::NoSurveys(path));
+    }
+    let mut out = BTreeMap::new();
+    let mut problems = Vec::new();
+    for file in files {
+        match surveys::load_file(&file) {
+            Ok(s) => {
+                if out.contains_key(&s.id) {
+                    return Err(StartError::DuplicateSurvey(s.id));
+                }
+                out.insert(s.id.clone(), s);
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+    if let Some(first) = problems.into_iter().reduce(|mut a, b| {
+        // One error listing every problem of every file.
+        for p in b.problems {
+            a.problems.push(surveys::Problem {
+                place: format!("{}: {}", b.file.as_deref().unwrap_or("?"), p.place),
+                message: p.message,
+            });
+        }
+        a
+    }) {
+        return Err(first.into());
+    }
+    Ok(out)
+}
+
+/// A collector bound to its port, not yet serving.
+#[derive(Debug)]
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+    state: Arc<State>,
+    writer_thread: WriterThread,
+}
+
+impl Application {
+    /// Loads surveys, opens and migrates the database, starts the writer and
+    /// binds the address. Must run inside a Tokio runtime.
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        let surveys = load_surveys(&config.surveys)?;
+        let write_conn = db::open(&config.db)?;
+        let read_conn = db::open(&config.db)?;
+        let (writer, writer_thread) = Writer::start(write_conn).map_err(StartError::Thread)?;
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+        let state = Arc::new(State {
+            surveys,
+            writer,
+            reader: Mutex::new(read_conn),
+            dist: config.dist,
+        });
+        Ok(Application {
+            listener,
+            addr,
+            state,
+            writer_thread,
+        })
+    }
+
+    /// The bound address (with the real port when built on port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn survey_ids(&self) -> Vec<String> {
+        self.state.surveys.keys().cloned().collect()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets open
+    /// requests finish, drains the writer and returns.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let Application {
+            listener,
+            state,
+            writer_thread,
+            ..
+        } = self;
+        let filter = routes::routes(state);
+        warp::serve(filter)
+            .incoming(listener)
+            .graceful(shutdown)
+            .run()
+            .await;
+        // The filter (and with it the last Writer handle) is gone: the writer
+        // commits what it holds and stops.
+        tokio::task::spawn_blocking(move || writer_thread.join())
+            .await
+            .ok();
+    }
+}

@@ -1,0 +1,515 @@
+//! Everything that touches SQL. Synchronous functions on a `rusqlite`
+//! connection; the server calls them off the async threads (the writer
+//! thread, `spawn_blocking`), the `chorus` command calls them directly.
+
+use std::path::Path;
+
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use surveys::{Answers, Epsilon};
+
+/// Why the database could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path} is not a Chorus database, or it is damaged: {source}")]
+    NotADatabase {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the database was written by a newer Chorus (schema {found}, this build knows up to {known}); upgrade Chorus"
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("a stored response of survey `{survey}` cannot be read: {message}")]
+    Corrupt { survey: String, message: String },
+    #[error("the database cannot store answers right now: {0}")]
+    Unavailable(String),
+    #[error("the collector is shutting down")]
+    Closed,
+}
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how
+/// many have run. Never edit one that has shipped: add another.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE responses (
+    submission_id  TEXT PRIMARY KEY,
+    survey_id      TEXT NOT NULL,
+    survey_version INTEGER NOT NULL,
+    received_day   TEXT NOT NULL,   -- YYYY-MM-DD, UTC; never a finer time
+    answers        TEXT NOT NULL    -- JSON object, validated before insert
+) STRICT;
+CREATE INDEX responses_by_survey ON responses (survey_id);
+
+CREATE TABLE privacy_ledger (
+    id           INTEGER PRIMARY KEY,
+    survey_id    TEXT NOT NULL,
+    release_id   TEXT NOT NULL,
+    epsilon_num  INTEGER NOT NULL CHECK (epsilon_num > 0),
+    epsilon_den  INTEGER NOT NULL CHECK (epsilon_den > 0),
+    charged_day  TEXT NOT NULL,
+    description  TEXT NOT NULL
+) STRICT;
+CREATE INDEX ledger_by_survey ON privacy_ledger (survey_id);
+
+CREATE TABLE releases (
+    release_id     TEXT PRIMARY KEY,
+    survey_id      TEXT NOT NULL,
+    published_day  TEXT NOT NULL,
+    report_json    TEXT NOT NULL,
+    report_html    TEXT NOT NULL
+) STRICT;
+CREATE INDEX releases_by_survey ON releases (survey_id);
+"#];
+
+/// Opens (creating if missing) and migrates the database at `path`.
+///
+/// WAL journal with `synchronous = FULL`: a transaction is on disk when
+/// `COMMIT` returns, so an acknowledged answer survives a crash or power loss.
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    let name = path.display().to_string();
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+        path: name.clone(),
+        source,
+    })?;
+    configure(&conn).map_err(|source| classify(&name, source))?;
+    migrate(&conn).map_err(|e| match e {
+        StoreError::Sql(source) => classify(&name, source),
+        other => other,
+    })?;
+    Ok(conn)
+}
+
+fn classify(path: &str, source: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match source.sqlite_error_code() {
+        Some(NotADatabase | DatabaseCorrupt) => StoreError::NotADatabase {
+            path: path.to_string(),
+            source,
+        },
+        _ => StoreError::Open {
+            path: path.to_string(),
+            source,
+        },
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // journal_mode returns a row; read it so a failure is an error here.
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(rusqlite::Error::InvalidQuery);
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    Ok(())
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew {
+            found: version,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// A validated response ready to store.
+#[derive(Debug, Clone)]
+pub struct NewResponse {
+    pub submission_id: String,
+    pub survey_id: String,
+    pub survey_version: u32,
+    pub received_day: String,
+    pub answers_json: String,
+}
+
+/// What storing a response did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    Stored,
+    /// The submission id was already stored for this survey: a retry.
+    Duplicate,
+    /// The submission id is already used by another survey.
+    Conflict,
+}
+
+/// Inserts one response inside `tx`; a repeated submission id changes nothing.
+pub fn insert_response(tx: &Transaction<'_>, r: &NewResponse) -> rusqlite::Result<InsertOutcome> {
+    let changed = tx
+        .prepare_cached(
+            "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (submission_id) DO NOTHING",
+        )?
+        .execute(params![
+            r.submission_id,
+            r.survey_id,
+            r.survey_version,
+            r.received_day,
+            r.answers_json
+        ])?;
+    if changed == 1 {
+        return Ok(InsertOutcome::Stored);
+    }
+    let owner: String = tx
+        .prepare_cached("SELECT survey_id FROM responses WHERE submission_id = ?1")?
+        .query_row([&r.submission_id], |row| row.get(0))?;
+    Ok(if owner == r.survey_id {
+        InsertOutcome::Duplicate
+    } else {
+        InsertOutcome::Conflict
+    })
+}
+
+/// Number of stored responses to a survey (for researchers, never published).
+pub fn response_count(conn: &Connection, survey_id: &str) -> rusqlite::Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM responses WHERE survey_id = ?1",
+        [survey_id],
+        |r| r.get(0),
+    )?;
+    Ok(n.unsigned_abs())
+}
+
+/// One charge against a survey's privacy budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub release_id: String,
+    pub epsilon: Epsilon,
+    pub charged_day: String,
+    pub description: String,
+}
+
+pub fn ledger(conn: &Connection, survey_id: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT release_id, epsilon_num, epsilon_den, charged_day, description
+         FROM privacy_ledger WHERE survey_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([survey_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (release_id, num, den, charged_day, description) = row?;
+        let epsilon = u64::try_from(num)
+            .ok()
+            .zip(u64::try_from(den).ok())
+            .and_then(|(n, d)| Epsilon::new(n, d))
+            .ok_or_else(|| StoreError::Corrupt {
+                survey: survey_id.to_string(),
+                message: format!("ledger entry {release_id} has ε = {num}/{den}"),
+            })?;
+        out.push(LedgerEntry {
+            release_id,
+            epsilon,
+            charged_day,
+            description,
+        });
+    }
+    Ok(out)
+}
+
+/// The sum of all charges to a survey, exactly.
+pub fn spent(conn: &Connection, survey_id: &str) -> Result<Epsilon, StoreError> {
+    ledger(conn, survey_id)?
+        .iter()
+        .try_fold(Epsilon::ZERO, |acc, e| acc.checked_add(e.epsilon))
+        .ok_or_else(|| StoreError::Corrupt {
+            survey: survey_id.to_string(),
+            message: "the ledger's total overflows".into(),
+        })
+}
+
+/// A report ready to store and serve.
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub release_id: String,
+    pub json: String,
+    pub html: String,
+}
+
+/// Facts a publication is built from, decided inside the transaction.
+#[derive(Debug, Clone)]
+pub struct PublishContext {
+    pub release_id: String,
+    pub day: String,
+    /// ε charged to this survey before this publication.
+    pub spent_before: Epsilon,
+}
+
+/// Publishes atomically: in one write transaction, `check` sees the budget
+/// spent so far and may refuse; the charge is recorded; `build` reads every
+/// stored response of the survey and makes the report; the release is stored.
+/// Any error rolls everything back, so a refused or failed publication spends
+/// nothing and stores nothing. `check` runs before `build`, so a refusal
+/// happens before any noise is drawn.
+pub fn publish<E>(
+    conn: &mut Connection,
+    survey_id: &str,
+    epsilon: Epsilon,
+    day: &str,
+    description: &str,
+    check: impl FnOnce(Epsilon) -> Result<(), E>,
+    build: impl FnOnce(&PublishContext, &mut dyn Iterator<Item = Answers>) -> Result<Release, E>,
+) -> Result<Release, E>
+where
+    E: From<StoreError>,
+{
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::from)?;
+    let spent_before = spent(&tx, survey_id)?;
+    check(spent_before)?;
+
+    let same_day: i64 = tx
+        .query_row(
+            "SELECT COUNT(*) FROM releases WHERE survey_id = ?1 AND published_day = ?2",
+            params![survey_id, day],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::from)?;
+    let cx = PublishContext {
+        release_id: format!("{day}.{}", same_day + 1),
+        day: day.to_string(),
+        spent_before,
+    };
+    tx.execute(
+        "INSERT INTO privacy_ledger (survey_id, release_id, epsilon_num, epsilon_den, charged_day, description)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            survey_id,
+            cx.release_id,
+            i64::try_from(epsilon.numerator()).map_err(|_| StoreError::Corrupt {
+                survey: survey_id.into(),
+                message: "ε numerator too large to record".into()
+            })?,
+            i64::try_from(epsilon.denominator()).map_err(|_| StoreError::Corrupt {
+                survey: survey_id.into(),
+                message: "ε denominator too large to record".into()
+            })?,
+            day,
+            description
+        ],
+    )
+    .map_err(StoreError::from)?;
+
+    let release = {
+        let mut stmt = tx
+            .prepare("SELECT answers FROM responses WHERE survey_id = ?1")
+            .map_err(StoreError::from)?;
+        let mut rows = stmt.query([survey_id]).map_err(StoreError::from)?;
+        let mut failure: Option<StoreError> = None;
+        let mut iter = std::iter::from_fn(|| {
+            if failure.is_some() {
+                return None;
+            }
+            let decoded = match rows.next() {
+                Ok(Some(row)) => row
+                    .get_ref(0)
+                    .map_err(StoreError::from)
+                    .and_then(|v| v.as_str().map_err(|e| StoreError::Sql(e.into())))
+                    .and_then(|text| {
+                        serde_json::from_str::<Answers>(text).map_err(|e| StoreError::Corrupt {
+                            survey: survey_id.to_string(),
+                            message: e.to_string(),
+                        })
+                    }),
+                Ok(None) => return None,
+                Err(e) => Err(StoreError::from(e)),
+            };
+            match decoded {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    failure = Some(e);
+                    None
+                }
+            }
+        });
+        let release = build(&cx, &mut iter)?;
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        release
+    };
+    tx.execute(
+        "INSERT INTO releases (release_id, survey_id, published_day, report_json, report_html)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            release.release_id,
+            survey_id,
+            day,
+            release.json,
+            release.html
+        ],
+    )
+    .map_err(StoreError::from)?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(release)
+}
+
+/// The HTML of the newest release of a survey, if any.
+pub fn latest_release_html(conn: &Connection, survey_id: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT report_html FROM releases WHERE survey_id = ?1 ORDER BY rowid DESC LIMIT 1",
+        [survey_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Today's date in UTC as `YYYY-MM-DD`: the finest time Chorus records.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    civil_date(secs / 86_400)
+}
+
+/// Converts days since 1970-01-01 to a proleptic Gregorian `YYYY-MM-DD`
+/// (Howard Hinnant's `civil_from_days`).
+pub fn civil_date(days: u64) -> String {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        assert_eq!(civil_date(20_786), "2026-11-29");
+        assert_eq!(civil_date(20_819), "2027-01-01");
+    }
+
+    fn response(id: &str, survey: &str) -> NewResponse {
+        NewResponse {
+            submission_id: id.into(),
+            survey_id: survey.into(),
+            survey_version: 1,
+            received_day: "2026-11-29".into(),
+            answers_json: r#"{"q":"a"}"#.into(),
+        }
+    }
+
+    #[test]
+    fn a_repeated_submission_is_stored_once() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Corrupt {
+            survey: String::new(),
+            message: e.to_string(),
+        })?;
+        let mut conn = open(&dir.path().join("t.db"))?;
+        let tx = conn.transaction()?;
+        assert_eq!(
+            insert_response(&tx, &response("a", "s"))?,
+            InsertOutcome::Stored
+        );
+        assert_eq!(
+            insert_response(&tx, &response("a", "s"))?,
+            InsertOutcome::Duplicate
+        );
+        assert_eq!(
+            insert_response(&tx, &response("a", "t"))?,
+            InsertOutcome::Conflict
+        );
+        tx.commit()?;
+        assert_eq!(response_count(&conn, "s")?, 1);
+        assert_eq!(response_count(&conn, "t")?, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn a_refused_publication_changes_nothing() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Corrupt {
+            survey: String::new(),
+            message: e.to_string(),
+        })?;
+        let mut conn = open(&dir.path().join("t.db"))?;
+        let one = Epsilon::from_integer(1);
+        let ok = publish::<StoreError>(
+            &mut conn,
+            "s",
+            one,
+            "2026-11-29",
+            "test",
+            |_| Ok(()),
+            |cx, rows| {
+                Ok(Release {
+                    release_id: cx.release_id.clone(),
+                    json: format!("{}", rows.count()),
+                    html: String::new(),
+                })
+            },
+        )?;
+        assert_eq!(ok.release_id, "2026-11-29.1");
+        let refused = publish::<StoreError>(
+            &mut conn,
+            "s",
+            one,
+            "2026-11-29",
+            "test",
+            |spent| {
+                assert_eq!(spent, one);
+                Err(StoreError::Closed)
+            },
+            |_, _| unreachable!("build must not run after a refusal"),
+        );
+        assert!(matches!(refused, Err(StoreError::Closed)));
+        assert_eq!(spent(&conn, "s")?, one);
+        let releases: i64 = conn.query_row("SELECT COUNT(*) FROM releases", [], |r| r.get(0))?;
+        assert_eq!(releases, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_refused_clearly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("junk.db");
+        std::fs::write(
+            &path,
+            b"this is not sqlite, just some text that fills a page ".repeat(100),
+        )
+        .expect("write");
+        let err = open(&path).expect_err("junk must not open");
+        assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+        assert!(err.to_string().contains("not a Chorus database"), "{err}");
+    }
+}

@@ -1,0 +1,36 @@
+use std::rc::Rc;
+
+use surveys::Survey;
+use surveys::i18n::{Ui, ui};
+use yew::prelude::*;
+
+use super::lang_attr;
+
+#[derive(Properties, PartialEq)]
+pub struct ConfirmationProps {
+    pub lang: &'static str,
+    pub survey: Rc<Survey>,
+    pub on_back: Callback<()>,
+}
+
+/// Shown once the collector has stored the answers.
+#[function_component]
+pub fn Confirmation(props: &ConfirmationProps) -> Html {
+    let lang = props.lang;
+    let survey = &props.survey;
+    let on_back = props.on_back.clone();
+    html! {
+        <section id="confirmation" class="confirmation">
+            <p class="survey-name" lang={lang_attr(survey.language(lang), lang)}>
+                { survey.tr(&survey.title, lang) }
+            </p>
+            <h1 id="main-heading" tabindex="-1">{ ui(lang, Ui::ThankYou) }</h1>
+            <p>{ ui(lang, Ui::Stored) }</p>
+            <div class="actions">
+                <button type="button" class="primary" onclick={move |_| on_back.emit(())}>
+                    { ui(lang, Ui::AnotherSurvey) }
+                </button>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,21 @@
+//! The screens and their parts. Components render and dispatch; they decide
+//! nothing (see `state.rs`).
+
+mod confirmation;
+mod header;
+mod question;
+mod survey_form;
+mod survey_list;
+
+pub use confirmation::Confirmation;
+pub use header::Header;
+pub use survey_form::SurveyForm;
+pub use survey_list::SurveyList;
+
+use yew::AttrValue;
+
+/// A `lang` attribute for survey text shown in `shown` inside a page in
+/// `page`: only where the two differ.
+fn lang_attr(shown: &str, page: &str) -> Option<AttrValue> {
+    (shown != page).then(|| AttrValue::from(shown.to_string()))
+}

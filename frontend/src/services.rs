@@ -1,0 +1,127 @@
+//! The collector's HTTP API, same origin. Requests carry no cookies.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Deserialize;
+use surveys::{Submission, Survey};
+use web_sys::RequestCredentials;
+
+use crate::state::{SendOutcome, SurveySummary};
+
+/// A request that got no usable answer. Why does not matter to the
+/// respondent: the message and the remedy (try again) are the same.
+#[derive(Debug)]
+pub struct Unavailable;
+
+fn get(url: &str) -> RequestBuilder {
+    Request::get(url).credentials(RequestCredentials::Omit)
+}
+
+async fn fetch_json<T: for<'de> Deserialize<'de>>(url: &str) -> Result<T, Unavailable> {
+    let resp = get(url).send().await.map_err(|_| Unavailable)?;
+    if !resp.ok() {
+        return Err(Unavailable);
+    }
+    resp.json().await.map_err(|_| Unavailable)
+}
+
+/// `GET /api/surveys`
+pub async fn list_surveys() -> Result<Vec<SurveySummary>, Unavailable> {
+    fetch_json("/api/surveys").await
+}
+
+/// `GET /api/surveys/{id}`
+pub async fn get_survey(id: &str) -> Result<Survey, Unavailable> {
+    fetch_json(&format!("/api/surveys/{}", path_segment(id))).await
+}
+
+/// Where a survey's published results are.
+pub fn results_url(id: &str) -> String {
+    format!("/results/{}", path_segment(id))
+}
+
+#[derive(Deserialize)]
+struct Accepted {
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct Refusal {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    details: Vec<RefusalDetail>,
+}
+
+#[derive(Deserialize)]
+struct RefusalDetail {
+    #[serde(default)]
+    question: Option<String>,
+    #[serde(default)]
+    message: String,
+}
+
+/// `POST /api/surveys/{id}/responses`
+pub async fn submit(survey_id: &str, submission: &Submission) -> SendOutcome {
+    let url = format!("/api/surveys/{}/responses", path_segment(survey_id));
+    let request = match Request::post(&url)
+        .credentials(RequestCredentials::Omit)
+        .json(submission)
+    {
+        Ok(r) => r,
+        Err(_) => return SendOutcome::NetworkError,
+    };
+    match request.send().await {
+        Ok(resp) => read_outcome(resp).await,
+        Err(_) => SendOutcome::NetworkError,
+    }
+}
+
+async fn read_outcome(resp: Response) -> SendOutcome {
+    match resp.status() {
+        // Only the collector's own acknowledgement counts: a captive portal
+        // or proxy can answer 200 too, and then the answers were not stored.
+        200 | 201 => match resp.json::<Accepted>().await {
+            Ok(a) if a.status == "stored" || a.status == "duplicate" => SendOutcome::Stored,
+            _ => SendOutcome::NetworkError,
+        },
+        400..=499 => match resp.json::<Refusal>().await {
+            Ok(r) => SendOutcome::Refused {
+                message: r.message,
+                details: r
+                    .details
+                    .into_iter()
+                    .map(|d| (d.question, d.message))
+                    .collect(),
+            },
+            // Not the collector's JSON: some proxy on the way.
+            Err(_) => SendOutcome::NetworkError,
+        },
+        // Server trouble: nothing was stored, sending again is safe.
+        _ => SendOutcome::NetworkError,
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(path_segment("ost-hiv_access.1"), "ost-hiv_access.1");
+        assert_eq!(path_segment("a/b c"), "a%2Fb%20c");
+        assert_eq!(results_url("ост"), "/results/%D0%BE%D1%81%D1%82");
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, unit tests, API and CLI tests against a
+# real collector, and the browser test in headless Chromium. Installs what is
+# missing first.
+source "$(dirname "$0")/setup.sh"
+
+need_wasm_target
+need_trunk
+need_wasm_bindgen
+need_chromium
+
+step "formatting"
+cargo fmt --all --check
+
+build_frontend
+
+step "lints"
+cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "tests"
+cargo test --locked

@@ -1,0 +1,220 @@
+//! A member's path in headless Chromium: open the page, switch to Russian,
+//! answer the bundled survey, submit, and find the row in the database.
+//!
+//! Speaks the W3C WebDriver protocol to Debian's chromedriver over plain
+//! HTTP; `scripts/test.sh` installs chromium and chromium-driver and builds
+//! the frontend into `dist/` before the tests run.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{SURVEY, repo_root, spawn_app};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = ureq::delete(&format!("{}/session/{}", self.base, self.session)).call();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wd(method: &str, url: &str, body: Option<Value>) -> Value {
+    let req = ureq::request(method, url);
+    let res = match body {
+        Some(b) => req.send_json(b),
+        None => req.call(),
+    };
+    let res = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("webdriver transport error on {url}: {e}"),
+    };
+    res.into_json().expect("webdriver JSON")
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let port = free_port();
+        let child = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {chromedriver} ({e}); scripts/test.sh installs chromium-driver"
+                )
+            });
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while ureq::get(&format!("{base}/status")).call().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--window-size=360,800",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        }}});
+        let session = wd("POST", &format!("{base}/session"), Some(caps));
+        let id = session["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {session}"))
+            .to_string();
+        Driver {
+            child,
+            base,
+            session: id,
+            _profile: profile,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/session/{}{path}", self.base, self.session)
+    }
+
+    fn goto(&self, url: &str) {
+        wd("POST", &self.url("/url"), Some(json!({ "url": url })));
+    }
+
+    fn try_find(&self, css: &str) -> Option<String> {
+        let r = wd(
+            "POST",
+            &self.url("/element"),
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        r["value"][ELEMENT].as_str().map(str::to_string)
+    }
+
+    /// Waits (polling, bounded) until `css` matches, then returns the element.
+    fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(e) = self.try_find(css) {
+                return e;
+            }
+            assert!(Instant::now() < deadline, "no element matches {css}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn click(&self, css: &str) {
+        let e = self.find(css);
+        let r = wd(
+            "POST",
+            &self.url(&format!("/element/{e}/click")),
+            Some(json!({})),
+        );
+        assert!(r["value"].is_null(), "click {css}: {r}");
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css);
+        let r = wd(
+            "POST",
+            &self.url(&format!("/element/{e}/value")),
+            Some(json!({ "text": text })),
+        );
+        assert!(r["value"].is_null(), "type into {css}: {r}");
+    }
+
+    fn text(&self, css: &str) -> String {
+        let e = self.find(css);
+        wd("GET", &self.url(&format!("/element/{e}/text")), None)["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// Waits until the text of `css` contains `needle`.
+    fn wait_text(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let t = self.text(css);
+            if t.contains(needle) {
+                return t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never showed {needle:?}; last: {t:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn a_member_answers_in_russian_and_the_answer_is_stored() {
+    assert!(
+        repo_root().join("dist").join("index.html").is_file(),
+        "the frontend is not built: run `trunk build --release` (scripts/test.sh does)"
+    );
+    let app = spawn_app(true);
+    let browser = Driver::start();
+    browser.goto(&app.url("/"));
+
+    browser.click(r#"button[data-lang="ru"]"#);
+    browser.wait_text("body", "Открытые опросы");
+    browser.click(&format!(r#"button[data-survey="{SURVEY}"]"#));
+    browser.wait_text("h1", "Доступ к ОЗТ");
+
+    // Submitting without the required country shows the message in Russian.
+    browser.click("button#submit");
+    browser.wait_text("#err-country", "Это обязательный вопрос.");
+    assert_eq!(app.responses(), 0);
+
+    browser.click("#q-country-ge");
+    browser.click("#q-services_used-ost");
+    browser.click("#q-services_used-hiv_test");
+    browser.click("#q-barriers-police");
+    browser.type_into("#q-travel_minutes", "35");
+    browser.click("button#submit");
+    browser.wait_text("#confirmation", "Спасибо");
+
+    assert_eq!(app.responses(), 1);
+    let answers: String = app
+        .conn()
+        .query_row("SELECT answers FROM responses", [], |r| r.get(0))
+        .expect("row");
+    let answers: Value = serde_json::from_str(&answers).expect("json");
+    assert_eq!(
+        answers,
+        json!({
+            "country": "ge",
+            "services_used": ["ost", "hiv_test"],
+            "barriers": ["police"],
+            "travel_minutes": 35
+        })
+    );
+}

@@ -1,0 +1,278 @@
+//! The `chorus` command as a researcher runs it.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{SURVEY, chorus, get, library, new_id, post, repo_root, spawn_app};
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn check_passes_the_bundled_library() {
+    let out = chorus(
+        &["check", library().to_str().expect("utf-8 path")],
+        &repo_root(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no problems"), "{}", text(&out));
+}
+
+#[test]
+fn check_lists_every_problem_and_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        r#"
+id = "bad"
+version = 1
+languages = ["ru", "en"]
+privacy_budget = 1
+title = { ru = "Плохой опрос" }
+
+[[questions]]
+id = "a"
+type = "single_choice"
+label = { ru = "А", en = "A" }
+
+[[questions]]
+id = "a"
+type = "integer"
+min = 5
+max = 1
+label = { ru = "Б", en = "B" }
+"#,
+    )
+    .expect("write");
+    let out = chorus(&["check", bad.to_str().expect("utf-8")], dir.path());
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    for expected in [
+        "survey: `title` is missing its `en` text",
+        "question `a`: a choice question needs at least one entry in `choices`",
+        "question `a`: duplicate question id",
+        "question `a`: `min` (5) is greater than `max` (1)",
+        "4 problems in 1 of 1 file",
+    ] {
+        assert!(t.contains(expected), "missing {expected:?} in\n{t}");
+    }
+    assert!(t.contains("bad.toml"), "names the file:\n{t}");
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in ["serve", "check", "publish"] {
+        let out = chorus(&[sub, "--help"], &repo_root());
+        assert!(out.status.success(), "{sub}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{sub}"
+        );
+    }
+}
+
+fn ledger_total(app: &crate::helpers::TestApp) -> Vec<(i64, i64)> {
+    let conn = app.conn();
+    let mut stmt = conn
+        .prepare("SELECT epsilon_num, epsilon_den FROM privacy_ledger ORDER BY id")
+        .expect("prepare");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect()
+}
+
+#[test]
+fn publish_writes_a_noised_report_and_refuses_to_overspend() {
+    let app = spawn_app(false);
+    let url = app.url(&format!("/api/surveys/{SURVEY}/responses"));
+    let countries = ["ua", "ge", "kz", "md"];
+    for i in 0..40 {
+        let body = json!({
+            "submission_id": new_id(),
+            "answers": {
+                "country": countries[i % countries.len()],
+                "services_used": if i % 2 == 0 { json!(["ost", "hiv_test"]) } else { json!(["nsp"]) },
+                "comment": "my private words"
+            }
+        });
+        assert_eq!(post(&url, &body.to_string()).status, 201);
+    }
+    let out_dir = app.dir.path().join("out");
+    let db = app.db.to_str().expect("utf-8").to_string();
+    let lib = library().to_str().expect("utf-8").to_string();
+    let out = chorus(
+        &[
+            "publish",
+            SURVEY,
+            "--epsilon",
+            "1",
+            "--db",
+            &db,
+            "--surveys",
+            &lib,
+            "--out",
+            out_dir.to_str().expect("utf-8"),
+        ],
+        app.dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The JSON report: a cell for every option of every choice question.
+    let json_file = std::fs::read_dir(&out_dir)
+        .expect("out dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a JSON report");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_file).expect("read")).expect("json");
+    let survey = surveys::load_file(&library().join("ost-hiv-access.toml")).expect("survey");
+    let tables = report["tables"].as_array().expect("tables");
+    let choice_questions: Vec<&surveys::Question> = survey
+        .questions
+        .iter()
+        .filter(|q| q.kind.choices().is_some())
+        .collect();
+    assert_eq!(tables.len(), choice_questions.len());
+    for (table, q) in tables.iter().zip(&choice_questions) {
+        assert_eq!(table["question"], q.id.as_str());
+        let cells = table["cells"].as_array().expect("cells");
+        let options = q.kind.choices().expect("choices");
+        assert_eq!(cells.len(), options.len(), "{}", q.id);
+        assert!(
+            table["margin95"].as_u64().is_some_and(|m| m > 0),
+            "{}",
+            q.id
+        );
+    }
+    let html_files = std::fs::read_dir(&out_dir)
+        .expect("out dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .count();
+    assert_eq!(html_files, survey.languages.len());
+    let all = std::fs::read_to_string(&json_file).expect("read");
+    assert!(
+        !all.contains("my private words"),
+        "free text must never be published"
+    );
+
+    // Spent 1 of 3; the collector serves it.
+    assert_eq!(ledger_total(&app), vec![(1, 1)]);
+    let page = get(&app.url(&format!("/results/{SURVEY}")));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<svg"), "a chart");
+    assert!(!page.body.contains("my private words"));
+
+    // 1 + 2.5 > 3: refused, nothing written, nothing charged.
+    let out2 = app.dir.path().join("out2");
+    let refused = chorus(
+        &[
+            "publish",
+            SURVEY,
+            "--epsilon",
+            "2.5",
+            "--db",
+            &db,
+            "--surveys",
+            &lib,
+            "--out",
+            out2.to_str().expect("utf-8"),
+        ],
+        app.dir.path(),
+    );
+    assert!(!refused.status.success(), "{}", text(&refused));
+    let t = text(&refused);
+    assert!(t.contains("budget"), "explains the refusal: {t}");
+    assert!(!out2.exists(), "nothing written on refusal");
+    assert_eq!(ledger_total(&app), vec![(1, 1)]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM releases"), 1);
+
+    // Exactly the rest of the budget still fits.
+    let out3 = app.dir.path().join("out3");
+    let rest = chorus(
+        &[
+            "publish",
+            SURVEY,
+            "--epsilon",
+            "2",
+            "--db",
+            &db,
+            "--surveys",
+            &lib,
+            "--out",
+            out3.to_str().expect("utf-8"),
+        ],
+        app.dir.path(),
+    );
+    assert!(rest.status.success(), "{}", text(&rest));
+    assert_eq!(ledger_total(&app), vec![(1, 1), (2, 1)]);
+}
+
+#[test]
+fn publish_refuses_bad_arguments_clearly() {
+    let app = spawn_app(false);
+    let db = app.db.to_str().expect("utf-8").to_string();
+    let lib = library().to_str().expect("utf-8").to_string();
+    let out = app.dir.path().join("out");
+    let o = out.to_str().expect("utf-8");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &[
+                "publish",
+                SURVEY,
+                "--epsilon",
+                "lots",
+                "--db",
+                &db,
+                "--surveys",
+                &lib,
+                "--out",
+                o,
+            ],
+            "--epsilon",
+        ),
+        (
+            &[
+                "publish",
+                SURVEY,
+                "--epsilon",
+                "0",
+                "--db",
+                &db,
+                "--surveys",
+                &lib,
+                "--out",
+                o,
+            ],
+            "greater than 0",
+        ),
+        (
+            &[
+                "publish",
+                "nope",
+                "--epsilon",
+                "1",
+                "--db",
+                &db,
+                "--surveys",
+                &lib,
+                "--out",
+                o,
+            ],
+            "no survey `nope`",
+        ),
+    ];
+    for (args, expected) in cases {
+        let r = chorus(args, app.dir.path());
+        assert!(!r.status.success());
+        assert!(text(&r).contains(expected), "{expected}: {}", text(&r));
+    }
+    assert!(!out.exists());
+    assert!(ledger_total(&app).is_empty());
+}
