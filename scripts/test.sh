@@ -20,3 +20,4 @@ cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 step "tests"
 cargo test --locked
+cargo test --locked -p frontend

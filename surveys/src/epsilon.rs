@@ -169,11 +169,11 @@ impl fmt::Display for Epsilon {
         }
         let mut d = self.den;
         let (mut twos, mut fives) = (0u32, 0u32);
-        while d % 2 == 0 {
+        while d.is_multiple_of(2) {
             d /= 2;
             twos += 1;
         }
-        while d % 5 == 0 {
+        while d.is_multiple_of(5) {
             d /= 5;
             fives += 1;
         }
