@@ -71,9 +71,9 @@ impl<'s> Tally<'s> {
             .iter()
             .filter_map(|q| {
                 let (choices, multiple) = match &q.kind {
-                    QuestionKind::SingleChoice { choices } => (choices, false),
-                    QuestionKind::MultipleChoice { choices } => (choices, true),
-                    QuestionKind::ShortText { .. } | QuestionKind::Integer { .. } => return None,
+                    QuestionKind::SingleChoice { choices, .. } => (choices, false),
+                    QuestionKind::MultipleChoice { choices, .. } => (choices, true),
+                    _ => return None,
                 };
                 if choices.is_empty() {
                     return None;

@@ -384,13 +384,18 @@ pub fn latest_release_html(conn: &Connection, survey_id: &str) -> rusqlite::Resu
     .optional()
 }
 
-/// Today's date in UTC as `YYYY-MM-DD`: the finest time Chorus records.
-pub fn today() -> String {
+/// Today in UTC: the finest time Chorus records.
+pub fn today_date() -> surveys::Date {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    civil_date(secs / 86_400)
+    surveys::Date::from_unix_seconds(i64::try_from(secs).unwrap_or(0))
+}
+
+/// Today's date in UTC as `YYYY-MM-DD`.
+pub fn today() -> String {
+    today_date().to_string()
 }
 
 /// Converts days since 1970-01-01 to a proleptic Gregorian `YYYY-MM-DD`

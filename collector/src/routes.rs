@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
-use serde::Serialize;
-use surveys::{Submission, Survey, Text};
+use surveys::{Submission, Survey};
 use warp::http::{StatusCode, header};
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
@@ -33,17 +32,6 @@ pub struct State {
     pub dist: Option<PathBuf>,
 }
 
-/// A survey as listed for members: enough to choose one.
-#[derive(Debug, Serialize)]
-pub struct SurveySummary<'a> {
-    pub id: &'a str,
-    pub version: u32,
-    pub title: &'a Text,
-    pub description: &'a Text,
-    pub languages: &'a [String],
-    pub default_language: &'a str,
-}
-
 fn with_state(
     state: Arc<State>,
 ) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
@@ -58,18 +46,8 @@ pub fn routes(
         .and(warp::get())
         .and(with_state(state.clone()))
         .map(|s: Arc<State>| {
-            let list: Vec<SurveySummary<'_>> = s
-                .surveys
-                .values()
-                .map(|v| SurveySummary {
-                    id: &v.id,
-                    version: v.version,
-                    title: &v.title,
-                    description: &v.description,
-                    languages: &v.languages,
-                    default_language: &v.default_language,
-                })
-                .collect();
+            let list: Vec<surveys::SurveySummary> =
+                s.surveys.values().map(Survey::summary).collect();
             no_store(warp::reply::json(&list))
         });
 
@@ -180,24 +158,25 @@ async fn submit(
         })?
         .hyphenated()
         .to_string();
-    let valid = surveys::validate(survey, &submission.answers).map_err(|errors| {
-        let details = errors
-            .into_iter()
-            .map(|e| Detail {
-                message: e.problem.message("en"),
-                code: e.problem.code().to_string(),
-                question: Some(e.question),
-            })
-            .collect();
-        warp::reject::custom(
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_answers",
-                "some answers do not fit the survey; see details",
+    let valid =
+        surveys::validate(survey, &submission.answers, db::today_date()).map_err(|errors| {
+            let details = errors
+                .into_iter()
+                .map(|e| Detail {
+                    message: e.problem.message("en"),
+                    code: e.problem.code().to_string(),
+                    question: Some(e.question),
+                })
+                .collect();
+            warp::reject::custom(
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_answers",
+                    "some answers do not fit the survey; see details",
+                )
+                .with_details(details),
             )
-            .with_details(details),
-        )
-    })?;
+        })?;
     let answers_json = serde_json::to_string(valid.answers()).map_err(|e| {
         warp::reject::custom(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

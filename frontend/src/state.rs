@@ -194,6 +194,7 @@ impl Form {
             survey_id: self.survey.id.clone(),
             submission: Submission {
                 submission_id: self.submission_id.clone(),
+                version: Some(self.survey.version),
                 answers: self.answers(),
             },
             attempt: self.attempt,
@@ -211,7 +212,7 @@ impl Form {
         if self.status == SendStatus::Sending {
             return;
         }
-        match validate(&self.survey, &self.answers()) {
+        match validate(&self.survey, &self.answers(), today()) {
             Ok(_) => {
                 self.errors.clear();
                 self.status = SendStatus::Sending;
@@ -259,7 +260,7 @@ pub fn answers_json(survey: &Survey, drafts: &BTreeMap<String, Draft>) -> Map<St
         };
         let value = match (&q.kind, draft) {
             (QuestionKind::SingleChoice { .. }, Draft::Choice(c)) => Value::String(c.clone()),
-            (QuestionKind::MultipleChoice { choices }, Draft::Choices(ticked)) => {
+            (QuestionKind::MultipleChoice { choices, .. }, Draft::Choices(ticked)) => {
                 if ticked.is_empty() {
                     continue;
                 }
@@ -529,6 +530,18 @@ impl Reducible for State {
         next.apply(action);
         Rc::new(next)
     }
+}
+
+/// The respondent's day (UTC), for date rules and `today()`.
+pub fn today() -> surveys::Date {
+    #[cfg(target_arch = "wasm32")]
+    let secs = (js_sys::Date::now() / 1000.0) as i64;
+    #[cfg(not(target_arch = "wasm32"))]
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    surveys::Date::from_unix_seconds(secs)
 }
 
 #[cfg(test)]

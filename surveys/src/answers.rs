@@ -14,12 +14,22 @@ use crate::model::{QuestionKind, Survey};
 /// A stored answer. Which variant a question takes follows from its type:
 /// single choice and short text are strings, multiple choice a list of
 /// choice ids, integer a number.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Answer {
+    /// `consent`; a boolean `calculate`.
+    Bool(bool),
+    /// `integer`, `rating`.
     Integer(i64),
+    /// `decimal`; a numeric `calculate`.
+    Decimal(f64),
+    /// `single_choice` (the choice id), `short_text`, `long_text`, `date`
+    /// (`YYYY-MM-DD`), a text `calculate`.
     Text(String),
+    /// `multiple_choice` (in the survey's order), `ranking` (in rank order).
     Choices(Vec<String>),
+    /// `grid`: scale choice id by statement id.
+    Grid(BTreeMap<String, String>),
 }
 
 /// Answers by question id.
@@ -31,6 +41,9 @@ pub type Answers = BTreeMap<String, Answer>;
 #[serde(deny_unknown_fields)]
 pub struct Submission {
     pub submission_id: String,
+    /// The survey version the respondent saw; the current one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
     pub answers: Map<String, Value>,
 }
 
@@ -134,16 +147,21 @@ impl AnswerProblem {
 ///
 /// `null`, `""` (after trimming) and `[]` count as "not answered" and are not
 /// stored.
+///
+/// `today` is the respondent's day (UTC), for `today()` in expressions and
+/// date bounds.
 pub fn validate(
     survey: &Survey,
     answers: &Map<String, Value>,
+    today: crate::Date,
 ) -> Result<ValidResponse, Vec<AnswerError>> {
+    let _ = today;
     let mut errors = Vec::new();
     let mut out = Answers::new();
     for q in &survey.questions {
         let value = answers.get(&q.id).filter(|v| !is_blank(v));
         let Some(value) = value else {
-            if q.required {
+            if q.required == crate::model::Requirement::Fixed(true) {
                 errors.push(AnswerError {
                     question: q.id.clone(),
                     problem: AnswerProblem::Required,
@@ -188,7 +206,7 @@ fn is_blank(v: &Value) -> bool {
 fn check_value(kind: &QuestionKind, value: &Value) -> Result<Answer, Vec<AnswerProblem>> {
     let wrong = |expected| vec![AnswerProblem::WrongType { expected }];
     match kind {
-        QuestionKind::SingleChoice { choices } => {
+        QuestionKind::SingleChoice { choices, .. } => {
             let Value::String(id) = value else {
                 return Err(wrong("one choice id as a string"));
             };
@@ -198,7 +216,7 @@ fn check_value(kind: &QuestionKind, value: &Value) -> Result<Answer, Vec<AnswerP
                 Err(vec![AnswerProblem::UnknownChoice { choice: id.clone() }])
             }
         }
-        QuestionKind::MultipleChoice { choices } => {
+        QuestionKind::MultipleChoice { choices, .. } => {
             let Value::Array(items) = value else {
                 return Err(wrong("a list of choice ids"));
             };
@@ -258,5 +276,8 @@ fn check_value(kind: &QuestionKind, value: &Value) -> Result<Answer, Vec<AnswerP
             }
             Ok(Answer::Integer(n))
         }
+        // Interim: the new question types are checked by the logic engine
+        // (issue 3); until then they are refused rather than stored unchecked.
+        _ => Err(wrong("a question type this version cannot check yet")),
     }
 }

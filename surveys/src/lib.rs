@@ -11,6 +11,7 @@
 //! This crate depends on no UI, web-server or database crate.
 
 pub mod answers;
+mod date;
 mod epsilon;
 pub mod i18n;
 pub mod load;
@@ -19,6 +20,10 @@ pub mod model;
 pub use answers::{
     Answer, AnswerError, AnswerProblem, Answers, Submission, ValidResponse, validate,
 };
+pub use date::{Date, DateError};
 pub use epsilon::{Epsilon, EpsilonError};
 pub use load::{LoadError, Problem, load_file, parse_survey};
-pub use model::{Choice, Question, QuestionKind, Survey, Text};
+pub use model::{
+    Choice, Constraint, Mechanism, PlannedTable, Publication, Question, QuestionKind, Requirement,
+    Section, Statistic, Survey, SurveySummary, Text,
+};

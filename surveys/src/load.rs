@@ -280,7 +280,10 @@ impl Checker {
             title: title?,
             description: description?,
             privacy_budget: privacy_budget?,
+            closes: None,
+            sections: Vec::new(),
             questions: questions?,
+            publication: crate::model::Publication::default(),
         })
     }
 
@@ -425,7 +428,11 @@ impl Checker {
             id: id?.to_string(),
             label: label?,
             hint: hint?,
-            required: required?,
+            section: None,
+            required: crate::model::Requirement::Fixed(required?),
+            required_message: None,
+            relevant: None,
+            constraint: None,
             kind: kind?,
         })
     }
@@ -448,9 +455,15 @@ impl Checker {
         match ty {
             "single_choice" => Some(QuestionKind::SingleChoice {
                 choices: self.choices(place, t)?,
+                other: false,
+                randomize: false,
             }),
             "multiple_choice" => Some(QuestionKind::MultipleChoice {
                 choices: self.choices(place, t)?,
+                other: false,
+                randomize: false,
+                min_selected: None,
+                max_selected: None,
             }),
             "short_text" => {
                 let max_length = match t.get("max_length") {
@@ -564,6 +577,8 @@ impl Checker {
                 out.push(Choice {
                     id: id.to_string(),
                     label,
+                    exclusive: false,
+                    fixed: false,
                 });
             }
         }

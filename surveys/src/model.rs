@@ -46,7 +46,16 @@ pub struct Survey {
     pub description: Text,
     /// Total ε that all publications of this survey together may spend.
     pub privacy_budget: Epsilon,
+    /// Last day (UTC, `YYYY-MM-DD`) on which answers are accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes: Option<String>,
+    /// Pages of the runner, in order. Empty: one page with every question.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<Section>,
     pub questions: Vec<Question>,
+    /// What may be published, declared in advance.
+    #[serde(default)]
+    pub publication: Publication,
 }
 
 impl Survey {
@@ -67,37 +76,202 @@ impl Survey {
     pub fn tr<'a>(&'a self, text: &'a Text, lang: &str) -> &'a str {
         text.get(lang, &self.default_language)
     }
+
+    /// The questions of section `id`, in order.
+    pub fn section_questions<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Question> + 'a {
+        self.questions
+            .iter()
+            .filter(move |q| q.section.as_deref() == Some(id))
+    }
+
+    /// What `GET /api/surveys` lists for this survey.
+    pub fn summary(&self) -> SurveySummary {
+        SurveySummary {
+            id: self.id.clone(),
+            version: self.version,
+            title: self.title.clone(),
+            description: self.description.clone(),
+            languages: self.languages.clone(),
+            default_language: self.default_language.clone(),
+            closes: self.closes.clone(),
+        }
+    }
+}
+
+/// A survey as listed for members: enough to choose one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveySummary {
+    pub id: String,
+    pub version: u32,
+    pub title: Text,
+    #[serde(default)]
+    pub description: Text,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    pub default_language: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes: Option<String>,
+}
+
+/// A page of the runner. Its questions name it in `Question::section` and
+/// stand together in the file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    pub id: String,
+    pub title: Text,
+    /// Skip logic for the whole page (an expression); see `docs/expressions.md`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+}
+
+/// `required = true`, `false`, or an expression deciding it per respondent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Requirement {
+    Fixed(bool),
+    When(String),
+}
+
+impl Requirement {
+    /// Required for every respondent (`required = true`).
+    pub fn is_always(&self) -> bool {
+        matches!(self, Requirement::Fixed(true))
+    }
+}
+
+impl Default for Requirement {
+    fn default() -> Self {
+        Requirement::Fixed(false)
+    }
+}
+
+/// A rule an answer must satisfy, with the message shown when it does not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constraint {
+    /// An expression where `.` is this question's answer.
+    pub expression: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Text>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Question {
     pub id: String,
+    /// Empty for `calculate` questions, which are never shown.
+    #[serde(default)]
     pub label: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<Text>,
+    /// The section (page) this question is on, when the survey has sections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
     #[serde(default)]
-    pub required: bool,
+    pub required: Requirement,
+    /// Shown instead of the runner's "This question is required".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_message: Option<Text>,
+    /// Skip logic: the question is asked only when this expression is true.
+    /// Answers to questions that are not relevant are dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<Constraint>,
     #[serde(flatten)]
     pub kind: QuestionKind,
 }
 
 /// The answer a question takes, with the rules on it.
+///
+/// | type | answer (JSON) |
+/// |---|---|
+/// | `single_choice` | `"choice_id"`; with `other`, choosing `other` also needs the text answer `<id>_other` |
+/// | `multiple_choice` | `["a", "b"]` |
+/// | `short_text`, `long_text` | `"text"` |
+/// | `integer`, `rating` | `42` |
+/// | `decimal` | `4.5` |
+/// | `date` | `"2026-11-29"` |
+/// | `grid` | `{"statement_id": "scale_choice_id", …}` |
+/// | `ranking` | `["first", "second", …]` (exactly `rank` ids) |
+/// | `consent` | `true` |
+/// | `note` | no answer |
+/// | `calculate` | computed by the engine, never sent |
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QuestionKind {
-    /// Exactly one of `choices`.
-    SingleChoice { choices: Vec<Choice> },
-    /// Any subset of `choices`.
-    MultipleChoice { choices: Vec<Choice> },
-    /// One line of free text, at most `max_length` characters. Never published.
+    SingleChoice {
+        choices: Vec<Choice>,
+        /// Adds "Other, please specify": choice id `other` and a text answer `<id>_other`.
+        #[serde(default, skip_serializing_if = "is_false")]
+        other: bool,
+        /// Shuffle the options per respondent (choices marked `fixed` stay put).
+        #[serde(default, skip_serializing_if = "is_false")]
+        randomize: bool,
+    },
+    MultipleChoice {
+        choices: Vec<Choice>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        other: bool,
+        #[serde(default, skip_serializing_if = "is_false")]
+        randomize: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_selected: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_selected: Option<u32>,
+    },
+    /// One line of free text. Never published.
     ShortText { max_length: u32 },
-    /// A whole number within the optional bounds.
+    /// Several paragraphs of free text. Never published.
+    LongText { max_length: u32 },
     Integer {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max: Option<i64>,
     },
+    Decimal {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<f64>,
+    },
+    /// A calendar date; bounds are `YYYY-MM-DD` or `today`.
+    Date {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<String>,
+    },
+    /// 1 to `scale`, with optional labels for the two ends.
+    Rating {
+        scale: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        low_label: Option<Text>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        high_label: Option<Text>,
+    },
+    /// Several statements, each answered on one shared scale (e.g. agreement).
+    Grid {
+        statements: Vec<Choice>,
+        scale: Vec<Choice>,
+    },
+    /// Order the first `rank` options (all of them when `rank` is absent).
+    Ranking {
+        choices: Vec<Choice>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rank: Option<u32>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        randomize: bool,
+    },
+    /// Text only; takes no answer.
+    Note,
+    /// A box that must be ticked to go on.
+    Consent,
+    /// A hidden value computed from other answers.
+    Calculate { expression: String },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl QuestionKind {
@@ -107,18 +281,40 @@ impl QuestionKind {
             QuestionKind::SingleChoice { .. } => "single_choice",
             QuestionKind::MultipleChoice { .. } => "multiple_choice",
             QuestionKind::ShortText { .. } => "short_text",
+            QuestionKind::LongText { .. } => "long_text",
             QuestionKind::Integer { .. } => "integer",
+            QuestionKind::Decimal { .. } => "decimal",
+            QuestionKind::Date { .. } => "date",
+            QuestionKind::Rating { .. } => "rating",
+            QuestionKind::Grid { .. } => "grid",
+            QuestionKind::Ranking { .. } => "ranking",
+            QuestionKind::Note => "note",
+            QuestionKind::Consent => "consent",
+            QuestionKind::Calculate { .. } => "calculate",
         }
     }
 
-    /// The options of a choice question, or `None`.
+    /// The options of a single choice, multiple choice or ranking question.
     pub fn choices(&self) -> Option<&[Choice]> {
         match self {
-            QuestionKind::SingleChoice { choices } | QuestionKind::MultipleChoice { choices } => {
-                Some(choices)
-            }
+            QuestionKind::SingleChoice { choices, .. }
+            | QuestionKind::MultipleChoice { choices, .. }
+            | QuestionKind::Ranking { choices, .. } => Some(choices),
             _ => None,
         }
+    }
+
+    /// Free text is stored but never published.
+    pub fn is_free_text(&self) -> bool {
+        matches!(
+            self,
+            QuestionKind::ShortText { .. } | QuestionKind::LongText { .. }
+        )
+    }
+
+    /// Does the respondent give an answer? (Not for notes and calculations.)
+    pub fn takes_answer(&self) -> bool {
+        !matches!(self, QuestionKind::Note | QuestionKind::Calculate { .. })
     }
 }
 
@@ -126,8 +322,92 @@ impl QuestionKind {
 pub struct Choice {
     pub id: String,
     pub label: Text,
+    /// Cannot be combined with other options ("none of these").
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub exclusive: bool,
+    /// Keeps its place when the options are shuffled.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fixed: bool,
 }
 
-/// Default and largest length of a short text answer, in characters.
+/// The publication plan: which aggregates may be released, decided with the
+/// survey and reviewed with it, so nobody goes fishing in the data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Publication {
+    /// Cells whose *noisy* value is below this are shown as "< threshold".
+    #[serde(default = "default_threshold")]
+    pub small_cell_threshold: u32,
+    /// Empty: counts of every single- and multiple-choice question, with the
+    /// ε given at publish time split equally.
+    #[serde(default)]
+    pub tables: Vec<PlannedTable>,
+}
+
+impl Default for Publication {
+    fn default() -> Self {
+        Publication {
+            small_cell_threshold: default_threshold(),
+            tables: Vec::new(),
+        }
+    }
+}
+
+fn default_threshold() -> u32 {
+    10
+}
+
+/// One aggregate to publish.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedTable {
+    /// Unique within the plan; names the table in reports and CSV files.
+    pub id: String,
+    /// The question aggregated; `None` only for `total`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    pub statistic: Statistic,
+    /// Up to two single-choice questions to cross-tabulate by.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by: Vec<String>,
+    /// The share of a release's ε this table spends.
+    pub epsilon: Epsilon,
+    #[serde(default)]
+    pub mechanism: Mechanism,
+}
+
+/// What is computed for a table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Statistic {
+    /// The number of respondents.
+    Total,
+    /// Count per option (choice questions), per scale point (rating) or per
+    /// statement and scale point (grid).
+    Counts,
+    /// Mean of a number clamped to `[lower, upper]`: noisy sum / noisy count.
+    Mean { lower: f64, upper: f64 },
+    /// Counts per bin; `edges` ascending, bins are `[e0, e1)`, …, `[e(n-1), e(n)]`.
+    Histogram { edges: Vec<f64> },
+    /// Median and quartiles estimated from a noisy histogram on `edges`.
+    Quantiles { edges: Vec<f64> },
+    /// Ranking: how often each option was ranked first.
+    FirstChoice,
+    /// Ranking: the mean rank of each option.
+    MeanRank,
+}
+
+/// The noise distribution of a table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mechanism {
+    /// Discrete Laplace: pure ε-differential privacy.
+    #[default]
+    Laplace,
+    /// Discrete Gaussian: ρ-zCDP with ρ = ε²/2, stated in (ε, δ) in reports.
+    Gaussian,
+}
+
+/// Default and largest length of text answers, in characters.
 pub const SHORT_TEXT_DEFAULT_MAX: u32 = 500;
 pub const SHORT_TEXT_LIMIT: u32 = 2000;
+pub const LONG_TEXT_DEFAULT_MAX: u32 = 5000;
+pub const LONG_TEXT_LIMIT: u32 = 20000;

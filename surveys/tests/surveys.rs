@@ -176,6 +176,10 @@ fn library_survey() -> surveys::Survey {
     surveys::load_file(std::path::Path::new(path)).expect("bundled survey loads")
 }
 
+fn today() -> surveys::Date {
+    "2026-11-29".parse().expect("date")
+}
+
 fn answers(v: Value) -> serde_json::Map<String, Value> {
     v.as_object().expect("object").clone()
 }
@@ -193,6 +197,7 @@ fn valid_answers_are_typed_and_blanks_dropped() {
             "comment": "  ",
             "age_band": null,
         })),
+        today(),
     )
     .expect("valid");
     let a = ok.answers();
@@ -219,6 +224,7 @@ fn every_refusal_is_listed_by_question() {
             "comment": "x".repeat(1001),
             "favourite_colour": "blue",
         })),
+        today(),
     )
     .expect_err("invalid");
     let got: Vec<(String, AnswerProblem)> =

@@ -53,7 +53,7 @@ impl Parts<'_> {
         html! {
             <>
                 <span class="label-text" lang={self.text_lang.clone()}>{ self.tr(&self.q.label) }</span>
-                if self.q.required {
+                if self.q.required.is_always() {
                     { " " }
                     <span class="req">{ ui(self.lang, Ui::Required) }</span>
                 }
@@ -100,7 +100,8 @@ pub fn QuestionView(props: &QuestionProps) -> Html {
     let class = classes!("question", parts.error_id.is_some().then_some("has-error"));
     let errors = error_block(&parts.error_id, &props.errors);
     match &q.kind {
-        QuestionKind::SingleChoice { choices } | QuestionKind::MultipleChoice { choices } => {
+        QuestionKind::SingleChoice { choices, .. }
+        | QuestionKind::MultipleChoice { choices, .. } => {
             let multiple = matches!(q.kind, QuestionKind::MultipleChoice { .. });
             let options = choices.iter().map(|c| {
                 let id = choice_dom_id(&q.id, &c.id);
@@ -190,7 +191,7 @@ pub fn QuestionView(props: &QuestionProps) -> Html {
                         min={min.map(|m| m.to_string())}
                         max={max.map(|m| m.to_string())}
                         autocomplete="off"
-                        aria-required={q.required.then_some("true")}
+                        aria-required={q.required.is_always().then_some("true")}
                         aria-describedby={parts.described_by()}
                         aria-invalid={parts.invalid()}
                         {oninput}
@@ -227,7 +228,7 @@ pub fn QuestionView(props: &QuestionProps) -> Html {
                         autocomplete="off"
                         spellcheck="false"
                         lang={parts.text_lang.clone()}
-                        aria-required={q.required.then_some("true")}
+                        aria-required={q.required.is_always().then_some("true")}
                         aria-describedby={parts.described_by()}
                         aria-invalid={parts.invalid()}
                         {value}
@@ -236,5 +237,11 @@ pub fn QuestionView(props: &QuestionProps) -> Html {
                 </div>
             }
         }
+        // Interim until the runner renders every type (issue 3): the label alone.
+        _ => html! {
+            <div class={class}>
+                <p class="q-label">{ survey.tr(&q.label, props.lang) }</p>
+            </div>
+        },
     }
 }
