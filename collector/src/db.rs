@@ -69,6 +69,33 @@ CREATE TABLE releases (
     report_html    TEXT NOT NULL
 ) STRICT;
 CREATE INDEX releases_by_survey ON releases (survey_id);
+"#, r#"
+-- Every version of every survey the collector has served, so a response is
+-- validated against the version its respondent saw.
+CREATE TABLE survey_versions (
+    survey_id        TEXT NOT NULL,
+    version          INTEGER NOT NULL,
+    definition       TEXT NOT NULL,   -- surveys::Survey as JSON
+    first_served_day TEXT NOT NULL,
+    PRIMARY KEY (survey_id, version)
+) STRICT;
+
+-- Lifecycle set by researchers; a survey without a row is open (unless its
+-- file's `closes` day has passed).
+CREATE TABLE survey_state (
+    survey_id   TEXT PRIMARY KEY,
+    closed_day  TEXT              -- YYYY-MM-DD when closed by command; NULL = open
+) STRICT;
+
+-- Bearer tokens for /api/admin; only a hash of each token is kept.
+CREATE TABLE api_tokens (
+    id           INTEGER PRIMARY KEY,
+    token_hash   TEXT NOT NULL UNIQUE,
+    role         TEXT NOT NULL CHECK (role IN ('researcher', 'viewer')),
+    label        TEXT NOT NULL,
+    created_day  TEXT NOT NULL,
+    revoked_day  TEXT
+) STRICT;
 "#];
 
 /// Opens (creating if missing) and migrates the database at `path`.
