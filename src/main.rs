@@ -1,6 +1,10 @@
 //! `chorus`: thin glue over the crates. Parses flags, calls into `surveys`,
 //! `collector` and `analysis`, prints what happened.
 
+mod admin;
+mod bench;
+mod import;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,6 +68,31 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Admin tokens for /api/admin: create, list, revoke.
+    Token {
+        #[command(subcommand)]
+        action: admin::TokenCommand,
+    },
+    /// Close a survey to new answers, or open it again.
+    Survey {
+        #[command(subcommand)]
+        action: admin::SurveyCommand,
+    },
+    /// Export a survey's raw responses (CSV or JSON Lines) and its codebook.
+    Export(admin::ExportArgs),
+    /// Load benchmark: a collector child process driven over loopback, and the raw SQLite ceiling.
+    Bench(bench::BenchArgs),
+    /// Convert an XLSForm (.xlsx) into a survey file; notes on what did not convert go to stderr.
+    Import {
+        /// The XLSForm workbook (survey, choices and settings sheets).
+        form: PathBuf,
+        /// Write the survey file here instead of printing it.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -83,6 +112,15 @@ fn main() -> ExitCode {
             surveys,
             out,
         } => publish(&survey, &epsilon, &db, &surveys, &out),
+        Command::Token { action } => admin::token(action),
+        Command::Survey { action } => admin::survey(action),
+        Command::Export(args) => admin::export(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Import {
+            form,
+            output,
+            force,
+        } => import::run(&form, output.as_deref(), force),
     };
     match result {
         Ok(code) => code,

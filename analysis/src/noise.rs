@@ -127,7 +127,7 @@ fn bernoulli_exp_neg_unit<R: RngCore + ?Sized>(rng: &mut R, num: u64, den: u64) 
     while bernoulli_ratio(rng, num, den.saturating_mul(k)) {
         k += 1;
     }
-    k % 2 == 0 || k == 3
+    k % 2 == 1
 }
 
 /// One draw from the discrete Laplace distribution with scale
@@ -237,9 +237,7 @@ impl DiscreteLaplace {
             while bernoulli_exp_neg(rng, 1, 1) {
                 v += 1;
             }
-            let x = u128::from(t)
-                .saturating_mul(v)
-                .saturating_add(u128::from(u));
+            let x = u128::from(t).saturating_mul(v).saturating_add(u128::from(u));
             let y = x / s;
             let negative = bernoulli_rational(rng, 1, 2);
             if negative && y == 0 {

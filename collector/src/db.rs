@@ -440,6 +440,182 @@ pub fn civil_date(days: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+// ---------------------------------------------------------------------------
+// Researchers' access: survey lifecycle, admin tokens, export rows.
+// (Kept together at the end of the file; used by `crate::admin`,
+// `crate::export`, the submission path and the `chorus` command.)
+// ---------------------------------------------------------------------------
+
+/// Opens an existing database for reading only (exports, admin look-ups):
+/// it can never change a stored answer.
+pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let name = path.display().to_string();
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+        path: name.clone(),
+        source,
+    })?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(|source| classify(&name, source))?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|source| classify(&name, source))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew {
+            found: version,
+            known,
+        });
+    }
+    Ok(conn)
+}
+
+/// Closes (`closed = true`, recording `day`) or reopens a survey by command.
+pub fn set_closed(
+    conn: &Connection,
+    survey_id: &str,
+    closed: bool,
+    day: &str,
+) -> rusqlite::Result<()> {
+    let closed_day = closed.then_some(day);
+    conn.execute(
+        "INSERT INTO survey_state (survey_id, closed_day) VALUES (?1, ?2)
+         ON CONFLICT (survey_id) DO UPDATE SET closed_day = excluded.closed_day",
+        params![survey_id, closed_day],
+    )?;
+    Ok(())
+}
+
+/// The day a survey was closed by command; `None` while it is open. (A
+/// survey may also be closed by the `closes` day in its file.)
+pub fn closed_day(conn: &Connection, survey_id: &str) -> rusqlite::Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT closed_day FROM survey_state WHERE survey_id = ?1")?
+        .query_row([survey_id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// The versions of a survey the collector has served, ascending.
+pub fn served_versions(conn: &Connection, survey_id: &str) -> rusqlite::Result<Vec<u32>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT version FROM survey_versions WHERE survey_id = ?1 ORDER BY version",
+    )?;
+    let rows = stmt.query_map([survey_id], |r| r.get::<_, u32>(0))?;
+    rows.collect()
+}
+
+/// An admin token as stored: never the token itself, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: i64,
+    /// Lower-case hex SHA-256 of the token.
+    pub token_hash: String,
+    /// `researcher` or `viewer`.
+    pub role: String,
+    pub label: String,
+    pub created_day: String,
+    pub revoked_day: Option<String>,
+}
+
+fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: r.get(0)?,
+        token_hash: r.get(1)?,
+        role: r.get(2)?,
+        label: r.get(3)?,
+        created_day: r.get(4)?,
+        revoked_day: r.get(5)?,
+    })
+}
+
+/// Stores a new token's hash; returns its id.
+pub fn insert_token(
+    conn: &Connection,
+    token_hash: &str,
+    role: &str,
+    label: &str,
+    day: &str,
+) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO api_tokens (token_hash, role, label, created_day) VALUES (?1, ?2, ?3, ?4)",
+        params![token_hash, role, label, day],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The token whose hash is `token_hash`, revoked or not.
+pub fn find_token(conn: &Connection, token_hash: &str) -> rusqlite::Result<Option<TokenRecord>> {
+    conn.prepare_cached(
+        "SELECT id, token_hash, role, label, created_day, revoked_day
+         FROM api_tokens WHERE token_hash = ?1",
+    )?
+    .query_row([token_hash], token_from_row)
+    .optional()
+}
+
+/// Every token, oldest first.
+pub fn list_tokens(conn: &Connection) -> rusqlite::Result<Vec<TokenRecord>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, token_hash, role, label, created_day, revoked_day FROM api_tokens ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], token_from_row)?;
+    rows.collect()
+}
+
+/// Revokes token `id` from `day` on; `false` when there is no such token.
+/// Revoking twice keeps the first day.
+pub fn revoke_token(conn: &Connection, id: i64, day: &str) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE api_tokens SET revoked_day = COALESCE(revoked_day, ?2) WHERE id = ?1",
+        params![id, day],
+    )?;
+    Ok(n == 1)
+}
+
+/// One stored response as exports see it.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredResponse<'a> {
+    pub submission_id: &'a str,
+    pub survey_version: i64,
+    pub received_day: &'a str,
+    /// The answers as stored (a JSON object).
+    pub answers_json: &'a str,
+}
+
+/// Calls `each` for every stored response of a survey in the order they were
+/// stored, one row at a time: nothing is collected in memory. Stops at the
+/// first error `each` returns.
+pub fn for_each_response<E>(
+    conn: &Connection,
+    survey_id: &str,
+    mut each: impl FnMut(StoredResponse<'_>) -> Result<(), E>,
+) -> Result<u64, E>
+where
+    E: From<rusqlite::Error>,
+{
+    let mut stmt = conn.prepare(
+        "SELECT submission_id, survey_version, received_day, answers
+         FROM responses WHERE survey_id = ?1 ORDER BY rowid",
+    )?;
+    let mut rows = stmt.query([survey_id])?;
+    let mut n = 0;
+    while let Some(row) = rows.next()? {
+        let submission_id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        let survey_version: i64 = row.get(1)?;
+        let received_day = row.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+        let answers_json = row.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+        each(StoredResponse {
+            submission_id,
+            survey_version,
+            received_day,
+            answers_json,
+        })?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

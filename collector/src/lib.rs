@@ -8,9 +8,11 @@
 //! identify a respondent (address, user agent, precise time) is stored or
 //! logged.
 
+pub mod admin;
 pub mod app;
 pub mod db;
 pub mod error;
+pub mod export;
 pub mod routes;
 pub mod writer;
 

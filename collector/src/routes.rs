@@ -20,6 +20,15 @@ use crate::writer::{SubmitError, Writer};
 /// longest bundled survey is well under 16 KiB.
 pub const MAX_BODY_BYTES: u64 = 64 * 1024;
 
+/// Every public API route, as `(method, path)` with `{id}` for a survey id.
+/// The admin routes are [`crate::admin::ADMIN_ROUTES`]; `docs/openapi.json`
+/// documents both, and a test holds the three together.
+pub const API_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/surveys"),
+    ("GET", "/api/surveys/{id}"),
+    ("POST", "/api/surveys/{id}/responses"),
+];
+
 /// What every handler shares.
 #[derive(Debug)]
 pub struct State {
@@ -73,6 +82,7 @@ pub fn routes(
         .and(with_state(state.clone()))
         .and_then(results);
 
+    let admin = crate::admin::routes(state.clone());
     let app = frontend(state);
 
     list.map(Reply::into_response)
@@ -81,6 +91,8 @@ pub fn routes(
         .or(submit)
         .unify()
         .or(results)
+        .unify()
+        .or(admin)
         .unify()
         .or(app)
         .unify()

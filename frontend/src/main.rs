@@ -59,6 +59,17 @@ fn App() -> Html {
     use_effect_with(lang, |lang| dom::set_lang(lang));
     use_effect_with(page_title(&state), |title| dom::set_title(title));
 
+    // On a new screen or page, focus its heading (not on the first one).
+    // Declared before the refusal effect: when both run, the error wins.
+    {
+        let first = use_mut_ref(|| true);
+        use_effect_with(state.heading(), move |(_, target)| {
+            if !std::mem::replace(&mut *first.borrow_mut(), false) {
+                dom::focus(target);
+            }
+        });
+    }
+
     // After a refusal, focus the first question with an error.
     {
         let target = state.form().map(|f| f.first_error_target());
@@ -68,16 +79,6 @@ fn App() -> Html {
                 && *n > 0
             {
                 dom::focus(&target);
-            }
-        });
-    }
-
-    // On a new screen, focus its heading (not on the first one).
-    {
-        let first = use_mut_ref(|| true);
-        use_effect_with(state.screen_key(), move |_| {
-            if !std::mem::replace(&mut *first.borrow_mut(), false) {
-                dom::focus("main-heading");
             }
         });
     }
@@ -103,6 +104,10 @@ fn App() -> Html {
             });
         })
     };
+    let on_retry = {
+        let d = dispatcher.clone();
+        Callback::from(move |()| d.dispatch(Action::ReloadCatalogue))
+    };
     let on_back = {
         let d = dispatcher.clone();
         Callback::from(move |()| d.dispatch(Action::BackToList))
@@ -119,6 +124,7 @@ fn App() -> Html {
                 opening={opening.clone()}
                 open_failed={*open_failed}
                 {on_open}
+                {on_retry}
             />
         },
         Screen::Form(form) => html! {

@@ -1,15 +1,19 @@
 //! Answers and their validation against a survey.
 //!
 //! The browser runs [`validate`] before it sends, the collector runs it before
-//! it stores: the same function, so what one accepts the other accepts.
+//! it stores: the same function, so what one accepts the other accepts. The
+//! rules of each question type live here; the walk through the survey
+//! (relevance, requirement, constraints, calculations) in [`crate::engine`].
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::engine::Engine;
 use crate::i18n::{self, Ui};
-use crate::model::{QuestionKind, Survey};
+use crate::model::{QuestionKind, SHORT_TEXT_DEFAULT_MAX, Survey, Text};
+use crate::{Date, expr};
 
 /// A stored answer. Which variant a question takes follows from its type:
 /// single choice and short text are strings, multiple choice a list of
@@ -55,6 +59,10 @@ pub struct ValidResponse {
 }
 
 impl ValidResponse {
+    pub(crate) fn new(answers: Answers) -> ValidResponse {
+        ValidResponse { answers }
+    }
+
     pub fn answers(&self) -> &Answers {
         &self.answers
     }
@@ -64,7 +72,8 @@ impl ValidResponse {
     }
 }
 
-/// One reason a response was refused, tied to the question it concerns.
+/// One reason a response was refused, tied to the question it concerns
+/// (for the "other, please specify" text: `<id>_other`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnswerError {
     pub question: String,
@@ -77,28 +86,46 @@ pub enum AnswerProblem {
     UnknownQuestion,
     /// A required question got no answer.
     Required,
+    /// A required question got no answer; the survey's own message.
+    RequiredCustom { message: Text },
     /// The JSON value has the wrong shape for the question type.
-    WrongType {
-        expected: &'static str,
-    },
+    WrongType { expected: &'static str },
     /// A choice id that the question does not offer.
-    UnknownChoice {
-        choice: String,
-    },
+    UnknownChoice { choice: String },
     /// The same choice ticked twice.
-    RepeatedChoice {
-        choice: String,
-    },
-    BelowMin {
-        min: i64,
-    },
-    AboveMax {
-        max: i64,
-    },
+    RepeatedChoice { choice: String },
+    /// Integer and rating bounds.
+    BelowMin { min: i64 },
+    AboveMax { max: i64 },
     /// Longer than the question allows, in characters.
-    TooLong {
-        max: u32,
-    },
+    TooLong { max: u32 },
+    /// A note takes no answer.
+    NotAnswerable,
+    /// Decimal bounds, written as in the survey file.
+    BelowMinNumber { min: String },
+    AboveMaxNumber { max: String },
+    DateTooEarly { min: Date },
+    DateTooLate { max: Date },
+    TooFewSelected { min: u32 },
+    TooManySelected { max: u32 },
+    /// An option such as "none of these" chosen together with others.
+    ExclusiveCombined { choice: String },
+    /// A ranking must order exactly `n` options.
+    WrongRankCount { n: u32 },
+    /// A grid statement the question does not have.
+    UnknownStatement { statement: String },
+    /// A required grid with statements left unanswered.
+    IncompleteGrid,
+    /// A required consent box left unticked.
+    ConsentNeeded,
+    /// "Other" chosen, but the text saying what it is is missing
+    /// (reported on `<id>_other`).
+    OtherTextMissing,
+    /// The answer breaks the question's `constraint`.
+    Constraint { message: Option<Text> },
+    /// The survey definition itself is broken (its logic does not check);
+    /// nothing can be accepted for it.
+    InvalidSurvey { detail: String },
 }
 
 impl AnswerProblem {
@@ -106,22 +133,41 @@ impl AnswerProblem {
     pub fn code(&self) -> &'static str {
         match self {
             AnswerProblem::UnknownQuestion => "unknown_question",
-            AnswerProblem::Required => "required",
+            AnswerProblem::Required | AnswerProblem::RequiredCustom { .. } => "required",
             AnswerProblem::WrongType { .. } => "wrong_type",
             AnswerProblem::UnknownChoice { .. } => "unknown_choice",
             AnswerProblem::RepeatedChoice { .. } => "repeated_choice",
-            AnswerProblem::BelowMin { .. } => "below_min",
-            AnswerProblem::AboveMax { .. } => "above_max",
+            AnswerProblem::BelowMin { .. } | AnswerProblem::BelowMinNumber { .. } => "below_min",
+            AnswerProblem::AboveMax { .. } | AnswerProblem::AboveMaxNumber { .. } => "above_max",
             AnswerProblem::TooLong { .. } => "too_long",
+            AnswerProblem::NotAnswerable => "not_answerable",
+            AnswerProblem::DateTooEarly { .. } => "date_too_early",
+            AnswerProblem::DateTooLate { .. } => "date_too_late",
+            AnswerProblem::TooFewSelected { .. } => "too_few_selected",
+            AnswerProblem::TooManySelected { .. } => "too_many_selected",
+            AnswerProblem::ExclusiveCombined { .. } => "exclusive_combined",
+            AnswerProblem::WrongRankCount { .. } => "wrong_rank_count",
+            AnswerProblem::UnknownStatement { .. } => "unknown_statement",
+            AnswerProblem::IncompleteGrid => "incomplete_grid",
+            AnswerProblem::ConsentNeeded => "consent_needed",
+            AnswerProblem::OtherTextMissing => "other_text_missing",
+            AnswerProblem::Constraint { .. } => "constraint",
+            AnswerProblem::InvalidSurvey { .. } => "invalid_survey",
         }
     }
 
     /// A message for the respondent in `lang` (English when not translated).
+    /// The survey's own `required_message` / `constraint_message` when it has
+    /// one in `lang`, else the runner's words.
     pub fn message(&self, lang: &str) -> String {
         let t = |k| i18n::ui(lang, k);
+        let own = |m: &Option<Text>| m.as_ref().filter(|m| m.has(lang)).map(|m| m.0[lang].clone());
         match self {
             AnswerProblem::UnknownQuestion => t(Ui::ErrUnknownQuestion).to_string(),
             AnswerProblem::Required => t(Ui::ErrRequired).to_string(),
+            AnswerProblem::RequiredCustom { message } => {
+                own(&Some(message.clone())).unwrap_or_else(|| t(Ui::ErrRequired).to_string())
+            }
             AnswerProblem::WrongType { expected } => {
                 format!("{} ({expected})", t(Ui::ErrWrongType))
             }
@@ -137,7 +183,36 @@ impl AnswerProblem {
             AnswerProblem::AboveMax { max } => {
                 t(Ui::ErrAboveMax).replace("{max}", &max.to_string())
             }
+            AnswerProblem::BelowMinNumber { min } => t(Ui::ErrBelowMin).replace("{min}", min),
+            AnswerProblem::AboveMaxNumber { max } => t(Ui::ErrAboveMax).replace("{max}", max),
             AnswerProblem::TooLong { max } => t(Ui::ErrTooLong).replace("{max}", &max.to_string()),
+            AnswerProblem::NotAnswerable => t(Ui::ErrNotAnswerable).to_string(),
+            AnswerProblem::DateTooEarly { min } => {
+                t(Ui::ErrDateTooEarly).replace("{date}", &min.to_string())
+            }
+            AnswerProblem::DateTooLate { max } => {
+                t(Ui::ErrDateTooLate).replace("{date}", &max.to_string())
+            }
+            AnswerProblem::TooFewSelected { min } => {
+                t(Ui::ErrTooFewSelected).replace("{min}", &min.to_string())
+            }
+            AnswerProblem::TooManySelected { max } => {
+                t(Ui::ErrTooManySelected).replace("{max}", &max.to_string())
+            }
+            AnswerProblem::ExclusiveCombined { .. } => t(Ui::ErrExclusive).to_string(),
+            AnswerProblem::WrongRankCount { n } => {
+                t(Ui::ErrRankCount).replace("{n}", &n.to_string())
+            }
+            AnswerProblem::UnknownStatement { statement } => {
+                format!("{}: {statement}", t(Ui::ErrUnknownStatement))
+            }
+            AnswerProblem::IncompleteGrid => t(Ui::ErrIncompleteGrid).to_string(),
+            AnswerProblem::ConsentNeeded => t(Ui::ErrConsentNeeded).to_string(),
+            AnswerProblem::OtherTextMissing => t(Ui::ErrOtherMissing).to_string(),
+            AnswerProblem::Constraint { message } => {
+                own(message).unwrap_or_else(|| t(Ui::ErrConstraint).to_string())
+            }
+            AnswerProblem::InvalidSurvey { .. } => t(Ui::ErrInvalidSurvey).to_string(),
         }
     }
 }
@@ -145,139 +220,333 @@ impl AnswerProblem {
 /// Checks `answers` against `survey` and returns either the typed answers or
 /// every problem found, in question order (unknown question ids last).
 ///
-/// `null`, `""` (after trimming) and `[]` count as "not answered" and are not
-/// stored.
+/// * `null`, `""` (after trimming), `[]`, `{}` and an unticked consent
+///   (`false`) count as "not answered" and are not stored.
+/// * Answers to questions that are not relevant (their own `relevant`, or
+///   their section's) are dropped silently, whatever they are.
+/// * Values sent for `calculate` questions are ignored: the engine computes
+///   and stores them. A value sent for a relevant `note` is refused.
+/// * `<id>_other` is stored when `other` is chosen in `id` (and then
+///   required), and dropped otherwise.
 ///
 /// `today` is the respondent's day (UTC), for `today()` in expressions and
-/// date bounds.
+/// date bounds. This compiles the survey's logic on each call; to validate
+/// many responses, build an [`Engine`] once and call [`Engine::validate`].
 pub fn validate(
     survey: &Survey,
     answers: &Map<String, Value>,
-    today: crate::Date,
+    today: Date,
 ) -> Result<ValidResponse, Vec<AnswerError>> {
-    let _ = today;
-    let mut errors = Vec::new();
-    let mut out = Answers::new();
-    for q in &survey.questions {
-        let value = answers.get(&q.id).filter(|v| !is_blank(v));
-        let Some(value) = value else {
-            if q.required == crate::model::Requirement::Fixed(true) {
-                errors.push(AnswerError {
-                    question: q.id.clone(),
-                    problem: AnswerProblem::Required,
-                });
-            }
-            continue;
-        };
-        match check_value(&q.kind, value) {
-            Ok(answer) => {
-                out.insert(q.id.clone(), answer);
-            }
-            Err(problems) => errors.extend(problems.into_iter().map(|problem| AnswerError {
-                question: q.id.clone(),
-                problem,
-            })),
-        }
-    }
-    for id in answers.keys() {
-        if survey.question(id).is_none() {
-            errors.push(AnswerError {
-                question: id.clone(),
-                problem: AnswerProblem::UnknownQuestion,
-            });
-        }
-    }
-    if errors.is_empty() {
-        Ok(ValidResponse { answers: out })
-    } else {
-        Err(errors)
+    match Engine::new(survey) {
+        Ok(engine) => engine.validate(answers, today),
+        Err(problems) => Err(problems
+            .into_iter()
+            .map(|p| AnswerError {
+                question: p.place,
+                problem: AnswerProblem::InvalidSurvey { detail: p.message },
+            })
+            .collect()),
     }
 }
 
-fn is_blank(v: &Value) -> bool {
+/// Not answered: `null`, blank text, `[]`, `{}`, `false` (an unticked box).
+pub(crate) fn is_blank(v: &Value) -> bool {
     match v {
-        Value::Null => true,
+        Value::Null | Value::Bool(false) => true,
         Value::String(s) => s.trim().is_empty(),
         Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.values().all(is_blank),
         _ => false,
     }
 }
 
-fn check_value(kind: &QuestionKind, value: &Value) -> Result<Answer, Vec<AnswerProblem>> {
+/// The text of an "other, please specify" answer.
+pub(crate) fn check_other_text(value: &Value) -> Result<Answer, AnswerProblem> {
+    let Value::String(s) = value else {
+        return Err(AnswerProblem::WrongType { expected: "text" });
+    };
+    let s = s.trim();
+    if s.chars().count() > SHORT_TEXT_DEFAULT_MAX as usize {
+        return Err(AnswerProblem::TooLong {
+            max: SHORT_TEXT_DEFAULT_MAX,
+        });
+    }
+    Ok(Answer::Text(s.to_string()))
+}
+
+fn whole_number(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        // Forms send what the user typed; accept a plain decimal integer.
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    }
+}
+
+fn choice_list(
+    items: &[Value],
+    offered: &dyn Fn(&str) -> bool,
+    problems: &mut Vec<AnswerProblem>,
+) -> Vec<String> {
+    let mut picked: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::String(id) = item else {
+            problems.push(AnswerProblem::WrongType {
+                expected: "a list of choice ids",
+            });
+            continue;
+        };
+        if !offered(id) {
+            problems.push(AnswerProblem::UnknownChoice { choice: id.clone() });
+        } else if picked.contains(id) {
+            problems.push(AnswerProblem::RepeatedChoice { choice: id.clone() });
+        } else {
+            picked.push(id.clone());
+        }
+    }
+    picked
+}
+
+/// The typed answer to one question from a non-blank value, or every
+/// problem with it. `Ok(None)`: nothing answered after all (a grid of
+/// blanks).
+pub(crate) fn check_value(
+    kind: &QuestionKind,
+    value: &Value,
+    today: Date,
+) -> Result<Option<Answer>, Vec<AnswerProblem>> {
     let wrong = |expected| vec![AnswerProblem::WrongType { expected }];
+    let one = |p| Err(vec![p]);
     match kind {
-        QuestionKind::SingleChoice { choices, .. } => {
+        QuestionKind::SingleChoice { choices, other, .. } => {
             let Value::String(id) = value else {
                 return Err(wrong("one choice id as a string"));
             };
-            if choices.iter().any(|c| &c.id == id) {
-                Ok(Answer::Text(id.clone()))
+            if choices.iter().any(|c| &c.id == id) || (*other && id == "other") {
+                Ok(Some(Answer::Text(id.clone())))
             } else {
-                Err(vec![AnswerProblem::UnknownChoice { choice: id.clone() }])
+                one(AnswerProblem::UnknownChoice { choice: id.clone() })
             }
         }
-        QuestionKind::MultipleChoice { choices, .. } => {
+        QuestionKind::MultipleChoice {
+            choices,
+            other,
+            min_selected,
+            max_selected,
+            ..
+        } => {
             let Value::Array(items) = value else {
                 return Err(wrong("a list of choice ids"));
             };
-            let mut picked: Vec<String> = Vec::with_capacity(items.len());
             let mut problems = Vec::new();
-            for item in items {
-                let Value::String(id) = item else {
-                    problems.push(AnswerProblem::WrongType {
-                        expected: "a list of choice ids",
-                    });
-                    continue;
-                };
-                if !choices.iter().any(|c| &c.id == id) {
-                    problems.push(AnswerProblem::UnknownChoice { choice: id.clone() });
-                } else if picked.contains(id) {
-                    problems.push(AnswerProblem::RepeatedChoice { choice: id.clone() });
-                } else {
-                    picked.push(id.clone());
-                }
+            let offered = |id: &str| choices.iter().any(|c| c.id == id) || (*other && id == "other");
+            let mut picked = choice_list(items, &offered, &mut problems);
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+            if picked.len() > 1
+                && let Some(c) = choices.iter().find(|c| c.exclusive && picked.contains(&c.id))
+            {
+                problems.push(AnswerProblem::ExclusiveCombined {
+                    choice: c.id.clone(),
+                });
+            }
+            let n = picked.len() as u32;
+            if let Some(min) = min_selected
+                && n < *min
+            {
+                problems.push(AnswerProblem::TooFewSelected { min: *min });
+            }
+            if let Some(max) = max_selected
+                && n > *max
+            {
+                problems.push(AnswerProblem::TooManySelected { max: *max });
             }
             if !problems.is_empty() {
                 return Err(problems);
             }
-            // Stored in the survey's order, whatever order they were ticked in.
-            picked.sort_by_key(|id| choices.iter().position(|c| &c.id == id));
-            Ok(Answer::Choices(picked))
+            // Stored in the survey's order ("other" last), whatever order
+            // they were ticked in.
+            picked.sort_by_key(|id| {
+                choices
+                    .iter()
+                    .position(|c| &c.id == id)
+                    .unwrap_or(choices.len())
+            });
+            Ok(Some(Answer::Choices(picked)))
         }
-        QuestionKind::ShortText { max_length } => {
+        QuestionKind::ShortText { max_length } | QuestionKind::LongText { max_length } => {
             let Value::String(s) = value else {
                 return Err(wrong("text"));
             };
             let s = s.trim();
             if s.chars().count() > *max_length as usize {
-                return Err(vec![AnswerProblem::TooLong { max: *max_length }]);
+                return one(AnswerProblem::TooLong { max: *max_length });
             }
-            Ok(Answer::Text(s.to_string()))
+            Ok(Some(Answer::Text(s.to_string())))
         }
         QuestionKind::Integer { min, max } => {
-            let n = match value {
-                Value::Number(n) => n.as_i64(),
-                // Forms send what the user typed; accept a plain decimal integer.
-                Value::String(s) => s.trim().parse::<i64>().ok(),
-                _ => None,
-            };
-            let Some(n) = n else {
+            let Some(n) = whole_number(value) else {
                 return Err(wrong("a whole number"));
             };
             if let Some(lo) = min
                 && n < *lo
             {
-                return Err(vec![AnswerProblem::BelowMin { min: *lo }]);
+                return one(AnswerProblem::BelowMin { min: *lo });
             }
             if let Some(hi) = max
                 && n > *hi
             {
-                return Err(vec![AnswerProblem::AboveMax { max: *hi }]);
+                return one(AnswerProblem::AboveMax { max: *hi });
             }
-            Ok(Answer::Integer(n))
+            Ok(Some(Answer::Integer(n)))
         }
-        // Interim: the new question types are checked by the logic engine
-        // (issue 3); until then they are refused rather than stored unchecked.
-        _ => Err(wrong("a question type this version cannot check yet")),
+        QuestionKind::Decimal { min, max } => {
+            let x = match value {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            let Some(x) = x.filter(|x| x.is_finite()) else {
+                return Err(wrong("a number"));
+            };
+            if let Some(lo) = min
+                && x < *lo
+            {
+                return one(AnswerProblem::BelowMinNumber {
+                    min: lo.to_string(),
+                });
+            }
+            if let Some(hi) = max
+                && x > *hi
+            {
+                return one(AnswerProblem::AboveMaxNumber {
+                    max: hi.to_string(),
+                });
+            }
+            Ok(Some(Answer::Decimal(x)))
+        }
+        QuestionKind::Date { min, max } => {
+            let Some(d) = value.as_str().and_then(|s| s.trim().parse::<Date>().ok()) else {
+                return Err(wrong("a date, YYYY-MM-DD"));
+            };
+            let bound = |b: &Option<String>| match b.as_deref() {
+                Some("today") => Some(today),
+                Some(s) => s.parse::<Date>().ok(),
+                None => None,
+            };
+            if let Some(lo) = bound(min)
+                && d < lo
+            {
+                return one(AnswerProblem::DateTooEarly { min: lo });
+            }
+            if let Some(hi) = bound(max)
+                && d > hi
+            {
+                return one(AnswerProblem::DateTooLate { max: hi });
+            }
+            Ok(Some(Answer::Text(d.to_string())))
+        }
+        QuestionKind::Rating { scale, .. } => {
+            let Some(n) = whole_number(value) else {
+                return Err(wrong("a whole number"));
+            };
+            if n < 1 {
+                return one(AnswerProblem::BelowMin { min: 1 });
+            }
+            if n > i64::from(*scale) {
+                return one(AnswerProblem::AboveMax {
+                    max: i64::from(*scale),
+                });
+            }
+            Ok(Some(Answer::Integer(n)))
+        }
+        QuestionKind::Grid { statements, scale } => {
+            let Value::Object(map) = value else {
+                return Err(wrong("an object of statement ids to scale choice ids"));
+            };
+            let mut problems = Vec::new();
+            let mut out = BTreeMap::new();
+            for (statement, v) in map {
+                if is_blank(v) {
+                    continue;
+                }
+                if !statements.iter().any(|s| &s.id == statement) {
+                    problems.push(AnswerProblem::UnknownStatement {
+                        statement: statement.clone(),
+                    });
+                    continue;
+                }
+                let Value::String(choice) = v else {
+                    problems.push(AnswerProblem::WrongType {
+                        expected: "a scale choice id for each statement",
+                    });
+                    continue;
+                };
+                if scale.iter().any(|c| &c.id == choice) {
+                    out.insert(statement.clone(), choice.clone());
+                } else {
+                    problems.push(AnswerProblem::UnknownChoice {
+                        choice: choice.clone(),
+                    });
+                }
+            }
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+            Ok((!out.is_empty()).then_some(Answer::Grid(out)))
+        }
+        QuestionKind::Ranking { choices, rank, .. } => {
+            let Value::Array(items) = value else {
+                return Err(wrong("a list of choice ids in rank order"));
+            };
+            let mut problems = Vec::new();
+            let offered = |id: &str| choices.iter().any(|c| c.id == id);
+            let picked = choice_list(items, &offered, &mut problems);
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+            let n = rank.unwrap_or(choices.len() as u32);
+            if picked.len() != n as usize {
+                return one(AnswerProblem::WrongRankCount { n });
+            }
+            Ok(Some(Answer::Choices(picked)))
+        }
+        QuestionKind::Consent => match value {
+            Value::Bool(true) => Ok(Some(Answer::Bool(true))),
+            _ => Err(wrong("true (the box ticked)")),
+        },
+        QuestionKind::Note | QuestionKind::Calculate { .. } => one(AnswerProblem::NotAnswerable),
     }
+}
+
+/// The value of a stored answer inside expressions.
+pub(crate) fn answer_value(kind: &QuestionKind, a: &Answer) -> expr::Value {
+    use expr::Value as V;
+    match (kind, a) {
+        (QuestionKind::Date { .. }, Answer::Text(s)) => {
+            s.parse().map(V::Date).unwrap_or(V::Empty)
+        }
+        (QuestionKind::Calculate { .. }, Answer::Text(s)) => V::Text(s.clone()),
+        (_, Answer::Bool(b)) => V::Bool(*b),
+        (_, Answer::Integer(n)) => V::Number(*n as f64),
+        (_, Answer::Decimal(x)) => V::Number(*x),
+        (_, Answer::Text(s)) => V::Text(s.clone()),
+        (_, Answer::Choices(c)) => V::Choices(c.clone()),
+        (_, Answer::Grid(g)) => V::Choices(g.keys().cloned().collect()),
+    }
+}
+
+/// A calculated value as stored; `None` for empty.
+pub(crate) fn value_answer(v: &expr::Value) -> Option<Answer> {
+    use expr::Value as V;
+    Some(match v {
+        V::Empty => return None,
+        V::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Answer::Integer(*n as i64),
+        V::Number(n) => Answer::Decimal(*n),
+        V::Text(s) => Answer::Text(s.clone()),
+        V::Bool(b) => Answer::Bool(*b),
+        V::Date(d) => Answer::Text(d.to_string()),
+        V::Choices(c) => Answer::Choices(c.clone()),
+    })
 }

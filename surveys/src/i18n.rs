@@ -2,6 +2,11 @@
 //!
 //! Survey texts come from the survey file; these are the words around them.
 //! A language without a translation falls back to English, word by word.
+//!
+//! Placeholders (`{min}`, `{max}`, `{n}`, `{x}`, `{y}`, `{date}`) are filled
+//! by the caller. Translations avoid grammatical endings on a placeholder
+//! (Russian numeral agreement, Kazakh and Kyrgyz vowel harmony), so any
+//! number reads correctly.
 
 /// Every phrase the runner shows that is not part of a survey.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +29,19 @@ pub enum Ui {
     Language,
     Results,
     PrivacyNote,
+    /// Go to the next page.
+    Next,
+    /// `{x}`: this page, `{y}`: the number of pages.
+    PageXOfY,
+    /// The list of surveys could not be fetched.
+    LoadFailed,
+    TryAgain,
+    /// Un-answers a question.
+    ClearAnswer,
+    /// The label of the "other" option of a choice question.
+    OtherSpecify,
+    /// Under a consent tick-box.
+    ConsentHint,
     ErrUnknownQuestion,
     ErrRequired,
     ErrWrongType,
@@ -32,16 +50,40 @@ pub enum Ui {
     ErrBelowMin,
     ErrAboveMax,
     ErrTooLong,
+    ErrNotAnswerable,
+    ErrDateTooEarly,
+    ErrDateTooLate,
+    ErrTooFewSelected,
+    ErrTooManySelected,
+    ErrExclusive,
+    ErrRankCount,
+    ErrUnknownStatement,
+    ErrIncompleteGrid,
+    ErrConsentNeeded,
+    ErrOtherMissing,
+    ErrConstraint,
+    ErrInvalidSurvey,
 }
 
-/// Languages with a full translation of the runner.
-pub const UI_LANGUAGES: &[(&str, &str)] = &[("ru", "Русский"), ("en", "English")];
+/// Languages with a full translation of the runner, each named in itself.
+pub const UI_LANGUAGES: &[(&str, &str)] = &[
+    ("ru", "Русский"),
+    ("en", "English"),
+    ("uk", "Українська"),
+    ("ka", "ქართული"),
+    ("kk", "Қазақша"),
+    ("ky", "Кыргызча"),
+];
 
 /// The phrase `key` in `lang`. Placeholders such as `{min}` are left for the
 /// caller to fill.
 pub fn ui(lang: &str, key: Ui) -> &'static str {
     match lang {
         "ru" => ru(key),
+        "uk" => uk(key),
+        "ka" => ka(key),
+        "kk" => kk(key),
+        "ky" => ky(key),
         _ => en(key),
     }
 }
@@ -70,6 +112,13 @@ fn en(key: Ui) -> &'static str {
         Ui::PrivacyNote => {
             "Answers are anonymous: no name, address, IP address or device details are recorded. Published numbers are aggregated and carry statistical noise so that no single answer can be picked out."
         }
+        Ui::Next => "Next",
+        Ui::PageXOfY => "Page {x} of {y}",
+        Ui::LoadFailed => "Could not load the surveys.",
+        Ui::TryAgain => "Try again",
+        Ui::ClearAnswer => "Clear answer",
+        Ui::OtherSpecify => "Other, please specify",
+        Ui::ConsentHint => "Tick the box if you agree.",
         Ui::ErrUnknownQuestion => "This survey has no such question",
         Ui::ErrRequired => "This question is required.",
         Ui::ErrWrongType => "This answer has the wrong form",
@@ -78,6 +127,19 @@ fn en(key: Ui) -> &'static str {
         Ui::ErrBelowMin => "Please enter a number of at least {min}.",
         Ui::ErrAboveMax => "Please enter a number of at most {max}.",
         Ui::ErrTooLong => "Please keep this answer within {max} characters.",
+        Ui::ErrNotAnswerable => "This item takes no answer.",
+        Ui::ErrDateTooEarly => "Please enter a date no earlier than {date}.",
+        Ui::ErrDateTooLate => "Please enter a date no later than {date}.",
+        Ui::ErrTooFewSelected => "Too few options: please choose at least {min}.",
+        Ui::ErrTooManySelected => "Too many options: please choose at most {max}.",
+        Ui::ErrExclusive => "This option cannot be combined with others.",
+        Ui::ErrRankCount => "Please rank exactly {n} options.",
+        Ui::ErrUnknownStatement => "This question has no such statement",
+        Ui::ErrIncompleteGrid => "Please answer every line.",
+        Ui::ErrConsentNeeded => "Please tick the box to go on.",
+        Ui::ErrOtherMissing => "Please say what “Other” is.",
+        Ui::ErrConstraint => "This answer does not fit here. Please check it.",
+        Ui::ErrInvalidSurvey => "This survey cannot take answers right now.",
     }
 }
 
@@ -105,6 +167,13 @@ fn ru(key: Ui) -> &'static str {
         Ui::PrivacyNote => {
             "Ответы анонимны: имя, адрес, IP-адрес и данные устройства не записываются. Публикуются только обобщённые числа со статистическим шумом, по которым нельзя выделить ответ одного человека."
         }
+        Ui::Next => "Далее",
+        Ui::PageXOfY => "Страница {x} из {y}",
+        Ui::LoadFailed => "Не удалось загрузить опросы.",
+        Ui::TryAgain => "Попробовать ещё раз",
+        Ui::ClearAnswer => "Очистить ответ",
+        Ui::OtherSpecify => "Другое (уточните)",
+        Ui::ConsentHint => "Отметьте, если вы согласны.",
         Ui::ErrUnknownQuestion => "В этом опросе нет такого вопроса",
         Ui::ErrRequired => "Это обязательный вопрос.",
         Ui::ErrWrongType => "Ответ имеет неверный формат",
@@ -113,6 +182,239 @@ fn ru(key: Ui) -> &'static str {
         Ui::ErrBelowMin => "Введите число не меньше {min}.",
         Ui::ErrAboveMax => "Введите число не больше {max}.",
         Ui::ErrTooLong => "Ответ должен быть не длиннее {max} символов.",
+        Ui::ErrNotAnswerable => "Этот пункт не требует ответа.",
+        Ui::ErrDateTooEarly => "Укажите дату не раньше {date}.",
+        Ui::ErrDateTooLate => "Укажите дату не позже {date}.",
+        Ui::ErrTooFewSelected => "Слишком мало вариантов: нужно не меньше {min}.",
+        Ui::ErrTooManySelected => "Слишком много вариантов: можно не больше {max}.",
+        Ui::ErrExclusive => "Этот вариант нельзя сочетать с другими.",
+        Ui::ErrRankCount => "Расставьте по порядку нужное число вариантов: {n}.",
+        Ui::ErrUnknownStatement => "В этом вопросе нет такого утверждения",
+        Ui::ErrIncompleteGrid => "Ответьте, пожалуйста, на каждую строку.",
+        Ui::ErrConsentNeeded => "Чтобы продолжить, отметьте согласие.",
+        Ui::ErrOtherMissing => "Уточните, что вы имеете в виду под «Другое».",
+        Ui::ErrConstraint => "Этот ответ здесь не подходит. Проверьте его.",
+        Ui::ErrInvalidSurvey => "Этот опрос сейчас не может принимать ответы.",
+    }
+}
+
+fn uk(key: Ui) -> &'static str {
+    match key {
+        Ui::AppName => "Chorus",
+        Ui::OpenSurveys => "Відкриті опитування",
+        Ui::NoSurveys => "Зараз немає відкритих опитувань.",
+        Ui::Loading => "Завантаження…",
+        Ui::Start => "Почати",
+        Ui::Submit => "Надіслати",
+        Ui::Sending => "Надсилання…",
+        Ui::Back => "Назад",
+        Ui::Required => "обов’язкове питання",
+        Ui::Optional => "необов’язкове питання",
+        Ui::ThankYou => "Дякуємо. Ваші відповіді отримано.",
+        Ui::Stored => "Разом із ними не збережено нічого, що могло б вказати на вас.",
+        Ui::AnotherSurvey => "До списку опитувань",
+        Ui::FixErrors => "Деякі відповіді потребують уваги. Перевірте позначені нижче питання.",
+        Ui::NetworkError => {
+            "Не вдалося зв’язатися із сервером. Ваші відповіді залишилися на сторінці; спробуйте ще раз."
+        }
+        Ui::Language => "Мова",
+        Ui::Results => "Опубліковані результати",
+        Ui::PrivacyNote => {
+            "Відповіді анонімні: ім’я, адреса, IP-адреса та дані пристрою не записуються. Публікуються лише узагальнені числа зі статистичним шумом, за якими неможливо виокремити відповідь однієї людини."
+        }
+        Ui::Next => "Далі",
+        Ui::PageXOfY => "Сторінка {x} з {y}",
+        Ui::LoadFailed => "Не вдалося завантажити опитування.",
+        Ui::TryAgain => "Спробувати ще раз",
+        Ui::ClearAnswer => "Очистити відповідь",
+        Ui::OtherSpecify => "Інше (уточніть)",
+        Ui::ConsentHint => "Позначте, якщо ви згодні.",
+        Ui::ErrUnknownQuestion => "У цьому опитуванні немає такого питання",
+        Ui::ErrRequired => "Це обов’язкове питання.",
+        Ui::ErrWrongType => "Відповідь має неправильний формат",
+        Ui::ErrUnknownChoice => "Такого варіанта немає",
+        Ui::ErrRepeatedChoice => "Варіант обрано двічі",
+        Ui::ErrBelowMin => "Введіть число, не менше ніж {min}.",
+        Ui::ErrAboveMax => "Введіть число, не більше ніж {max}.",
+        Ui::ErrTooLong => "Відповідь задовга: щонайбільше {max} символів.",
+        Ui::ErrNotAnswerable => "Цей пункт не потребує відповіді.",
+        Ui::ErrDateTooEarly => "Вкажіть дату не раніше ніж {date}.",
+        Ui::ErrDateTooLate => "Вкажіть дату не пізніше ніж {date}.",
+        Ui::ErrTooFewSelected => "Замало варіантів: потрібно щонайменше {min}.",
+        Ui::ErrTooManySelected => "Забагато варіантів: можна щонайбільше {max}.",
+        Ui::ErrExclusive => "Цей варіант не можна поєднувати з іншими.",
+        Ui::ErrRankCount => "Розставте за порядком потрібну кількість варіантів: {n}.",
+        Ui::ErrUnknownStatement => "У цьому питанні немає такого твердження",
+        Ui::ErrIncompleteGrid => "Будь ласка, дайте відповідь у кожному рядку.",
+        Ui::ErrConsentNeeded => "Щоб продовжити, позначте згоду.",
+        Ui::ErrOtherMissing => "Уточніть, що ви маєте на увазі під «Інше».",
+        Ui::ErrConstraint => "Ця відповідь тут не підходить. Перевірте її.",
+        Ui::ErrInvalidSurvey => "Це опитування зараз не може приймати відповіді.",
+    }
+}
+
+fn ka(key: Ui) -> &'static str {
+    match key {
+        Ui::AppName => "Chorus",
+        Ui::OpenSurveys => "ღია გამოკითხვები",
+        Ui::NoSurveys => "ამჟამად ღია გამოკითხვები არ არის.",
+        Ui::Loading => "იტვირთება…",
+        Ui::Start => "დაწყება",
+        Ui::Submit => "გაგზავნა",
+        Ui::Sending => "იგზავნება…",
+        Ui::Back => "უკან",
+        Ui::Required => "სავალდებულო კითხვა",
+        Ui::Optional => "არასავალდებულო კითხვა",
+        Ui::ThankYou => "გმადლობთ. თქვენი პასუხები მიღებულია.",
+        Ui::Stored => "მათთან ერთად არაფერი შენახულა, რაც თქვენზე მიუთითებდა.",
+        Ui::AnotherSurvey => "გამოკითხვების სიაში დაბრუნება",
+        Ui::FixErrors => "ზოგიერთ პასუხს ყურადღება სჭირდება. გადაამოწმეთ ქვემოთ მონიშნული კითხვები.",
+        Ui::NetworkError => {
+            "სერვერთან დაკავშირება ვერ მოხერხდა. თქვენი პასუხები გვერდზე დარჩა; სცადეთ ხელახლა."
+        }
+        Ui::Language => "ენა",
+        Ui::Results => "გამოქვეყნებული შედეგები",
+        Ui::PrivacyNote => {
+            "პასუხები ანონიმურია: სახელი, მისამართი, IP-მისამართი და მოწყობილობის მონაცემები არ ინახება. ქვეყნდება მხოლოდ განზოგადებული რიცხვები სტატისტიკური ხმაურით, რომლებითაც ერთი ადამიანის პასუხის გამორჩევა შეუძლებელია."
+        }
+        Ui::Next => "შემდეგი",
+        Ui::PageXOfY => "გვერდი {x} / {y}",
+        Ui::LoadFailed => "გამოკითხვების ჩატვირთვა ვერ მოხერხდა.",
+        Ui::TryAgain => "ხელახლა ცდა",
+        Ui::ClearAnswer => "პასუხის წაშლა",
+        Ui::OtherSpecify => "სხვა (მიუთითეთ)",
+        Ui::ConsentHint => "მონიშნეთ, თუ თანახმა ხართ.",
+        Ui::ErrUnknownQuestion => "ამ გამოკითხვაში ასეთი კითხვა არ არის",
+        Ui::ErrRequired => "ეს კითხვა სავალდებულოა.",
+        Ui::ErrWrongType => "პასუხის ფორმატი არასწორია",
+        Ui::ErrUnknownChoice => "ასეთი ვარიანტი არ არსებობს",
+        Ui::ErrRepeatedChoice => "ვარიანტი ორჯერ არის არჩეული",
+        Ui::ErrBelowMin => "რიცხვი უნდა იყოს მინიმუმ {min}.",
+        Ui::ErrAboveMax => "რიცხვი უნდა იყოს მაქსიმუმ {max}.",
+        Ui::ErrTooLong => "პასუხი ძალიან გრძელია: მაქსიმუმ {max} სიმბოლო.",
+        Ui::ErrNotAnswerable => "ეს პუნქტი პასუხს არ საჭიროებს.",
+        Ui::ErrDateTooEarly => "თარიღი ძალიან ადრეულია. ყველაზე ადრეული: {date}.",
+        Ui::ErrDateTooLate => "თარიღი ძალიან გვიანია. ყველაზე გვიანი: {date}.",
+        Ui::ErrTooFewSelected => "აირჩიეთ მინიმუმ {min} ვარიანტი.",
+        Ui::ErrTooManySelected => "აირჩიეთ მაქსიმუმ {max} ვარიანტი.",
+        Ui::ErrExclusive => "ამ ვარიანტის სხვებთან შეთავსება შეუძლებელია.",
+        Ui::ErrRankCount => "დაალაგეთ ზუსტად {n} ვარიანტი.",
+        Ui::ErrUnknownStatement => "ამ კითხვაში ასეთი დებულება არ არის",
+        Ui::ErrIncompleteGrid => "გთხოვთ, უპასუხოთ ყველა სტრიქონს.",
+        Ui::ErrConsentNeeded => "გასაგრძელებლად მონიშნეთ თანხმობა.",
+        Ui::ErrOtherMissing => "დააზუსტეთ, რას გულისხმობთ „სხვაში“.",
+        Ui::ErrConstraint => "ეს პასუხი აქ არ გამოდგება. გადაამოწმეთ.",
+        Ui::ErrInvalidSurvey => "ამ გამოკითხვას ახლა პასუხების მიღება არ შეუძლია.",
+    }
+}
+
+fn kk(key: Ui) -> &'static str {
+    match key {
+        Ui::AppName => "Chorus",
+        Ui::OpenSurveys => "Ашық сауалнамалар",
+        Ui::NoSurveys => "Қазір ашық сауалнамалар жоқ.",
+        Ui::Loading => "Жүктелуде…",
+        Ui::Start => "Бастау",
+        Ui::Submit => "Жіберу",
+        Ui::Sending => "Жіберілуде…",
+        Ui::Back => "Артқа",
+        Ui::Required => "міндетті сұрақ",
+        Ui::Optional => "міндетті емес сұрақ",
+        Ui::ThankYou => "Рақмет. Жауаптарыңыз қабылданды.",
+        Ui::Stored => "Олармен бірге сізді анықтауға болатын ештеңе сақталған жоқ.",
+        Ui::AnotherSurvey => "Сауалнамалар тізіміне оралу",
+        Ui::FixErrors => "Кейбір жауаптарға назар аудару керек. Төменде белгіленген сұрақтарды тексеріңіз.",
+        Ui::NetworkError => {
+            "Серверге қосылу мүмкін болмады. Жауаптарыңыз бетте сақталды; қайтадан көріңіз."
+        }
+        Ui::Language => "Тіл",
+        Ui::Results => "Жарияланған нәтижелер",
+        Ui::PrivacyNote => {
+            "Жауаптар анонимді: аты-жөн, мекенжай, IP-мекенжай және құрылғы деректері жазылмайды. Тек статистикалық шу қосылған жинақталған сандар жарияланады, олар бойынша бір адамның жауабын бөліп алу мүмкін емес."
+        }
+        Ui::Next => "Келесі",
+        Ui::PageXOfY => "Бет {x} / {y}",
+        Ui::LoadFailed => "Сауалнамаларды жүктеу мүмкін болмады.",
+        Ui::TryAgain => "Қайталап көру",
+        Ui::ClearAnswer => "Жауапты өшіру",
+        Ui::OtherSpecify => "Басқа (нақтылаңыз)",
+        Ui::ConsentHint => "Келіссеңіз, белгілеңіз.",
+        Ui::ErrUnknownQuestion => "Бұл сауалнамада мұндай сұрақ жоқ",
+        Ui::ErrRequired => "Бұл міндетті сұрақ.",
+        Ui::ErrWrongType => "Жауаптың пішімі дұрыс емес",
+        Ui::ErrUnknownChoice => "Мұндай нұсқа жоқ",
+        Ui::ErrRepeatedChoice => "Нұсқа екі рет таңдалған",
+        Ui::ErrBelowMin => "Сан тым кіші. Ең кіші мән: {min}.",
+        Ui::ErrAboveMax => "Сан тым үлкен. Ең үлкен мән: {max}.",
+        Ui::ErrTooLong => "Жауап тым ұзын (ең көбі {max} таңба).",
+        Ui::ErrNotAnswerable => "Бұл тармаққа жауап қажет емес.",
+        Ui::ErrDateTooEarly => "Күн тым ерте. Ең ерте күн: {date}.",
+        Ui::ErrDateTooLate => "Күн тым кеш. Ең кеш күн: {date}.",
+        Ui::ErrTooFewSelected => "Нұсқалар тым аз. Кемінде: {min}.",
+        Ui::ErrTooManySelected => "Нұсқалар тым көп. Ең көбі: {max}.",
+        Ui::ErrExclusive => "Бұл нұсқаны басқалармен біріктіруге болмайды.",
+        Ui::ErrRankCount => "Нұсқаларды ретімен орналастырыңыз, саны дәл: {n}.",
+        Ui::ErrUnknownStatement => "Бұл сұрақта мұндай тұжырым жоқ",
+        Ui::ErrIncompleteGrid => "Әр жолға жауап беріңіз.",
+        Ui::ErrConsentNeeded => "Жалғастыру үшін келісіміңізді белгілеңіз.",
+        Ui::ErrOtherMissing => "«Басқа» нұсқасын нақтылаңыз.",
+        Ui::ErrConstraint => "Бұл жауап мұнда сәйкес келмейді. Тексеріп шығыңыз.",
+        Ui::ErrInvalidSurvey => "Бұл сауалнама қазір жауап қабылдай алмайды.",
+    }
+}
+
+fn ky(key: Ui) -> &'static str {
+    match key {
+        Ui::AppName => "Chorus",
+        Ui::OpenSurveys => "Ачык сурамжылоолор",
+        Ui::NoSurveys => "Азыр ачык сурамжылоолор жок.",
+        Ui::Loading => "Жүктөлүүдө…",
+        Ui::Start => "Баштоо",
+        Ui::Submit => "Жөнөтүү",
+        Ui::Sending => "Жөнөтүлүүдө…",
+        Ui::Back => "Артка",
+        Ui::Required => "милдеттүү суроо",
+        Ui::Optional => "милдеттүү эмес суроо",
+        Ui::ThankYou => "Рахмат. Жоопторуңуз кабыл алынды.",
+        Ui::Stored => "Алар менен бирге сизди аныктай турган эч нерсе сакталган жок.",
+        Ui::AnotherSurvey => "Сурамжылоолордун тизмесине кайтуу",
+        Ui::FixErrors => "Айрым жоопторго көңүл буруу керек. Төмөндө белгиленген суроолорду текшериңиз.",
+        Ui::NetworkError => {
+            "Сервер менен байланышуу мүмкүн болгон жок. Жоопторуңуз баракта калды; кайра аракет кылыңыз."
+        }
+        Ui::Language => "Тил",
+        Ui::Results => "Жарыяланган жыйынтыктар",
+        Ui::PrivacyNote => {
+            "Жооптор анонимдүү: аты-жөнү, дареги, IP-дареги жана түзмөктүн маалыматтары жазылбайт. Статистикалык ызы-чуу кошулган жалпыланган сандар гана жарыяланат, алар боюнча бир адамдын жообун бөлүп алуу мүмкүн эмес."
+        }
+        Ui::Next => "Кийинки",
+        Ui::PageXOfY => "Барак {x} / {y}",
+        Ui::LoadFailed => "Сурамжылоолорду жүктөө мүмкүн болгон жок.",
+        Ui::TryAgain => "Кайра аракет кылуу",
+        Ui::ClearAnswer => "Жоопту тазалоо",
+        Ui::OtherSpecify => "Башка (тактаңыз)",
+        Ui::ConsentHint => "Макул болсоңуз, белгилеңиз.",
+        Ui::ErrUnknownQuestion => "Бул сурамжылоодо мындай суроо жок",
+        Ui::ErrRequired => "Бул милдеттүү суроо.",
+        Ui::ErrWrongType => "Жооптун форматы туура эмес",
+        Ui::ErrUnknownChoice => "Мындай вариант жок",
+        Ui::ErrRepeatedChoice => "Вариант эки жолу тандалды",
+        Ui::ErrBelowMin => "Сан өтө кичине. Эң кичине маани: {min}.",
+        Ui::ErrAboveMax => "Сан өтө чоң. Эң чоң маани: {max}.",
+        Ui::ErrTooLong => "Жооп өтө узун (эң көп дегенде {max} белги).",
+        Ui::ErrNotAnswerable => "Бул пунктка жооп талап кылынбайт.",
+        Ui::ErrDateTooEarly => "Дата өтө эрте. Эң эрте дата: {date}.",
+        Ui::ErrDateTooLate => "Дата өтө кеч. Эң кеч дата: {date}.",
+        Ui::ErrTooFewSelected => "Варианттар өтө аз. Жок дегенде: {min}.",
+        Ui::ErrTooManySelected => "Варианттар өтө көп. Эң көп дегенде: {max}.",
+        Ui::ErrExclusive => "Бул вариантты башкалар менен бириктирүүгө болбойт.",
+        Ui::ErrRankCount => "Варианттарды иретке коюңуз, саны так: {n}.",
+        Ui::ErrUnknownStatement => "Бул суроодо мындай пикир жок",
+        Ui::ErrIncompleteGrid => "Ар бир сапка жооп бериңиз.",
+        Ui::ErrConsentNeeded => "Улантуу үчүн макулдугуңузду белгилеңиз.",
+        Ui::ErrOtherMissing => "«Башка» вариантын тактаңыз.",
+        Ui::ErrConstraint => "Бул жооп бул жерге туура келбейт. Текшерип көрүңүз.",
+        Ui::ErrInvalidSurvey => "Бул сурамжылоо азыр жоопторду кабыл ала албайт.",
     }
 }
 
@@ -139,6 +441,13 @@ mod tests {
         Ui::Language,
         Ui::Results,
         Ui::PrivacyNote,
+        Ui::Next,
+        Ui::PageXOfY,
+        Ui::LoadFailed,
+        Ui::TryAgain,
+        Ui::ClearAnswer,
+        Ui::OtherSpecify,
+        Ui::ConsentHint,
         Ui::ErrUnknownQuestion,
         Ui::ErrRequired,
         Ui::ErrWrongType,
@@ -147,18 +456,32 @@ mod tests {
         Ui::ErrBelowMin,
         Ui::ErrAboveMax,
         Ui::ErrTooLong,
+        Ui::ErrNotAnswerable,
+        Ui::ErrDateTooEarly,
+        Ui::ErrDateTooLate,
+        Ui::ErrTooFewSelected,
+        Ui::ErrTooManySelected,
+        Ui::ErrExclusive,
+        Ui::ErrRankCount,
+        Ui::ErrUnknownStatement,
+        Ui::ErrIncompleteGrid,
+        Ui::ErrConsentNeeded,
+        Ui::ErrOtherMissing,
+        Ui::ErrConstraint,
+        Ui::ErrInvalidSurvey,
     ];
 
     #[test]
     fn every_language_translates_every_phrase_with_the_same_placeholders() {
+        assert_eq!(UI_LANGUAGES.len(), 6);
         for (lang, _) in UI_LANGUAGES {
             for &key in ALL {
                 let text = ui(lang, key);
                 assert!(!text.trim().is_empty(), "{lang} {key:?}");
-                for ph in ["{min}", "{max}"] {
+                for ph in ["{min}", "{max}", "{n}", "{x}", "{y}", "{date}"] {
                     assert_eq!(
-                        text.contains(ph),
-                        en(key).contains(ph),
+                        text.matches(ph).count(),
+                        en(key).matches(ph).count(),
                         "{lang} {key:?} {ph}"
                     );
                 }
@@ -169,9 +492,43 @@ mod tests {
         }
     }
 
+    /// Each translation is written in its own script (so a copy-paste from
+    /// the wrong language, or a transliteration, fails).
+    #[test]
+    fn each_language_is_in_its_script() {
+        let georgian = |c: char| ('\u{10D0}'..='\u{10FF}').contains(&c);
+        let cyrillic = |c: char| ('\u{0400}'..='\u{04FF}').contains(&c);
+        // Letters only these languages use among ours.
+        let marks: &[(&str, &[char])] = &[
+            ("uk", &['і', 'ї', 'є', 'ґ']),
+            ("kk", &['ә', 'ғ', 'қ', 'ң', 'ұ', 'ү', 'һ', 'і', 'ө']),
+            ("ky", &['ң', 'ө', 'ү']),
+        ];
+        for (lang, name) in UI_LANGUAGES {
+            let script: &dyn Fn(char) -> bool = match *lang {
+                "ka" => &georgian,
+                "en" => &|c: char| c.is_ascii_alphabetic(),
+                _ => &cyrillic,
+            };
+            assert!(name.chars().any(script), "{lang} name {name}");
+            for &key in ALL.iter().filter(|&&k| k != Ui::AppName) {
+                let text = ui(lang, key);
+                assert!(text.chars().any(script), "{lang} {key:?}: {text}");
+                if *lang == "ka" {
+                    assert!(!text.chars().any(cyrillic), "{lang} {key:?}: {text}");
+                }
+            }
+            if let Some((_, letters)) = marks.iter().find(|(l, _)| l == lang) {
+                let all: String = ALL.iter().map(|&k| ui(lang, k)).collect();
+                assert!(all.chars().any(|c| letters.contains(&c)), "{lang}");
+            }
+        }
+    }
+
     #[test]
     fn unknown_language_falls_back_to_english() {
         assert_eq!(ui("xx", Ui::Submit), "Submit");
         assert_eq!(ui("ru", Ui::Submit), "Отправить");
+        assert_eq!(ui("ka", Ui::Submit), "გაგზავნა");
     }
 }

@@ -4,6 +4,10 @@
 //!
 //! * [`load`] reads a TOML survey file and reports every problem in it;
 //! * [`model`] is the checked definition, also the JSON wire format;
+//! * [`expr`] is the expression language of skip logic, constraints and
+//!   calculations;
+//! * [`engine`] runs a survey's logic over answers ([`Engine`]), for
+//!   validation and for the live runner;
 //! * [`answers`] validates a respondent's answers against a definition;
 //! * [`i18n`] holds the runner's own words in each supported language;
 //! * [`Epsilon`] is an exact rational privacy parameter.
@@ -12,7 +16,9 @@
 
 pub mod answers;
 mod date;
+pub mod engine;
 mod epsilon;
+pub mod expr;
 pub mod i18n;
 pub mod load;
 pub mod model;
@@ -20,6 +26,7 @@ pub mod model;
 pub use answers::{
     Answer, AnswerError, AnswerProblem, Answers, Submission, ValidResponse, validate,
 };
+pub use engine::{Engine, Evaluation, relevant_questions};
 pub use date::{Date, DateError};
 pub use epsilon::{Epsilon, EpsilonError};
 pub use load::{LoadError, Problem, load_file, parse_survey};

@@ -5,16 +5,19 @@
 //! each with the question (and choice) it concerns, rather than stopping at
 //! the first.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
 use toml::{Table, Value};
 
-use crate::Epsilon;
+use crate::expr::{LogicSource, SectionSource, check_logic};
 use crate::model::{
-    Choice, Question, QuestionKind, SHORT_TEXT_DEFAULT_MAX, SHORT_TEXT_LIMIT, Survey, Text,
+    Choice, Constraint, LONG_TEXT_DEFAULT_MAX, LONG_TEXT_LIMIT, Mechanism, PlannedTable,
+    Publication, Question, QuestionKind, Requirement, SHORT_TEXT_DEFAULT_MAX, SHORT_TEXT_LIMIT,
+    Section, Statistic, Survey, Text,
 };
+use crate::{Date, Epsilon};
 
 /// One problem in a survey file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,25 +141,113 @@ const SURVEY_KEYS: &[&str] = &[
     "title",
     "description",
     "privacy_budget",
+    "closes",
+    "choice_lists",
+    "sections",
     "questions",
+    "publication",
 ];
-const QUESTION_KEYS: &[&str] = &[
+const QUESTION_TYPES: &[&str] = &[
+    "single_choice",
+    "multiple_choice",
+    "short_text",
+    "long_text",
+    "integer",
+    "decimal",
+    "date",
+    "rating",
+    "grid",
+    "ranking",
+    "note",
+    "consent",
+    "calculate",
+];
+const COMMON_KEYS: &[&str] = &[
     "id",
     "type",
     "label",
     "hint",
+    "section",
     "required",
-    "choices",
-    "min",
-    "max",
-    "max_length",
+    "required_message",
+    "relevant",
+    "constraint",
+    "constraint_message",
 ];
-const QUESTION_TYPES: &[&str] = &["single_choice", "multiple_choice", "short_text", "integer"];
+
+/// The keys a question of type `ty` takes.
+fn keys_of(ty: &str) -> Vec<&'static str> {
+    let common: &[&str] = match ty {
+        "note" => &["id", "type", "label", "hint", "section", "relevant"],
+        "calculate" => &["id", "type", "label", "section", "relevant"],
+        "consent" => &[
+            "id",
+            "type",
+            "label",
+            "hint",
+            "section",
+            "required",
+            "required_message",
+            "relevant",
+        ],
+        _ => COMMON_KEYS,
+    };
+    let own: &[&str] = match ty {
+        "single_choice" => &["choices", "choice_list", "other", "randomize"],
+        "multiple_choice" => &[
+            "choices",
+            "choice_list",
+            "other",
+            "randomize",
+            "min_selected",
+            "max_selected",
+        ],
+        "short_text" | "long_text" => &["max_length"],
+        "integer" | "decimal" | "date" => &["min", "max"],
+        "rating" => &["scale", "low_label", "high_label"],
+        "grid" => &["statements", "scale"],
+        "ranking" => &["choices", "choice_list", "rank", "randomize"],
+        "calculate" => &["expression"],
+        _ => &[],
+    };
+    common.iter().chain(own).copied().collect()
+}
+
+const TABLE_KEYS: &[&str] = &[
+    "id",
+    "question",
+    "statistic",
+    "lower",
+    "upper",
+    "edges",
+    "by",
+    "epsilon",
+    "mechanism",
+];
+const STATISTICS: &[&str] = &[
+    "total",
+    "counts",
+    "mean",
+    "histogram",
+    "quantiles",
+    "first_choice",
+    "mean_rank",
+];
+
+/// A question table as read, kept for the checks that span questions.
+struct Read<'t> {
+    id: Option<String>,
+    table: &'t Table,
+    kind: Option<QuestionKind>,
+    section: Option<String>,
+}
 
 #[derive(Default)]
 struct Checker {
     problems: Vec<Problem>,
     languages: Vec<String>,
+    /// Shared choice lists; `None` for a list with problems (already reported).
+    lists: BTreeMap<String, Option<Vec<Choice>>>,
 }
 
 impl Checker {
@@ -174,6 +265,54 @@ impl Checker {
                     place,
                     format!("unknown key `{key}` (known keys: {})", known.join(", ")),
                 );
+            }
+        }
+    }
+
+    /// A boolean key, `false` when absent.
+    fn flag(&mut self, place: &str, t: &Table, key: &str) -> bool {
+        match t.get(key) {
+            None => false,
+            Some(Value::Boolean(b)) => *b,
+            Some(_) => {
+                self.problem(place, format!("`{key}` must be true or false"));
+                false
+            }
+        }
+    }
+
+    /// An optional string key.
+    fn string<'t>(&mut self, place: &str, t: &'t Table, key: &str) -> Option<&'t str> {
+        match t.get(key) {
+            None => None,
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                self.problem(place, format!("`{key}` must be a string"));
+                None
+            }
+        }
+    }
+
+    /// An optional whole number in `range`.
+    fn whole(
+        &mut self,
+        place: &str,
+        t: &Table,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<Option<i64>, ()> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(Value::Integer(n)) if range.contains(n) => Ok(Some(*n)),
+            Some(_) => {
+                let (lo, hi) = (range.start(), range.end());
+                let what = if *hi == i64::MAX {
+                    format!("a whole number of at least {lo}")
+                } else {
+                    format!("a whole number from {lo} to {hi}")
+                };
+                self.problem(place, format!("`{key}` must be {what}"));
+                Err(())
             }
         }
     }
@@ -256,22 +395,44 @@ impl Checker {
             },
         };
 
-        let questions = match t.get("questions") {
-            Some(Value::Array(items)) if !items.is_empty() => Some(self.questions(items)),
+        let closes = match self.string(place, t, "closes") {
+            Some(s) if s.parse::<Date>().is_err() => {
+                self.problem(
+                    place,
+                    format!("`closes` `{s}` is not a date in the form YYYY-MM-DD"),
+                );
+                None
+            }
+            s => s.map(str::to_string),
+        };
+
+        self.choice_lists(t.get("choice_lists"));
+        let sections = self.sections(t.get("sections"));
+
+        let read = match t.get("questions") {
+            Some(Value::Array(items)) if !items.is_empty() => self.questions(items),
             Some(Value::Array(_)) => {
                 self.problem(place, "the survey has no questions");
-                None
+                Vec::new()
             }
             Some(_) => {
                 self.problem(place, "`questions` must be a list of [[questions]] tables");
-                None
+                Vec::new()
             }
             None => {
                 self.problem(place, "missing [[questions]]");
-                None
+                Vec::new()
             }
         };
+        let (read, questions): (Vec<Read>, Vec<Option<Question>>) = read.into_iter().unzip();
 
+        self.section_order(&sections, &read);
+        self.other_clashes(&read);
+        self.logic(&sections, &read);
+        let publication = self.publication(t.get("publication"), &read, privacy_budget);
+
+        let questions: Option<Vec<Question>> = questions.into_iter().collect();
+        let questions = questions.filter(|q| !q.is_empty());
         Some(Survey {
             id: id?,
             version: version?,
@@ -280,10 +441,10 @@ impl Checker {
             title: title?,
             description: description?,
             privacy_budget: privacy_budget?,
-            closes: None,
-            sections: Vec::new(),
+            closes,
+            sections: sections.into_iter().collect::<Option<Vec<_>>>()?,
             questions: questions?,
-            publication: crate::model::Publication::default(),
+            publication: publication?,
         })
     }
 
@@ -364,7 +525,87 @@ impl Checker {
         ok.then_some(text)
     }
 
-    fn questions(&mut self, items: &[Value]) -> Vec<Question> {
+    /// An optional text: `Some(None)` when absent, `None` when broken.
+    fn optional_text(&mut self, place: &str, key: &str, t: &Table) -> Option<Option<Text>> {
+        match t.get(key) {
+            Some(v) => self.text(place, key, Some(v), false).map(Some),
+            None => Some(None),
+        }
+    }
+
+    fn choice_lists(&mut self, v: Option<&Value>) {
+        let Some(v) = v else { return };
+        let Value::Table(t) = v else {
+            self.problem(
+                "survey",
+                "`choice_lists` must be a table of lists: [choice_lists] name = [ { id, label }, … ]",
+            );
+            return;
+        };
+        for (name, items) in t {
+            let place = format!("choice list `{name}`");
+            if !is_valid_id(name) {
+                self.problem(
+                    &place,
+                    "the name must start with a-z and use only a-z, 0-9, `_` and `-` (at most 64)",
+                );
+            }
+            let list = match items {
+                Value::Array(items) if !items.is_empty() => self.choice_items(&place, items, true),
+                _ => {
+                    self.problem(&place, "must be a non-empty list of { id, label } tables");
+                    None
+                }
+            };
+            self.lists.insert(name.clone(), list);
+        }
+    }
+
+    fn sections(&mut self, v: Option<&Value>) -> Vec<Option<Section>> {
+        let Some(v) = v else { return Vec::new() };
+        let Value::Array(items) = v else {
+            self.problem("survey", "`sections` must be a list of [[sections]] tables");
+            return Vec::new();
+        };
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let Value::Table(t) = item else {
+                self.problem(&format!("section #{}", i + 1), "must be a table");
+                out.push(None);
+                continue;
+            };
+            let id = t.get("id").and_then(Value::as_str);
+            let place = match id {
+                Some(id) => format!("section `{id}`"),
+                None => format!("section #{}", i + 1),
+            };
+            match id {
+                None => self.problem(&place, "missing `id`"),
+                Some(id) if !is_valid_id(id) => self.problem(
+                    &place,
+                    "the id must start with a-z and use only a-z, 0-9, `_` and `-` (at most 64)",
+                ),
+                Some(id) if !seen.insert(id.to_string()) => {
+                    self.problem(&place, "duplicate section id")
+                }
+                Some(_) => {}
+            }
+            self.unknown_keys(&place, t, &["id", "title", "relevant"]);
+            let title = self.text(&place, "title", t.get("title"), true);
+            let relevant = self.string(&place, t, "relevant").map(str::to_string);
+            // A broken title is reported; the section still takes part in
+            // the checks of the questions (the survey is refused anyway).
+            out.push(id.map(|id| Section {
+                id: id.to_string(),
+                title: title.unwrap_or_default(),
+                relevant,
+            }));
+        }
+        out
+    }
+
+    fn questions<'t>(&mut self, items: &'t [Value]) -> Vec<(Read<'t>, Option<Question>)> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
@@ -388,29 +629,18 @@ impl Checker {
                 }
                 Some(_) => {}
             }
-            if let Some(q) = self.question(&place, id, t) {
-                out.push(q);
-            }
+            out.push(self.question(&place, id, t));
         }
         out
     }
 
-    fn question(&mut self, place: &str, id: Option<&str>, t: &Table) -> Option<Question> {
-        self.unknown_keys(place, t, QUESTION_KEYS);
-        let label = self.text(place, "label", t.get("label"), true);
-        let hint = match t.get("hint") {
-            Some(v) => self.text(place, "hint", Some(v), false).map(Some),
-            None => Some(None),
-        };
-        let required = match t.get("required") {
-            None => Some(false),
-            Some(Value::Boolean(b)) => Some(*b),
-            Some(_) => {
-                self.problem(place, "`required` must be true or false");
-                None
-            }
-        };
-        let kind = match t.get("type") {
+    fn question<'t>(
+        &mut self,
+        place: &str,
+        id: Option<&str>,
+        t: &'t Table,
+    ) -> (Read<'t>, Option<Question>) {
+        let ty = match t.get("type") {
             None => {
                 self.problem(
                     place,
@@ -418,71 +648,176 @@ impl Checker {
                 );
                 None
             }
-            Some(Value::String(ty)) => self.kind(place, ty, t),
+            Some(Value::String(ty)) if QUESTION_TYPES.contains(&ty.as_str()) => Some(ty.as_str()),
+            Some(Value::String(_)) => None, // reported with the kind
             Some(_) => {
                 self.problem(place, "`type` must be a string");
                 None
             }
         };
-        Some(Question {
-            id: id?.to_string(),
-            label: label?,
-            hint: hint?,
-            section: None,
-            required: crate::model::Requirement::Fixed(required?),
-            required_message: None,
-            relevant: None,
-            constraint: None,
-            kind: kind?,
-        })
+        // Keys: those of another type get a specific message.
+        match ty {
+            Some(ty) => {
+                let known = keys_of(ty);
+                for key in t.keys() {
+                    if known.contains(&key.as_str()) {
+                        continue;
+                    }
+                    let elsewhere = COMMON_KEYS.contains(&key.as_str())
+                        || QUESTION_TYPES.iter().any(|o| keys_of(o).contains(&key.as_str()))
+                        || key == "expression";
+                    if elsewhere {
+                        self.problem(place, format!("a `{ty}` question takes no `{key}`"));
+                    } else {
+                        self.problem(
+                            place,
+                            format!("unknown key `{key}` (known keys: {})", known.join(", ")),
+                        );
+                    }
+                }
+            }
+            None => {
+                let mut all: Vec<&str> = COMMON_KEYS.to_vec();
+                for o in QUESTION_TYPES {
+                    for k in keys_of(o) {
+                        if !all.contains(&k) {
+                            all.push(k);
+                        }
+                    }
+                }
+                self.unknown_keys(place, t, &all);
+            }
+        }
+
+        let is_calc = ty == Some("calculate");
+        let label = match t.get("label") {
+            None if is_calc => Some(Text::default()),
+            v => self.text(place, "label", v, true),
+        };
+        let hint = self.optional_text(place, "hint", t);
+        let section = self.string(place, t, "section").map(str::to_string);
+        let required = match t.get("required") {
+            None => Some(Requirement::Fixed(false)),
+            Some(Value::Boolean(b)) => Some(Requirement::Fixed(*b)),
+            Some(Value::String(e)) => Some(Requirement::When(e.clone())),
+            Some(_) => {
+                self.problem(
+                    place,
+                    "`required` must be true, false or an expression in quotes",
+                );
+                None
+            }
+        };
+        let required_message = self.optional_text(place, "required_message", t);
+        if t.contains_key("required_message")
+            && matches!(required, Some(Requirement::Fixed(false)))
+        {
+            self.problem(
+                place,
+                "`required_message` is given but the question is not `required`",
+            );
+        }
+        let relevant = self.string(place, t, "relevant").map(str::to_string);
+        let constraint_expr = self.string(place, t, "constraint").map(str::to_string);
+        let constraint_message = self.optional_text(place, "constraint_message", t);
+        if t.contains_key("constraint_message") && !t.contains_key("constraint") {
+            self.problem(place, "`constraint_message` is given without a `constraint`");
+        }
+        let kind = match t.get("type") {
+            Some(Value::String(ty)) => self.kind(place, ty, t),
+            _ => None,
+        };
+        let question = (|| {
+            Some(Question {
+                id: id?.to_string(),
+                label: label?,
+                hint: hint?,
+                section: section.clone(),
+                required: required?,
+                required_message: required_message?,
+                relevant,
+                constraint: match constraint_expr {
+                    Some(expression) => Some(Constraint {
+                        expression,
+                        message: constraint_message?,
+                    }),
+                    None => None,
+                },
+                kind: kind.clone()?,
+            })
+        })();
+        (
+            Read {
+                id: id.map(str::to_string),
+                table: t,
+                kind,
+                section,
+            },
+            question,
+        )
     }
 
     fn kind(&mut self, place: &str, ty: &str, t: &Table) -> Option<QuestionKind> {
-        let is_choice = matches!(ty, "single_choice" | "multiple_choice");
-        if !is_choice && t.contains_key("choices") {
-            self.problem(place, format!("a `{ty}` question takes no `choices`"));
-        }
-        if ty != "integer" {
-            for key in ["min", "max"] {
-                if t.contains_key(key) {
-                    self.problem(place, format!("`{key}` applies only to integer questions"));
-                }
-            }
-        }
-        if ty != "short_text" && t.contains_key("max_length") {
-            self.problem(place, "`max_length` applies only to short_text questions");
-        }
         match ty {
-            "single_choice" => Some(QuestionKind::SingleChoice {
-                choices: self.choices(place, t)?,
-                other: false,
-                randomize: false,
-            }),
-            "multiple_choice" => Some(QuestionKind::MultipleChoice {
-                choices: self.choices(place, t)?,
-                other: false,
-                randomize: false,
-                min_selected: None,
-                max_selected: None,
-            }),
-            "short_text" => {
-                let max_length = match t.get("max_length") {
-                    None => Some(SHORT_TEXT_DEFAULT_MAX),
-                    Some(Value::Integer(n)) if (1..=i64::from(SHORT_TEXT_LIMIT)).contains(n) => {
-                        u32::try_from(*n).ok()
-                    }
-                    Some(_) => {
-                        self.problem(
-                            place,
-                            format!(
-                                "`max_length` must be a whole number from 1 to {SHORT_TEXT_LIMIT}"
-                            ),
-                        );
-                        None
-                    }
+            "single_choice" => {
+                let other = self.flag(place, t, "other");
+                let randomize = self.flag(place, t, "randomize");
+                let choices = self.choice_source(place, t, other)?;
+                Some(QuestionKind::SingleChoice {
+                    choices,
+                    other,
+                    randomize,
+                })
+            }
+            "multiple_choice" => {
+                let other = self.flag(place, t, "other");
+                let randomize = self.flag(place, t, "randomize");
+                let min = self.whole(place, t, "min_selected", 0..=i64::from(u32::MAX));
+                let max = self.whole(place, t, "max_selected", 1..=i64::from(u32::MAX));
+                let choices = self.choice_source(place, t, other);
+                let (min, max) = (min.ok()?, max.ok()?);
+                let n = choices.as_ref().map(|c| c.len() as i64 + i64::from(other));
+                if let (Some(lo), Some(hi)) = (min, max)
+                    && lo > hi
+                {
+                    self.problem(
+                        place,
+                        format!("`min_selected` ({lo}) is greater than `max_selected` ({hi})"),
+                    );
+                    return None;
+                }
+                if let (Some(lo), Some(n)) = (min, n)
+                    && lo > n
+                {
+                    self.problem(
+                        place,
+                        format!("`min_selected` ({lo}) is more than the {n} options"),
+                    );
+                    return None;
+                }
+                Some(QuestionKind::MultipleChoice {
+                    choices: choices?,
+                    other,
+                    randomize,
+                    min_selected: min.and_then(|v| u32::try_from(v).ok()),
+                    max_selected: max.and_then(|v| u32::try_from(v).ok()),
+                })
+            }
+            "short_text" | "long_text" => {
+                let (default, limit) = if ty == "short_text" {
+                    (SHORT_TEXT_DEFAULT_MAX, SHORT_TEXT_LIMIT)
+                } else {
+                    (LONG_TEXT_DEFAULT_MAX, LONG_TEXT_LIMIT)
                 };
-                Some(QuestionKind::ShortText {
-                    max_length: max_length?,
+                let max_length = self
+                    .whole(place, t, "max_length", 1..=i64::from(limit))
+                    .ok()?
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(default);
+                Some(if ty == "short_text" {
+                    QuestionKind::ShortText { max_length }
+                } else {
+                    QuestionKind::LongText { max_length }
                 })
             }
             "integer" => {
@@ -494,7 +829,8 @@ impl Checker {
                         None
                     }
                 };
-                let (min, max) = (bound("min")?, bound("max")?);
+                let (min, max) = (bound("min"), bound("max"));
+                let (min, max) = (min?, max?);
                 if let (Some(lo), Some(hi)) = (min, max)
                     && lo > hi
                 {
@@ -503,6 +839,134 @@ impl Checker {
                 }
                 Some(QuestionKind::Integer { min, max })
             }
+            "decimal" => {
+                let mut bound = |key: &str| match t.get(key) {
+                    None => Some(None),
+                    Some(Value::Integer(n)) => Some(Some(*n as f64)),
+                    Some(Value::Float(f)) if f.is_finite() => Some(Some(*f)),
+                    Some(_) => {
+                        self.problem(place, format!("`{key}` must be a number"));
+                        None
+                    }
+                };
+                let (min, max) = (bound("min"), bound("max"));
+                let (min, max) = (min?, max?);
+                if let (Some(lo), Some(hi)) = (min, max)
+                    && lo > hi
+                {
+                    self.problem(place, format!("`min` ({lo}) is greater than `max` ({hi})"));
+                    return None;
+                }
+                Some(QuestionKind::Decimal { min, max })
+            }
+            "date" => {
+                let mut bound = |key: &str| match t.get(key) {
+                    None => Some(None),
+                    Some(Value::String(s)) if s == "today" || s.parse::<Date>().is_ok() => {
+                        Some(Some(s.clone()))
+                    }
+                    Some(_) => {
+                        self.problem(
+                            place,
+                            format!("`{key}` must be a date in quotes, \"YYYY-MM-DD\", or \"today\""),
+                        );
+                        None
+                    }
+                };
+                let (min, max) = (bound("min"), bound("max"));
+                let (min, max) = (min?, max?);
+                if let (Some(lo), Some(hi)) = (&min, &max)
+                    && let (Ok(a), Ok(b)) = (lo.parse::<Date>(), hi.parse::<Date>())
+                    && a > b
+                {
+                    self.problem(place, format!("`min` ({lo}) is after `max` ({hi})"));
+                    return None;
+                }
+                Some(QuestionKind::Date { min, max })
+            }
+            "rating" => {
+                let scale = match self.whole(place, t, "scale", 2..=10) {
+                    Ok(Some(n)) => u8::try_from(n).ok(),
+                    Ok(None) => {
+                        self.problem(place, "missing `scale`: the number of points, 2 to 10");
+                        None
+                    }
+                    Err(()) => None,
+                };
+                let low = self.optional_text(place, "low_label", t);
+                let high = self.optional_text(place, "high_label", t);
+                Some(QuestionKind::Rating {
+                    scale: scale?,
+                    low_label: low?,
+                    high_label: high?,
+                })
+            }
+            "grid" => {
+                let statements = match t.get("statements") {
+                    Some(Value::Array(items)) if !items.is_empty() => {
+                        self.choice_items(&format!("{place}, statement"), items, false)
+                    }
+                    _ => {
+                        self.problem(
+                            place,
+                            "a grid needs `statements`: a list of { id, label } tables",
+                        );
+                        None
+                    }
+                };
+                let scale = match t.get("scale") {
+                    Some(Value::Array(items)) if !items.is_empty() => {
+                        self.choice_items(place, items, true)
+                    }
+                    Some(Value::String(name)) => self.list(place, name),
+                    _ => {
+                        self.problem(
+                            place,
+                            "a grid needs a `scale`: a list of choices or the name of a choice list",
+                        );
+                        None
+                    }
+                };
+                Some(QuestionKind::Grid {
+                    statements: statements?,
+                    scale: scale?,
+                })
+            }
+            "ranking" => {
+                let randomize = self.flag(place, t, "randomize");
+                let rank = self.whole(place, t, "rank", 1..=i64::from(u32::MAX));
+                let choices = self.choice_source(place, t, false)?;
+                let rank = rank.ok()?.and_then(|r| u32::try_from(r).ok());
+                if let Some(r) = rank
+                    && r as usize > choices.len()
+                {
+                    self.problem(
+                        place,
+                        format!("`rank` ({r}) is more than the {} options", choices.len()),
+                    );
+                    return None;
+                }
+                Some(QuestionKind::Ranking {
+                    choices,
+                    rank,
+                    randomize,
+                })
+            }
+            "note" => Some(QuestionKind::Note),
+            "consent" => Some(QuestionKind::Consent),
+            "calculate" => match t.get("expression") {
+                Some(Value::String(e)) => Some(QuestionKind::Calculate {
+                    expression: e.clone(),
+                }),
+                Some(_) => {
+                    self.problem(place, "`expression` must be a string");
+                    None
+                }
+                None => {
+                    self.problem(place, "missing `expression`: what to calculate");
+                    None
+                }
+            },
             other => {
                 self.problem(
                     place,
@@ -516,47 +980,92 @@ impl Checker {
         }
     }
 
-    fn choices(&mut self, place: &str, t: &Table) -> Option<Vec<Choice>> {
-        let items = match t.get("choices") {
-            Some(Value::Array(items)) if !items.is_empty() => items,
-            Some(Value::Array(_)) | None => {
+    /// A shared list by name.
+    fn list(&mut self, place: &str, name: &str) -> Option<Vec<Choice>> {
+        match self.lists.get(name) {
+            Some(list) => list.clone(),
+            None => {
+                let names: Vec<&str> = self.lists.keys().map(String::as_str).collect();
+                self.problem(
+                    place,
+                    if names.is_empty() {
+                        format!("unknown choice list `{name}`: the survey has no [choice_lists]")
+                    } else {
+                        format!("unknown choice list `{name}` (lists: {})", names.join(", "))
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    /// `choices` or `choice_list`. With `other`, the id `other` is reserved.
+    fn choice_source(&mut self, place: &str, t: &Table, other: bool) -> Option<Vec<Choice>> {
+        let choices = match (t.get("choices"), t.get("choice_list")) {
+            (Some(_), Some(_)) => {
+                self.problem(place, "give either `choices` or `choice_list`, not both");
+                return None;
+            }
+            (None, Some(Value::String(name))) => self.list(place, name)?,
+            (None, Some(_)) => {
+                self.problem(place, "`choice_list` must be the name of a list in [choice_lists]");
+                return None;
+            }
+            (Some(Value::Array(items)), None) if !items.is_empty() => {
+                self.choice_items(place, items, true)?
+            }
+            (Some(Value::Array(_)) | None, None) => {
                 self.problem(
                     place,
                     "a choice question needs at least one entry in `choices`",
                 );
                 return None;
             }
-            Some(_) => {
+            (Some(_), None) => {
                 self.problem(place, "`choices` must be a list of { id, label } tables");
                 return None;
             }
         };
+        if other && choices.iter().any(|c| c.id == "other") {
+            self.problem(
+                place,
+                "with `other = true` the choice id `other` is reserved: rename that choice or drop `other`",
+            );
+            return None;
+        }
+        Some(choices)
+    }
+
+    /// Choices (`full`: with `exclusive` and `fixed`) or grid statements.
+    fn choice_items(&mut self, place: &str, items: &[Value], full: bool) -> Option<Vec<Choice>> {
+        let what = if full { "choice" } else { "statement" };
+        // `place` of statements already ends in ", statement".
+        let base = place.strip_suffix(", statement").unwrap_or(place);
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
             let Value::Table(c) = item else {
                 self.problem(
-                    place,
-                    format!("choice #{} must be a table {{ id, label }}", i + 1),
+                    base,
+                    format!("{what} #{} must be a table {{ id, label }}", i + 1),
                 );
                 ok = false;
                 continue;
             };
             let id = c.get("id").and_then(Value::as_str);
             let cplace = match id {
-                Some(id) => format!("{place}, choice `{id}`"),
-                None => format!("{place}, choice #{}", i + 1),
+                Some(id) => format!("{base}, {what} `{id}`"),
+                None => format!("{base}, {what} #{}", i + 1),
             };
-            for key in c.keys() {
-                if key != "id" && key != "label" {
-                    self.problem(
-                        &cplace,
-                        format!("unknown key `{key}` (known keys: id, label)"),
-                    );
-                    ok = false;
-                }
-            }
+            let known: &[&str] = if full {
+                &["id", "label", "exclusive", "fixed"]
+            } else {
+                &["id", "label"]
+            };
+            let before = self.problems.len();
+            self.unknown_keys(&cplace, c, known);
+            ok &= self.problems.len() == before;
             match id {
                 None => {
                     self.problem(&cplace, "missing `id`");
@@ -567,22 +1076,486 @@ impl Checker {
                     ok = false;
                 }
                 Some(id) if !seen.insert(id.to_string()) => {
-                    self.problem(&cplace, "duplicate choice id");
+                    self.problem(&cplace, format!("duplicate {what} id"));
                     ok = false;
                 }
                 Some(_) => {}
             }
+            let (exclusive, fixed) = if full {
+                (
+                    self.flag(&cplace, c, "exclusive"),
+                    self.flag(&cplace, c, "fixed"),
+                )
+            } else {
+                (false, false)
+            };
             let label = self.text(&cplace, "label", c.get("label"), true);
             if let (Some(id), Some(label)) = (id, label) {
                 out.push(Choice {
                     id: id.to_string(),
                     label,
-                    exclusive: false,
-                    fixed: false,
+                    exclusive,
+                    fixed,
                 });
             }
         }
         ok.then_some(out).filter(|v| v.len() == items.len())
+    }
+
+    /// Every question in a declared section; a section's questions together
+    /// and in the order of [[sections]]; no empty section.
+    fn section_order(&mut self, sections: &[Option<Section>], read: &[Read]) {
+        let declared: Vec<&str> = sections.iter().flatten().map(|s| s.id.as_str()).collect();
+        if sections.is_empty() {
+            for r in read {
+                if let (Some(id), Some(s)) = (&r.id, &r.section) {
+                    self.problem(
+                        &format!("question `{id}`"),
+                        format!("unknown section `{s}`: the survey declares no [[sections]]"),
+                    );
+                }
+            }
+            return;
+        }
+        let mut last: Option<usize> = None;
+        let mut used = BTreeSet::new();
+        for r in read {
+            let Some(id) = &r.id else { continue };
+            let place = format!("question `{id}`");
+            let Some(s) = &r.section else {
+                self.problem(
+                    &place,
+                    format!(
+                        "missing `section`: this survey has sections, so every question names one ({})",
+                        declared.join(", ")
+                    ),
+                );
+                continue;
+            };
+            let Some(pos) = declared.iter().position(|d| d == s) else {
+                if sections.iter().all(Option::is_some) {
+                    self.problem(
+                        &place,
+                        format!("unknown section `{s}` (sections: {})", declared.join(", ")),
+                    );
+                }
+                continue;
+            };
+            if let Some(prev) = last {
+                if pos < prev && used.contains(&pos) {
+                    self.problem(
+                        &place,
+                        format!(
+                            "the questions of section `{s}` must stand together, but section `{}` comes between them",
+                            declared[prev]
+                        ),
+                    );
+                } else if pos < prev {
+                    self.problem(
+                        &place,
+                        format!(
+                            "section `{s}` is declared before section `{}`, so its questions must come first",
+                            declared[prev]
+                        ),
+                    );
+                }
+            }
+            used.insert(pos);
+            last = Some(last.map_or(pos, |l| l.max(pos)));
+        }
+        for (i, s) in declared.iter().enumerate() {
+            if !used.contains(&i) {
+                self.problem(&format!("section `{s}`"), "no question is in this section");
+            }
+        }
+    }
+
+    /// `<id>_other` is the text of `id`'s "other" option: no question may
+    /// take that id.
+    fn other_clashes(&mut self, read: &[Read]) {
+        for r in read {
+            let (Some(id), Some(kind)) = (&r.id, &r.kind) else {
+                continue;
+            };
+            let other = matches!(
+                kind,
+                QuestionKind::SingleChoice { other: true, .. }
+                    | QuestionKind::MultipleChoice { other: true, .. }
+            );
+            let clash = format!("{id}_other");
+            if other && read.iter().any(|q| q.id.as_deref() == Some(&clash)) {
+                self.problem(
+                    &format!("question `{clash}`"),
+                    format!("this id is taken by the “other, please specify” text of `{id}`: rename the question"),
+                );
+            }
+        }
+    }
+
+    fn logic(&mut self, sections: &[Option<Section>], read: &[Read]) {
+        let sources: Vec<LogicSource> = read
+            .iter()
+            .filter_map(|r| {
+                let t = r.table;
+                let s = |k: &str| t.get(k).and_then(Value::as_str);
+                Some(LogicSource {
+                    id: r.id.as_deref()?,
+                    kind: r.kind.as_ref(),
+                    relevant: s("relevant"),
+                    required: s("required"),
+                    constraint: s("constraint"),
+                    calculate: match &r.kind {
+                        Some(QuestionKind::Calculate { expression }) => Some(expression.as_str()),
+                        _ => None,
+                    },
+                })
+            })
+            .collect();
+        let with_id: Vec<&Read> = read.iter().filter(|r| r.id.is_some()).collect();
+        let section_sources: Vec<SectionSource> = sections
+            .iter()
+            .flatten()
+            .map(|s| SectionSource {
+                id: &s.id,
+                relevant: s.relevant.as_deref(),
+                first_question: with_id
+                    .iter()
+                    .position(|r| r.section.as_deref() == Some(&s.id)),
+            })
+            .collect();
+        let (_, problems) = check_logic(&section_sources, &sources);
+        self.problems.extend(problems);
+    }
+
+    fn publication(
+        &mut self,
+        v: Option<&Value>,
+        read: &[Read],
+        budget: Option<Epsilon>,
+    ) -> Option<Publication> {
+        let Some(v) = v else {
+            return Some(Publication::default());
+        };
+        let place = "publication";
+        let Value::Table(t) = v else {
+            self.problem(place, "[publication] must be a table");
+            return None;
+        };
+        self.unknown_keys(place, t, &["small_cell_threshold", "tables"]);
+        let threshold = self
+            .whole(place, t, "small_cell_threshold", 0..=1000)
+            .ok()?
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(Publication::default().small_cell_threshold);
+        let items: &[Value] = match t.get("tables") {
+            None => &[],
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                self.problem(place, "`tables` must be a list of [[publication.tables]]");
+                return None;
+            }
+        };
+        let mut seen = BTreeSet::new();
+        let mut tables = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let before = self.problems.len();
+            let table = self.planned_table(i, item, read, &mut seen);
+            ok &= self.problems.len() == before;
+            tables.extend(table);
+        }
+        if ok
+            && let Some(budget) = budget
+        {
+            let total = tables
+                .iter()
+                .try_fold(Epsilon::ZERO, |sum, t| sum.checked_add(t.epsilon));
+            match total {
+                Some(total) if total > budget => self.problem(
+                    place,
+                    format!(
+                        "the tables spend ε = {total} in all, more than the privacy_budget of {budget}"
+                    ),
+                ),
+                None => self.problem(place, "the tables' ε values are too large to add up"),
+                _ => {}
+            }
+        }
+        ok.then_some(Publication {
+            small_cell_threshold: threshold,
+            tables,
+        })
+    }
+
+    fn planned_table(
+        &mut self,
+        i: usize,
+        item: &Value,
+        read: &[Read],
+        seen: &mut BTreeSet<String>,
+    ) -> Option<PlannedTable> {
+        let Value::Table(t) = item else {
+            self.problem(&format!("publication table #{}", i + 1), "must be a table");
+            return None;
+        };
+        let id = t.get("id").and_then(Value::as_str);
+        let place = match id {
+            Some(id) => format!("publication table `{id}`"),
+            None => format!("publication table #{}", i + 1),
+        };
+        let place = place.as_str();
+        match id {
+            None => self.problem(place, "missing `id`"),
+            Some(id) if !is_valid_id(id) => self.problem(
+                place,
+                "the id must start with a-z and use only a-z, 0-9, `_` and `-` (at most 64)",
+            ),
+            Some(id) if !seen.insert(id.to_string()) => self.problem(place, "duplicate table id"),
+            Some(_) => {}
+        }
+        self.unknown_keys(place, t, TABLE_KEYS);
+        let stat_name = match t.get("statistic") {
+            Some(Value::String(s)) if STATISTICS.contains(&s.as_str()) => Some(s.as_str()),
+            Some(_) => {
+                self.problem(
+                    place,
+                    format!("`statistic` must be one of: {}", STATISTICS.join(", ")),
+                );
+                None
+            }
+            None => {
+                self.problem(
+                    place,
+                    format!("missing `statistic` (one of: {})", STATISTICS.join(", ")),
+                );
+                None
+            }
+        };
+        let find = |q: &str| read.iter().find(|r| r.id.as_deref() == Some(q));
+        let question = self.string(place, t, "question");
+        // The question and whether the statistic fits it.
+        match (stat_name, question) {
+            (Some("total"), Some(_)) => {
+                self.problem(place, "`total` counts respondents and takes no `question`")
+            }
+            (Some(s), None) if s != "total" && !t.contains_key("question") => {
+                self.problem(place, format!("missing `question`: the question `{s}` is computed on"))
+            }
+            (_, Some(q)) => match find(q) {
+                None => self.problem(place, format!("unknown question `{q}`")),
+                Some(r) => {
+                    if let Some(kind) = &r.kind {
+                        self.statistic_fits(place, q, kind, stat_name);
+                    }
+                }
+            },
+            _ => {}
+        }
+        let statistic = match stat_name? {
+            "total" => Some(Statistic::Total),
+            "counts" => Some(Statistic::Counts),
+            "first_choice" => Some(Statistic::FirstChoice),
+            "mean_rank" => Some(Statistic::MeanRank),
+            "mean" => {
+                let mut num = |key: &str| match t.get(key) {
+                    Some(Value::Integer(n)) => Some(*n as f64),
+                    Some(Value::Float(f)) if f.is_finite() => Some(*f),
+                    Some(_) => {
+                        self.problem(place, format!("`{key}` must be a number"));
+                        None
+                    }
+                    None => {
+                        self.problem(
+                            place,
+                            format!("missing `{key}`: a mean needs `lower` and `upper` bounds fixed in advance"),
+                        );
+                        None
+                    }
+                };
+                let (lower, upper) = (num("lower"), num("upper"));
+                let (lower, upper) = (lower?, upper?);
+                if lower >= upper {
+                    self.problem(
+                        place,
+                        format!("`lower` ({lower}) must be less than `upper` ({upper})"),
+                    );
+                    None
+                } else {
+                    Some(Statistic::Mean { lower, upper })
+                }
+            }
+            s => {
+                let edges = match t.get("edges") {
+                    Some(Value::Array(items)) => {
+                        let nums: Option<Vec<f64>> = items
+                            .iter()
+                            .map(|v| match v {
+                                Value::Integer(n) => Some(*n as f64),
+                                Value::Float(f) if f.is_finite() => Some(*f),
+                                _ => None,
+                            })
+                            .collect();
+                        match nums {
+                            Some(e) if e.len() < 2 => {
+                                self.problem(place, "`edges` needs at least two numbers");
+                                None
+                            }
+                            Some(e) if e.windows(2).any(|w| w[0] >= w[1]) => {
+                                self.problem(place, "`edges` must be strictly ascending");
+                                None
+                            }
+                            Some(e) => Some(e),
+                            None => {
+                                self.problem(place, "`edges` must be a list of numbers");
+                                None
+                            }
+                        }
+                    }
+                    Some(_) => {
+                        self.problem(place, "`edges` must be a list of numbers");
+                        None
+                    }
+                    None => {
+                        self.problem(
+                            place,
+                            format!("missing `edges`: the bin edges of the {s}, fixed in advance"),
+                        );
+                        None
+                    }
+                };
+                let edges = edges?;
+                Some(if s == "histogram" {
+                    Statistic::Histogram { edges }
+                } else {
+                    Statistic::Quantiles { edges }
+                })
+            }
+        };
+        let s = stat_name?;
+        if s != "mean" {
+            for key in ["lower", "upper"] {
+                if t.contains_key(key) {
+                    self.problem(place, format!("`{key}` applies only to a `mean`"));
+                }
+            }
+        }
+        if !matches!(s, "histogram" | "quantiles") && t.contains_key("edges") {
+            self.problem(place, "`edges` applies only to a `histogram` or `quantiles`");
+        }
+
+        let by = match t.get("by") {
+            None => Some(Vec::new()),
+            Some(Value::Array(items)) => {
+                let names: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+                match names {
+                    None => {
+                        self.problem(place, "`by` must be a list of question ids");
+                        None
+                    }
+                    Some(names) => {
+                        if names.len() > 2 {
+                            self.problem(
+                                place,
+                                format!("`by` takes at most two questions, not {}", names.len()),
+                            );
+                        }
+                        let mut out = Vec::new();
+                        for (k, b) in names.iter().enumerate() {
+                            if names[..k].contains(b) {
+                                self.problem(place, format!("`{b}` is listed twice in `by`"));
+                            } else if Some(*b) == question {
+                                self.problem(
+                                    place,
+                                    format!("a table cannot be broken down by its own question `{b}`"),
+                                );
+                            } else {
+                                match find(b).map(|r| &r.kind) {
+                                    None => self.problem(
+                                        place,
+                                        format!("unknown question `{b}` in `by`"),
+                                    ),
+                                    Some(Some(QuestionKind::SingleChoice { .. }) | None) => {}
+                                    Some(Some(k)) => self.problem(
+                                        place,
+                                        format!(
+                                            "`by` takes single_choice questions; `{b}` is {}",
+                                            k.name()
+                                        ),
+                                    ),
+                                }
+                            }
+                            out.push(b.to_string());
+                        }
+                        Some(out)
+                    }
+                }
+            }
+            Some(_) => {
+                self.problem(place, "`by` must be a list of question ids");
+                None
+            }
+        };
+        let epsilon = match t.get("epsilon") {
+            None => {
+                self.problem(place, "missing `epsilon`: the share of ε this table spends");
+                None
+            }
+            Some(v) => match epsilon_value(v) {
+                Ok(e) if e.is_zero() => {
+                    self.problem(place, "`epsilon` must be greater than 0");
+                    None
+                }
+                Ok(e) => Some(e),
+                Err(msg) => {
+                    self.problem(place, format!("`epsilon`: {msg}"));
+                    None
+                }
+            },
+        };
+        let mechanism = match t.get("mechanism").map(Value::as_str) {
+            None => Some(Mechanism::Laplace),
+            Some(Some("laplace")) => Some(Mechanism::Laplace),
+            Some(Some("gaussian")) => Some(Mechanism::Gaussian),
+            Some(_) => {
+                self.problem(place, "`mechanism` must be \"laplace\" or \"gaussian\"");
+                None
+            }
+        };
+        Some(PlannedTable {
+            id: id?.to_string(),
+            question: question.map(str::to_string),
+            statistic: statistic?,
+            by: by?,
+            epsilon: epsilon?,
+            mechanism: mechanism?,
+        })
+    }
+
+    fn statistic_fits(&mut self, place: &str, q: &str, kind: &QuestionKind, stat: Option<&str>) {
+        if kind.is_free_text() {
+            self.problem(
+                place,
+                format!("`{q}` is free text, which is never published: remove this table"),
+            );
+            return;
+        }
+        let Some(stat) = stat else { return };
+        let fits: &[&str] = match stat {
+            "counts" => &["single_choice", "multiple_choice", "rating", "grid"],
+            "mean" | "histogram" | "quantiles" => &["integer", "decimal", "rating"],
+            "first_choice" | "mean_rank" => &["ranking"],
+            _ => return,
+        };
+        if !fits.contains(&kind.name()) {
+            self.problem(
+                place,
+                format!(
+                    "`{stat}` does not apply to `{q}`, a {} question (it applies to {})",
+                    kind.name(),
+                    fits.join(", ")
+                ),
+            );
+        }
     }
 }
 

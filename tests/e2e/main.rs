@@ -1,7 +1,9 @@
 //! End-to-end tests: a real collector on port 0 with a fresh SQLite file,
 //! real HTTP, the real `chorus` binary, and headless Chromium for the browser.
 
+mod admin;
 mod api;
 mod browser;
 mod cli;
 mod helpers;
+mod openapi;

@@ -3,7 +3,10 @@ use yew::prelude::*;
 
 use super::lang_attr;
 use super::question::QuestionView;
-use crate::state::{Action, ERROR_SUMMARY_ID, Form, SendStatus, State};
+use crate::state::{
+    Action, Draft, ERROR_SUMMARY_ID, Form, MAIN_HEADING_ID, SECTION_TITLE_ID, SendStatus, State,
+    other_key,
+};
 
 #[derive(Properties, PartialEq)]
 pub struct SurveyFormProps {
@@ -12,7 +15,8 @@ pub struct SurveyFormProps {
     pub dispatch: UseReducerDispatcher<State>,
 }
 
-/// All questions of a survey on one page, with the send button.
+/// One page of a survey (a section, or every question when it has none),
+/// with Back, Next or Submit.
 #[function_component]
 pub fn SurveyForm(props: &SurveyFormProps) -> Html {
     let lang = props.lang;
@@ -21,42 +25,67 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
     let survey = &form.survey;
     let text_lang = lang_attr(survey.language(lang), lang);
     let sending = form.status == SendStatus::Sending;
+    let vis = form.visible();
+    let (page, pages) = form.position(&vis);
+    let last = form.on_last_page(&vis);
 
+    // Next and Submit are the form's submit button (so Enter in a field
+    // presses it).
     let onsubmit = {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            dispatch.dispatch(Action::Submit);
+            dispatch.dispatch(if last {
+                Action::Submit
+            } else {
+                Action::NextPage
+            });
         })
     };
-    let on_back = {
+    let on_leave = {
         let dispatch = props.dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::BackToList))
     };
+    let on_previous = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::PreviousPage))
+    };
 
-    let questions = survey.questions.iter().enumerate().map(|(index, q)| {
+    let questions = form.page_questions(&vis).into_iter().map(|q| {
+        let index = survey
+            .questions
+            .iter()
+            .position(|x| x.id == q.id)
+            .unwrap_or_default();
+        let other_text = match form.drafts.get(&other_key(&q.id)) {
+            Some(Draft::Text(t)) => Some(t.clone()),
+            _ => None,
+        };
         html! {
             <QuestionView
                 key={q.id.clone()}
                 {lang}
                 survey={survey.clone()}
                 {index}
+                options={form.choices_in_order(q).into_iter().cloned().collect::<Vec<_>>()}
                 draft={form.drafts.get(&q.id).cloned()}
-                errors={form.errors_for(&q.id).map(|e| e.message(lang)).collect::<Vec<_>>()}
+                {other_text}
+                required={vis.requires(q)}
+                errors={form.errors_for(q).map(|e| e.message(lang)).collect::<Vec<_>>()}
                 dispatch={props.dispatch.clone()}
             />
         }
     });
 
-    let summary = if form.errors.is_empty() {
-        Html::default()
-    } else {
+    let summary = if form.shows_errors(&vis) {
         html! {
             <div id={ERROR_SUMMARY_ID} class="error-summary" role="alert" tabindex="-1">
                 <p>{ t(Ui::FixErrors) }</p>
                 { for form.stray_errors().map(|e| html! { <p>{ e.message(lang) }</p> }) }
             </div>
         }
+    } else {
+        Html::default()
     };
 
     let status = match &form.status {
@@ -68,6 +97,7 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
         SendStatus::Refused(message) => html! { <p class="notice problem">{ message }</p> },
     };
     let description = survey.tr(&survey.description, lang);
+    let section = form.section(&vis);
 
     html! {
         <form
@@ -78,26 +108,50 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
             aria-busy={sending.then_some("true")}
             {onsubmit}
         >
-            <h1 id="main-heading" tabindex="-1" lang={text_lang.clone()}>
+            <h1 id={MAIN_HEADING_ID} tabindex="-1" lang={text_lang.clone()}>
                 { survey.tr(&survey.title, lang) }
             </h1>
-            if !description.is_empty() {
-                <p class="description" lang={text_lang}>{ description }</p>
+            if page == 1 {
+                if !description.is_empty() {
+                    <p class="description" lang={text_lang.clone()}>{ description }</p>
+                }
+                <p class="privacy">{ t(Ui::PrivacyNote) }</p>
             }
-            <p class="privacy">{ t(Ui::PrivacyNote) }</p>
+            if pages > 1 {
+                <p id="page-indicator" class="page-indicator">
+                    { t(Ui::PageXOfY).replace("{x}", &page.to_string()).replace("{y}", &pages.to_string()) }
+                </p>
+            }
+            if let Some(section) = section {
+                <h2 id={SECTION_TITLE_ID} tabindex="-1" lang={text_lang}>
+                    { survey.tr(&section.title, lang) }
+                </h2>
+            }
             { summary }
             { for questions }
             <div class="send-status" role="status" aria-live="polite">{ status }</div>
             <div class="actions">
-                <button
-                    id="submit"
-                    type="submit"
-                    class="primary"
-                    aria-disabled={sending.then_some("true")}
-                >
-                    { if sending { t(Ui::Sending) } else { t(Ui::Submit) } }
-                </button>
-                <button type="button" class="secondary" onclick={on_back}>{ t(Ui::Back) }</button>
+                if last {
+                    <button
+                        id="submit"
+                        type="submit"
+                        class="primary"
+                        aria-disabled={sending.then_some("true")}
+                    >
+                        { if sending { t(Ui::Sending) } else { t(Ui::Submit) } }
+                    </button>
+                } else {
+                    <button id="next" type="submit" class="primary">{ t(Ui::Next) }</button>
+                }
+                if page > 1 {
+                    <button id="back" type="button" class="secondary" onclick={on_previous}>
+                        { t(Ui::Back) }
+                    </button>
+                } else {
+                    <button id="leave" type="button" class="secondary" onclick={on_leave}>
+                        { t(Ui::AnotherSurvey) }
+                    </button>
+                }
             </div>
         </form>
     }

@@ -13,6 +13,8 @@ pub struct SurveyListProps {
     pub opening: Option<String>,
     pub open_failed: bool,
     pub on_open: Callback<String>,
+    /// Load the list again after a failure.
+    pub on_retry: Callback<()>,
 }
 
 /// The open surveys, each with a Start button and a link to its results.
@@ -23,7 +25,22 @@ pub fn SurveyList(props: &SurveyListProps) -> Html {
     let body = match &props.catalogue {
         Catalogue::Loading => html! { <p class="notice" role="status">{ t(Ui::Loading) }</p> },
         Catalogue::Failed => {
-            html! { <p class="notice problem" role="alert">{ t(Ui::NetworkError) }</p> }
+            let on_retry = props.on_retry.clone();
+            html! {
+                <>
+                    <p class="notice problem" role="alert">{ t(Ui::LoadFailed) }</p>
+                    <div class="actions">
+                        <button
+                            type="button"
+                            id="try-again"
+                            class="primary"
+                            onclick={move |_| on_retry.emit(())}
+                        >
+                            { t(Ui::TryAgain) }
+                        </button>
+                    </div>
+                </>
+            }
         }
         Catalogue::Loaded(list) if list.is_empty() => {
             html! { <p class="notice">{ t(Ui::NoSurveys) }</p> }

@@ -1,0 +1,713 @@
+//! The researchers' API under `/api/admin/…`, behind bearer tokens.
+//!
+//! A token is `chorus_` followed by 64 hex digits: 256 bits from the
+//! operating system's generator, shown once by `chorus token create` and
+//! stored only as its SHA-256. A request's token is hashed, looked up by
+//! hash, and the stored hash compared in constant time. Two roles:
+//! *viewers* see which surveys exist, whether they are open and how many
+//! responses each holds; *researchers* also export raw data, read the
+//! codebook, and open and close surveys.
+//!
+//! Refusals: 401 `unauthorized` (with `WWW-Authenticate: Bearer`) saying
+//! whether the token is missing, malformed, or unknown/revoked; 403
+//! `forbidden` when the role lacks the right. Every answer is `no-store`.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use rand::TryRngCore;
+use rusqlite::Connection;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use warp::http::{HeaderValue, StatusCode, header};
+use warp::hyper::body::Bytes;
+use warp::{Filter, Rejection, Reply};
+
+use crate::db::{self, StoreError};
+use crate::error::ApiError;
+use crate::export::{self, CodebookFormat, Format};
+use crate::routes::State;
+
+/// Every token starts with this, so a leaked one is recognisable (and
+/// secret scanners can be taught to find it).
+pub const TOKEN_PREFIX: &str = "chorus_";
+/// Random bytes in a token: 256 bits.
+const TOKEN_BYTES: usize = 32;
+
+/// Every admin route, as `(method, path)` with `{id}` for a survey id.
+pub const ADMIN_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/admin/surveys"),
+    ("GET", "/api/admin/surveys/{id}/count"),
+    ("GET", "/api/admin/surveys/{id}/export"),
+    ("GET", "/api/admin/surveys/{id}/codebook"),
+    ("POST", "/api/admin/surveys/{id}/close"),
+    ("POST", "/api/admin/surveys/{id}/open"),
+];
+
+/// What a token allows. Researchers can do everything viewers can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Viewer,
+    Researcher,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Researcher => "researcher",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "viewer" => Some(Role::Viewer),
+            "researcher" => Some(Role::Researcher),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A token just created: the only moment its text exists outside the
+/// holder's hands.
+#[derive(Debug)]
+pub struct NewToken {
+    pub id: i64,
+    pub token: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("cannot draw random bytes from the operating system: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for TokenError {
+    fn from(e: rusqlite::Error) -> Self {
+        TokenError::Store(e.into())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    s.as_bytes()
+        .chunks(2)
+        .map(|p| {
+            let d = |c: u8| char::from(c).to_digit(16);
+            u8::try_from(d(p[0])? * 16 + d(p[1])?).ok()
+        })
+        .collect()
+}
+
+/// SHA-256 of a token. Tokens carry 256 random bits, so a fast hash is
+/// enough: there is nothing to guess, unlike a password (see ARCHITECTURE.md).
+pub fn hash_token(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Does `token` have the shape of a Chorus token?
+fn well_formed(token: &str) -> bool {
+    token.strip_prefix(TOKEN_PREFIX).is_some_and(|rest| {
+        rest.len() == TOKEN_BYTES * 2 && rest.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// Makes a token with 256 bits from the operating system's generator and
+/// stores its hash. The returned text is shown once and never stored.
+pub fn create_token(
+    conn: &Connection,
+    role: Role,
+    label: &str,
+    day: &str,
+) -> Result<NewToken, TokenError> {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| TokenError::Random(e.to_string()))?;
+    let token = format!("{TOKEN_PREFIX}{}", hex(&bytes));
+    let id = db::insert_token(conn, &hex(&hash_token(&token)), role.as_str(), label, day)?;
+    Ok(NewToken { id, token })
+}
+
+/// Why a request was not let in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthFailure {
+    Missing,
+    Malformed,
+    UnknownOrRevoked,
+}
+
+/// Checks a presented token against the store: its role when it is known
+/// and not revoked.
+pub fn check_token(
+    conn: &Connection,
+    presented: &str,
+) -> Result<Result<Role, AuthFailure>, StoreError> {
+    if !well_formed(presented) {
+        return Ok(Err(AuthFailure::Malformed));
+    }
+    let digest = hash_token(presented);
+    let Some(record) = db::find_token(conn, &hex(&digest))? else {
+        return Ok(Err(AuthFailure::UnknownOrRevoked));
+    };
+    // The row was found by its hash; compare the hash bytes again in
+    // constant time so no early-exit comparison of secret-derived bytes
+    // happens in our code.
+    let stored = unhex(&record.token_hash).unwrap_or_default();
+    let same: bool = stored.as_slice().ct_eq(digest.as_slice()).into();
+    if !same || record.revoked_day.is_some() {
+        return Ok(Err(AuthFailure::UnknownOrRevoked));
+    }
+    Ok(Role::parse(&record.role).ok_or(AuthFailure::UnknownOrRevoked))
+}
+
+fn unauthorized(why: AuthFailure) -> ApiError {
+    let message = match why {
+        AuthFailure::Missing => {
+            "missing bearer token: send `Authorization: Bearer chorus_…` with a token from `chorus token create`"
+        }
+        AuthFailure::Malformed => {
+            "malformed bearer token: a Chorus token is `chorus_` followed by 64 hex digits"
+        }
+        AuthFailure::UnknownOrRevoked => "unknown or revoked token",
+    };
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+fn forbidden() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "viewers can see counts; exporting and publishing need a researcher token",
+    )
+}
+
+fn unavailable(why: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage_unavailable",
+        why.to_string(),
+    )
+}
+
+fn reject(e: ApiError) -> Rejection {
+    warp::reject::custom(e)
+}
+
+/// The role of the caller, already checked against the store.
+#[derive(Debug, Clone, Copy)]
+struct Caller(Role);
+
+impl Caller {
+    fn require(self, need: Role) -> Result<(), Rejection> {
+        if self.0 >= need {
+            Ok(())
+        } else {
+            Err(reject(forbidden()))
+        }
+    }
+}
+
+/// Runs `f` on the shared read connection, off the async threads.
+async fn with_reader<T: Send + 'static>(
+    state: &Arc<State>,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Rejection> {
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let conn = st.reader.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn)
+    })
+    .await
+    .map_err(|_| reject(unavailable("the database reader stopped")))?
+    .map_err(|e| reject(unavailable(e)))
+}
+
+/// The database file the collector uses (from its read connection).
+fn db_path(state: &State) -> Option<PathBuf> {
+    let conn = state.reader.lock().unwrap_or_else(|p| p.into_inner());
+    conn.path().filter(|p| !p.is_empty()).map(PathBuf::from)
+}
+
+fn caller(state: Arc<State>) -> impl Filter<Extract = (Caller,), Error = Rejection> + Clone {
+    warp::header::optional::<String>("authorization").and_then(move |auth: Option<String>| {
+        let state = state.clone();
+        async move {
+            let Some(auth) = auth else {
+                return Err(reject(unauthorized(AuthFailure::Missing)));
+            };
+            let token = match auth.split_once(' ') {
+                Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => {
+                    rest.trim().to_string()
+                }
+                _ => return Err(reject(unauthorized(AuthFailure::Malformed))),
+            };
+            match with_reader(&state, move |conn| check_token(conn, &token)).await? {
+                Ok(role) => Ok(Caller(role)),
+                Err(why) => Err(reject(unauthorized(why))),
+            }
+        }
+    })
+}
+
+fn with_state(
+    state: Arc<State>,
+) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
+    warp::any().map(move || state.clone())
+}
+
+type Query = BTreeMap<String, String>;
+
+/// The admin routes. Mounted by [`crate::routes::routes`].
+pub fn routes(
+    state: Arc<State>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
+    let list = warp::path!("api" / "admin" / "surveys")
+        .and(warp::get())
+        .and(caller(state.clone()))
+        .and(with_state(state.clone()))
+        .and_then(list);
+    let count = warp::path!("api" / "admin" / "surveys" / String / "count")
+        .and(warp::get())
+        .and(caller(state.clone()))
+        .and(with_state(state.clone()))
+        .and_then(count);
+    let export = warp::path!("api" / "admin" / "surveys" / String / "export")
+        .and(warp::get())
+        .and(caller(state.clone()))
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(export);
+    let codebook = warp::path!("api" / "admin" / "surveys" / String / "codebook")
+        .and(warp::get())
+        .and(caller(state.clone()))
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(codebook);
+    let close = warp::path!("api" / "admin" / "surveys" / String / "close")
+        .and(warp::post())
+        .and(caller(state.clone()))
+        .and(with_state(state.clone()))
+        .and_then(|id, c, s| lifecycle(id, c, s, true));
+    let open = warp::path!("api" / "admin" / "surveys" / String / "open")
+        .and(warp::post())
+        .and(caller(state.clone()))
+        .and(with_state(state))
+        .and_then(|id, c, s| lifecycle(id, c, s, false));
+    list.or(count)
+        .unify()
+        .or(export)
+        .unify()
+        .or(codebook)
+        .unify()
+        .or(close)
+        .unify()
+        .or(open)
+        .unify()
+        .map(no_store)
+        .recover(admin_errors)
+        .unify()
+}
+
+fn no_store(mut res: warp::reply::Response) -> warp::reply::Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Admin refusals as JSON, `no-store`, and with the Bearer challenge on a
+/// 401. Anything else (another route's rejection) passes on untouched.
+async fn admin_errors(rejection: Rejection) -> Result<warp::reply::Response, Rejection> {
+    let Some(e) = rejection.find::<ApiError>() else {
+        return Err(rejection);
+    };
+    let mut res = no_store(e.clone().into_response());
+    if e.status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"chorus-admin\""),
+        );
+    }
+    Ok(res)
+}
+
+fn unknown_survey(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_survey",
+        format!("there is no survey `{id}` on this collector"),
+    )
+}
+
+fn survey<'a>(state: &'a State, id: &str) -> Result<&'a surveys::Survey, Rejection> {
+    state
+        .surveys
+        .get(id)
+        .ok_or_else(|| reject(unknown_survey(id)))
+}
+
+/// A survey as researchers and viewers see it.
+#[derive(Debug, Serialize)]
+struct AdminSurvey {
+    id: String,
+    version: u32,
+    title: surveys::Text,
+    open: bool,
+    /// Day it was closed by command; `null` when not closed by command.
+    closed_day: Option<String>,
+    /// Last day of answers set in the survey file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    closes: Option<String>,
+    responses: u64,
+    /// Versions served so far (and the current one).
+    versions: Vec<u32>,
+}
+
+fn describe(
+    conn: &Connection,
+    s: &surveys::Survey,
+    today: &str,
+) -> Result<AdminSurvey, StoreError> {
+    let closed_day = db::closed_day(conn, &s.id)?;
+    let past_close = s.closes.as_deref().is_some_and(|c| today > c);
+    let mut versions = db::served_versions(conn, &s.id)?;
+    if !versions.contains(&s.version) {
+        versions.push(s.version);
+        versions.sort_unstable();
+    }
+    Ok(AdminSurvey {
+        id: s.id.clone(),
+        version: s.version,
+        title: s.title.clone(),
+        open: closed_day.is_none() && !past_close,
+        closed_day,
+        closes: s.closes.clone(),
+        responses: db::response_count(conn, &s.id)?,
+        versions,
+    })
+}
+
+async fn list(caller: Caller, state: Arc<State>) -> Result<warp::reply::Response, Rejection> {
+    caller.require(Role::Viewer)?;
+    let st = state.clone();
+    let out = with_reader(&state, move |conn| {
+        let today = db::today();
+        st.surveys
+            .values()
+            .map(|s| describe(conn, s, &today))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
+    Ok(warp::reply::json(&out).into_response())
+}
+
+async fn count(
+    id: String,
+    caller: Caller,
+    state: Arc<State>,
+) -> Result<warp::reply::Response, Rejection> {
+    caller.require(Role::Viewer)?;
+    survey(&state, &id)?;
+    let sid = id.clone();
+    let n = with_reader(&state, move |conn| Ok(db::response_count(conn, &sid)?)).await?;
+    Ok(warp::reply::json(&serde_json::json!({ "survey": id, "responses": n })).into_response())
+}
+
+async fn lifecycle(
+    id: String,
+    caller: Caller,
+    state: Arc<State>,
+    close: bool,
+) -> Result<warp::reply::Response, Rejection> {
+    caller.require(Role::Researcher)?;
+    survey(&state, &id)?;
+    let path = db_path(&state).ok_or_else(|| reject(unavailable("no database file")))?;
+    let st = state.clone();
+    let described = tokio::task::spawn_blocking(move || {
+        let conn = db::open(&path)?;
+        let today = db::today();
+        db::set_closed(&conn, &id, close, &today)?;
+        let s = st
+            .surveys
+            .get(&id)
+            .ok_or_else(|| StoreError::Unavailable(format!("survey `{id}` vanished")))?;
+        describe(&conn, s, &today)
+    })
+    .await
+    .map_err(|_| reject(unavailable("the database task stopped")))?
+    .map_err(|e| reject(unavailable(e)))?;
+    Ok(warp::reply::json(&described).into_response())
+}
+
+fn bad_parameter(message: String) -> Rejection {
+    reject(ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_parameter",
+        message,
+    ))
+}
+
+fn flag(query: &Query, name: &str) -> Result<bool, Rejection> {
+    match query.get(name).map(String::as_str) {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes" | "") => Ok(true),
+        Some(other) => Err(bad_parameter(format!(
+            "`{name}` must be true or false, not `{other}`"
+        ))),
+    }
+}
+
+fn language(survey: &surveys::Survey, query: &Query) -> Result<String, Rejection> {
+    match query.get("lang") {
+        None => Ok(survey.default_language.clone()),
+        Some(l) if survey.languages.contains(l) => Ok(l.clone()),
+        Some(l) => Err(bad_parameter(format!(
+            "survey `{}` is not written in `{l}`; it has {}",
+            survey.id,
+            survey.languages.join(", ")
+        ))),
+    }
+}
+
+fn only_known(query: &Query, known: &[&str]) -> Result<(), Rejection> {
+    match query.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(bad_parameter(format!(
+            "unknown parameter `{k}`; this address takes {}",
+            known.join(", ")
+        ))),
+    }
+}
+
+/// Sends what the export writes as body chunks of about 64 KiB. A full
+/// channel blocks the writer (back-pressure: a slow client never makes the
+/// server buffer the export); a gone client ends the export.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, io::Error>>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+/// The receiving end as the body stream of a response.
+struct ChunkStream(tokio::sync::mpsc::Receiver<Result<Bytes, io::Error>>);
+
+impl warp::Stream for ChunkStream {
+    type Item = Result<Bytes, io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+async fn export(
+    id: String,
+    caller: Caller,
+    query: Query,
+    state: Arc<State>,
+) -> Result<warp::reply::Response, Rejection> {
+    caller.require(Role::Researcher)?;
+    let s = survey(&state, &id)?;
+    only_known(&query, &["format", "lang", "labels", "bom"])?;
+    let format = match query.get("format") {
+        None => Format::Csv,
+        Some(f) => Format::parse(f)
+            .ok_or_else(|| bad_parameter(format!("`format` must be csv or json, not `{f}`")))?,
+    };
+    let options = export::Options {
+        format,
+        lang: language(s, &query)?,
+        labels: flag(&query, "labels")?,
+        bom: flag(&query, "bom")?,
+    };
+    let path = db_path(&state).ok_or_else(|| reject(unavailable("no database file")))?;
+    // Open first, so a database that cannot be read is a 503, not a cut body.
+    let conn = tokio::task::spawn_blocking(move || db::open_read_only(&path))
+        .await
+        .map_err(|_| reject(unavailable("the database task stopped")))?
+        .map_err(|e| reject(unavailable(e)))?;
+
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let st = state.clone();
+    let sid = id.clone();
+    tokio::task::spawn_blocking(move || {
+        let Some(survey) = st.surveys.get(&sid) else {
+            return;
+        };
+        let mut out = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(CHUNK),
+        };
+        if let Err(e) = export::write_export(&conn, survey, &options, &mut out) {
+            let gone =
+                matches!(&e, export::ExportError::Io(io) if io.kind() == io::ErrorKind::BrokenPipe);
+            if !gone {
+                tracing::error!(error = %e, "export stopped");
+                // An error in the body makes the server cut the response,
+                // so the client cannot take a partial export for a whole one.
+                let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
+            }
+        }
+    });
+
+    let mut res = warp::reply::stream(ChunkStream(rx)).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    let filename = format!("{id}-{}.{}", db::today(), format.extension());
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+async fn codebook(
+    id: String,
+    caller: Caller,
+    query: Query,
+    state: Arc<State>,
+) -> Result<warp::reply::Response, Rejection> {
+    caller.require(Role::Researcher)?;
+    let s = survey(&state, &id)?;
+    only_known(&query, &["format", "lang", "bom"])?;
+    let format = match query.get("format") {
+        None => CodebookFormat::Csv,
+        Some(f) => CodebookFormat::parse(f)
+            .ok_or_else(|| bad_parameter(format!("`format` must be csv or md, not `{f}`")))?,
+    };
+    let lang = language(s, &query)?;
+    let mut body = Vec::new();
+    export::write_codebook(s, &lang, format, flag(&query, "bom")?, &mut body)
+        .map_err(|e| reject(unavailable(e)))?;
+    let mut res = warp::reply::Response::new(body.into());
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = db::open(&dir.path().join("t.db")).expect("open");
+        (dir, conn)
+    }
+
+    #[test]
+    fn a_token_is_stored_only_as_its_hash_and_checks_by_role() {
+        let (_dir, conn) = conn();
+        let t = create_token(&conn, Role::Viewer, "field team", "2026-01-02").expect("create");
+        assert!(well_formed(&t.token), "{}", t.token);
+        let stored: String = conn
+            .query_row("SELECT token_hash FROM api_tokens", [], |r| r.get(0))
+            .expect("row");
+        assert_ne!(stored, t.token);
+        assert!(!stored.contains(&t.token[TOKEN_PREFIX.len()..]));
+        assert_eq!(
+            check_token(&conn, &t.token).expect("check"),
+            Ok(Role::Viewer)
+        );
+
+        let other = format!("{TOKEN_PREFIX}{}", "0".repeat(64));
+        assert_eq!(
+            check_token(&conn, &other).expect("check"),
+            Err(AuthFailure::UnknownOrRevoked)
+        );
+        assert_eq!(
+            check_token(&conn, "hunter2").expect("check"),
+            Err(AuthFailure::Malformed)
+        );
+
+        assert!(db::revoke_token(&conn, t.id, "2026-01-03").expect("revoke"));
+        assert_eq!(
+            check_token(&conn, &t.token).expect("check"),
+            Err(AuthFailure::UnknownOrRevoked)
+        );
+    }
+
+    #[test]
+    fn two_tokens_differ() {
+        let (_dir, conn) = conn();
+        let a = create_token(&conn, Role::Researcher, "a", "2026-01-02").expect("a");
+        let b = create_token(&conn, Role::Researcher, "b", "2026-01-02").expect("b");
+        assert_ne!(a.token, b.token);
+    }
+
+    #[test]
+    fn closing_and_reopening_is_recorded() {
+        let (_dir, conn) = conn();
+        assert_eq!(db::closed_day(&conn, "s").expect("read"), None);
+        db::set_closed(&conn, "s", true, "2026-03-04").expect("close");
+        assert_eq!(
+            db::closed_day(&conn, "s").expect("read").as_deref(),
+            Some("2026-03-04")
+        );
+        db::set_closed(&conn, "s", false, "2026-03-05").expect("open");
+        assert_eq!(db::closed_day(&conn, "s").expect("read"), None);
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        let bytes = [0u8, 1, 0xab, 0xff];
+        assert_eq!(hex(&bytes), "0001abff");
+        assert_eq!(unhex("0001abff"), Some(bytes.to_vec()));
+        assert_eq!(unhex("0g"), None);
+    }
+}

@@ -1,0 +1,245 @@
+//! `chorus token`, `chorus survey` and `chorus export`: the researcher's
+//! side of the collector, from the command line.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use collector::admin::Role;
+use collector::db;
+use collector::export::{self, CodebookFormat, Format};
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Make a new token and print it once; only its hash is stored.
+    Create {
+        /// `researcher` (export, open/close) or `viewer` (counts only).
+        #[arg(long, value_parser = ["researcher", "viewer"])]
+        role: String,
+        /// Who or what the token is for, to recognise it in `token list`.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// SQLite database file of the collector.
+        #[arg(long, default_value = "chorus.db")]
+        db: PathBuf,
+    },
+    /// List tokens (never their text: it is not stored).
+    List {
+        #[arg(long, default_value = "chorus.db")]
+        db: PathBuf,
+    },
+    /// Revoke a token by its id (from `token list`); it stops working at once.
+    Revoke {
+        id: i64,
+        #[arg(long, default_value = "chorus.db")]
+        db: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SurveyCommand {
+    /// Stop accepting answers to a survey.
+    Close(LifecycleArgs),
+    /// Accept answers to a survey again.
+    Open(LifecycleArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LifecycleArgs {
+    /// The survey's id (as in its file).
+    survey: String,
+    /// SQLite database file of the collector.
+    #[arg(long, default_value = "chorus.db")]
+    db: PathBuf,
+    /// Folder of survey files.
+    #[arg(long, default_value = "surveys/library")]
+    surveys: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The survey's id (as in its file).
+    survey: String,
+    /// `csv` (RFC 4180) or `json` (JSON Lines, one response per line).
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    format: String,
+    /// Language of labels (in cells with --labels, and in the codebook).
+    #[arg(long)]
+    lang: Option<String>,
+    /// Write option labels instead of option codes.
+    #[arg(long)]
+    labels: bool,
+    /// Start CSV files with a UTF-8 byte-order mark, for Excel.
+    #[arg(long)]
+    bom: bool,
+    /// SQLite database file holding the responses.
+    #[arg(long, default_value = "chorus.db")]
+    db: PathBuf,
+    /// Folder of survey files.
+    #[arg(long, default_value = "surveys/library")]
+    surveys: PathBuf,
+    /// File to write the export to.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write the codebook (column, question text, type, codes) here.
+    #[arg(long)]
+    codebook: Option<PathBuf>,
+    /// `csv` or `md`; by default from the codebook file's extension.
+    #[arg(long, value_parser = ["csv", "md"])]
+    codebook_format: Option<String>,
+}
+
+fn existing_db(path: &Path) -> Result<()> {
+    if !path.is_file() {
+        bail!(
+            "no database at {}; run `chorus serve --db {}` first, or pass --db",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn token(cmd: TokenCommand) -> Result<ExitCode> {
+    match cmd {
+        TokenCommand::Create { role, label, db } => {
+            let role = Role::parse(&role).ok_or_else(|| anyhow!("--role: researcher or viewer"))?;
+            let conn = db::open(&db)?;
+            let new = collector::admin::create_token(&conn, role, label.trim(), &db::today())?;
+            eprintln!(
+                "created {role} token {} in {}. It is shown only now; keep it secret.\n\
+                 Use it as `Authorization: Bearer <token>` on /api/admin/…",
+                new.id,
+                db.display()
+            );
+            println!("{}", new.token);
+        }
+        TokenCommand::List { db } => {
+            existing_db(&db)?;
+            let conn = db::open(&db)?;
+            let tokens = db::list_tokens(&conn)?;
+            if tokens.is_empty() {
+                println!("no tokens; make one with `chorus token create --role researcher`");
+            }
+            for t in tokens {
+                let state = match &t.revoked_day {
+                    Some(d) => format!("revoked {d}"),
+                    None => "active".to_string(),
+                };
+                println!(
+                    "{:>4}  {:<10}  created {}  {:<16}  {}",
+                    t.id, t.role, t.created_day, state, t.label
+                );
+            }
+        }
+        TokenCommand::Revoke { id, db } => {
+            existing_db(&db)?;
+            let conn = db::open(&db)?;
+            if !db::revoke_token(&conn, id, &db::today())? {
+                bail!("no token {id} in {}; see `chorus token list`", db.display());
+            }
+            println!("token {id} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn survey(cmd: SurveyCommand) -> Result<ExitCode> {
+    let (args, close) = match cmd {
+        SurveyCommand::Close(a) => (a, true),
+        SurveyCommand::Open(a) => (a, false),
+    };
+    let surveys = collector::load_surveys(&args.surveys)?;
+    let Some(survey) = surveys.get(&args.survey) else {
+        bail!(
+            "no survey `{}` in {} (known: {})",
+            args.survey,
+            args.surveys.display(),
+            surveys.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    };
+    existing_db(&args.db)?;
+    let conn = db::open(&args.db)?;
+    let today = db::today();
+    db::set_closed(&conn, &survey.id, close, &today)?;
+    if close {
+        println!(
+            "{} is closed from {today}; new answers are refused",
+            survey.id
+        );
+    } else {
+        match survey.closes.as_deref() {
+            Some(c) if today.as_str() > c => println!(
+                "{} is no longer closed by command, but its file closes it on {c}; \
+                 change `closes` in the file to accept answers",
+                survey.id
+            ),
+            _ => println!("{} is open; answers are accepted", survey.id),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn export(args: ExportArgs) -> Result<ExitCode> {
+    let surveys = collector::load_surveys(&args.surveys)?;
+    let Some(survey) = surveys.get(&args.survey) else {
+        bail!(
+            "no survey `{}` in {} (known: {})",
+            args.survey,
+            args.surveys.display(),
+            surveys.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    };
+    let lang = args.lang.unwrap_or_else(|| survey.default_language.clone());
+    if !survey.languages.contains(&lang) {
+        bail!(
+            "--lang: survey `{}` is not written in `{lang}`; it has {}",
+            survey.id,
+            survey.languages.join(", ")
+        );
+    }
+    let format = Format::parse(&args.format).ok_or_else(|| anyhow!("--format: csv or json"))?;
+    existing_db(&args.db)?;
+    let conn = db::open_read_only(&args.db)?;
+    let options = export::Options {
+        format,
+        lang: lang.clone(),
+        labels: args.labels,
+        bom: args.bom,
+    };
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut out = BufWriter::with_capacity(256 * 1024, file);
+    let rows = export::write_export(&conn, survey, &options, &mut out)
+        .with_context(|| format!("exporting to {}", args.out.display()))?;
+    out.into_inner()
+        .map_err(|e| anyhow!("cannot write {}: {}", args.out.display(), e.error()))?
+        .sync_all()
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "exported {rows} response{} of {} to {}",
+        if rows == 1 { "" } else { "s" },
+        survey.id,
+        args.out.display()
+    );
+    if let Some(path) = args.codebook {
+        let format = match args.codebook_format.as_deref() {
+            Some(f) => CodebookFormat::parse(f),
+            None => match path.extension().and_then(|e| e.to_str()) {
+                Some("md" | "markdown") => Some(CodebookFormat::Markdown),
+                _ => Some(CodebookFormat::Csv),
+            },
+        }
+        .ok_or_else(|| anyhow!("--codebook-format: csv or md"))?;
+        let file = std::fs::File::create(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let mut out = BufWriter::new(file);
+        export::write_codebook(survey, &lang, format, args.bom, &mut out)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote the codebook to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

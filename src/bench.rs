@@ -1,0 +1,498 @@
+//! `chorus bench`: the load benchmark. Not a test: it prints figures.
+//!
+//! 1. Starts `chorus serve` as a child process on a loopback port with a
+//!    fresh database (rate limit off when the build has one).
+//! 2. Throughput: many keep-alive connections, each a thread with a tiny
+//!    HTTP/1.1 client, send valid submissions as fast as answers come back.
+//!    Prints submissions/s, p50/p99 latency.
+//! 3. Fixed rate: submissions scheduled at a steady rate (open loop);
+//!    latency is measured from each submission's scheduled time, so a stall
+//!    is not hidden by the clients waiting (no coordinated omission).
+//! 4. The server's peak RSS (VmHWM from /proc).
+//! 5. The ceiling: raw SQLite inserts into a fresh database with the same
+//!    settings (WAL, synchronous = FULL) and the writer's batch size.
+//! 6. Export: N generated responses exported by `chorus export` as a child
+//!    process; time and peak RSS.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
+use collector::db::{self, NewResponse};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Concurrent keep-alive connections in the throughput phase.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Submissions in the throughput phase.
+    #[arg(long, default_value_t = 50_000)]
+    requests: usize,
+    /// Submissions per second in the fixed-rate phase.
+    #[arg(long, default_value_t = 500)]
+    rate: usize,
+    /// Length of the fixed-rate phase, in seconds.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Rows inserted for the raw SQLite ceiling.
+    #[arg(long, default_value_t = 200_000)]
+    raw_rows: usize,
+    /// Rows generated and exported for the export figure (0 skips it).
+    #[arg(long, default_value_t = 1_000_000)]
+    export_rows: usize,
+    /// Folder for the benchmark's databases (a fresh subfolder is made and
+    /// removed); put it on the disk the real database would live on.
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+    /// Folder of survey files (must hold `ost-hiv-access`).
+    #[arg(long, default_value = "surveys/library")]
+    surveys: PathBuf,
+}
+
+const SURVEY: &str = "ost-hiv-access";
+
+/// A unique version-4-shaped UUID: a per-run random half and a counter.
+fn uuid() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::OnceLock;
+    use std::sync::atomic::AtomicU64;
+    static RUN: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let run = *RUN.get_or_init(|| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        h.finish()
+    });
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        run >> 32,
+        (run >> 16) & 0xffff,
+        run & 0xfff,
+        (n >> 48) & 0xfff,
+        n & 0xffff_ffff_ffff
+    )
+}
+
+const COUNTRIES: [&str; 6] = ["ua", "kz", "ge", "md", "kg", "am"];
+
+fn answers(i: usize) -> String {
+    format!(
+        r#"{{"country":"{}","services_used":["ost"]}}"#,
+        COUNTRIES[i % COUNTRIES.len()]
+    )
+}
+
+/// A keep-alive HTTP/1.1 connection that posts submissions.
+struct Client {
+    addr: SocketAddr,
+    reader: BufReader<TcpStream>,
+    request_head: String,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Result<Client> {
+        let stream = TcpStream::connect(addr).with_context(|| format!("connect {addr}"))?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(Client {
+            addr,
+            reader: BufReader::new(stream),
+            request_head: format!(
+                "POST /api/surveys/{SURVEY}/responses HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n"
+            ),
+        })
+    }
+
+    /// Sends one submission; returns the status.
+    fn submit(&mut self, i: usize) -> Result<u16> {
+        let body = format!(
+            r#"{{"submission_id":"{}","answers":{}}}"#,
+            uuid(),
+            answers(i)
+        );
+        let request = format!(
+            "{}Content-Length: {}\r\n\r\n{body}",
+            self.request_head,
+            body.len()
+        );
+        self.reader.get_mut().write_all(request.as_bytes())?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| anyhow!("bad status line from {}: {line:?}", self.addr))?;
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line)?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse()?;
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.reader.read_exact(&mut body)?;
+        Ok(status)
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Peak resident set (VmHWM) of a process, in MiB.
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(exe: &Path, db: &Path, surveys: &Path, dir: &Path) -> Result<Server> {
+        let help = Command::new(exe).args(["serve", "--help"]).output()?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("serve")
+            .arg("--addr")
+            .arg("127.0.0.1:0")
+            .arg("--db")
+            .arg(db)
+            .arg("--surveys")
+            .arg(surveys)
+            .arg("--dist")
+            .arg(dir.join("no-frontend"));
+        if String::from_utf8_lossy(&help.stdout).contains("--rate-limit") {
+            cmd.args(["--rate-limit", "0"]);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start `chorus serve`")?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow!("no stdout from the server"))?;
+        let mut lines = BufReader::new(stdout);
+        let mut first = String::new();
+        lines.read_line(&mut first)?;
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| anyhow!("the server did not say where it listens: {first:?}"))?;
+        // Keep draining the server's log so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut lines, &mut std::io::sink());
+        });
+        Ok(Server { child, addr })
+    }
+
+    fn stop(mut self) -> Result<()> {
+        let term = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        if !term.is_ok_and(|s| s.success()) {
+            self.child.kill()?;
+        }
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+/// Sends `total` submissions over `connections` connections as fast as
+/// they are answered; returns (elapsed, sorted latencies).
+fn closed_loop(
+    addr: SocketAddr,
+    connections: usize,
+    total: usize,
+) -> Result<(Duration, Vec<Duration>)> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..connections)
+        .map(|_| {
+            let next = next.clone();
+            std::thread::spawn(move || -> Result<Vec<Duration>> {
+                let mut client = Client::connect(addr)?;
+                let mut lat = Vec::with_capacity(total / connections + 1);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let t = Instant::now();
+                    let status = client.submit(i)?;
+                    lat.push(t.elapsed());
+                    if status != 201 {
+                        bail!("submission answered {status}, expected 201");
+                    }
+                }
+                Ok(lat)
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(total);
+    for t in threads {
+        all.extend(
+            t.join()
+                .map_err(|_| anyhow!("a client thread panicked"))??,
+        );
+    }
+    let elapsed = start.elapsed();
+    all.sort_unstable();
+    Ok((elapsed, all))
+}
+
+/// Sends submissions at `rate` per second for `seconds`; latency counts
+/// from each submission's scheduled time.
+fn open_loop(addr: SocketAddr, rate: usize, seconds: u64) -> Result<Vec<Duration>> {
+    let total = rate * seconds as usize;
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    // Enough connections that a slow answer never delays the schedule.
+    let connections = 32;
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now() + Duration::from_millis(50);
+    let threads: Vec<_> = (0..connections)
+        .map(|_| {
+            let next = next.clone();
+            std::thread::spawn(move || -> Result<Vec<Duration>> {
+                let mut client = Client::connect(addr)?;
+                let mut lat = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let due = start + interval * u32::try_from(i)?;
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let status = client.submit(i)?;
+                    lat.push(due.elapsed());
+                    if status != 201 {
+                        bail!("submission answered {status}, expected 201");
+                    }
+                }
+                Ok(lat)
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(total);
+    for t in threads {
+        all.extend(
+            t.join()
+                .map_err(|_| anyhow!("a client thread panicked"))??,
+        );
+    }
+    all.sort_unstable();
+    Ok(all)
+}
+
+/// Inserts `rows` responses in transactions of `batch` with the
+/// collector's own settings and insert; returns rows per second.
+fn raw_sqlite(path: &Path, rows: usize, batch: usize) -> Result<f64> {
+    let mut conn = db::open(path)?;
+    let start = Instant::now();
+    let mut i = 0;
+    while i < rows {
+        let tx = conn.transaction()?;
+        for _ in 0..batch.min(rows - i) {
+            db::insert_response(
+                &tx,
+                &NewResponse {
+                    submission_id: uuid(),
+                    survey_id: SURVEY.into(),
+                    survey_version: 1,
+                    received_day: db::today(),
+                    answers_json: answers(i),
+                },
+            )?;
+            i += 1;
+        }
+        tx.commit()?;
+    }
+    Ok(rows as f64 / start.elapsed().as_secs_f64())
+}
+
+pub fn run(args: BenchArgs) -> Result<ExitCode> {
+    let exe = std::env::current_exe().context("cannot find the chorus binary")?;
+    let dir = bench_dir(&args.dir)?;
+    let surveys = args
+        .surveys
+        .canonicalize()
+        .with_context(|| format!("no survey folder at {}", args.surveys.display()))?;
+    if cfg!(debug_assertions) {
+        println!(
+            "warning: this is a debug build; run `cargo run --release -- bench` for real figures"
+        );
+    }
+    println!(
+        "chorus bench — {} CPU(s)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let server = Server::start(&exe, &dir.join("bench.db"), &surveys, &dir)?;
+    println!(
+        "server: chorus serve on {} (pid {})",
+        server.addr,
+        server.child.id()
+    );
+    // Warm-up: connections, caches, the WAL file.
+    closed_loop(server.addr, args.connections.min(8), 1_000)?;
+
+    let (elapsed, lat) = closed_loop(server.addr, args.connections, args.requests)?;
+    let throughput = args.requests as f64 / elapsed.as_secs_f64();
+    println!(
+        "throughput: {} submissions over {} connections in {:.2} s = {:.0} durable submissions/s; latency p50 {}, p99 {}",
+        args.requests,
+        args.connections,
+        elapsed.as_secs_f64(),
+        throughput,
+        ms(percentile(&lat, 0.50)),
+        ms(percentile(&lat, 0.99)),
+    );
+
+    let fixed = open_loop(server.addr, args.rate, args.seconds)?;
+    println!(
+        "fixed rate: {} submissions/s for {} s: p50 {}, p99 {}, max {}",
+        args.rate,
+        args.seconds,
+        ms(percentile(&fixed, 0.50)),
+        ms(percentile(&fixed, 0.99)),
+        ms(fixed.last().copied().unwrap_or_default()),
+    );
+    let rss = peak_rss_mib(server.child.id());
+    match rss {
+        Some(m) => println!("server peak RSS (VmHWM): {m:.1} MiB"),
+        None => println!("server peak RSS: unavailable (no /proc)"),
+    }
+    server.stop()?;
+
+    // The writer commits whatever is waiting, up to MAX_BATCH; with N
+    // connections at most N submissions can be waiting, so batches of N are
+    // the like-for-like ceiling and MAX_BATCH the absolute one.
+    println!(
+        "ceiling: raw SQLite inserts into a fresh database, WAL + synchronous=FULL, the collector's own insert:"
+    );
+    let mut batches = vec![1, args.connections, collector::writer::MAX_BATCH];
+    batches.dedup();
+    for (k, batch) in batches.into_iter().enumerate() {
+        let rows = if batch == 1 {
+            (args.raw_rows / 100).max(500)
+        } else {
+            args.raw_rows
+        };
+        let raw = raw_sqlite(&dir.join(format!("raw{k}.db")), rows, batch)?;
+        println!(
+            "  {batch:>4} per transaction: {raw:>9.0} rows/s — the collector's throughput is {:.0} % of this",
+            throughput / raw * 100.0
+        );
+    }
+
+    if args.export_rows > 0 {
+        export_figure(&exe, &dir, &surveys, args.export_rows)?;
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_figure(exe: &Path, dir: &Path, surveys: &Path, rows: usize) -> Result<()> {
+    let path = dir.join("export.db");
+    {
+        let mut conn = db::open(&path)?;
+        conn.execute_batch("PRAGMA synchronous = OFF")?;
+        let tx = conn.transaction()?;
+        for i in 0..rows {
+            db::insert_response(
+                &tx,
+                &NewResponse {
+                    submission_id: uuid(),
+                    survey_id: SURVEY.into(),
+                    survey_version: 1,
+                    received_day: db::today(),
+                    answers_json: format!(
+                        r#"{{"country":"{}","services_used":["ost","nsp"],"travel_minutes":{},"comment":"row {i}, with a comma"}}"#,
+                        COUNTRIES[i % COUNTRIES.len()],
+                        i % 180
+                    ),
+                },
+            )?;
+        }
+        tx.commit()?;
+    }
+    let out = dir.join("export.csv");
+    let start = Instant::now();
+    let mut child = Command::new(exe)
+        .arg("export")
+        .arg(SURVEY)
+        .arg("--db")
+        .arg(&path)
+        .arg("--surveys")
+        .arg(surveys)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .spawn()
+        .context("cannot start `chorus export`")?;
+    let mut peak = 0.0f64;
+    let status = loop {
+        if let Some(m) = peak_rss_mib(child.id()) {
+            peak = peak.max(m);
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = start.elapsed();
+    if !status.success() {
+        bail!("chorus export failed: {status}");
+    }
+    let size = std::fs::metadata(&out)?.len() as f64 / (1024.0 * 1024.0);
+    println!(
+        "export: {rows} responses to CSV ({size:.0} MiB) in {:.2} s ({:.0} rows/s); peak RSS {peak:.1} MiB",
+        elapsed.as_secs_f64(),
+        rows as f64 / elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A fresh folder inside `parent`.
+fn bench_dir(parent: &Path) -> Result<PathBuf> {
+    let dir = parent.join(format!(".chorus-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    dir.canonicalize()
+        .with_context(|| format!("cannot resolve {}", dir.display()))
+}

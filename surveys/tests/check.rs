@@ -1,0 +1,600 @@
+//! `chorus check` on the full format: survey text → the exact list of
+//! problems, one `place: message` a line.
+
+use surveys::parse_survey;
+
+const HEAD: &str = r#"
+id = "s"
+version = 1
+languages = ["ru", "en"]
+privacy_budget = 1
+title = { ru = "Опрос", en = "Survey" }
+"#;
+
+fn check(body: &str, expected: &[&str]) {
+    let text = format!("{HEAD}{body}");
+    let got: Vec<String> = match parse_survey(&text) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems.iter().map(ToString::to_string).collect(),
+    };
+    assert_eq!(got, expected, "\n{text}");
+}
+
+const L: &str = r#"label = { ru = "В", en = "Q" }"#;
+
+#[test]
+fn every_type_loads_clean() {
+    check(
+        &format!(
+            r#"
+closes = "2027-01-31"
+
+[choice_lists]
+agree = [
+  {{ id = "1", label = {{ ru = "Нет", en = "No" }} }},
+  {{ id = "2", label = {{ ru = "Да", en = "Yes" }} }},
+]
+
+[[sections]]
+id = "a"
+title = {{ ru = "А", en = "A" }}
+
+[[sections]]
+id = "b"
+title = {{ ru = "Б", en = "B" }}
+relevant = "consent = true"
+
+[[questions]]
+id = "consent"
+type = "consent"
+section = "a"
+required = true
+{L}
+
+[[questions]]
+id = "intro"
+type = "note"
+section = "a"
+{L}
+
+[[questions]]
+id = "country"
+type = "single_choice"
+section = "b"
+other = true
+randomize = true
+choice_list = "agree"
+{L}
+
+[[questions]]
+id = "what"
+type = "multiple_choice"
+section = "b"
+min_selected = 1
+max_selected = 2
+{L}
+choices = [
+  {{ id = "x", label = {{ ru = "Икс", en = "X" }} }},
+  {{ id = "none", label = {{ ru = "Ничего", en = "None" }}, exclusive = true, fixed = true }},
+]
+
+[[questions]]
+id = "long"
+type = "long_text"
+section = "b"
+max_length = 10000
+relevant = "selected(what, 'x')"
+{L}
+
+[[questions]]
+id = "n"
+type = "integer"
+section = "b"
+required = "country = '2'"
+required_message = {{ ru = "Нужно", en = "Needed" }}
+constraint = ". != 13"
+constraint_message = {{ ru = "Не 13", en = "Not 13" }}
+{L}
+
+[[questions]]
+id = "d"
+type = "decimal"
+section = "b"
+min = 0
+max = 2.5
+{L}
+
+[[questions]]
+id = "when"
+type = "date"
+section = "b"
+min = "2020-01-01"
+max = "today"
+constraint = ". > date('2020-06-01')"
+{L}
+
+[[questions]]
+id = "r"
+type = "rating"
+section = "b"
+scale = 5
+low_label = {{ ru = "Плохо", en = "Bad" }}
+high_label = {{ ru = "Хорошо", en = "Good" }}
+{L}
+
+[[questions]]
+id = "g"
+type = "grid"
+section = "b"
+scale = "agree"
+statements = [{{ id = "s1", label = {{ ru = "У1", en = "S1" }} }}]
+{L}
+
+[[questions]]
+id = "rank"
+type = "ranking"
+section = "b"
+rank = 1
+{L}
+choices = [
+  {{ id = "p", label = {{ ru = "П", en = "P" }} }},
+  {{ id = "q", label = {{ ru = "К", en = "Q" }} }},
+]
+
+[[questions]]
+id = "total"
+type = "calculate"
+section = "b"
+expression = "if(answered(n), n * 2, 0) + count_selected(what)"
+
+[publication]
+small_cell_threshold = 5
+
+[[publication.tables]]
+id = "all"
+statistic = "total"
+by = ["country"]
+epsilon = 0.1
+
+[[publication.tables]]
+id = "what"
+question = "what"
+statistic = "counts"
+epsilon = "1/10"
+
+[[publication.tables]]
+id = "n_mean"
+question = "n"
+statistic = "mean"
+lower = 0
+upper = 100
+epsilon = 0.2
+mechanism = "gaussian"
+
+[[publication.tables]]
+id = "r_hist"
+question = "r"
+statistic = "quantiles"
+edges = [1, 2, 3, 4, 5]
+epsilon = 0.2
+
+[[publication.tables]]
+id = "rank_first"
+question = "rank"
+statistic = "first_choice"
+epsilon = 0.2
+
+[[publication.tables]]
+id = "grid"
+question = "g"
+statistic = "counts"
+epsilon = 0.2
+"#
+        ),
+        &[],
+    );
+}
+
+#[test]
+fn type_keys_and_choice_lists() {
+    check(
+        &format!(
+            r#"
+[choice_lists]
+yn = [{{ id = "y", label = {{ ru = "Да" }} }}]
+
+[[questions]]
+id = "a"
+type = "single_choice"
+choice_list = "nope"
+min_selected = 1
+{L}
+
+[[questions]]
+id = "b"
+type = "multiple_choice"
+choice_list = "yn"
+min_selected = 3
+max_selected = 2
+{L}
+
+[[questions]]
+id = "c"
+type = "rating"
+scale = 11
+{L}
+
+[[questions]]
+id = "d"
+type = "ranking"
+rank = 3
+{L}
+choices = [{{ id = "p", label = {{ ru = "П", en = "P" }} }}]
+
+[[questions]]
+id = "e"
+type = "single_choice"
+other = true
+{L}
+choices = [{{ id = "other", label = {{ ru = "Другое", en = "Other" }} }}]
+
+[[questions]]
+id = "f"
+type = "date"
+min = "yesterday"
+{L}
+
+[[questions]]
+id = "g"
+type = "grid"
+{L}
+
+[[questions]]
+id = "h"
+type = "calculate"
+
+[[questions]]
+id = "i"
+type = "note"
+required = true
+label = {{ ru = "Заметка" }}
+"#
+        ),
+        &[
+            "choice list `yn`, choice `y`: `label` is missing its `en` text",
+            "question `a`: a `single_choice` question takes no `min_selected`",
+            "question `a`: unknown choice list `nope` (lists: yn)",
+            "question `b`: `min_selected` (3) is greater than `max_selected` (2)",
+            "question `c`: `scale` must be a whole number from 2 to 10",
+            "question `d`: `rank` (3) is more than the 1 options",
+            "question `e`: with `other = true` the choice id `other` is reserved: rename that choice or drop `other`",
+            "question `f`: `min` must be a date in quotes, \"YYYY-MM-DD\", or \"today\"",
+            "question `g`: a grid needs `statements`: a list of { id, label } tables",
+            "question `g`: a grid needs a `scale`: a list of choices or the name of a choice list",
+            "question `h`: missing `expression`: what to calculate",
+            "question `i`: a `note` question takes no `required`",
+            "question `i`: `label` is missing its `en` text",
+        ],
+    );
+}
+
+#[test]
+fn sections_must_be_declared_complete_and_contiguous() {
+    check(
+        &format!(
+            r#"
+[[sections]]
+id = "one"
+title = {{ ru = "1", en = "1" }}
+
+[[sections]]
+id = "two"
+title = {{ ru = "2", en = "2" }}
+
+[[sections]]
+id = "three"
+title = {{ ru = "3" }}
+
+[[questions]]
+id = "a"
+type = "short_text"
+section = "two"
+{L}
+
+[[questions]]
+id = "b"
+type = "short_text"
+section = "one"
+{L}
+
+[[questions]]
+id = "c"
+type = "short_text"
+section = "two"
+{L}
+
+[[questions]]
+id = "d"
+type = "short_text"
+{L}
+
+[[questions]]
+id = "e"
+type = "short_text"
+section = "four"
+{L}
+"#
+        ),
+        &[
+            "section `three`: `title` is missing its `en` text",
+            "question `b`: section `one` is declared before section `two`, so its questions must come first",
+            "question `d`: missing `section`: this survey has sections, so every question names one (one, two, three)",
+            "question `e`: unknown section `four` (sections: one, two, three)",
+            "section `three`: no question is in this section",
+        ],
+    );
+}
+
+#[test]
+fn logic_problems_are_all_reported_with_column() {
+    check(
+        &format!(
+            r#"
+[[questions]]
+id = "country"
+type = "single_choice"
+{L}
+choices = [{{ id = "ge", label = {{ ru = "Грузия", en = "Georgia" }} }}]
+
+[[questions]]
+id = "age"
+type = "integer"
+{L}
+relevant = "country = 1 and later > 2"
+required = "age > 1"
+constraint = ". > "
+
+[[questions]]
+id = "later"
+type = "integer"
+{L}
+relevant = "selected(age, 'x') or selected(country, 'xx')"
+constraint = "count_selected(country) + 1"
+
+[[questions]]
+id = "note"
+type = "note"
+{L}
+relevant = "nobody = 1 and . = 2"
+
+[[questions]]
+id = "x"
+type = "calculate"
+expression = "y + 1"
+
+[[questions]]
+id = "y"
+type = "calculate"
+expression = "x * 2"
+
+[[questions]]
+id = "z"
+type = "calculate"
+expression = "note"
+"#
+        ),
+        &[
+            "question `age`, constraint, column 5: expected a value after `>`",
+            "question `age`, relevant, column 9: cannot compare a choice (`country`) with a number: write the choice id in quotes, '1'",
+            "question `age`, relevant, column 17: `later` comes later in the survey: logic can use only answers given before it",
+            "question `age`, required, column 1: `age` is this question: in a `constraint`, write `.` for its answer",
+            "question `later`, relevant, column 10: selected() needs a single- or multiple-choice question, not a number",
+            "question `later`, relevant, column 41: `country` has no option `xx` (options: ge)",
+            "question `later`, constraint, column 1: `constraint` must be true or false, but this gives a number",
+            "question `note`, relevant, column 1: unknown question `nobody`",
+            "question `note`, relevant, column 16: `.` (this answer) can be used only in a `constraint`",
+            "question `z`, expression, column 1: `note` is a note and has no answer",
+            "question `x`, expression: dependency cycle: the calculations `x`, `y` each depend on the others",
+        ],
+    );
+}
+
+#[test]
+fn section_relevance_may_use_only_earlier_answers() {
+    check(
+        &format!(
+            r#"
+[[sections]]
+id = "one"
+title = {{ ru = "1", en = "1" }}
+relevant = "b > 1"
+
+[[sections]]
+id = "two"
+title = {{ ru = "2", en = "2" }}
+relevant = "a > 1 and b"
+
+[[questions]]
+id = "a"
+type = "integer"
+section = "one"
+{L}
+
+[[questions]]
+id = "b"
+type = "integer"
+section = "two"
+{L}
+"#
+        ),
+        &[
+            "section `one`, relevant, column 1: `b` comes later in the survey: logic can use only answers given before it",
+            "section `two`, relevant, column 11: `b` comes later in the survey: logic can use only answers given before it",
+        ],
+    );
+}
+
+#[test]
+fn publication_plan_problems() {
+    check(
+        &format!(
+            r#"
+privacy_budget_note = "budget is 1"
+
+[[questions]]
+id = "country"
+type = "single_choice"
+{L}
+choices = [{{ id = "ge", label = {{ ru = "Грузия", en = "Georgia" }} }}]
+
+[[questions]]
+id = "what"
+type = "multiple_choice"
+{L}
+choices = [{{ id = "x", label = {{ ru = "Икс", en = "X" }} }}]
+
+[[questions]]
+id = "comment"
+type = "long_text"
+{L}
+
+[[questions]]
+id = "n"
+type = "integer"
+{L}
+
+[publication]
+
+[[publication.tables]]
+id = "t1"
+question = "comment"
+statistic = "counts"
+epsilon = 0.5
+
+[[publication.tables]]
+id = "t1"
+question = "n"
+statistic = "counts"
+by = ["what", "n", "country", "nobody"]
+epsilon = 0.5
+
+[[publication.tables]]
+id = "t3"
+question = "n"
+statistic = "mean"
+lower = 10
+upper = 1
+epsilon = 0.5
+
+[[publication.tables]]
+id = "t4"
+question = "n"
+statistic = "histogram"
+edges = [0, 5, 5]
+epsilon = 0.5
+
+[[publication.tables]]
+id = "t5"
+question = "ghost"
+statistic = "first_choice"
+epsilon = 0
+
+[[publication.tables]]
+id = "t6"
+question = "country"
+statistic = "total"
+epsilon = 0.1
+mechanism = "cauchy"
+"#
+        ),
+        &[
+            "survey: unknown key `privacy_budget_note` (known keys: id, version, languages, default_language, title, description, privacy_budget, closes, choice_lists, sections, questions, publication)",
+            "publication table `t1`: `comment` is free text, which is never published: remove this table",
+            "publication table `t1`: duplicate table id",
+            "publication table `t1`: `counts` does not apply to `n`, a integer question (it applies to single_choice, multiple_choice, rating, grid)",
+            "publication table `t1`: `by` takes at most two questions, not 4",
+            "publication table `t1`: `by` takes single_choice questions; `what` is multiple_choice",
+            "publication table `t1`: a table cannot be broken down by its own question `n`",
+            "publication table `t1`: unknown question `nobody` in `by`",
+            "publication table `t3`: `lower` (10) must be less than `upper` (1)",
+            "publication table `t4`: `edges` must be strictly ascending",
+            "publication table `t5`: unknown question `ghost`",
+            "publication table `t5`: `epsilon` must be greater than 0",
+            "publication table `t6`: `total` counts respondents and takes no `question`",
+            "publication table `t6`: `mechanism` must be \"laplace\" or \"gaussian\"",
+        ],
+    );
+}
+
+#[test]
+fn the_plan_may_not_spend_more_than_the_budget() {
+    check(
+        &format!(
+            r#"
+[[questions]]
+id = "n"
+type = "integer"
+{L}
+
+[[publication.tables]]
+id = "all"
+statistic = "total"
+epsilon = 0.5
+
+[[publication.tables]]
+id = "n_hist"
+question = "n"
+statistic = "histogram"
+edges = [0, 10, 100]
+epsilon = "2/3"
+"#
+        ),
+        &["publication: the tables spend ε = 7/6 in all, more than the privacy_budget of 1"],
+    );
+}
+
+#[test]
+fn missing_texts_are_listed_for_every_language_and_field() {
+    check(
+        r#"
+[choice_lists]
+agree = [{ id = "1", label = { ru = "Нет" } }]
+
+[[sections]]
+id = "a"
+title = { en = "A" }
+
+[[questions]]
+id = "g"
+type = "grid"
+section = "a"
+label = { ru = "Г", en = "G" }
+hint = { ru = "Подсказка" }
+scale = "agree"
+statements = [{ id = "s1", label = { en = "S1" } }]
+
+[[questions]]
+id = "r"
+type = "rating"
+section = "a"
+scale = 5
+label = { ru = "Р", en = "R" }
+low_label = { ru = "Плохо" }
+high_label = { en = "Good" }
+required = true
+required_message = { en = "Needed" }
+constraint = ". > 1"
+constraint_message = { ru = "Больше" }
+"#,
+        &[
+            "choice list `agree`, choice `1`: `label` is missing its `en` text",
+            "section `a`: `title` is missing its `ru` text",
+            "question `g`: `hint` is missing its `en` text",
+            "question `g`, statement `s1`: `label` is missing its `ru` text",
+            "question `r`: `required_message` is missing its `ru` text",
+            "question `r`: `constraint_message` is missing its `en` text",
+            "question `r`: `low_label` is missing its `en` text",
+            "question `r`: `high_label` is missing its `ru` text",
+        ],
+    );
+}

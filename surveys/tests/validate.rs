@@ -1,0 +1,429 @@
+//! Validation: every question type, relevance, requirement, constraints,
+//! calculations. Answers (JSON) → stored answers or the exact refusals.
+
+use serde_json::{Value, json};
+use surveys::{Answer, AnswerProblem, Engine, Survey, Text, parse_survey};
+
+const SURVEY: &str = r#"
+id = "v"
+version = 1
+languages = ["ru", "en"]
+privacy_budget = 1
+title = { ru = "Проверка", en = "Validation" }
+
+[choice_lists]
+agree = [
+  { id = "1", label = { ru = "Не согласен", en = "Disagree" } },
+  { id = "2", label = { ru = "Согласен", en = "Agree" } },
+]
+
+[[sections]]
+id = "start"
+title = { ru = "Начало", en = "Start" }
+
+[[sections]]
+id = "police"
+title = { ru = "Полиция", en = "Police" }
+relevant = "selected(who, 'police')"
+
+[[sections]]
+id = "rest"
+title = { ru = "Остальное", en = "The rest" }
+
+[[questions]]
+id = "consent"
+type = "consent"
+section = "start"
+required = true
+label = { ru = "Согласие", en = "Consent" }
+
+[[questions]]
+id = "intro"
+type = "note"
+section = "start"
+label = { ru = "Пояснение", en = "Note" }
+
+[[questions]]
+id = "who"
+type = "multiple_choice"
+section = "start"
+other = true
+max_selected = 3
+label = { ru = "Кто", en = "Who" }
+choices = [
+  { id = "police", label = { ru = "Полиция", en = "Police" } },
+  { id = "clinic", label = { ru = "Клиника", en = "Clinic" } },
+  { id = "employer", label = { ru = "Работодатель", en = "Employer" } },
+  { id = "nobody", label = { ru = "Никто", en = "Nobody" }, exclusive = true },
+]
+
+[[questions]]
+id = "detained"
+type = "single_choice"
+section = "police"
+required = true
+label = { ru = "Задержали?", en = "Detained?" }
+choices = [
+  { id = "yes", label = { ru = "Да", en = "Yes" } },
+  { id = "no", label = { ru = "Нет", en = "No" } },
+]
+
+[[questions]]
+id = "hours"
+type = "integer"
+section = "police"
+min = 0
+max = 720
+relevant = "detained = 'yes'"
+required = "detained = 'yes'"
+required_message = { ru = "Сколько часов?", en = "How many hours?" }
+constraint = ". != 13"
+constraint_message = { ru = "Не 13", en = "Not 13" }
+label = { ru = "Часы", en = "Hours" }
+
+[[questions]]
+id = "when"
+type = "date"
+section = "rest"
+min = "2020-01-01"
+max = "today"
+label = { ru = "Когда", en = "When" }
+
+[[questions]]
+id = "cost"
+type = "decimal"
+section = "rest"
+min = 0
+max = 99.5
+constraint = ". > 0.5"
+label = { ru = "Сумма", en = "Amount" }
+
+[[questions]]
+id = "stars"
+type = "rating"
+section = "rest"
+scale = 5
+label = { ru = "Оценка", en = "Rating" }
+
+[[questions]]
+id = "views"
+type = "grid"
+section = "rest"
+required = "count_selected(who) > 1"
+scale = "agree"
+statements = [
+  { id = "a", label = { ru = "А", en = "A" } },
+  { id = "b", label = { ru = "Б", en = "B" } },
+]
+label = { ru = "Мнения", en = "Views" }
+
+[[questions]]
+id = "top"
+type = "ranking"
+section = "rest"
+rank = 2
+label = { ru = "Приоритеты", en = "Priorities" }
+choices = [
+  { id = "x", label = { ru = "Икс", en = "X" } },
+  { id = "y", label = { ru = "Игрек", en = "Y" } },
+  { id = "z", label = { ru = "Зет", en = "Z" } },
+]
+
+[[questions]]
+id = "story"
+type = "long_text"
+section = "rest"
+max_length = 20
+label = { ru = "Рассказ", en = "Story" }
+
+[[questions]]
+id = "code"
+type = "short_text"
+section = "rest"
+max_length = 5
+constraint = "length(.) >= 2"
+label = { ru = "Код", en = "Code" }
+
+[[questions]]
+id = "score"
+type = "calculate"
+section = "rest"
+expression = "if(answered(hours), hours * 2, -1) + count_selected(who)"
+
+[[questions]]
+id = "days_ago"
+type = "calculate"
+section = "rest"
+expression = "today() - when"
+"#;
+
+fn survey() -> Survey {
+    parse_survey(SURVEY).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn today() -> surveys::Date {
+    "2026-11-29".parse().expect("date")
+}
+
+fn run(v: Value) -> Result<surveys::Answers, Vec<(String, AnswerProblem)>> {
+    let map = v.as_object().expect("object").clone();
+    surveys::validate(&survey(), &map, today())
+        .map(|r| r.into_answers())
+        .map_err(|e| e.into_iter().map(|e| (e.question, e.problem)).collect())
+}
+
+/// `expected`: the refusals, one `(question, code)` a pair.
+fn refused(v: Value, expected: &[(&str, AnswerProblem)]) {
+    let got = run(v.clone()).expect_err("refused");
+    let expected: Vec<(String, AnswerProblem)> = expected
+        .iter()
+        .map(|(q, p)| (q.to_string(), p.clone()))
+        .collect();
+    assert_eq!(got, expected, "for {v}");
+}
+
+fn text(s: &str) -> Answer {
+    Answer::Text(s.into())
+}
+
+#[test]
+fn every_type_is_typed_and_stored() {
+    let a = run(json!({
+        "consent": true,
+        "who": ["employer", "police", "other"],
+        "who_other": "  сосед ",
+        "detained": "yes",
+        "hours": "36",
+        "when": "2026-11-19",
+        "cost": "12.5",
+        "stars": 4,
+        "views": {"a": "2", "b": "1"},
+        "top": ["z", "x"],
+        "story": " Было так. ",
+        "code": "ab",
+        "score": 999,
+    }))
+    .expect("valid");
+    let expected: surveys::Answers = [
+        ("consent", Answer::Bool(true)),
+        (
+            "who",
+            Answer::Choices(vec!["police".into(), "employer".into(), "other".into()]),
+        ),
+        ("who_other", text("сосед")),
+        ("detained", text("yes")),
+        ("hours", Answer::Integer(36)),
+        ("when", text("2026-11-19")),
+        ("cost", Answer::Decimal(12.5)),
+        ("stars", Answer::Integer(4)),
+        (
+            "views",
+            Answer::Grid(
+                [("a".to_string(), "2".to_string()), ("b".into(), "1".into())].into(),
+            ),
+        ),
+        ("top", Answer::Choices(vec!["z".into(), "x".into()])),
+        ("story", text("Было так.")),
+        ("code", text("ab")),
+        // Computed, whatever was sent: 36 * 2 + 3 options.
+        ("score", Answer::Integer(75)),
+        ("days_ago", Answer::Integer(10)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(a, expected);
+}
+
+#[test]
+fn every_type_refuses_what_it_cannot_take() {
+    refused(
+        json!({
+            "consent": "yes",
+            "intro": "hello",
+            "who": ["police", "nobody"],
+            "detained": "maybe",
+            "when": "2026-12-01",
+            "cost": 100,
+            "stars": 6,
+            "views": {"a": "3", "c": "1", "b": 2},
+            "top": ["x", "x", "q"],
+            "story": "x".repeat(21),
+            "code": "a",
+        }),
+        &[
+            ("consent", AnswerProblem::WrongType { expected: "true (the box ticked)" }),
+            ("intro", AnswerProblem::NotAnswerable),
+            ("who", AnswerProblem::ExclusiveCombined { choice: "nobody".into() }),
+            ("when", AnswerProblem::DateTooLate { max: today() }),
+            ("cost", AnswerProblem::AboveMaxNumber { max: "99.5".into() }),
+            ("stars", AnswerProblem::AboveMax { max: 5 }),
+            ("views", AnswerProblem::UnknownChoice { choice: "3".into() }),
+            ("views", AnswerProblem::WrongType { expected: "a scale choice id for each statement" }),
+            ("views", AnswerProblem::UnknownStatement { statement: "c".into() }),
+            ("top", AnswerProblem::RepeatedChoice { choice: "x".into() }),
+            ("top", AnswerProblem::UnknownChoice { choice: "q".into() }),
+            ("story", AnswerProblem::TooLong { max: 20 }),
+            ("code", AnswerProblem::Constraint { message: None }),
+        ],
+    );
+    refused(
+        json!({
+            "consent": true,
+            "who": ["police", "clinic", "employer", "other"],
+            "when": "19.11.2026",
+            "cost": "0.25",
+            "stars": 0,
+            "top": ["x"],
+            "code": 12,
+        }),
+        &[
+            ("who", AnswerProblem::TooManySelected { max: 3 }),
+            ("when", AnswerProblem::WrongType { expected: "a date, YYYY-MM-DD" }),
+            ("cost", AnswerProblem::Constraint { message: None }),
+            ("stars", AnswerProblem::BelowMin { min: 1 }),
+            ("top", AnswerProblem::WrongRankCount { n: 2 }),
+            ("code", AnswerProblem::WrongType { expected: "text" }),
+        ],
+    );
+    refused(
+        json!({"consent": true, "when": "2019-12-31", "cost": -1}),
+        &[
+            ("when", AnswerProblem::DateTooEarly { min: "2020-01-01".parse().expect("date") }),
+            ("cost", AnswerProblem::BelowMinNumber { min: "0".into() }),
+        ],
+    );
+}
+
+#[test]
+fn answers_to_questions_not_asked_are_dropped_silently() {
+    // `who` lacks police: the whole police section is skipped, its answers
+    // (even invalid ones) dropped.
+    let a = run(json!({
+        "consent": true,
+        "who": ["clinic"],
+        "detained": "maybe",
+        "hours": "lots",
+    }))
+    .expect("valid");
+    assert_eq!(a.get("detained"), None);
+    assert_eq!(a.get("hours"), None);
+    // `hours` is asked only when detained.
+    let a = run(json!({
+        "consent": true,
+        "who": ["police"],
+        "detained": "no",
+        "hours": 5,
+    }))
+    .expect("valid");
+    assert_eq!(a.get("detained"), Some(&text("no")));
+    assert_eq!(a.get("hours"), None);
+    assert_eq!(a.get("score"), Some(&Answer::Integer(0)), "-1 + 1 option");
+}
+
+#[test]
+fn required_can_depend_on_answers_and_bring_its_own_message() {
+    refused(
+        json!({"consent": true, "who": ["police"], "detained": "yes"}),
+        &[(
+            "hours",
+            AnswerProblem::RequiredCustom {
+                message: Text(
+                    [("ru".to_string(), "Сколько часов?".to_string()), ("en".into(), "How many hours?".into())]
+                        .into(),
+                ),
+            },
+        )],
+    );
+    let errs = run(json!({"consent": true, "who": ["police"], "detained": "yes"})).expect_err("x");
+    assert_eq!(errs[0].1.message("ru"), "Сколько часов?");
+    assert_eq!(errs[0].1.message("en"), "How many hours?");
+    // No text in the respondent's language: the runner's own words.
+    assert_eq!(errs[0].1.message("ka"), "ეს კითხვა სავალდებულოა.");
+    assert_eq!(errs[0].1.code(), "required");
+    // The police section (and `detained`, required) needs police chosen.
+    refused(
+        json!({"consent": true, "who": ["police"]}),
+        &[("detained", AnswerProblem::Required)],
+    );
+    // The grid is required when two or more are chosen: all statements.
+    refused(
+        json!({"consent": true, "who": ["clinic", "employer"], "views": {"a": "1"}}),
+        &[("views", AnswerProblem::IncompleteGrid)],
+    );
+    refused(
+        json!({"consent": true, "who": ["clinic", "employer"]}),
+        &[("views", AnswerProblem::Required)],
+    );
+    // An unticked consent is no consent.
+    refused(json!({"consent": false}), &[("consent", AnswerProblem::ConsentNeeded)]);
+}
+
+#[test]
+fn constraint_messages_come_from_the_survey_in_the_respondents_language() {
+    let errs =
+        run(json!({"consent": true, "who": ["police"], "detained": "yes", "hours": 13}))
+            .expect_err("13 is refused");
+    assert_eq!(errs.len(), 1);
+    let (q, p) = &errs[0];
+    assert_eq!(q, "hours");
+    assert_eq!(p.code(), "constraint");
+    assert_eq!(p.message("ru"), "Не 13");
+    assert_eq!(p.message("en"), "Not 13");
+    assert_eq!(p.message("kk"), "Бұл жауап мұнда сәйкес келмейді. Тексеріп шығыңыз.");
+    let no_message = AnswerProblem::Constraint { message: None };
+    assert_eq!(no_message.message("ru"), "Этот ответ здесь не подходит. Проверьте его.");
+}
+
+#[test]
+fn other_text_is_required_with_other_and_dropped_without() {
+    refused(
+        json!({"consent": true, "who": ["other"]}),
+        &[("who_other", AnswerProblem::OtherTextMissing)],
+    );
+    let a = run(json!({"consent": true, "who": ["clinic"], "who_other": "сосед"})).expect("ok");
+    assert_eq!(a.get("who_other"), None);
+    refused(
+        json!({"consent": true, "detained_other": "x", "nonsense": 1}),
+        &[
+            ("detained_other", AnswerProblem::UnknownQuestion),
+            ("nonsense", AnswerProblem::UnknownQuestion),
+        ],
+    );
+}
+
+#[test]
+fn evaluate_tells_the_runner_what_to_show_now() {
+    let engine = Engine::new(&survey()).expect("checks");
+    let answers = |v: Value| v.as_object().expect("object").clone();
+    let ev = engine.evaluate(&answers(json!({"who": ["clinic"]})), today());
+    assert!(!ev.section_relevant("police"));
+    assert!(ev.section_relevant("rest"));
+    assert!(!ev.is_relevant("detained"));
+    assert!(ev.is_relevant("intro"));
+    assert!(ev.is_required("consent"));
+    assert!(!ev.is_required("views"));
+    assert_eq!(ev.answers.get("score"), Some(&Answer::Integer(0)));
+
+    let ev = engine.evaluate(
+        &answers(json!({"who": ["police", "clinic"], "detained": "yes"})),
+        today(),
+    );
+    assert!(ev.is_relevant("hours") && ev.is_required("hours"));
+    assert!(ev.is_required("views"));
+    assert_eq!(
+        surveys::relevant_questions(&survey(), &answers(json!({})), today()).len(),
+        ev.relevant.len() - 2,
+        "without police: neither `detained` nor `hours`"
+    );
+}
+
+#[test]
+fn a_survey_whose_logic_does_not_check_accepts_nothing() {
+    let mut s = survey();
+    s.questions[4].relevant = Some("nobody = 1".into());
+    let map = json!({"consent": true}).as_object().expect("object").clone();
+    let errs = surveys::validate(&s, &map, today()).expect_err("broken survey");
+    assert_eq!(errs[0].problem.code(), "invalid_survey");
+    assert!(Engine::new(&s).is_err());
+}

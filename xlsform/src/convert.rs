@@ -1,0 +1,1899 @@
+//! The mapping from XLSForm sheets to a Chorus survey, collecting notes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::emit::{self, Doc, Kind, ListOut, OutChoice, OutQuestion, OutSection, Req, Text};
+use crate::lang;
+use crate::sheet::{self, Row, Sheet};
+use crate::xpath::{self, Names, RefInfo, Scope, StaticFilter, ValueKind};
+use crate::{Conversion, Note, Severity};
+
+/// Question types that track a respondent, with what they record.
+const TRACKING: &[(&str, &str)] = &[
+    ("deviceid", "the phone's device identifier (IMEI)"),
+    ("imei", "the phone's device identifier (IMEI)"),
+    ("phonenumber", "the phone number"),
+    ("subscriberid", "the SIM subscriber identifier (IMSI)"),
+    ("simserial", "the SIM card's serial number"),
+    ("username", "the account name of whoever fills the form"),
+    ("email", "the e-mail address of whoever fills the form"),
+    (
+        "audit",
+        "an audit log of how the form was filled (times, and optionally locations and identities)",
+    ),
+    ("start-geopoint", "the location where the form was opened"),
+    ("background-geopoint", "locations in the background"),
+    ("geopoint", "a location"),
+    ("geotrace", "a path of locations"),
+    ("geoshape", "an area drawn on a map"),
+    ("background-audio", "a sound recording in the background"),
+    (
+        "image",
+        "a photo (faces, places, tattoos and photo metadata can identify a person)",
+    ),
+    (
+        "photo",
+        "a photo (faces, places and photo metadata can identify a person)",
+    ),
+    ("audio", "a voice recording (a voice identifies a person)"),
+    (
+        "video",
+        "a video (faces, voices and places identify a person)",
+    ),
+    (
+        "file",
+        "an uploaded file (its content and metadata can identify a person)",
+    ),
+    (
+        "barcode",
+        "a scanned code (ID cards, prescriptions and medicine packs carry identifying numbers)",
+    ),
+];
+
+/// Metadata types dropped with a note.
+const METADATA: &[(&str, &str)] = &[
+    ("start", "the time the form was opened"),
+    ("end", "the time the form was finished"),
+    ("today", "the day the form was filled"),
+];
+
+/// Appearances that change only the look: dropped without a note.
+const SILENT_APPEARANCES: &[&str] = &[
+    "likert",
+    "minimal",
+    "quick",
+    "quickcompact",
+    "horizontal",
+    "horizontal-compact",
+    "compact",
+    "columns",
+    "columns-pack",
+    "columns-1",
+    "columns-2",
+    "columns-3",
+    "columns-4",
+    "columns-5",
+    "no-buttons",
+    "autocomplete",
+    "field-list",
+    "label",
+    "list-nolabel",
+    "list",
+    "no-calendar",
+    "numbers",
+    "w1",
+    "w2",
+    "w3",
+    "w4",
+    "w5",
+    "w6",
+    "w7",
+    "w8",
+    "w9",
+    "w10",
+];
+
+/// Survey-sheet columns that are converted.
+const SURVEY_COLUMNS: &[&str] = &[
+    "type",
+    "name",
+    "label",
+    "hint",
+    "required",
+    "required_message",
+    "relevant",
+    "constraint",
+    "constraint_message",
+    "calculation",
+    "default",
+    "choice_filter",
+    "appearance",
+    "parameters",
+];
+
+const SURVEY: Option<&str> = Some("survey");
+const CHOICES: Option<&str> = Some("choices");
+const SETTINGS: Option<&str> = Some("settings");
+
+pub(crate) fn convert(bytes: &[u8], file_name: &str) -> Conversion {
+    let mut cx = Cx::default();
+    let stem = file_name
+        .rsplit_once('.')
+        .map(|(s, _)| s)
+        .unwrap_or(file_name)
+        .to_string();
+    let fallback_id = normalise_id(&stem, IdKind::Survey);
+    let doc = match sheet::read(bytes) {
+        Ok(wb) => cx.workbook(wb, &fallback_id),
+        Err(e) => {
+            cx.note(Severity::Error, None, None, None, e);
+            None
+        }
+    };
+    let (survey_id, questions) = doc
+        .as_ref()
+        .map(|d| (d.id.clone(), d.questions.len()))
+        .unwrap_or((fallback_id, 0));
+    let blocked = cx.notes.iter().any(|n| n.severity >= Severity::Error);
+    if !blocked && doc.is_some() {
+        cx.note(
+            Severity::Warning,
+            SETTINGS,
+            None,
+            None,
+            "XLSForm has no privacy budget: privacy_budget is set to 1, a conservative total ε; review it before publishing",
+        );
+    }
+    // Notes in the order a researcher reads the workbook: sheet by sheet, row by row.
+    let rank = |n: &Note| match n.sheet {
+        None => 0,
+        Some("settings") => 1,
+        Some("survey") => 2,
+        _ => 3,
+    };
+    cx.notes.sort_by_key(|n| (rank(n), n.row.unwrap_or(0)));
+    let toml = match doc {
+        Some(d) if !blocked => Some(emit::write(&d, file_name, &cx.notes)),
+        _ => None,
+    };
+    Conversion {
+        toml,
+        notes: cx.notes,
+        survey_id,
+        questions,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IdKind {
+    Survey,
+    Question,
+    Choice,
+}
+
+/// Cyrillic letters of the region's languages in Latin letters, for names.
+fn translit(c: char) -> Option<&'static str> {
+    Some(match c {
+        'а' | 'ә' => "a",
+        'б' => "b",
+        'в' => "v",
+        'г' | 'ґ' => "g",
+        'ғ' => "gh",
+        'д' => "d",
+        'е' | 'ё' | 'э' => "e",
+        'є' => "ye",
+        'ж' => "zh",
+        'з' => "z",
+        'и' | 'і' => "i",
+        'ї' => "yi",
+        'й' | 'ы' => "y",
+        'к' | 'қ' => "k",
+        'л' => "l",
+        'м' => "m",
+        'н' => "n",
+        'ң' => "ng",
+        'о' | 'ө' => "o",
+        'п' => "p",
+        'р' => "r",
+        'с' => "s",
+        'т' => "t",
+        'у' | 'ү' | 'ұ' | 'ў' => "u",
+        'ф' => "f",
+        'х' | 'һ' => "kh",
+        'ц' => "ts",
+        'ч' => "ch",
+        'ш' => "sh",
+        'щ' => "shch",
+        'ъ' | 'ь' => "",
+        'ю' => "yu",
+        'я' => "ya",
+        _ => return None,
+    })
+}
+
+/// A valid Chorus id made from an XLSForm name: lower case, Cyrillic
+/// transliterated, anything else outside `a-z 0-9 _ -` as `_`.
+fn normalise_id(raw: &str, kind: IdKind) -> String {
+    let mut s = String::new();
+    for c in raw.trim().to_lowercase().chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+            s.push(c);
+        } else if let Some(t) = translit(c) {
+            s.push_str(t);
+        } else {
+            s.push('_');
+        }
+    }
+    let ok_first = |c: Option<char>| match kind {
+        IdKind::Choice => c.is_some_and(|c| c.is_ascii_alphanumeric()),
+        _ => c.is_some_and(|c| c.is_ascii_lowercase()),
+    };
+    if !ok_first(s.chars().next()) {
+        let prefix = match kind {
+            IdKind::Survey => "form",
+            IdKind::Question => "q",
+            IdKind::Choice => "c",
+        };
+        let sep = if s.starts_with(['_', '-']) || s.is_empty() {
+            ""
+        } else {
+            "_"
+        };
+        s = format!("{prefix}{sep}{s}");
+    }
+    s.truncate(60);
+    s
+}
+
+/// Makes `id` unique in `taken` by appending `_2`, `_3`, ….
+fn unique(id: String, taken: &mut BTreeSet<String>) -> String {
+    if taken.insert(id.clone()) {
+        return id;
+    }
+    let mut n = 2;
+    loop {
+        let candidate = format!("{id}_{n}");
+        if taken.insert(candidate.clone()) {
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
+#[derive(Default)]
+struct Cx {
+    notes: Vec<Note>,
+    languages: Vec<String>,
+    default_language: String,
+    /// Language part of a column header → language code.
+    lang_of: BTreeMap<String, String>,
+}
+
+/// A choice list from the `choices` sheet.
+struct List {
+    id: String,
+    choices: Vec<OutChoice>,
+    /// Each choice's cells by column (lower-case base name), for filters.
+    columns: Vec<BTreeMap<String, String>>,
+    mapping: BTreeMap<String, String>,
+}
+
+/// A question after the first pass, before its expressions are translated.
+struct Q {
+    row: u32,
+    xls_name: String,
+    out: OutQuestion,
+    list: Option<String>,
+    raw_relevant: String,
+    raw_required: String,
+    raw_constraint: String,
+    raw_calculation: String,
+    /// The options left by a `choice_filter` applied at import.
+    filtered: Option<Vec<OutChoice>>,
+    /// Relevance of enclosing inner groups, flattened into the question.
+    group_relevants: Vec<(u32, String)>,
+    /// The section as an index into the sections.
+    section: Option<usize>,
+}
+
+struct Sec {
+    out: OutSection,
+    row: u32,
+    raw_relevant: String,
+    generated: bool,
+}
+
+enum Frame {
+    Group {
+        row: u32,
+        raw_relevant: String,
+    },
+    Repeat {
+        row: u32,
+        name: String,
+        rows: Vec<u32>,
+    },
+}
+
+impl Cx {
+    fn note(
+        &mut self,
+        severity: Severity,
+        sheet: Option<&'static str>,
+        row: Option<u32>,
+        column: Option<&str>,
+        message: impl Into<String>,
+    ) {
+        self.notes.push(Note {
+            severity,
+            sheet,
+            row,
+            column: column.map(str::to_string),
+            message: message.into(),
+        });
+    }
+
+    fn warn(
+        &mut self,
+        sheet: Option<&'static str>,
+        row: u32,
+        column: Option<&str>,
+        m: impl Into<String>,
+    ) {
+        self.note(Severity::Warning, sheet, Some(row), column, m);
+    }
+
+    fn error(
+        &mut self,
+        sheet: Option<&'static str>,
+        row: u32,
+        column: Option<&str>,
+        m: impl Into<String>,
+    ) {
+        self.note(Severity::Error, sheet, Some(row), column, m);
+    }
+
+    fn workbook(&mut self, wb: sheet::Workbook, fallback_id: &str) -> Option<Doc> {
+        let Some(survey) = wb.survey else {
+            self.note(
+                Severity::Error,
+                None,
+                None,
+                None,
+                "the workbook has no `survey` sheet; is it an XLSForm?",
+            );
+            return None;
+        };
+        if !survey.has_column("type") || !survey.has_column("name") {
+            self.note(
+                Severity::Error,
+                SURVEY,
+                None,
+                None,
+                "the `survey` sheet needs `type` and `name` columns in its first row",
+            );
+            return None;
+        }
+        let settings_row = wb.settings.as_ref().and_then(|s| s.rows.first().cloned());
+        let setting = |key: &str| -> String {
+            match (&wb.settings, &settings_row) {
+                (Some(s), Some(r)) => s.get(r, key).to_string(),
+                _ => String::new(),
+            }
+        };
+
+        self.languages(
+            &survey,
+            wb.choices.as_ref(),
+            wb.settings.as_ref(),
+            &setting("default_language"),
+        );
+
+        // Settings.
+        let srow = settings_row.as_ref().map(|r| r.number).unwrap_or(2);
+        let form_id = setting("form_id");
+        let id = if form_id.is_empty() {
+            self.note(
+                Severity::Warning,
+                SETTINGS,
+                None,
+                Some("form_id"),
+                format!("no form_id; the survey id `{fallback_id}` comes from the file name"),
+            );
+            fallback_id.to_string()
+        } else {
+            let id = normalise_id(&form_id, IdKind::Survey);
+            if id != form_id {
+                self.warn(SETTINGS, srow, Some("form_id"), format!("form_id `{form_id}` became the survey id `{id}` (a-z first, then a-z, 0-9, _ and -)"));
+            }
+            id
+        };
+        let raw_version = setting("version");
+        let version = match raw_version.trim().parse::<u32>() {
+            Ok(v) if v >= 1 => v,
+            _ if raw_version.is_empty() => {
+                self.note(
+                    Severity::Warning,
+                    SETTINGS,
+                    None,
+                    Some("version"),
+                    "no version; the survey starts at version 1",
+                );
+                1
+            }
+            _ => {
+                self.warn(SETTINGS, srow, Some("version"), format!("version `{raw_version}` is not a whole number from 1 to 4294967295; the survey starts at version 1 (raise it whenever the questions change)"));
+                1
+            }
+        };
+        let title = match (&wb.settings, &settings_row) {
+            (Some(s), Some(r)) => self.text(s, SETTINGS, r, "form_title"),
+            _ => None,
+        };
+        let title = title.unwrap_or_else(|| {
+            self.note(
+                Severity::Warning,
+                SETTINGS,
+                None,
+                Some("form_title"),
+                format!("no form_title; the title is the survey id `{id}` — write a real one"),
+            );
+            self.same_text(&id)
+        });
+        if let Some(s) = &wb.settings {
+            let known = ["form_id", "version", "default_language", "form_title"];
+            let cols: Vec<String> = s
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| {
+                    !known.contains(&c.base.as_str())
+                        && settings_row
+                            .as_ref()
+                            .is_some_and(|r| r.cells.get(*i).is_some_and(|v| !v.is_empty()))
+                })
+                .map(|(_, c)| format!("`{}`", c.raw))
+                .collect();
+            if !cols.is_empty() {
+                self.warn(
+                    SETTINGS,
+                    srow,
+                    None,
+                    format!("not converted: {}", cols.join(", ")),
+                );
+            }
+        }
+
+        let lists = match &wb.choices {
+            Some(c) => self.lists(c),
+            None => BTreeMap::new(),
+        };
+        let (questions, sections, dropped) = self.survey_rows(&survey, &lists, &title);
+        let mut questions = questions;
+        let mut sections = sections;
+        self.expressions(&mut questions, &mut sections, &lists, &dropped);
+        Some(self.assemble(id, version, title, questions, sections, &lists))
+    }
+
+    /// Decides the survey's languages and the code of every language column.
+    fn languages(
+        &mut self,
+        survey: &Sheet,
+        choices: Option<&Sheet>,
+        settings: Option<&Sheet>,
+        default_setting: &str,
+    ) {
+        let text_bases = [
+            "label",
+            "hint",
+            "required_message",
+            "constraint_message",
+            "form_title",
+        ];
+        let mut found: Vec<String> = Vec::new();
+        for (name, s) in [
+            (SURVEY, Some(survey)),
+            (CHOICES, choices),
+            (SETTINGS, settings),
+        ] {
+            let Some(s) = s else { continue };
+            for c in &s.columns {
+                let (Some(l), true) = (&c.lang, text_bases.contains(&c.base.as_str())) else {
+                    continue;
+                };
+                if self.lang_of.contains_key(l) {
+                    continue;
+                }
+                match lang::parse(l) {
+                    Some(p) => {
+                        if let lang::Parsed::ByName(code) = &p {
+                            self.note(Severity::Warning, name, None, Some(&c.raw), format!("language `{l}` taken as `{code}`; write it as `{l} ({code})` to be sure"));
+                        }
+                        self.lang_of.insert(l.clone(), p.code().to_string());
+                        if !found.contains(&p.code().to_string()) {
+                            found.push(p.code().to_string());
+                        }
+                    }
+                    None => {
+                        self.note(Severity::Error, name, None, Some(&c.raw), format!("cannot tell the language code of `{l}`; write the column as `{}::{l} (xx)` with its ISO 639 code", c.base));
+                    }
+                }
+            }
+        }
+        // Do bare text columns hold anything?
+        let bare_texts: Vec<&str> = [(Some(survey)), choices]
+            .into_iter()
+            .flatten()
+            .flat_map(|s| {
+                s.columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.lang.is_none() && text_bases.contains(&c.base.as_str()))
+                    .flat_map(|(i, _)| s.rows.iter().filter_map(move |r| r.cells.get(i)))
+                    .filter(|v| !v.is_empty())
+                    .map(String::as_str)
+            })
+            .collect();
+        let default = if !default_setting.is_empty() {
+            match lang::parse(default_setting) {
+                Some(p) => {
+                    if let lang::Parsed::ByName(code) = &p {
+                        self.note(
+                            Severity::Warning,
+                            SETTINGS,
+                            None,
+                            Some("default_language"),
+                            format!("default_language `{default_setting}` taken as `{code}`"),
+                        );
+                    }
+                    p.code().to_string()
+                }
+                None => {
+                    self.note(Severity::Error, SETTINGS, None, Some("default_language"), format!("cannot tell the language code of default_language `{default_setting}`; write it like `Русский (ru)`"));
+                    "und".to_string()
+                }
+            }
+        } else if !bare_texts.is_empty() {
+            let g = lang::guess(&bare_texts).to_string();
+            self.note(Severity::Warning, SETTINGS, None, Some("default_language"), format!("the form does not say the language of its `label` column; taken as `{g}` from its script — set default_language in the settings sheet (e.g. `Русский (ru)`) if that is wrong"));
+            g
+        } else if let Some(first) = found.first() {
+            first.clone()
+        } else {
+            "en".to_string()
+        };
+        self.languages = std::iter::once(default.clone())
+            .chain(found.into_iter().filter(|c| *c != default))
+            .collect();
+        self.default_language = default;
+    }
+
+    fn same_text(&self, s: &str) -> Text {
+        self.languages
+            .iter()
+            .map(|l| (l.clone(), s.to_string()))
+            .collect()
+    }
+
+    /// The text of `base` columns in `row`, in every language; a language
+    /// without text falls back to the default language's text, with a note.
+    fn text(
+        &mut self,
+        s: &Sheet,
+        sheet: Option<&'static str>,
+        row: &Row,
+        base: &str,
+    ) -> Option<Text> {
+        let mut by_lang: BTreeMap<String, String> = BTreeMap::new();
+        for (i, c) in s.columns.iter().enumerate() {
+            if c.base != base {
+                continue;
+            }
+            let Some(v) = row.cells.get(i).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            match &c.lang {
+                None => {
+                    by_lang
+                        .entry(self.default_language.clone())
+                        .or_insert_with(|| v.clone());
+                }
+                Some(l) => {
+                    if let Some(code) = self.lang_of.get(l) {
+                        by_lang.insert(code.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        if by_lang.is_empty() {
+            return None;
+        }
+        let (from, fallback) = match by_lang.get(&self.default_language) {
+            Some(t) => (self.default_language.clone(), t.clone()),
+            None => by_lang
+                .iter()
+                .next()
+                .map(|(l, t)| (l.clone(), t.clone()))
+                .unwrap_or_default(),
+        };
+        let mut out = Vec::new();
+        for l in self.languages.clone() {
+            match by_lang.get(&l) {
+                Some(t) => out.push((l, t.clone())),
+                None => {
+                    // The column that should hold it, when the sheet has one.
+                    let col = s
+                        .columns
+                        .iter()
+                        .find(|c| {
+                            c.base == base
+                                && match &c.lang {
+                                    Some(cl) => self.lang_of.get(cl) == Some(&l),
+                                    None => l == self.default_language,
+                                }
+                        })
+                        .map(|c| c.raw.clone())
+                        .unwrap_or_else(|| format!("{base}::… ({l})"));
+                    self.warn(
+                        sheet,
+                        row.number,
+                        Some(&col),
+                        format!("no `{l}` text; the `{from}` text is used: {fallback:?}"),
+                    );
+                    out.push((l, fallback.clone()));
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn lists(&mut self, s: &Sheet) -> BTreeMap<String, List> {
+        let mut lists: BTreeMap<String, List> = BTreeMap::new();
+        let mut list_ids = BTreeSet::new();
+        let mut raw_seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut taken: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let media: Vec<&str> = s
+            .columns
+            .iter()
+            .filter(|c| {
+                c.base.starts_with("media")
+                    || ["image", "audio", "video", "big-image"].contains(&c.base.as_str())
+            })
+            .map(|c| c.raw.as_str())
+            .collect();
+        if !media.is_empty() {
+            self.note(
+                Severity::Warning,
+                CHOICES,
+                None,
+                None,
+                format!("media columns are not converted: {}", media.join(", ")),
+            );
+        }
+        for row in &s.rows {
+            let list_name = s.get(row, "list_name").to_string();
+            let name = s.get(row, "name").to_string();
+            if list_name.is_empty() {
+                self.warn(
+                    CHOICES,
+                    row.number,
+                    Some("list_name"),
+                    "no list_name; the row is skipped",
+                );
+                continue;
+            }
+            if name.is_empty() {
+                self.error(
+                    CHOICES,
+                    row.number,
+                    Some("name"),
+                    format!("a choice of list `{list_name}` has no name"),
+                );
+                continue;
+            }
+            if !raw_seen
+                .entry(list_name.clone())
+                .or_default()
+                .insert(name.clone())
+            {
+                self.error(
+                    CHOICES,
+                    row.number,
+                    Some("name"),
+                    format!("list `{list_name}` has the choice `{name}` twice"),
+                );
+                continue;
+            }
+            lists.entry(list_name.clone()).or_insert_with(|| List {
+                id: unique(normalise_id(&list_name, IdKind::Question), &mut list_ids),
+                choices: Vec::new(),
+                columns: Vec::new(),
+                mapping: BTreeMap::new(),
+            });
+            let base_id = normalise_id(&name, IdKind::Choice);
+            let id = unique(base_id, taken.entry(list_name.clone()).or_default());
+            if id != name {
+                self.warn(CHOICES, row.number, Some("name"), format!("choice `{name}` of list `{list_name}` became `{id}` (choice ids use a-z, 0-9, _ and -)"));
+            }
+            let label = match self.text(s, CHOICES, row, "label") {
+                Some(t) => t,
+                None => {
+                    self.warn(
+                        CHOICES,
+                        row.number,
+                        Some("label"),
+                        format!("choice `{name}` has no label; its name is used"),
+                    );
+                    self.same_text(&name)
+                }
+            };
+            let mut cols = BTreeMap::new();
+            for (i, c) in s.columns.iter().enumerate() {
+                if c.lang.is_none() {
+                    cols.insert(
+                        c.base.clone(),
+                        row.cells.get(i).cloned().unwrap_or_default(),
+                    );
+                }
+            }
+            cols.insert("name".into(), name.clone());
+            let list = lists.get_mut(&list_name).expect("inserted above");
+            list.mapping.insert(name, id.clone());
+            list.choices.push(OutChoice { id, label });
+            list.columns.push(cols);
+        }
+        lists
+    }
+
+    /// The first pass over the `survey` sheet: types, texts, groups.
+    #[allow(clippy::too_many_lines)]
+    fn survey_rows(
+        &mut self,
+        s: &Sheet,
+        lists: &BTreeMap<String, List>,
+        title: &Text,
+    ) -> (Vec<Q>, Vec<Sec>, BTreeMap<String, String>) {
+        let mut questions: Vec<Q> = Vec::new();
+        let mut sections: Vec<Sec> = Vec::new();
+        let mut dropped: BTreeMap<String, String> = BTreeMap::new();
+        let mut ids = BTreeSet::new();
+        let mut section_ids = BTreeSet::new();
+        let mut names_seen = BTreeSet::new();
+        let mut frames: Vec<Frame> = Vec::new();
+        let mut current: Option<usize> = None;
+        let has_groups = s.rows.iter().any(|r| {
+            matches!(
+                type_words(s.get(r, "type")).first().map(String::as_str),
+                Some("begin_group")
+            )
+        });
+
+        for row in &s.rows {
+            let n = row.number;
+            let raw_type = s.get(row, "type");
+            let words = type_words(raw_type);
+            let name = s.get(row, "name").to_string();
+            let Some(base) = words.first().cloned() else {
+                if !name.is_empty() {
+                    self.error(SURVEY, n, Some("type"), format!("`{name}` has no type"));
+                }
+                continue;
+            };
+
+            // Inside a repeat nothing is converted.
+            let closes_repeat =
+                base == "end_repeat" && matches!(frames.last(), Some(Frame::Repeat { .. }));
+            if !closes_repeat
+                && let Some(Frame::Repeat {
+                    rows,
+                    name: rname,
+                    row: rrow,
+                }) = frames
+                    .iter_mut()
+                    .rev()
+                    .find(|f| matches!(f, Frame::Repeat { .. }))
+            {
+                rows.push(n);
+                if !name.is_empty() {
+                    dropped.insert(
+                        name.clone(),
+                        format!(
+                            "is inside the repeat `{rname}` (row {rrow}), which is not converted"
+                        ),
+                    );
+                }
+                match base.as_str() {
+                    "begin_group" => frames.push(Frame::Group {
+                        row: n,
+                        raw_relevant: String::new(),
+                    }),
+                    "begin_repeat" => frames.push(Frame::Repeat {
+                        row: n,
+                        name: name.clone(),
+                        rows: Vec::new(),
+                    }),
+                    "end_group" => {
+                        frames.pop();
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+
+            match base.as_str() {
+                "begin_group" => {
+                    let relevant = s.get(row, "relevant").to_string();
+                    let appearance = s.get(row, "appearance").to_string();
+                    for a in appearance.split_whitespace() {
+                        if a == "table-list" {
+                            self.warn(SURVEY, n, Some("appearance"), "table-list: the questions of the group are kept as separate questions (a Chorus `grid` could ask them together)");
+                        } else if !SILENT_APPEARANCES.contains(&a) {
+                            self.warn(
+                                SURVEY,
+                                n,
+                                Some("appearance"),
+                                format!("appearance `{a}` has no Chorus equivalent; ignored"),
+                            );
+                        }
+                    }
+                    if frames.is_empty() {
+                        let gid = if name.is_empty() {
+                            format!("section_{}", sections.len() + 1)
+                        } else {
+                            normalise_id(&name, IdKind::Question)
+                        };
+                        let gid = unique(gid, &mut section_ids);
+                        let title = match self.text(s, SURVEY, row, "label") {
+                            Some(t) => t,
+                            None => {
+                                self.warn(SURVEY, n, Some("label"), format!("group `{name}` has no label; the section `{gid}` is titled with its name"));
+                                self.same_text(if name.is_empty() { &gid } else { &name })
+                            }
+                        };
+                        sections.push(Sec {
+                            out: OutSection {
+                                id: gid,
+                                title,
+                                relevant: None,
+                            },
+                            row: n,
+                            raw_relevant: relevant,
+                            generated: false,
+                        });
+                        current = Some(sections.len() - 1);
+                        frames.push(Frame::Group {
+                            row: n,
+                            raw_relevant: String::new(),
+                        });
+                    } else {
+                        if self.text_quiet(s, row, "label") {
+                            let sec = current
+                                .map(|i| sections[i].out.id.clone())
+                                .unwrap_or_default();
+                            self.warn(SURVEY, n, Some("label"), format!("the nested group `{name}` is flattened into the section `{sec}`; its label is not shown"));
+                        }
+                        frames.push(Frame::Group {
+                            row: n,
+                            raw_relevant: relevant,
+                        });
+                    }
+                    continue;
+                }
+                "end_group" => {
+                    match frames.pop() {
+                        Some(Frame::Group { .. }) => {}
+                        Some(f @ Frame::Repeat { .. }) => {
+                            frames.push(f);
+                            self.error(
+                                SURVEY,
+                                n,
+                                Some("type"),
+                                "end_group closes a repeat; use end_repeat",
+                            );
+                        }
+                        None => {
+                            self.error(SURVEY, n, Some("type"), "end_group without a begin_group")
+                        }
+                    }
+                    if frames.is_empty() {
+                        current = None;
+                    }
+                    continue;
+                }
+                "begin_repeat" => {
+                    frames.push(Frame::Repeat {
+                        row: n,
+                        name: name.clone(),
+                        rows: Vec::new(),
+                    });
+                    continue;
+                }
+                "end_repeat" => {
+                    match frames.pop() {
+                        Some(Frame::Repeat {
+                            row,
+                            name: rname,
+                            rows,
+                        }) => {
+                            let inner = match (rows.first(), rows.last()) {
+                                (Some(a), Some(b)) if a == b => {
+                                    format!(" (row {a} inside it is not converted)")
+                                }
+                                (Some(a), Some(b)) => {
+                                    format!(" (rows {a}–{b} inside it are not converted)")
+                                }
+                                _ => String::new(),
+                            };
+                            self.error(SURVEY, row, Some("type"), format!("repeat `{rname}`{inner}: Chorus has no repeats, because each answer set is one respondent's; ask a fixed number of questions instead (e.g. about the last 3 visits), or count with an integer question"));
+                        }
+                        Some(f) => {
+                            frames.push(f);
+                            self.error(
+                                SURVEY,
+                                n,
+                                Some("type"),
+                                "end_repeat closes a group; use end_group",
+                            );
+                        }
+                        None => {
+                            self.error(SURVEY, n, Some("type"), "end_repeat without a begin_repeat")
+                        }
+                    }
+                    if frames.is_empty() {
+                        current = None;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+
+            if let Some((_, what)) = TRACKING.iter().find(|(t, _)| *t == base) {
+                self.note(
+                    Severity::Refused,
+                    SURVEY,
+                    Some(n),
+                    Some("type"),
+                    format!("`{raw_type}` (`{name}`) records {what}"),
+                );
+                if !name.is_empty() {
+                    dropped.insert(name, "is refused (it tracks the respondent)".into());
+                }
+                continue;
+            }
+            if let Some((_, what)) = METADATA.iter().find(|(t, _)| *t == base) {
+                self.warn(SURVEY, n, Some("type"), format!("`{base}` (`{name}`) records {what}; left out, because Chorus does not record when a respondent answers"));
+                if !name.is_empty() {
+                    dropped.insert(
+                        name,
+                        format!("is the `{base}` metadata field, which Chorus does not record"),
+                    );
+                }
+                continue;
+            }
+
+            // A question.
+            let mut name = name;
+            if name.is_empty() {
+                name = format!("row{n}");
+                self.warn(
+                    SURVEY,
+                    n,
+                    Some("name"),
+                    format!(
+                        "no name; the question is called `{}`",
+                        normalise_id(&name, IdKind::Question)
+                    ),
+                );
+            }
+            if !names_seen.insert(name.clone()) {
+                self.error(
+                    SURVEY,
+                    n,
+                    Some("name"),
+                    format!("the name `{name}` is used twice"),
+                );
+                continue;
+            }
+            let appearance: Vec<String> = s
+                .get(row, "appearance")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            let params = parameters(s.get(row, "parameters"));
+            let Some((kind, list)) = self.kind(
+                row,
+                &words,
+                &appearance,
+                &params,
+                lists,
+                &mut dropped,
+                &name,
+            ) else {
+                continue;
+            };
+
+            let id = unique(normalise_id(&name, IdKind::Question), &mut ids);
+            if id != name {
+                self.warn(
+                    SURVEY,
+                    n,
+                    Some("name"),
+                    format!(
+                        "`{name}` became the question id `{id}` (a-z first, then a-z, 0-9, _ and -)"
+                    ),
+                );
+            }
+            let is_calc = matches!(kind, Kind::Calculate { .. });
+            let label = if is_calc {
+                None
+            } else {
+                Some(match self.text(s, SURVEY, row, "label") {
+                    Some(t) => t,
+                    None => {
+                        self.warn(
+                            SURVEY,
+                            n,
+                            Some("label"),
+                            format!("`{name}` has no label; its name is used"),
+                        );
+                        self.same_text(&name)
+                    }
+                })
+            };
+            let hint = if is_calc {
+                None
+            } else {
+                self.text(s, SURVEY, row, "hint")
+            };
+
+            // Columns that do not convert.
+            if !s.get(row, "default").is_empty() {
+                self.warn(
+                    SURVEY,
+                    n,
+                    Some("default"),
+                    format!(
+                        "default `{}` is not converted: Chorus questions start empty",
+                        s.get(row, "default")
+                    ),
+                );
+            }
+            if !is_calc && !s.get(row, "calculation").is_empty() {
+                self.warn(SURVEY, n, Some("calculation"), format!("a calculation on a `{base}` question (a computed default) is not converted: `{}`", s.get(row, "calculation")));
+            }
+            for (i, c) in s.columns.iter().enumerate() {
+                let v = row.cells.get(i).map(String::as_str).unwrap_or("");
+                if !v.is_empty() && !SURVEY_COLUMNS.contains(&c.base.as_str()) {
+                    self.warn(
+                        SURVEY,
+                        n,
+                        Some(&c.raw),
+                        format!(
+                            "column `{}` has no Chorus equivalent; `{v}` is ignored",
+                            c.raw
+                        ),
+                    );
+                }
+            }
+
+            // Ungrouped questions of a form with groups go to a generated section.
+            if has_groups && frames.is_empty() && !current.is_some_and(|c| sections[c].generated) {
+                let gid = unique(format!("part_{}", sections.len() + 1), &mut section_ids);
+                sections.push(Sec {
+                    out: OutSection {
+                        id: gid,
+                        title: title.clone(),
+                        relevant: None,
+                    },
+                    row: n,
+                    raw_relevant: String::new(),
+                    generated: true,
+                });
+                current = Some(sections.len() - 1);
+            }
+            let group_relevants = frames
+                .iter()
+                .skip(1)
+                .filter_map(|f| match f {
+                    Frame::Group { row, raw_relevant } if !raw_relevant.is_empty() => {
+                        Some((*row, raw_relevant.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let filtered =
+                self.choice_filter(s.get(row, "choice_filter"), n, list.as_deref(), lists);
+            let required_message = self.text(s, SURVEY, row, "required_message");
+            let constraint_message = self.text(s, SURVEY, row, "constraint_message");
+            let raw_calculation = if is_calc {
+                s.get(row, "calculation").to_string()
+            } else {
+                String::new()
+            };
+            questions.push(Q {
+                row: n,
+                xls_name: name,
+                out: OutQuestion {
+                    id,
+                    row: n,
+                    xls_type: raw_type.to_string(),
+                    kind,
+                    section: None,
+                    label,
+                    hint,
+                    required: Req::Fixed(false),
+                    required_message,
+                    relevant: None,
+                    constraint: None,
+                    constraint_message,
+                    choices: emit::ChoicesOut::None,
+                },
+                filtered,
+                list,
+                raw_relevant: s.get(row, "relevant").to_string(),
+                raw_required: s.get(row, "required").to_string(),
+                raw_constraint: s.get(row, "constraint").to_string(),
+                raw_calculation,
+                group_relevants,
+                section: current,
+            });
+        }
+        for f in frames {
+            match f {
+                Frame::Group { row, .. } => self.error(
+                    SURVEY,
+                    row,
+                    Some("type"),
+                    "begin_group without an end_group",
+                ),
+                Frame::Repeat { row, name, .. } => self.error(
+                    SURVEY,
+                    row,
+                    Some("type"),
+                    format!("repeat `{name}` is never closed, and Chorus has no repeats"),
+                ),
+            }
+        }
+        (questions, sections, dropped)
+    }
+
+    /// The options a `choice_filter` keeps, when it depends only on columns
+    /// of the choices sheet; otherwise a note and every option.
+    fn choice_filter(
+        &mut self,
+        raw: &str,
+        n: u32,
+        list: Option<&str>,
+        lists: &BTreeMap<String, List>,
+    ) -> Option<Vec<OutChoice>> {
+        if raw.is_empty() {
+            return None;
+        }
+        let col = Some("choice_filter");
+        let Some(list) = list.and_then(|l| lists.get(l)) else {
+            self.warn(
+                SURVEY,
+                n,
+                col,
+                format!("choice_filter `{raw}` on a question without a choice list is ignored"),
+            );
+            return None;
+        };
+        let filter = match StaticFilter::new(raw) {
+            Ok(f) => f,
+            Err(why) => {
+                self.warn(
+                    SURVEY,
+                    n,
+                    col,
+                    format!("choice_filter `{raw}` is not converted: {why}"),
+                );
+                return None;
+            }
+        };
+        let mut kept = Vec::new();
+        for (choice, cols) in list.choices.iter().zip(&list.columns) {
+            match filter.keeps(&|k: &str| cols.get(&k.to_lowercase()).cloned()) {
+                Ok(true) => kept.push(choice.clone()),
+                Ok(false) => {}
+                Err(why) => {
+                    self.warn(
+                        SURVEY,
+                        n,
+                        col,
+                        format!(
+                            "choice_filter `{raw}` is not converted: {why}; every option is offered"
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        if kept.is_empty() {
+            self.warn(SURVEY, n, col, format!("choice_filter `{raw}` keeps no option; it is not applied and every option is offered"));
+            return None;
+        }
+        Some(kept)
+    }
+
+    /// Whether `base` columns hold any text in `row`.
+    fn text_quiet(&self, s: &Sheet, row: &Row, base: &str) -> bool {
+        s.columns
+            .iter()
+            .enumerate()
+            .any(|(i, c)| c.base == base && row.cells.get(i).is_some_and(|v| !v.is_empty()))
+    }
+
+    /// The Chorus kind of a question row, or `None` (with a note) when it has none.
+    #[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+    fn kind(
+        &mut self,
+        row: &Row,
+        words: &[String],
+        appearance: &[String],
+        params: &[(String, String)],
+        lists: &BTreeMap<String, List>,
+        dropped: &mut BTreeMap<String, String>,
+        name: &str,
+    ) -> Option<(Kind, Option<String>)> {
+        let n = row.number;
+        let base = words[0].as_str();
+        let raw_type = words.join(" ");
+        let mut used_appearance: BTreeSet<&str> = BTreeSet::new();
+        let mut used_params: BTreeSet<&str> = BTreeSet::new();
+        let result = match base {
+            "select_one" | "select_multiple" | "rank" => {
+                let Some(list_name) = words.get(1) else {
+                    self.error(
+                        SURVEY,
+                        n,
+                        Some("type"),
+                        format!("`{raw_type}` names no choice list"),
+                    );
+                    return None;
+                };
+                let mut other = false;
+                match words.get(2).map(String::as_str) {
+                    None => {}
+                    Some("or_other") if base != "rank" => other = true,
+                    Some(extra) => self.warn(
+                        SURVEY,
+                        n,
+                        Some("type"),
+                        format!("`{extra}` after the list name is not understood; ignored"),
+                    ),
+                }
+                let Some(list) = lists.get(list_name) else {
+                    self.error(
+                        SURVEY,
+                        n,
+                        Some("type"),
+                        format!("the choice list `{list_name}` is not in the choices sheet"),
+                    );
+                    dropped.insert(name.to_string(), "could not be converted".into());
+                    return None;
+                };
+                if other && list.mapping.values().any(|v| v == "other") {
+                    self.warn(SURVEY, n, Some("type"), format!("list `{list_name}` already has a choice `other`, so or_other is not converted (Chorus adds its own `other`)"));
+                    other = false;
+                }
+                let randomize = params
+                    .iter()
+                    .any(|(k, v)| k == "randomize" && v.eq_ignore_ascii_case("true"));
+                used_params.insert("randomize");
+                let ty = match base {
+                    "select_one" => "single_choice",
+                    "select_multiple" => "multiple_choice",
+                    _ => "ranking",
+                };
+                Some((
+                    Kind::Choice {
+                        ty,
+                        other,
+                        randomize,
+                    },
+                    Some(list_name.clone()),
+                ))
+            }
+            "select_one_from_file"
+            | "select_multiple_from_file"
+            | "select_one_external"
+            | "select_multiple_external" => {
+                self.error(SURVEY, n, Some("type"), format!("`{raw_type}` reads its choices from an external file, which Chorus does not do; copy the choices into the choices sheet and use select_one/select_multiple"));
+                dropped.insert(name.to_string(), "could not be converted".into());
+                return None;
+            }
+            "text" | "string" => {
+                used_appearance.insert("multiline");
+                if appearance.iter().any(|a| a == "multiline") {
+                    Some((Kind::LongText, None))
+                } else {
+                    Some((Kind::ShortText, None))
+                }
+            }
+            "integer" | "int" => Some((
+                Kind::Integer {
+                    min: None,
+                    max: None,
+                },
+                None,
+            )),
+            "decimal" => Some((
+                Kind::Decimal {
+                    min: None,
+                    max: None,
+                },
+                None,
+            )),
+            "date" => {
+                for a in appearance {
+                    if a == "month-year" || a == "year" {
+                        used_appearance.insert(if a == "year" { "year" } else { "month-year" });
+                        self.warn(SURVEY, n, Some("appearance"), format!("appearance `{a}`: Chorus asks for a full date (a coarse date is kinder to respondents: consider a select_one of periods)"));
+                    }
+                }
+                Some((Kind::Date, None))
+            }
+            "note" => Some((Kind::Note, None)),
+            "acknowledge" | "trigger" => Some((Kind::Consent, None)),
+            "calculate" => Some((
+                Kind::Calculate {
+                    expression: String::new(),
+                },
+                None,
+            )),
+            "range" => {
+                for k in ["start", "end", "step"] {
+                    used_params.insert(k);
+                }
+                let get = |k: &str, d: f64| -> Result<f64, String> {
+                    match params.iter().find(|(key, _)| key == k) {
+                        None => Ok(d),
+                        Some((_, v)) => v
+                            .parse::<f64>()
+                            .ok()
+                            .filter(|f| f.is_finite())
+                            .ok_or_else(|| v.clone()),
+                    }
+                };
+                let (start, end, step) =
+                    match (get("start", 1.0), get("end", 10.0), get("step", 1.0)) {
+                        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+                        _ => {
+                            self.error(
+                                SURVEY,
+                                n,
+                                Some("parameters"),
+                                "range parameters start, end and step must be numbers",
+                            );
+                            dropped.insert(name.to_string(), "could not be converted".into());
+                            return None;
+                        }
+                    };
+                let whole = |f: f64| f.fract() == 0.0 && f.abs() < 1e12;
+                let (lo, hi) = if start <= end {
+                    (start, end)
+                } else {
+                    (end, start)
+                };
+                if start == 1.0 && step == 1.0 && whole(end) && (2.0..=10.0).contains(&end) {
+                    Some((Kind::Rating { scale: end as u8 }, None))
+                } else if whole(start) && whole(end) && whole(step) {
+                    if step.abs() != 1.0 {
+                        self.warn(SURVEY, n, Some("parameters"), format!("range step {step} is not enforced: any whole number from {lo} to {hi} is accepted"));
+                    }
+                    Some((
+                        Kind::Integer {
+                            min: Some(lo as i64),
+                            max: Some(hi as i64),
+                        },
+                        None,
+                    ))
+                } else {
+                    self.warn(SURVEY, n, Some("parameters"), format!("range with step {step} becomes a decimal question from {lo} to {hi}; the step is not enforced"));
+                    Some((
+                        Kind::Decimal {
+                            min: Some(lo),
+                            max: Some(hi),
+                        },
+                        None,
+                    ))
+                }
+            }
+            "time" | "datetime" | "datetime-local" => {
+                self.error(SURVEY, n, Some("type"), format!("`{base}`: Chorus has no time-of-day questions (an exact time can help identify a person); ask for a date, or a select_one of periods such as morning/evening"));
+                dropped.insert(name.to_string(), "could not be converted".into());
+                return None;
+            }
+            "hidden" | "xml-external" | "csv-external" => {
+                self.warn(
+                    SURVEY,
+                    n,
+                    Some("type"),
+                    format!("`{base}` has no Chorus equivalent; left out"),
+                );
+                dropped.insert(
+                    name.to_string(),
+                    format!("is a `{base}` field, which is not converted"),
+                );
+                return None;
+            }
+            other => {
+                self.error(
+                    SURVEY,
+                    n,
+                    Some("type"),
+                    format!("unknown question type `{other}`"),
+                );
+                dropped.insert(name.to_string(), "could not be converted".into());
+                return None;
+            }
+        };
+        for a in appearance {
+            if !used_appearance.contains(a.as_str()) && !SILENT_APPEARANCES.contains(&a.as_str()) {
+                self.warn(
+                    SURVEY,
+                    n,
+                    Some("appearance"),
+                    format!("appearance `{a}` has no Chorus equivalent; ignored"),
+                );
+            }
+        }
+        for (k, v) in params {
+            if !used_params.contains(k.as_str()) {
+                self.warn(
+                    SURVEY,
+                    n,
+                    Some("parameters"),
+                    format!("parameter `{k}={v}` has no Chorus equivalent; ignored"),
+                );
+            }
+        }
+        result
+    }
+
+    /// The second pass: translates every expression, now that every name is known.
+    fn expressions(
+        &mut self,
+        qs: &mut [Q],
+        sections: &mut [Sec],
+        lists: &BTreeMap<String, List>,
+        dropped: &BTreeMap<String, String>,
+    ) {
+        let mut dropped = dropped.clone();
+        // Calculations first, until none more fails: a calculation that
+        // cannot be translated takes its question out, and expressions that
+        // use it must know.
+        loop {
+            let mut changed = false;
+            for i in 0..qs.len() {
+                if !matches!(qs[i].out.kind, Kind::Calculate { .. })
+                    || dropped.contains_key(&qs[i].xls_name)
+                {
+                    continue;
+                }
+                let raw = qs[i].raw_calculation.clone();
+                let result = if raw.is_empty() {
+                    Err("the calculation is empty".to_string())
+                } else {
+                    let names = FormNames {
+                        qs,
+                        lists,
+                        dropped: &dropped,
+                    };
+                    xpath::translate(
+                        &raw,
+                        &Scope {
+                            names: &names,
+                            dot: None,
+                        },
+                    )
+                };
+                match result {
+                    Ok(e) => qs[i].out.kind = Kind::Calculate { expression: e },
+                    Err(why) => {
+                        let (row, name) = (qs[i].row, qs[i].xls_name.clone());
+                        self.warn(SURVEY, row, Some("calculation"), format!("`{raw}` is not converted ({why}), so the calculate `{name}` is left out"));
+                        dropped.insert(name, "is a calculate that could not be converted".into());
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let names = FormNames {
+            qs,
+            lists,
+            dropped: &dropped,
+        };
+        let mut results: Vec<(usize, Translated)> = Vec::new();
+        for (i, q) in qs.iter().enumerate() {
+            if dropped.contains_key(&q.xls_name) {
+                continue;
+            }
+            let mut t = Translated::default();
+            let mut parts = Vec::new();
+            for (row, raw) in &q.group_relevants {
+                match xpath::translate(
+                    raw,
+                    &Scope {
+                        names: &names,
+                        dot: None,
+                    },
+                ) {
+                    Ok(e) => parts.push(e),
+                    Err(why) => t.notes.push((
+                        *row,
+                        "relevant",
+                        format!(
+                            "the group's relevant `{raw}` is not converted for `{}`: {why}",
+                            q.xls_name
+                        ),
+                    )),
+                }
+            }
+            if !q.raw_relevant.is_empty() {
+                match xpath::translate(
+                    &q.raw_relevant,
+                    &Scope {
+                        names: &names,
+                        dot: None,
+                    },
+                ) {
+                    Ok(e) => parts.push(e),
+                    Err(why) => t.notes.push((
+                        q.row,
+                        "relevant",
+                        format!(
+                            "`{}` is not converted, so the question is always asked: {why}",
+                            q.raw_relevant
+                        ),
+                    )),
+                }
+            }
+            t.relevant = match parts.len() {
+                0 => None,
+                1 => parts.pop(),
+                _ => Some(
+                    parts
+                        .iter()
+                        .map(|p| format!("({p})"))
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                ),
+            };
+            let takes_answer = !matches!(q.out.kind, Kind::Note | Kind::Calculate { .. });
+            let req = q.raw_required.trim();
+            t.required = match req.to_ascii_lowercase().as_str() {
+                "" | "no" | "false" | "false()" | "0" | "n" => Req::Fixed(false),
+                "yes" | "true" | "true()" | "1" | "y" => Req::Fixed(true),
+                _ => match xpath::translate(
+                    req,
+                    &Scope {
+                        names: &names,
+                        dot: None,
+                    },
+                ) {
+                    Ok(e) => Req::When(e),
+                    Err(why) => {
+                        t.notes.push((
+                            q.row,
+                            "required",
+                            format!("`{req}` is not converted, so the question is optional: {why}"),
+                        ));
+                        Req::Fixed(false)
+                    }
+                },
+            };
+            if !takes_answer {
+                t.required = Req::Fixed(false);
+            }
+            if !q.raw_constraint.is_empty() && takes_answer {
+                let dot = names.resolve(&q.xls_name).ok();
+                match xpath::translate(&q.raw_constraint, &Scope { names: &names, dot }) {
+                    Ok(e) => t.constraint = Some(e),
+                    Err(why) => t.notes.push((
+                        q.row,
+                        "constraint",
+                        format!(
+                            "`{}` is not converted, so the answer is not checked: {why}",
+                            q.raw_constraint
+                        ),
+                    )),
+                }
+            }
+            results.push((i, t));
+        }
+        let mut section_results = Vec::new();
+        for (i, sec) in sections.iter().enumerate() {
+            if sec.raw_relevant.is_empty() {
+                continue;
+            }
+            match xpath::translate(
+                &sec.raw_relevant,
+                &Scope {
+                    names: &names,
+                    dot: None,
+                },
+            ) {
+                Ok(e) => section_results.push((i, Ok(e))),
+                Err(why) => section_results.push((i, Err(why))),
+            }
+        }
+        for (i, r) in section_results {
+            match r {
+                Ok(e) => sections[i].out.relevant = Some(e),
+                Err(why) => {
+                    let row = sections[i].row;
+                    let raw = sections[i].raw_relevant.clone();
+                    self.warn(
+                        SURVEY,
+                        row,
+                        Some("relevant"),
+                        format!("`{raw}` is not converted, so the section is always shown: {why}"),
+                    );
+                }
+            }
+        }
+        for (i, t) in results {
+            for (row, col, m) in t.notes {
+                self.warn(SURVEY, row, Some(col), m);
+            }
+            let q = &mut qs[i].out;
+            q.relevant = t.relevant;
+            q.required = t.required;
+            q.constraint = t.constraint;
+            if q.constraint.is_none() {
+                q.constraint_message = None;
+            }
+            if q.required == Req::Fixed(false) {
+                q.required_message = None;
+            }
+        }
+        // Mark dropped calculations for assembly.
+        for q in qs.iter_mut() {
+            if dropped.contains_key(&q.xls_name) {
+                q.section = None;
+                q.out.id.clear();
+            }
+        }
+    }
+
+    fn assemble(
+        &mut self,
+        id: String,
+        version: u32,
+        title: Text,
+        qs: Vec<Q>,
+        mut sections: Vec<Sec>,
+        lists: &BTreeMap<String, List>,
+    ) -> Doc {
+        let mut qs: Vec<Q> = qs.into_iter().filter(|q| !q.out.id.is_empty()).collect();
+        // A generated section holding only calculations would be an empty
+        // page: its calculations join the previous section (or the next).
+        for si in 0..sections.len() {
+            if !sections[si].generated {
+                continue;
+            }
+            let members: Vec<usize> = (0..qs.len())
+                .filter(|&i| qs[i].section == Some(si))
+                .collect();
+            if members
+                .iter()
+                .all(|&i| matches!(qs[i].out.kind, Kind::Calculate { .. }))
+            {
+                let target = (0..si)
+                    .rev()
+                    .chain(si + 1..sections.len())
+                    .find(|&t| qs.iter().any(|q| q.section == Some(t)));
+                for &i in &members {
+                    qs[i].section = target;
+                }
+            }
+        }
+        // Sections that hold no question are left out.
+        let mut keep = Vec::new();
+        for (si, sec) in sections.iter_mut().enumerate() {
+            if qs.iter().any(|q| q.section == Some(si)) {
+                keep.push(si);
+            } else if !sec.generated {
+                self.warn(
+                    SURVEY,
+                    sec.row,
+                    None,
+                    format!(
+                        "the group `{}` has no question that converts; no section is made for it",
+                        sec.out.id
+                    ),
+                );
+            }
+        }
+        // Choice lists: shared when several questions use them.
+        let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+        for q in &qs {
+            if let (Some(l), None) = (&q.list, &q.filtered) {
+                *uses.entry(l.clone()).or_default() += 1;
+            }
+        }
+        let mut shared = Vec::new();
+        for (name, list) in lists {
+            if uses.get(name).copied().unwrap_or(0) >= 2 {
+                shared.push(ListOut {
+                    id: list.id.clone(),
+                    choices: list.choices.clone(),
+                });
+            }
+        }
+        let mut out_questions = Vec::new();
+        for mut q in qs {
+            if let Some(kept) = q.filtered.take() {
+                q.out.choices = emit::ChoicesOut::Inline(kept);
+            } else if let Some(l) = &q.list {
+                let list = &lists[l];
+                q.out.choices = if uses.get(l).copied().unwrap_or(0) >= 2 {
+                    emit::ChoicesOut::List(list.id.clone())
+                } else {
+                    emit::ChoicesOut::Inline(list.choices.clone())
+                };
+            }
+            q.out.section = q.section.map(|s| sections[s].out.id.clone());
+            out_questions.push(q.out);
+        }
+        Doc {
+            id,
+            version,
+            languages: self.languages.clone(),
+            default_language: self.default_language.clone(),
+            title,
+            choice_lists: shared,
+            sections: keep.into_iter().map(|i| sections[i].out.clone()).collect(),
+            questions: out_questions,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Translated {
+    relevant: Option<String>,
+    required: Req,
+    constraint: Option<String>,
+    notes: Vec<(u32, &'static str, String)>,
+}
+
+struct FormNames<'a> {
+    qs: &'a [Q],
+    lists: &'a BTreeMap<String, List>,
+    dropped: &'a BTreeMap<String, String>,
+}
+
+impl Names for FormNames<'_> {
+    fn resolve(&self, name: &str) -> Result<RefInfo, String> {
+        if let Some(why) = self.dropped.get(name) {
+            return Err(format!("it refers to `${{{name}}}`, which {why}"));
+        }
+        let Some(q) = self.qs.iter().find(|q| q.xls_name == name) else {
+            return Err(format!(
+                "it refers to `${{{name}}}`, which is not a question of the form"
+            ));
+        };
+        let kind = match &q.out.kind {
+            Kind::Choice {
+                ty: "single_choice",
+                ..
+            } => ValueKind::SingleChoice,
+            Kind::Choice {
+                ty: "multiple_choice",
+                ..
+            } => ValueKind::MultipleChoice,
+            Kind::Choice { .. } => ValueKind::Ranking,
+            Kind::ShortText | Kind::LongText => ValueKind::Text,
+            Kind::Integer { .. } | Kind::Decimal { .. } | Kind::Rating { .. } => ValueKind::Number,
+            Kind::Date => ValueKind::Date,
+            Kind::Note => ValueKind::Note,
+            Kind::Consent => ValueKind::Consent,
+            Kind::Calculate { .. } => ValueKind::Calculated,
+        };
+        let mut choices = q
+            .list
+            .as_ref()
+            .and_then(|l| self.lists.get(l))
+            .map(|l| l.mapping.clone())
+            .unwrap_or_default();
+        if let Some(kept) = &q.filtered {
+            choices.retain(|_, id| kept.iter().any(|c| c.id == *id));
+        }
+        if matches!(q.out.kind, Kind::Choice { other: true, .. }) {
+            choices.insert("other".into(), "other".into());
+        }
+        Ok(RefInfo {
+            id: q.out.id.clone(),
+            kind,
+            choices,
+        })
+    }
+}
+
+/// The words of a `type` cell, with two-word spellings joined:
+/// `begin group` → `begin_group`, `select all that apply x` → `select_multiple x`.
+fn type_words(raw: &str) -> Vec<String> {
+    let lower = raw.trim().to_lowercase();
+    let mut words: Vec<String> = lower.split_whitespace().map(str::to_string).collect();
+    let join2 = |w: &mut Vec<String>, a: &str, b: &str, to: &str| {
+        if w.len() >= 2 && w[0] == a && w[1] == b {
+            w.splice(0..2, [to.to_string()]);
+        }
+    };
+    join2(&mut words, "begin", "group", "begin_group");
+    join2(&mut words, "end", "group", "end_group");
+    join2(&mut words, "begin", "repeat", "begin_repeat");
+    join2(&mut words, "end", "repeat", "end_repeat");
+    join2(&mut words, "select", "one", "select_one");
+    join2(&mut words, "select", "multiple", "select_multiple");
+    if words.len() >= 4 && words[..4] == ["select", "all", "that", "apply"] {
+        words.splice(0..4, ["select_multiple".to_string()]);
+    }
+    // `select_one list or_other` may also be written `select_one list or other`.
+    if words.len() == 4 && words[2] == "or" && words[3] == "other" {
+        words.truncate(2);
+        words.push("or_other".into());
+    }
+    words
+}
+
+/// `randomize=true seed=3` (spaces, commas or semicolons between) → pairs.
+fn parameters(raw: &str) -> Vec<(String, String)> {
+    raw.split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.trim().to_lowercase(), v.trim().to_string()),
+            None => (p.trim().to_lowercase(), String::new()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert_eq!(normalise_id("Age", IdKind::Question), "age");
+        assert_eq!(normalise_id("_hidden", IdKind::Question), "q_hidden");
+        assert_eq!(normalise_id("1st", IdKind::Question), "q_1st");
+        assert_eq!(normalise_id("возраст", IdKind::Question), "vozrast");
+        assert_eq!(
+            normalise_id("Needle Exchange", IdKind::Choice),
+            "needle_exchange"
+        );
+        assert_eq!(normalise_id("25-34", IdKind::Choice), "25-34");
+        assert_eq!(normalise_id("_x", IdKind::Choice), "c_x");
+        assert_eq!(normalise_id("OST/HIV 2024", IdKind::Survey), "ost_hiv_2024");
+        let mut taken = BTreeSet::new();
+        assert_eq!(unique("a".into(), &mut taken), "a");
+        assert_eq!(unique("a".into(), &mut taken), "a_2");
+    }
+
+    #[test]
+    fn types() {
+        assert_eq!(type_words("begin group"), ["begin_group"]);
+        assert_eq!(type_words("select_one  yes_no"), ["select_one", "yes_no"]);
+        assert_eq!(
+            type_words("select all that apply svc"),
+            ["select_multiple", "svc"]
+        );
+        assert_eq!(
+            type_words("select_one c or other"),
+            ["select_one", "c", "or_other"]
+        );
+        assert_eq!(
+            parameters("start=0 end=10;step=2"),
+            [
+                ("start".into(), "0".into()),
+                ("end".into(), "10".into()),
+                ("step".into(), "2".into())
+            ]
+        );
+    }
+}

@@ -1,0 +1,193 @@
+//! Reading the `survey`, `choices` and `settings` sheets of an .xlsx file into
+//! rows of trimmed text, keeping each row's number as the spreadsheet shows it.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+
+/// A column header, split into its base name and its language part:
+/// `label::Русский (ru)` → base `label`, language `Русский (ru)`.
+#[derive(Clone, Debug)]
+pub(crate) struct Column {
+    /// The header as written.
+    pub raw: String,
+    /// Lower-case, spaces as `_`, aliases resolved (`jr:constraintMsg` → `constraint_message`).
+    pub base: String,
+    pub lang: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Row {
+    /// The row number shown by the spreadsheet (1 is the header).
+    pub number: u32,
+    pub cells: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Sheet {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+}
+
+impl Sheet {
+    /// The cell of `row` in the column `base` without a language part.
+    pub fn get<'r>(&self, row: &'r Row, base: &str) -> &'r str {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.base == base && c.lang.is_none())
+            .find_map(|(i, _)| row.cells.get(i).filter(|v| !v.is_empty()))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn has_column(&self, base: &str) -> bool {
+        self.columns.iter().any(|c| c.base == base)
+    }
+}
+
+fn header(raw: &str) -> Column {
+    let raw = raw.trim().to_string();
+    let (base, lang) = match raw.split_once("::") {
+        Some((b, l)) => (b, Some(l.trim().to_string()).filter(|l| !l.is_empty())),
+        None => (raw.as_str(), None),
+    };
+    let mut base = base
+        .trim()
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("_");
+    base = match base.as_str() {
+        "jr:constraintmsg" | "constraint_msg" => "constraint_message".into(),
+        "jr:requiredmsg" => "required_message".into(),
+        "relevance" => "relevant".into(),
+        "calculate" => "calculation".into(),
+        "list" => "list_name".into(),
+        "caption" => "label".into(),
+        _ => base,
+    };
+    Column {
+        raw: raw.clone(),
+        base,
+        lang,
+    }
+}
+
+/// Text of a cell as a researcher reads it: numbers without a trailing `.0`,
+/// dates as `YYYY-MM-DD`.
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty | Data::Error(_) => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => float_text(*f),
+        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Data::DateTime(dt) => excel_date(dt.as_f64()),
+    }
+}
+
+fn float_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// An Excel serial day number (1900 system) as `YYYY-MM-DD`.
+fn excel_date(serial: f64) -> String {
+    if !(1.0..2_958_466.0).contains(&serial) {
+        return float_text(serial);
+    }
+    // Days since 1970-01-01; Excel's day 25569 is 1970-01-01.
+    let days = serial.floor() as i64 - 25_569;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The three sheets of an XLSForm, by name (case-insensitive).
+#[derive(Debug)]
+pub(crate) struct Workbook {
+    pub survey: Option<Sheet>,
+    pub choices: Option<Sheet>,
+    pub settings: Option<Sheet>,
+}
+
+/// Reads an .xlsx workbook from its bytes.
+pub(crate) fn read(bytes: &[u8]) -> Result<Workbook, String> {
+    let mut wb: Xlsx<_> =
+        Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable .xlsx workbook: {e}"))?;
+    let names = wb.sheet_names().to_vec();
+    let mut sheet = |wanted: &str| -> Result<Option<Sheet>, String> {
+        let Some(name) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(wanted)) else {
+            return Ok(None);
+        };
+        let range = wb
+            .worksheet_range(name)
+            .map_err(|e| format!("cannot read the `{name}` sheet: {e}"))?;
+        let first_row = range.start().map(|(r, _)| r).unwrap_or(0);
+        let first_col = range.start().map(|(_, c)| c).unwrap_or(0) as usize;
+        let mut rows = range.rows().enumerate().map(|(i, cells)| {
+            let mut texts: Vec<String> = vec![String::new(); first_col];
+            texts.extend(cells.iter().map(cell_text));
+            Row {
+                number: first_row + i as u32 + 1,
+                cells: texts,
+            }
+        });
+        let Some(head) = rows.next() else {
+            return Ok(Some(Sheet {
+                columns: Vec::new(),
+                rows: Vec::new(),
+            }));
+        };
+        let columns = head.cells.iter().map(|c| header(c)).collect();
+        let rows = rows
+            .filter(|r| r.cells.iter().any(|c| !c.is_empty()))
+            .collect();
+        Ok(Some(Sheet { columns, rows }))
+    };
+    Ok(Workbook {
+        survey: sheet("survey")?,
+        choices: sheet("choices")?,
+        settings: sheet("settings")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers() {
+        let c = header("label::Русский (ru)");
+        assert_eq!(
+            (c.base.as_str(), c.lang.as_deref()),
+            ("label", Some("Русский (ru)"))
+        );
+        assert_eq!(
+            header("jr:constraintMsg::English (en)").base,
+            "constraint_message"
+        );
+        assert_eq!(header("List Name").base, "list_name");
+        assert_eq!(header(" Required ").base, "required");
+    }
+
+    #[test]
+    fn cells() {
+        assert_eq!(cell_text(&Data::Float(2024031501.0)), "2024031501");
+        assert_eq!(cell_text(&Data::Float(2.5)), "2.5");
+        assert_eq!(excel_date(45366.0), "2024-03-15");
+        assert_eq!(excel_date(25569.0), "1970-01-01");
+    }
+}

@@ -1,0 +1,352 @@
+//! XLSForm import on real .xlsx files (written by `fixtures/make_fixtures.py`).
+//!
+//! Row numbers are the spreadsheet's (the header is row 1).
+
+use std::path::PathBuf;
+
+use toml::{Table, Value};
+use xlsform::{Conversion, Severity, convert_file};
+
+fn fixture(name: &str) -> Conversion {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    convert_file(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The converted TOML, which must exist and be valid TOML.
+fn converted(c: &Conversion) -> (String, Table) {
+    let notes: Vec<String> = c.notes.iter().map(ToString::to_string).collect();
+    let text = c
+        .toml
+        .clone()
+        .unwrap_or_else(|| panic!("no TOML; notes:\n{}", notes.join("\n")));
+    let table: Table = text
+        .parse()
+        .unwrap_or_else(|e| panic!("not valid TOML: {e}\n{text}"));
+    (text, table)
+}
+
+fn question<'t>(t: &'t Table, id: &str) -> &'t Table {
+    t["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .filter_map(Value::as_table)
+        .find(|q| q["id"].as_str() == Some(id))
+        .unwrap_or_else(|| panic!("no question {id}"))
+}
+
+fn s<'t>(t: &'t Table, key: &str) -> &'t str {
+    t.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no string `{key}` in {t:?}"))
+}
+
+fn rows(c: &Conversion, severity: Severity) -> Vec<u32> {
+    c.notes_of(severity).filter_map(|n| n.row).collect()
+}
+
+/// The note about `row` (and column) in the survey sheet, as displayed.
+fn note_at(c: &Conversion, row: u32, column: &str) -> String {
+    c.notes
+        .iter()
+        .find(|n| {
+            n.sheet == Some("survey") && n.row == Some(row) && n.column.as_deref() == Some(column)
+        })
+        .map(ToString::to_string)
+        .unwrap_or_else(|| {
+            let all: Vec<String> = c.notes.iter().map(ToString::to_string).collect();
+            panic!(
+                "no note at survey row {row}, column {column}; notes:\n{}",
+                all.join("\n")
+            )
+        })
+}
+
+fn assert_checks_clean(c: &Conversion) {
+    let (text, _) = converted(c);
+    if let Err(e) = surveys::parse_survey(&text) {
+        panic!("the converted survey does not check clean:\n{e}\n\n{text}");
+    }
+}
+
+#[test]
+fn ost_hiv_needs_assessment_maps_types_languages_and_logic() {
+    let c = fixture("ost_hiv_needs.xlsx");
+    assert!(!c.refused() && !c.has_errors(), "{:?}", c.notes);
+    let (_, t) = converted(&c);
+    assert_eq!(s(&t, "id"), "ost_hiv_needs_2024");
+    assert_eq!(t["version"].as_integer(), Some(2_024_031_501));
+    assert_eq!(t["languages"], Value::Array(vec!["ru".into(), "en".into()]));
+    assert_eq!(s(&t, "default_language"), "ru");
+    assert_eq!(t["privacy_budget"].as_integer(), Some(1));
+    assert_eq!(
+        s(t["title"].as_table().expect("title"), "en"),
+        "Access to OST and HIV services"
+    );
+
+    // Groups become sections; a group's relevant becomes the section's.
+    let sections: Vec<&str> = t["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .map(|x| x["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(sections, ["about", "ost", "hiv"]);
+    let ost = t["sections"][1].as_table().expect("section");
+    assert_eq!(s(ost, "relevant"), "selected(services_used, 'ost')");
+
+    let types = [
+        ("intro", "note"),
+        ("country", "single_choice"),
+        ("services_used", "multiple_choice"),
+        ("ost_current", "single_choice"),
+        ("ost_months", "integer"),
+        ("ost_years", "calculate"),
+        ("hiv_barriers", "multiple_choice"),
+        ("comment", "long_text"),
+    ];
+    for (id, ty) in types {
+        assert_eq!(s(question(&t, id), "type"), ty, "{id}");
+    }
+    let country = question(&t, "country");
+    assert_eq!(country["required"].as_bool(), Some(true));
+    assert_eq!(s(country, "section"), "about");
+    assert_eq!(
+        s(country["label"].as_table().expect("label"), "ru"),
+        "В какой стране вы живёте?"
+    );
+
+    let months = question(&t, "ost_months");
+    assert_eq!(s(months, "relevant"), "ost_current = 'yes'");
+    assert_eq!(s(months, "required"), "ost_current = 'yes'");
+    assert_eq!(s(months, "constraint"), ". >= 0 and . <= 600");
+    assert_eq!(
+        s(
+            months["constraint_message"].as_table().expect("message"),
+            "en"
+        ),
+        "At most 600 months"
+    );
+    assert_eq!(
+        s(question(&t, "ost_years"), "expression"),
+        "int(ost_months / 12)"
+    );
+    assert_eq!(
+        s(question(&t, "take_home"), "relevant"),
+        "ost_current = 'yes' and ost_years >= 1"
+    );
+    assert_eq!(
+        s(question(&t, "services_used"), "constraint"),
+        "not (selected(., 'none') and count_selected(.) > 1)"
+    );
+    assert_eq!(
+        question(&t, "hiv_barriers")["randomize"].as_bool(),
+        Some(true)
+    );
+
+    // yes_no serves three questions: one shared list.
+    let lists = t["choice_lists"].as_table().expect("choice_lists");
+    assert_eq!(lists.keys().collect::<Vec<_>>(), ["yes_no"]);
+    for id in ["ost_current", "take_home", "hiv_tested"] {
+        assert_eq!(s(question(&t, id), "choice_list"), "yes_no");
+    }
+    assert_eq!(
+        question(&t, "country")["choices"].as_array().map(Vec::len),
+        Some(6)
+    );
+
+    // The missing English hint falls back to Russian, with a note naming the row.
+    let hint = question(&t, "services_used")["hint"]
+        .as_table()
+        .expect("hint");
+    assert_eq!(s(hint, "en"), "Отметьте всё, что подходит.");
+    assert!(note_at(&c, 6, "hint::English (en)").contains("no `en` text"));
+    // Only warnings: the hint and the privacy budget.
+    assert_eq!(c.notes.len(), 2, "{:?}", c.notes);
+    assert!(c.notes.iter().any(|n| n.message.contains("privacy_budget")));
+}
+
+#[test]
+fn russian_only_form_with_or_other_and_ranges() {
+    let c = fixture("ru_short.xlsx");
+    assert!(!c.refused() && !c.has_errors(), "{:?}", c.notes);
+    let (_, t) = converted(&c);
+    assert_eq!(s(&t, "id"), "shpritsy-2024");
+    assert_eq!(t["version"].as_integer(), Some(3));
+    assert_eq!(t["languages"], Value::Array(vec!["ru".into()]));
+    assert_eq!(s(&t, "default_language"), "ru");
+    assert!(
+        t.get("sections").is_none(),
+        "a form without groups has no sections"
+    );
+
+    let place = question(&t, "place");
+    assert_eq!(s(place, "type"), "single_choice");
+    assert_eq!(place["other"].as_bool(), Some(true));
+    let stigma = question(&t, "stigma");
+    assert_eq!(
+        (s(stigma, "type"), stigma["scale"].as_integer()),
+        ("rating", Some(5))
+    );
+    let visits = question(&t, "visits");
+    assert_eq!(s(visits, "type"), "integer");
+    assert_eq!(
+        (visits["min"].as_integer(), visits["max"].as_integer()),
+        (Some(0), Some(30))
+    );
+    assert_eq!(s(question(&t, "agree"), "type"), "consent");
+    assert_eq!(s(question(&t, "last_test"), "type"), "date");
+    assert_eq!(s(question(&t, "last_test"), "constraint"), ". <= today()");
+
+    // Choice names that are not ids are normalised, and expressions follow.
+    let ids: Vec<&str> = question(&t, "need_help")["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["da", "net"]);
+    assert_eq!(s(question(&t, "help_kind"), "relevant"), "need_help = 'da'");
+    let choice_rows: Vec<u32> = c
+        .notes
+        .iter()
+        .filter(|n| n.sheet == Some("choices"))
+        .filter_map(|n| n.row)
+        .collect();
+    assert_eq!(choice_rows, [5, 6, 7, 8, 9]);
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.message.contains("`Да` of list `da_net` became `da`"))
+    );
+}
+
+#[test]
+fn tracking_types_are_refused_row_by_row() {
+    let c = fixture("tracking.xlsx");
+    assert!(c.refused());
+    assert!(c.toml.is_none(), "a refused form yields no survey");
+    assert_eq!(rows(&c, Severity::Refused), [4, 5, 7]);
+    let lines: Vec<String> = c
+        .notes_of(Severity::Refused)
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        lines[0].contains("row 4")
+            && lines[0].contains("deviceid")
+            && lines[0].contains("device identifier")
+    );
+    assert!(lines[1].contains("row 5") && lines[1].contains("phone number"));
+    assert!(lines[2].contains("row 7") && lines[2].contains("location"));
+    // start and end are dropped with a note, not refused.
+    assert_eq!(rows(&c, Severity::Warning), [2, 3]);
+    assert!(note_at(&c, 2, "type").contains("does not record when a respondent answers"));
+    assert!(xlsform::TRACKING_EXPLANATION.contains("legal risk"));
+}
+
+#[test]
+fn unsupported_bits_are_named_row_by_row() {
+    let c = fixture("unsupported.xlsx");
+    // The photo question alone refuses the form…
+    assert!(c.refused());
+    assert_eq!(rows(&c, Severity::Refused), [11]);
+    assert!(note_at(&c, 11, "type").contains("photo"));
+    // …and the repeat is an error naming the rows inside it.
+    assert_eq!(rows(&c, Severity::Error), [6]);
+    assert!(note_at(&c, 6, "type").contains("repeat `child` (row 7 inside it"));
+    // Everything else is named with its row, column and original text.
+    assert!(note_at(&c, 3, "choice_filter").contains("depends on the answer to `${region}`"));
+    assert!(note_at(&c, 5, "default").contains("default `0`"));
+    assert!(note_at(&c, 5, "constraint").contains("`${kids} mod 1 = 0`"));
+    assert!(note_at(&c, 5, "constraint").contains("remainder"));
+    assert!(note_at(&c, 9, "relevant").contains("inside the repeat `child`"));
+    assert!(note_at(&c, 9, "appearance").contains("spinner"));
+    assert!(note_at(&c, 10, "calculation").contains("now()"));
+    // The static filter on row 4 is applied, so it needs no note.
+    assert!(
+        !c.notes
+            .iter()
+            .any(|n| n.row == Some(4) && n.sheet == Some("survey"))
+    );
+    // A version that is not a number is noted.
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.column.as_deref() == Some("version") && n.message.contains("2024-03-15"))
+    );
+    // Notes come sheet by sheet, row by row.
+    let survey_rows: Vec<u32> = c
+        .notes
+        .iter()
+        .filter(|n| n.sheet == Some("survey"))
+        .filter_map(|n| n.row)
+        .collect();
+    let mut sorted = survey_rows.clone();
+    sorted.sort_unstable();
+    assert_eq!(survey_rows, sorted);
+}
+
+#[test]
+fn kobo_export_with_bare_labels_and_nested_groups() {
+    let c = fixture("kobo_bare_label.xlsx");
+    assert!(!c.refused() && !c.has_errors(), "{:?}", c.notes);
+    let (_, t) = converted(&c);
+    assert_eq!(t["languages"], Value::Array(vec!["en".into(), "ru".into()]));
+    assert_eq!(s(&t, "default_language"), "en");
+    // Ungrouped questions get generated sections; the nested group is flattened.
+    let sections: Vec<&str> = t["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .map(|x| x["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(sections, ["part_1", "health", "part_3"]);
+    assert_eq!(s(question(&t, "consent_given"), "section"), "part_1");
+    assert_eq!(s(question(&t, "hcv_treated"), "section"), "health");
+    assert_eq!(
+        s(question(&t, "hcv_treated"), "relevant"),
+        "selected(tests, 'hcv')"
+    );
+    assert_eq!(s(question(&t, "adult"), "section"), "part_3");
+    assert_eq!(
+        s(question(&t, "adult"), "expression"),
+        "if(age >= 18, 1, 0)"
+    );
+    assert!(note_at(&c, 5, "label").contains("flattened"));
+    // The static choice filter `offered = 'yes'` keeps two of three tests.
+    let ids: Vec<&str> = question(&t, "tests")["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["hiv", "hcv"]);
+    assert_eq!(s(question(&t, "tests"), "type"), "multiple_choice");
+}
+
+#[test]
+fn not_a_workbook_is_an_error_not_a_panic() {
+    let c = xlsform::convert_bytes(b"id = \"not a workbook\"", "x.xlsx");
+    assert!(c.has_errors() && c.toml.is_none());
+    assert!(c.notes[0].to_string().contains("not a readable .xlsx"));
+}
+
+// These wait on the `surveys` loader accepting the full v2 format
+// (sections, relevant, constraint, calculate, rating, …).
+
+#[test]
+fn ost_hiv_needs_assessment_checks_clean() {
+    assert_checks_clean(&fixture("ost_hiv_needs.xlsx"));
+}
+
+#[test]
+fn russian_only_form_checks_clean() {
+    assert_checks_clean(&fixture("ru_short.xlsx"));
+}
+
+#[test]
+fn kobo_export_checks_clean() {
+    assert_checks_clean(&fixture("kobo_bare_label.xlsx"));
+}
