@@ -4,9 +4,10 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=132
 # The CLI must equal the wasm-bindgen crate in Cargo.lock, or Trunk refuses.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
@@ -35,6 +36,19 @@ need_wasm_bindgen() {
         step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes)"
         # Not --locked: that lock file names a crate version the registry no longer has.
         cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+    fi
+}
+
+need_wasm_opt() {
+    # Debian's binaryen is too old for the wasm Rust 1.95 emits; npm's is not.
+    if [ "$(wasm-opt --version 2>/dev/null)" != "wasm-opt version $BINARYEN_VERSION (version_$BINARYEN_VERSION)" ]; then
+        step "installing wasm-opt (npm binaryen@$BINARYEN_VERSION.0.0) into .tools/"
+        if ! command -v npm >/dev/null; then
+            as_root apt-get update
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm
+        fi
+        mkdir -p .tools
+        npm install --prefix .tools --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION.0.0"
     fi
 }
 

@@ -7,6 +7,7 @@ source "$(dirname "$0")/setup.sh"
 need_wasm_target
 need_trunk
 need_wasm_bindgen
+need_wasm_opt
 need_chromium
 
 step "formatting"

@@ -23,8 +23,8 @@ pub fn run(form: &Path, output: Option<&Path>, force: bool) -> Result<ExitCode> 
             out.display()
         );
     }
-    let conversion = xlsform::convert_file(form)
-        .with_context(|| format!("cannot read {}", form.display()))?;
+    let conversion =
+        xlsform::convert_file(form).with_context(|| format!("cannot read {}", form.display()))?;
     let form_name = form.display();
 
     for note in &conversion.notes {

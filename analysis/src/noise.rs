@@ -237,7 +237,9 @@ impl DiscreteLaplace {
             while bernoulli_exp_neg(rng, 1, 1) {
                 v += 1;
             }
-            let x = u128::from(t).saturating_mul(v).saturating_add(u128::from(u));
+            let x = u128::from(t)
+                .saturating_mul(v)
+                .saturating_add(u128::from(u));
             let y = x / s;
             let negative = bernoulli_rational(rng, 1, 2);
             if negative && y == 0 {

@@ -87,33 +87,65 @@ pub enum AnswerProblem {
     /// A required question got no answer.
     Required,
     /// A required question got no answer; the survey's own message.
-    RequiredCustom { message: Text },
+    RequiredCustom {
+        message: Text,
+    },
     /// The JSON value has the wrong shape for the question type.
-    WrongType { expected: &'static str },
+    WrongType {
+        expected: &'static str,
+    },
     /// A choice id that the question does not offer.
-    UnknownChoice { choice: String },
+    UnknownChoice {
+        choice: String,
+    },
     /// The same choice ticked twice.
-    RepeatedChoice { choice: String },
+    RepeatedChoice {
+        choice: String,
+    },
     /// Integer and rating bounds.
-    BelowMin { min: i64 },
-    AboveMax { max: i64 },
+    BelowMin {
+        min: i64,
+    },
+    AboveMax {
+        max: i64,
+    },
     /// Longer than the question allows, in characters.
-    TooLong { max: u32 },
+    TooLong {
+        max: u32,
+    },
     /// A note takes no answer.
     NotAnswerable,
     /// Decimal bounds, written as in the survey file.
-    BelowMinNumber { min: String },
-    AboveMaxNumber { max: String },
-    DateTooEarly { min: Date },
-    DateTooLate { max: Date },
-    TooFewSelected { min: u32 },
-    TooManySelected { max: u32 },
+    BelowMinNumber {
+        min: String,
+    },
+    AboveMaxNumber {
+        max: String,
+    },
+    DateTooEarly {
+        min: Date,
+    },
+    DateTooLate {
+        max: Date,
+    },
+    TooFewSelected {
+        min: u32,
+    },
+    TooManySelected {
+        max: u32,
+    },
     /// An option such as "none of these" chosen together with others.
-    ExclusiveCombined { choice: String },
+    ExclusiveCombined {
+        choice: String,
+    },
     /// A ranking must order exactly `n` options.
-    WrongRankCount { n: u32 },
+    WrongRankCount {
+        n: u32,
+    },
     /// A grid statement the question does not have.
-    UnknownStatement { statement: String },
+    UnknownStatement {
+        statement: String,
+    },
     /// A required grid with statements left unanswered.
     IncompleteGrid,
     /// A required consent box left unticked.
@@ -122,10 +154,14 @@ pub enum AnswerProblem {
     /// (reported on `<id>_other`).
     OtherTextMissing,
     /// The answer breaks the question's `constraint`.
-    Constraint { message: Option<Text> },
+    Constraint {
+        message: Option<Text>,
+    },
     /// The survey definition itself is broken (its logic does not check);
     /// nothing can be accepted for it.
-    InvalidSurvey { detail: String },
+    InvalidSurvey {
+        detail: String,
+    },
 }
 
 impl AnswerProblem {
@@ -161,7 +197,11 @@ impl AnswerProblem {
     /// one in `lang`, else the runner's words.
     pub fn message(&self, lang: &str) -> String {
         let t = |k| i18n::ui(lang, k);
-        let own = |m: &Option<Text>| m.as_ref().filter(|m| m.has(lang)).map(|m| m.0[lang].clone());
+        let own = |m: &Option<Text>| {
+            m.as_ref()
+                .filter(|m| m.has(lang))
+                .map(|m| m.0[lang].clone())
+        };
         match self {
             AnswerProblem::UnknownQuestion => t(Ui::ErrUnknownQuestion).to_string(),
             AnswerProblem::Required => t(Ui::ErrRequired).to_string(),
@@ -339,13 +379,16 @@ pub(crate) fn check_value(
                 return Err(wrong("a list of choice ids"));
             };
             let mut problems = Vec::new();
-            let offered = |id: &str| choices.iter().any(|c| c.id == id) || (*other && id == "other");
+            let offered =
+                |id: &str| choices.iter().any(|c| c.id == id) || (*other && id == "other");
             let mut picked = choice_list(items, &offered, &mut problems);
             if !problems.is_empty() {
                 return Err(problems);
             }
             if picked.len() > 1
-                && let Some(c) = choices.iter().find(|c| c.exclusive && picked.contains(&c.id))
+                && let Some(c) = choices
+                    .iter()
+                    .find(|c| c.exclusive && picked.contains(&c.id))
             {
                 problems.push(AnswerProblem::ExclusiveCombined {
                     choice: c.id.clone(),
@@ -524,9 +567,7 @@ pub(crate) fn check_value(
 pub(crate) fn answer_value(kind: &QuestionKind, a: &Answer) -> expr::Value {
     use expr::Value as V;
     match (kind, a) {
-        (QuestionKind::Date { .. }, Answer::Text(s)) => {
-            s.parse().map(V::Date).unwrap_or(V::Empty)
-        }
+        (QuestionKind::Date { .. }, Answer::Text(s)) => s.parse().map(V::Date).unwrap_or(V::Empty),
         (QuestionKind::Calculate { .. }, Answer::Text(s)) => V::Text(s.clone()),
         (_, Answer::Bool(b)) => V::Bool(*b),
         (_, Answer::Integer(n)) => V::Number(*n as f64),

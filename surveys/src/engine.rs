@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use crate::Date;
 use crate::answers::{
     AnswerError, AnswerProblem, Answers, ValidResponse, answer_value, check_other_text,
     check_value, is_blank, value_answer,
@@ -16,7 +17,6 @@ use crate::answers::{
 use crate::expr::{self, Compiled, LogicSource, Scope, SectionSource, check_logic};
 use crate::load::Problem;
 use crate::model::{QuestionKind, Requirement, Survey};
-use crate::Date;
 
 /// A survey with its logic parsed and checked: build once per survey
 /// version, validate many responses.

@@ -26,8 +26,8 @@ pub mod model;
 pub use answers::{
     Answer, AnswerError, AnswerProblem, Answers, Submission, ValidResponse, validate,
 };
-pub use engine::{Engine, Evaluation, relevant_questions};
 pub use date::{Date, DateError};
+pub use engine::{Engine, Evaluation, relevant_questions};
 pub use epsilon::{Epsilon, EpsilonError};
 pub use load::{LoadError, Problem, load_file, parse_survey};
 pub use model::{

@@ -664,7 +664,9 @@ impl Checker {
                         continue;
                     }
                     let elsewhere = COMMON_KEYS.contains(&key.as_str())
-                        || QUESTION_TYPES.iter().any(|o| keys_of(o).contains(&key.as_str()))
+                        || QUESTION_TYPES
+                            .iter()
+                            .any(|o| keys_of(o).contains(&key.as_str()))
                         || key == "expression";
                     if elsewhere {
                         self.problem(place, format!("a `{ty}` question takes no `{key}`"));
@@ -709,8 +711,7 @@ impl Checker {
             }
         };
         let required_message = self.optional_text(place, "required_message", t);
-        if t.contains_key("required_message")
-            && matches!(required, Some(Requirement::Fixed(false)))
+        if t.contains_key("required_message") && matches!(required, Some(Requirement::Fixed(false)))
         {
             self.problem(
                 place,
@@ -721,7 +722,10 @@ impl Checker {
         let constraint_expr = self.string(place, t, "constraint").map(str::to_string);
         let constraint_message = self.optional_text(place, "constraint_message", t);
         if t.contains_key("constraint_message") && !t.contains_key("constraint") {
-            self.problem(place, "`constraint_message` is given without a `constraint`");
+            self.problem(
+                place,
+                "`constraint_message` is given without a `constraint`",
+            );
         }
         let kind = match t.get("type") {
             Some(Value::String(ty)) => self.kind(place, ty, t),
@@ -868,7 +872,9 @@ impl Checker {
                     Some(_) => {
                         self.problem(
                             place,
-                            format!("`{key}` must be a date in quotes, \"YYYY-MM-DD\", or \"today\""),
+                            format!(
+                                "`{key}` must be a date in quotes, \"YYYY-MM-DD\", or \"today\""
+                            ),
                         );
                         None
                     }
@@ -1008,7 +1014,10 @@ impl Checker {
             }
             (None, Some(Value::String(name))) => self.list(place, name)?,
             (None, Some(_)) => {
-                self.problem(place, "`choice_list` must be the name of a list in [choice_lists]");
+                self.problem(
+                    place,
+                    "`choice_list` must be the name of a list in [choice_lists]",
+                );
                 return None;
             }
             (Some(Value::Array(items)), None) if !items.is_empty() => {
@@ -1264,9 +1273,7 @@ impl Checker {
             ok &= self.problems.len() == before;
             tables.extend(table);
         }
-        if ok
-            && let Some(budget) = budget
-        {
+        if ok && let Some(budget) = budget {
             let total = tables
                 .iter()
                 .try_fold(Epsilon::ZERO, |sum, t| sum.checked_add(t.epsilon));
@@ -1338,9 +1345,10 @@ impl Checker {
             (Some("total"), Some(_)) => {
                 self.problem(place, "`total` counts respondents and takes no `question`")
             }
-            (Some(s), None) if s != "total" && !t.contains_key("question") => {
-                self.problem(place, format!("missing `question`: the question `{s}` is computed on"))
-            }
+            (Some(s), None) if s != "total" && !t.contains_key("question") => self.problem(
+                place,
+                format!("missing `question`: the question `{s}` is computed on"),
+            ),
             (_, Some(q)) => match find(q) {
                 None => self.problem(place, format!("unknown question `{q}`")),
                 Some(r) => {
@@ -1440,7 +1448,10 @@ impl Checker {
             }
         }
         if !matches!(s, "histogram" | "quantiles") && t.contains_key("edges") {
-            self.problem(place, "`edges` applies only to a `histogram` or `quantiles`");
+            self.problem(
+                place,
+                "`edges` applies only to a `histogram` or `quantiles`",
+            );
         }
 
         let by = match t.get("by") {
@@ -1466,14 +1477,14 @@ impl Checker {
                             } else if Some(*b) == question {
                                 self.problem(
                                     place,
-                                    format!("a table cannot be broken down by its own question `{b}`"),
+                                    format!(
+                                        "a table cannot be broken down by its own question `{b}`"
+                                    ),
                                 );
                             } else {
                                 match find(b).map(|r| &r.kind) {
-                                    None => self.problem(
-                                        place,
-                                        format!("unknown question `{b}` in `by`"),
-                                    ),
+                                    None => self
+                                        .problem(place, format!("unknown question `{b}` in `by`")),
                                     Some(Some(QuestionKind::SingleChoice { .. }) | None) => {}
                                     Some(Some(k)) => self.problem(
                                         place,

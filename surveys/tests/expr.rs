@@ -37,7 +37,10 @@ fn values() -> BTreeMap<String, Value> {
     v.insert("age".into(), Value::Number(30.0));
     v.insert("score".into(), Value::Number(2.5));
     v.insert("name".into(), Value::Text("Анна".into()));
-    v.insert("when".into(), Value::Date("2026-01-10".parse().expect("date")));
+    v.insert(
+        "when".into(),
+        Value::Date("2026-01-10".parse().expect("date")),
+    );
     v.insert("ok".into(), Value::Bool(true));
     v.insert("country".into(), Value::Text("ge".into()));
     v.insert(
@@ -154,19 +157,37 @@ fn syntax_errors_carry_their_column() {
     check("", "error 1: the expression is empty");
     check("age >= 18 and", "error 14: expected a value after `and`");
     check("age >=", "error 7: expected a value after `>=`");
-    check("(age > 1", "error 9: expected `)` to close the `(` at column 1");
+    check(
+        "(age > 1",
+        "error 9: expected `)` to close the `(` at column 1",
+    );
     check("age > 1)", "error 8: this `)` closes nothing");
-    check("age age", "error 5: unexpected `age`: expected an operator or the end of the expression");
-    check("1 < age < 3", "error 9: comparisons cannot be chained: join them with `and`");
+    check(
+        "age age",
+        "error 5: unexpected `age`: expected an operator or the end of the expression",
+    );
+    check(
+        "1 < age < 3",
+        "error 9: comparisons cannot be chained: join them with `and`",
+    );
     check("age == 1", "error 5: use a single `=` to compare");
     check("age > 1 && ok", "error 9: use `and` instead of `&`");
     check("!ok", "error 1: use `not` instead of `!`");
     check("name = 'Анна", "error 8: this text is not closed: add `'`");
     check("age # 2", "error 5: unexpected character `#`");
-    check("foo(age)", "error 1: unknown function `foo` (functions: selected, count_selected, answered, if, length, today, date, int)");
-    check("selected(country)", "error 1: selected() takes 2 arguments, not 1");
+    check(
+        "foo(age)",
+        "error 1: unknown function `foo` (functions: selected, count_selected, answered, if, length, today, date, int)",
+    );
+    check(
+        "selected(country)",
+        "error 1: selected() takes 2 arguments, not 1",
+    );
     check("today(1)", "error 1: today() takes 0 arguments, not 1");
-    check("if(ok, 1 2)", "error 10: expected `,` or `)` in the arguments of if(), found `2`");
+    check(
+        "if(ok, 1 2)",
+        "error 10: expected `,` or `)` in the arguments of if(), found `2`",
+    );
     check("and", "error 1: expected a value, found `and`");
     check("${}", "error 1: `${}` names no question");
     check("Анна", "error 1: unexpected character `А`");
@@ -174,26 +195,74 @@ fn syntax_errors_carry_their_column() {
 
 #[test]
 fn type_errors_carry_their_column() {
-    check("country = 1", "error 9: cannot compare a choice (`country`) with a number: write the choice id in quotes, '1'");
-    check("country = 'xx'", "error 11: `country` has no option `xx` (options: ge, md, kz, 1)");
-    check("selected(country, 'xx')", "error 19: `country` has no option `xx` (options: ge, md, kz, 1)");
-    check("selected(age, '1')", "error 10: selected() needs a single- or multiple-choice question, not a number");
-    check("services = 'ost'", "error 1: `services` holds several choices: test it with selected(services, 'id') or count_selected(services)");
-    check("views = 'a'", "error 1: `views` is a grid: only answered(views) can test it");
-    check("age = 'thirty'", "error 5: cannot compare a number with a text");
-    check("when > '2026-01-01'", "error 6: cannot compare a date with a text: write a date as date('2026-01-31')");
-    check("age + name", "error 5: `+` needs two numbers, or a date and a number of days, not a number and a text");
-    check("age and ok", "error 1: `and` joins true/false values, not a number");
+    check(
+        "country = 1",
+        "error 9: cannot compare a choice (`country`) with a number: write the choice id in quotes, '1'",
+    );
+    check(
+        "country = 'xx'",
+        "error 11: `country` has no option `xx` (options: ge, md, kz, 1)",
+    );
+    check(
+        "selected(country, 'xx')",
+        "error 19: `country` has no option `xx` (options: ge, md, kz, 1)",
+    );
+    check(
+        "selected(age, '1')",
+        "error 10: selected() needs a single- or multiple-choice question, not a number",
+    );
+    check(
+        "services = 'ost'",
+        "error 1: `services` holds several choices: test it with selected(services, 'id') or count_selected(services)",
+    );
+    check(
+        "views = 'a'",
+        "error 1: `views` is a grid: only answered(views) can test it",
+    );
+    check(
+        "age = 'thirty'",
+        "error 5: cannot compare a number with a text",
+    );
+    check(
+        "when > '2026-01-01'",
+        "error 6: cannot compare a date with a text: write a date as date('2026-01-31')",
+    );
+    check(
+        "age + name",
+        "error 5: `+` needs two numbers, or a date and a number of days, not a number and a text",
+    );
+    check(
+        "age and ok",
+        "error 1: `and` joins true/false values, not a number",
+    );
     check("not age", "error 5: `not` needs true/false, not a number");
     check("ok < true", "error 4: `<` cannot order true/false values");
     check("nobody > 1", "error 1: unknown question `nobody`");
-    check("date('2026-02-30')", "error 6: `2026-02-30` is not a date in the form YYYY-MM-DD");
-    check("if(age, 1, 2)", "error 4: the condition of if() must be true/false, not a number");
-    check("if(ok, 1, 'a')", "error 1: the two results of if() must be of one kind, not a number and a text");
-    check("answered(1 + 2)", "error 12: answered() takes a question id, such as answered(q)");
-    check("length(age)", "error 8: length() needs a text, not a number");
+    check(
+        "date('2026-02-30')",
+        "error 6: `2026-02-30` is not a date in the form YYYY-MM-DD",
+    );
+    check(
+        "if(age, 1, 2)",
+        "error 4: the condition of if() must be true/false, not a number",
+    );
+    check(
+        "if(ok, 1, 'a')",
+        "error 1: the two results of if() must be of one kind, not a number and a text",
+    );
+    check(
+        "answered(1 + 2)",
+        "error 12: answered() takes a question id, such as answered(q)",
+    );
+    check(
+        "length(age)",
+        "error 8: length() needs a text, not a number",
+    );
     check("int(name)", "error 5: int() needs a number, not a text");
-    check("selected(services, 1)", "error 20: write the choice id in quotes: '1'");
+    check(
+        "selected(services, 1)",
+        "error 20: write the choice id in quotes: '1'",
+    );
     check("country = '1'", "false");
 }
 

@@ -218,9 +218,7 @@ fn every_type_is_typed_and_stored() {
         ("stars", Answer::Integer(4)),
         (
             "views",
-            Answer::Grid(
-                [("a".to_string(), "2".to_string()), ("b".into(), "1".into())].into(),
-            ),
+            Answer::Grid([("a".to_string(), "2".to_string()), ("b".into(), "1".into())].into()),
         ),
         ("top", Answer::Choices(vec!["z".into(), "x".into()])),
         ("story", text("Было так.")),
@@ -252,15 +250,35 @@ fn every_type_refuses_what_it_cannot_take() {
             "code": "a",
         }),
         &[
-            ("consent", AnswerProblem::WrongType { expected: "true (the box ticked)" }),
+            (
+                "consent",
+                AnswerProblem::WrongType {
+                    expected: "true (the box ticked)",
+                },
+            ),
             ("intro", AnswerProblem::NotAnswerable),
-            ("who", AnswerProblem::ExclusiveCombined { choice: "nobody".into() }),
+            (
+                "who",
+                AnswerProblem::ExclusiveCombined {
+                    choice: "nobody".into(),
+                },
+            ),
             ("when", AnswerProblem::DateTooLate { max: today() }),
             ("cost", AnswerProblem::AboveMaxNumber { max: "99.5".into() }),
             ("stars", AnswerProblem::AboveMax { max: 5 }),
             ("views", AnswerProblem::UnknownChoice { choice: "3".into() }),
-            ("views", AnswerProblem::WrongType { expected: "a scale choice id for each statement" }),
-            ("views", AnswerProblem::UnknownStatement { statement: "c".into() }),
+            (
+                "views",
+                AnswerProblem::WrongType {
+                    expected: "a scale choice id for each statement",
+                },
+            ),
+            (
+                "views",
+                AnswerProblem::UnknownStatement {
+                    statement: "c".into(),
+                },
+            ),
             ("top", AnswerProblem::RepeatedChoice { choice: "x".into() }),
             ("top", AnswerProblem::UnknownChoice { choice: "q".into() }),
             ("story", AnswerProblem::TooLong { max: 20 }),
@@ -279,7 +297,12 @@ fn every_type_refuses_what_it_cannot_take() {
         }),
         &[
             ("who", AnswerProblem::TooManySelected { max: 3 }),
-            ("when", AnswerProblem::WrongType { expected: "a date, YYYY-MM-DD" }),
+            (
+                "when",
+                AnswerProblem::WrongType {
+                    expected: "a date, YYYY-MM-DD",
+                },
+            ),
             ("cost", AnswerProblem::Constraint { message: None }),
             ("stars", AnswerProblem::BelowMin { min: 1 }),
             ("top", AnswerProblem::WrongRankCount { n: 2 }),
@@ -289,7 +312,12 @@ fn every_type_refuses_what_it_cannot_take() {
     refused(
         json!({"consent": true, "when": "2019-12-31", "cost": -1}),
         &[
-            ("when", AnswerProblem::DateTooEarly { min: "2020-01-01".parse().expect("date") }),
+            (
+                "when",
+                AnswerProblem::DateTooEarly {
+                    min: "2020-01-01".parse().expect("date"),
+                },
+            ),
             ("cost", AnswerProblem::BelowMinNumber { min: "0".into() }),
         ],
     );
@@ -329,8 +357,11 @@ fn required_can_depend_on_answers_and_bring_its_own_message() {
             "hours",
             AnswerProblem::RequiredCustom {
                 message: Text(
-                    [("ru".to_string(), "Сколько часов?".to_string()), ("en".into(), "How many hours?".into())]
-                        .into(),
+                    [
+                        ("ru".to_string(), "Сколько часов?".to_string()),
+                        ("en".into(), "How many hours?".into()),
+                    ]
+                    .into(),
                 ),
             },
         )],
@@ -356,23 +387,31 @@ fn required_can_depend_on_answers_and_bring_its_own_message() {
         &[("views", AnswerProblem::Required)],
     );
     // An unticked consent is no consent.
-    refused(json!({"consent": false}), &[("consent", AnswerProblem::ConsentNeeded)]);
+    refused(
+        json!({"consent": false}),
+        &[("consent", AnswerProblem::ConsentNeeded)],
+    );
 }
 
 #[test]
 fn constraint_messages_come_from_the_survey_in_the_respondents_language() {
-    let errs =
-        run(json!({"consent": true, "who": ["police"], "detained": "yes", "hours": 13}))
-            .expect_err("13 is refused");
+    let errs = run(json!({"consent": true, "who": ["police"], "detained": "yes", "hours": 13}))
+        .expect_err("13 is refused");
     assert_eq!(errs.len(), 1);
     let (q, p) = &errs[0];
     assert_eq!(q, "hours");
     assert_eq!(p.code(), "constraint");
     assert_eq!(p.message("ru"), "Не 13");
     assert_eq!(p.message("en"), "Not 13");
-    assert_eq!(p.message("kk"), "Бұл жауап мұнда сәйкес келмейді. Тексеріп шығыңыз.");
+    assert_eq!(
+        p.message("kk"),
+        "Бұл жауап мұнда сәйкес келмейді. Тексеріп шығыңыз."
+    );
     let no_message = AnswerProblem::Constraint { message: None };
-    assert_eq!(no_message.message("ru"), "Этот ответ здесь не подходит. Проверьте его.");
+    assert_eq!(
+        no_message.message("ru"),
+        "Этот ответ здесь не подходит. Проверьте его."
+    );
 }
 
 #[test]
@@ -422,7 +461,10 @@ fn evaluate_tells_the_runner_what_to_show_now() {
 fn a_survey_whose_logic_does_not_check_accepts_nothing() {
     let mut s = survey();
     s.questions[4].relevant = Some("nobody = 1".into());
-    let map = json!({"consent": true}).as_object().expect("object").clone();
+    let map = json!({"consent": true})
+        .as_object()
+        .expect("object")
+        .clone();
     let errs = surveys::validate(&s, &map, today()).expect_err("broken survey");
     assert_eq!(errs[0].problem.code(), "invalid_survey");
     assert!(Engine::new(&s).is_err());

@@ -218,3 +218,108 @@ fn a_member_answers_in_russian_and_the_answer_is_stored() {
         })
     );
 }
+
+/// Waits (polling, bounded) until nothing matches `css`.
+fn wait_gone(browser: &Driver, css: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while browser.try_find(css).is_some() {
+        assert!(Instant::now() < deadline, "{css} is still there");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Neither empty nor written in Latin letters.
+fn non_latin(text: &str) -> bool {
+    text.chars().any(char::is_alphabetic) && !text.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+#[test]
+fn a_member_walks_the_consultation_in_kyrgyz_with_skip_logic_and_pages() {
+    use surveys::i18n::{Ui, ui};
+    const CONSULTATION: &str = "network-priorities";
+    assert!(
+        repo_root().join("dist").join("index.html").is_file(),
+        "the frontend is not built: run `trunk build --release` (scripts/test.sh does)"
+    );
+    let app = spawn_app(true);
+    let browser = Driver::start();
+    browser.goto(&app.url("/"));
+
+    // The runner speaks Kyrgyz; the survey, without Kyrgyz texts, falls
+    // back to its default language (Russian): Cyrillic either way.
+    browser.click(r#"button[data-lang="ky"]"#);
+    browser.wait_text("body", ui("ky", Ui::OpenSurveys));
+    browser.click(&format!(r#"button[data-survey="{CONSULTATION}"]"#));
+    browser.wait_text("h1", "Приоритеты сети");
+    let page = |x: usize, y: usize| {
+        ui("ky", Ui::PageXOfY)
+            .replace("{x}", &x.to_string())
+            .replace("{y}", &y.to_string())
+    };
+    browser.wait_text("#page-indicator", &page(1, 4));
+    let title = browser.text("h2#section-title");
+    assert!(non_latin(&title), "section title {title:?}");
+    assert_eq!(browser.text("button#next"), ui("ky", Ui::Next));
+
+    // Next checks this page only: consent and country are required.
+    browser.click("button#next");
+    browser.wait_text("#err-consent", "");
+    assert!(browser.try_find("#err-country").is_some());
+    browser.click("#q-consent");
+    browser.click("#q-country-kg");
+    browser.click("button#next");
+    browser.wait_text("h2#section-title", "Приоритеты");
+    browser.wait_text("#page-indicator", &page(2, 4));
+
+    // Ranking without drag and drop: a rank select per option.
+    browser.click(r#"select#q-top_priorities-rank-registry option[value="1"]"#);
+    browser.click(r#"select#q-top_priorities-rank-decrim option[value="2"]"#);
+    browser.click(r#"select#q-top_priorities-rank-naloxone option[value="3"]"#);
+    browser.click("button#next");
+    browser.wait_text("h2#section-title", "Позиции сети");
+
+    // The grid: one group of radios per statement.
+    browser.click("#q-positions-police_away-5");
+    browser.click("button#next");
+    browser.wait_text("h2#section-title", "Ваш голос");
+    browser.wait_text("#page-indicator", &page(4, 4));
+
+    // Skip logic: a low rating asks why; a higher one takes it away.
+    assert!(
+        browser
+            .try_find(r#"[data-question="why_not_represented"]"#)
+            .is_none()
+    );
+    browser.click("#q-represented-2");
+    browser.click("#q-why_not_represented-unsafe");
+    browser.click("#q-represented-4");
+    wait_gone(&browser, r#"[data-question="why_not_represented"]"#);
+    browser.type_into("textarea#q-comment", "Больше встреч в регионах.");
+
+    // Back keeps the answers; Submit on the last page sends.
+    browser.click("button#back");
+    browser.wait_text("h2#section-title", "Позиции сети");
+    browser.click("button#next");
+    browser.wait_text("h2#section-title", "Ваш голос");
+    browser.click("button#submit");
+    browser.wait_text("#confirmation", "Рахмат");
+
+    assert_eq!(app.responses(), 1);
+    let answers: String = app
+        .conn()
+        .query_row("SELECT answers FROM responses", [], |r| r.get(0))
+        .expect("row");
+    let answers: Value = serde_json::from_str(&answers).expect("json");
+    // The hidden follow-up's tick was not sent.
+    assert_eq!(
+        answers,
+        json!({
+            "consent": true,
+            "country": "kg",
+            "top_priorities": ["registry", "decrim", "naloxone"],
+            "positions": {"police_away": "5"},
+            "represented": 4,
+            "comment": "Больше встреч в регионах."
+        })
+    );
+}

@@ -276,3 +276,32 @@ fn publish_refuses_bad_arguments_clearly() {
     assert!(!out.exists());
     assert!(ledger_total(&app).is_empty());
 }
+
+#[test]
+fn import_converts_an_xlsform_that_then_checks_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let form = repo_root().join("xlsform/tests/fixtures/ost_hiv_needs.xlsx");
+    let out = dir.path().join("imported.toml");
+    let run = chorus(
+        &["import", form.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")],
+        dir.path(),
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    let check = chorus(&["check", out.to_str().expect("utf-8")], dir.path());
+    assert!(check.status.success(), "{}", text(&check));
+}
+
+#[test]
+fn import_refuses_a_form_that_tracks_respondents() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let form = repo_root().join("xlsform/tests/fixtures/tracking.xlsx");
+    let out = dir.path().join("tracking.toml");
+    let run = chorus(
+        &["import", form.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")],
+        dir.path(),
+    );
+    let t = text(&run);
+    assert!(!run.status.success(), "{t}");
+    assert!(t.contains("deviceid") || t.contains("geopoint"), "names the tracking type: {t}");
+    assert!(!out.exists(), "nothing written for a refused form");
+}

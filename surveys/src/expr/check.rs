@@ -27,7 +27,9 @@ pub enum Ty {
         options: Vec<String>,
     },
     /// A grid answer: only `answered()` applies.
-    Grid { question: String },
+    Grid {
+        question: String,
+    },
     /// Unknown (after an error, or from a broken question): no further
     /// problems are reported about it.
     Any,
@@ -98,9 +100,9 @@ pub(crate) fn kind_ty(id: &str, kind: &QuestionKind) -> Option<Ty> {
             options: options(choices, false),
         },
         QuestionKind::ShortText { .. } | QuestionKind::LongText { .. } => Ty::Text,
-        QuestionKind::Integer { .. } | QuestionKind::Decimal { .. } | QuestionKind::Rating { .. } => {
-            Ty::Number
-        }
+        QuestionKind::Integer { .. }
+        | QuestionKind::Decimal { .. }
+        | QuestionKind::Rating { .. } => Ty::Number,
         QuestionKind::Date { .. } => Ty::Date,
         QuestionKind::Grid { .. } => Ty::Grid { question },
         QuestionKind::Consent => Ty::Bool,
@@ -236,7 +238,9 @@ impl Checker<'_> {
                     }
                     (Ty::Number, kind) => {
                         let hint = match kind {
-                            ExprKind::Number(n) => format!(": write the choice id in quotes, '{n}'"),
+                            ExprKind::Number(n) => {
+                                format!(": write the choice id in quotes, '{n}'")
+                            }
                             _ => String::new(),
                         };
                         self.err(
@@ -257,7 +261,10 @@ impl Checker<'_> {
             (x, y) if x.is_textual() && y.is_textual() => true,
             (Ty::Bool, Ty::Bool) => {
                 if ordering {
-                    self.err(col, format!("`{}` cannot order true/false values", op.symbol()));
+                    self.err(
+                        col,
+                        format!("`{}` cannot order true/false values", op.symbol()),
+                    );
                     return;
                 }
                 true
@@ -307,7 +314,11 @@ impl Checker<'_> {
         } else {
             self.err(
                 arg.col,
-                format!("{}() takes a question id, such as {}(q)", f.name(), f.name()),
+                format!(
+                    "{}() takes a question id, such as {}(q)",
+                    f.name(),
+                    f.name()
+                ),
             );
             None
         }
@@ -317,7 +328,11 @@ impl Checker<'_> {
         match f {
             Func::Selected | Func::CountSelected => {
                 let Some(t) = self.question_arg(f, &args[0]) else {
-                    return if f == Func::Selected { Ty::Bool } else { Ty::Number };
+                    return if f == Func::Selected {
+                        Ty::Bool
+                    } else {
+                        Ty::Number
+                    };
                 };
                 let options = match &t {
                     Ty::Choice { options, .. } | Ty::Choices { options, .. } => Some(options),
@@ -347,19 +362,21 @@ impl Checker<'_> {
                         };
                         self.err(
                             args[1].col,
-                            format!("`{q}` has no option `{lit}` (options: {})", options.join(", ")),
+                            format!(
+                                "`{q}` has no option `{lit}` (options: {})",
+                                options.join(", ")
+                            ),
                         );
                     }
                     (ExprKind::Number(n), _) => {
-                        self.err(
-                            args[1].col,
-                            format!("write the choice id in quotes: '{n}'"),
-                        );
+                        self.err(args[1].col, format!("write the choice id in quotes: '{n}'"));
                     }
                     _ if !second.is_textual() => {
                         self.err(
                             args[1].col,
-                            format!("the second argument of selected() is a choice id, not {second}"),
+                            format!(
+                                "the second argument of selected() is a choice id, not {second}"
+                            ),
                         );
                     }
                     _ => {}
@@ -392,7 +409,10 @@ impl Checker<'_> {
             Func::Length => {
                 let t = self.ty(&args[0]);
                 if !t.is_textual() {
-                    self.err(start_col(&args[0]), format!("length() needs a text, not {t}"));
+                    self.err(
+                        start_col(&args[0]),
+                        format!("length() needs a text, not {t}"),
+                    );
                 }
                 Ty::Number
             }
@@ -416,7 +436,10 @@ impl Checker<'_> {
             Func::Int => {
                 let t = self.ty(&args[0]);
                 if !t.is_number() {
-                    self.err(start_col(&args[0]), format!("int() needs a number, not {t}"));
+                    self.err(
+                        start_col(&args[0]),
+                        format!("int() needs a number, not {t}"),
+                    );
                 }
                 Ty::Number
             }
@@ -566,7 +589,9 @@ pub(crate) fn check_logic(
                 )));
             }
             match questions[j].kind {
-                Some(QuestionKind::Note) => Err(Some(format!("`{id}` is a note and has no answer"))),
+                Some(QuestionKind::Note) => {
+                    Err(Some(format!("`{id}` is a note and has no answer")))
+                }
                 None => Err(None),
                 Some(QuestionKind::Calculate { .. }) => {
                     Ok(calc_types.get(&j).cloned().unwrap_or(Ty::Any))
@@ -576,12 +601,12 @@ pub(crate) fn check_logic(
         }
     };
     let run = |place: String,
-                   field: &str,
-                   e: Option<&Expr>,
-                   resolve: &Resolver,
-                   dot: Option<Ty>,
-                   want_bool: bool,
-                   problems: &mut Vec<Problem>|
+               field: &str,
+               e: Option<&Expr>,
+               resolve: &Resolver,
+               dot: Option<Ty>,
+               want_bool: bool,
+               problems: &mut Vec<Problem>|
      -> Option<Ty> {
         let e = e?;
         let mut c = Checker {
@@ -624,11 +649,43 @@ pub(crate) fn check_logic(
         let place = format!("question `{}`", q.id);
         let r = resolver(Some(i), i, &calc_types);
         let p = &mut question_problems;
-        run(place.clone(), "relevant", c.relevant.as_ref(), &r, None, true, p);
-        run(place.clone(), "required", c.required.as_ref(), &r, None, true, p);
+        run(
+            place.clone(),
+            "relevant",
+            c.relevant.as_ref(),
+            &r,
+            None,
+            true,
+            p,
+        );
+        run(
+            place.clone(),
+            "required",
+            c.required.as_ref(),
+            &r,
+            None,
+            true,
+            p,
+        );
         let dot = q.kind.and_then(|k| kind_ty(q.id, k)).or(Some(Ty::Any));
-        run(place.clone(), "constraint", c.constraint.as_ref(), &r, dot, true, p);
-        if let Some(t) = run(place.clone(), "expression", c.calculate.as_ref(), &r, None, false, p) {
+        run(
+            place.clone(),
+            "constraint",
+            c.constraint.as_ref(),
+            &r,
+            dot,
+            true,
+            p,
+        );
+        if let Some(t) = run(
+            place.clone(),
+            "expression",
+            c.calculate.as_ref(),
+            &r,
+            None,
+            false,
+            p,
+        ) {
             if matches!(t, Ty::Choices { .. } | Ty::Grid { .. }) {
                 p.push(Problem {
                     place: format!("{place}, expression"),

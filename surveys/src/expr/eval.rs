@@ -93,8 +93,8 @@ pub fn eval(e: &Expr, s: &Scope) -> Value {
 }
 
 fn binary(op: BinOp, a: Value, b: Value) -> Value {
-    use std::cmp::Ordering;
     use Value::{Bool, Date as D, Empty, Number as N, Text as T};
+    use std::cmp::Ordering;
     if op.is_comparison() {
         let ord: Option<Ordering> = match (&a, &b) {
             (N(x), N(y)) => x.partial_cmp(y),
@@ -124,9 +124,7 @@ fn binary(op: BinOp, a: Value, b: Value) -> Value {
         (BinOp::Div, N(x), N(y)) if y != 0.0 => number(x / y),
         (BinOp::Add, D(d), N(n)) | (BinOp::Add, N(n), D(d)) => add_days(d, n),
         (BinOp::Sub, D(d), N(n)) => add_days(d, -n),
-        (BinOp::Sub, D(x), D(y)) => {
-            N((x.days_since_epoch() - y.days_since_epoch()) as f64)
-        }
+        (BinOp::Sub, D(x), D(y)) => N((x.days_since_epoch() - y.days_since_epoch()) as f64),
         _ => Empty,
     }
 }

@@ -14,8 +14,8 @@ mod eval;
 mod lex;
 mod parse;
 
-pub use check::{Ty, TypeError, type_of};
 pub(crate) use check::{Compiled, LogicSource, SectionSource, check_logic};
+pub use check::{Ty, TypeError, type_of};
 pub use eval::{Scope, Value, eval};
 pub use parse::parse;
 

@@ -227,7 +227,10 @@ impl Parser {
             let known: Vec<&str> = Func::ALL.iter().map(|f| f.name()).collect();
             return Err(SyntaxError {
                 column: col,
-                message: format!("unknown function `{name}` (functions: {})", known.join(", ")),
+                message: format!(
+                    "unknown function `{name}` (functions: {})",
+                    known.join(", ")
+                ),
             });
         };
         self.bump(); // (

@@ -1,0 +1,248 @@
+//! The agreement property: the engine that runs in the browser (wasm32) and
+//! in the collector must agree. Over many random answer maps for every
+//! library survey (valid and invalid), with a fixed seed:
+//!
+//! * validation never panics;
+//! * what it accepts, serialised to JSON and validated again, is accepted
+//!   and stored identically (what the server stores, the browser accepts,
+//!   and the other way round);
+//! * no answer to a question that is not asked survives;
+//! * the cached [`Engine`] and the one-shot [`surveys::validate`] agree.
+
+use serde_json::{Map, Value, json};
+use surveys::{Engine, QuestionKind, Survey};
+
+/// xorshift64*: small, deterministic, good enough to explore inputs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+fn text(rng: &mut Rng) -> String {
+    const PARTS: &[&str] = &["а", "b", " ", "ж", "ქ", "ü", "7", "\n", "ё", "'", "\""];
+    let n = if rng.chance(3) { 6000 } else { rng.below(12) };
+    (0..n).map(|_| *rng.pick(PARTS)).collect()
+}
+
+fn junk(rng: &mut Rng) -> Value {
+    match rng.below(7) {
+        0 => json!(rng.below(1000) as i64 - 500),
+        1 => json!(true),
+        2 => json!("zzz"),
+        3 => json!([1, 2]),
+        4 => json!({"x": 1}),
+        5 => json!(1.5),
+        _ => Value::Null,
+    }
+}
+
+fn ids(choices: &[surveys::Choice]) -> Vec<String> {
+    choices.iter().map(|c| c.id.clone()).collect()
+}
+
+fn subset(rng: &mut Rng, from: &[String], n: usize) -> Vec<String> {
+    let mut pool = from.to_vec();
+    let mut out = Vec::new();
+    for _ in 0..n.min(pool.len()) {
+        let i = rng.below(pool.len());
+        out.push(pool.remove(i));
+    }
+    out
+}
+
+/// A plausible answer for `kind`, often valid, sometimes just off.
+fn plausible(rng: &mut Rng, kind: &QuestionKind) -> Value {
+    match kind {
+        QuestionKind::SingleChoice { choices, other, .. } => {
+            let mut ids = ids(choices);
+            if *other {
+                ids.push("other".into());
+            }
+            if rng.chance(5) {
+                ids.push("nope".into());
+            }
+            json!(rng.pick(&ids))
+        }
+        QuestionKind::MultipleChoice { choices, other, .. } => {
+            let mut ids = ids(choices);
+            if *other {
+                ids.push("other".into());
+            }
+            let n = 1 + rng.below(3);
+            json!(subset(rng, &ids, n))
+        }
+        QuestionKind::ShortText { .. } | QuestionKind::LongText { .. } => json!(text(rng)),
+        QuestionKind::Integer { min, max } => {
+            let lo = min.unwrap_or(-5) - 2;
+            let hi = max.unwrap_or(50) + 2;
+            let n = lo + rng.below((hi - lo + 1) as usize) as i64;
+            if rng.chance(20) {
+                json!(n.to_string())
+            } else {
+                json!(n)
+            }
+        }
+        QuestionKind::Decimal { min, max } => {
+            let lo = min.unwrap_or(-5.0) - 1.0;
+            let hi = max.unwrap_or(50.0) + 1.0;
+            let x = lo + (rng.below(((hi - lo) * 4.0) as usize + 1) as f64) / 4.0;
+            json!(x)
+        }
+        QuestionKind::Date { .. } => {
+            // 2014-01-01 .. 2027-12-31
+            let d = surveys::Date::from_days_since_epoch(16_071 + rng.below(5_113) as i64);
+            json!(d.to_string())
+        }
+        QuestionKind::Rating { scale, .. } => json!(rng.below(usize::from(*scale) + 2)),
+        QuestionKind::Grid { statements, scale } => {
+            let mut m = Map::new();
+            for s in statements {
+                if rng.chance(85) {
+                    m.insert(s.id.clone(), json!(rng.pick(&ids(scale))));
+                }
+            }
+            if rng.chance(5) {
+                m.insert("nope".into(), json!("1"));
+            }
+            Value::Object(m)
+        }
+        QuestionKind::Ranking { choices, rank, .. } => {
+            let n = rank.map_or(choices.len(), |r| r as usize);
+            let n = if rng.chance(10) { n + 1 } else { n };
+            json!(subset(rng, &ids(choices), n))
+        }
+        QuestionKind::Consent => json!(rng.chance(90)),
+        QuestionKind::Note => json!("a note takes no answer"),
+        QuestionKind::Calculate { .. } => json!(rng.below(10)),
+    }
+}
+
+fn random_answers(rng: &mut Rng, survey: &Survey) -> Map<String, Value> {
+    let mut m = Map::new();
+    for q in &survey.questions {
+        let skip = match q.kind {
+            QuestionKind::Note | QuestionKind::Calculate { .. } => 95,
+            _ => 15,
+        };
+        if rng.chance(skip) {
+            continue;
+        }
+        let v = if rng.chance(7) {
+            junk(rng)
+        } else {
+            plausible(rng, &q.kind)
+        };
+        m.insert(q.id.clone(), v);
+        if rng.chance(50) {
+            m.insert(format!("{}_other", q.id), json!(text(rng)));
+        }
+    }
+    if rng.chance(5) {
+        m.insert("not_a_question".into(), json!(1));
+    }
+    m
+}
+
+fn library() -> Vec<Survey> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/library");
+    let mut out: Vec<Survey> = std::fs::read_dir(dir)
+        .expect("library")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| surveys::load_file(&p).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    assert!(out.len() >= 3, "the library surveys");
+    out
+}
+
+#[test]
+fn browser_and_server_agree_on_random_answers() {
+    let today: surveys::Date = "2026-11-29".parse().expect("date");
+    let mut rng = Rng(0x00C0_FFEE_D00D_F00D);
+    for survey in library() {
+        let engine = Engine::new(&survey).expect("library logic checks");
+        let (mut accepted, mut refused) = (0, 0);
+        for _ in 0..3000 {
+            let mut answers = random_answers(&mut rng, &survey);
+            // Repair a little, as a member would: drop what was refused.
+            // This reaches valid responses deep in the skip logic.
+            let mut result = engine.validate(&answers, today);
+            for _ in 0..4 {
+                let Err(errors) = &result else { break };
+                for e in errors {
+                    answers.remove(&e.question);
+                }
+                result = engine.validate(&answers, today);
+            }
+            assert_eq!(
+                surveys::validate(&survey, &answers, today),
+                result,
+                "one-shot validate and Engine disagree"
+            );
+            let Ok(valid) = result else {
+                refused += 1;
+                continue;
+            };
+            accepted += 1;
+            let stored = valid.answers();
+
+            // Round trip through the wire format.
+            let wire = serde_json::to_string(stored).expect("serialise");
+            let back: Map<String, Value> = serde_json::from_str(&wire).expect("parse");
+            let again = engine
+                .validate(&back, today)
+                .unwrap_or_else(|e| panic!("stored answers refused: {e:?}\n{wire}"));
+            assert_eq!(again.answers(), stored, "{wire}");
+
+            // Nothing survives for a question not asked.
+            let ev = engine.evaluate(&answers, today);
+            for id in stored.keys() {
+                let base = match survey.question(id) {
+                    Some(_) => id.as_str(),
+                    None => id.strip_suffix("_other").expect("an other text"),
+                };
+                assert!(ev.is_relevant(base), "{id} stored but not asked: {wire}");
+            }
+            // And what is asked and answered validly was kept.
+            for (id, v) in &answers {
+                if ev.is_relevant(id)
+                    && survey.question(id).is_some_and(|q| q.kind.takes_answer())
+                    && !v.is_null()
+                    && !stored.contains_key(id)
+                {
+                    let blank = match v {
+                        Value::String(s) => s.trim().is_empty(),
+                        Value::Array(a) => a.is_empty(),
+                        Value::Object(o) => o.values().all(Value::is_null),
+                        Value::Bool(b) => !b,
+                        _ => false,
+                    };
+                    assert!(blank, "{id} = {v} asked, accepted, but not stored");
+                }
+            }
+        }
+        // The test means something only if both outcomes are common.
+        eprintln!("{}: {accepted} accepted, {refused} refused", survey.id);
+        assert!(accepted >= 150, "{}: only {accepted} accepted", survey.id);
+        assert!(refused >= 100, "{}: only {refused} refused", survey.id);
+    }
+}
