@@ -36,6 +36,28 @@ pub enum StoreError {
     Unavailable(String),
     #[error("the collector is shutting down")]
     Closed,
+    #[error(
+        "the folder {dir} for the database does not exist; create it or pass another --db"
+    )]
+    MissingDir { dir: String },
+    #[error(
+        "the database {path} is read-only; the collector must be able to write it (check its permissions, or the file system's)"
+    )]
+    ReadOnly { path: String },
+    #[error(
+        "the folder {dir} of the database is read-only; SQLite needs to create its journal (-wal, -shm) beside the file"
+    )]
+    ReadOnlyDir { dir: String },
+    #[error(
+        "survey `{survey}` changed but its version is still {version}; raise `version` in its file (answers already collected were given to the old text)"
+    )]
+    VersionChanged { survey: String, version: u32 },
+    #[error("the stored definition of survey `{survey}` version {version} cannot be read: {message}")]
+    StoredVersion {
+        survey: String,
+        version: u32,
+        message: String,
+    },
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how
@@ -104,6 +126,7 @@ CREATE TABLE api_tokens (
 /// `COMMIT` returns, so an acknowledged answer survives a crash or power loss.
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
     let name = path.display().to_string();
+    check_writable(path)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -117,6 +140,38 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
         other => other,
     })?;
     Ok(conn)
+}
+
+/// Refuses, with a message that says what to fix, a database whose folder
+/// is missing or that is marked read-only (file or folder). Checked on the
+/// permission bits, so it holds even for root, who could write anyway: a
+/// read-only mark is the operator's statement that nothing should change.
+fn check_writable(path: &Path) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let dir_meta = std::fs::metadata(&dir).map_err(|_| StoreError::MissingDir {
+        dir: dir.display().to_string(),
+    })?;
+    if !dir_meta.is_dir() {
+        return Err(StoreError::MissingDir {
+            dir: dir.display().to_string(),
+        });
+    }
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().readonly()
+    {
+        return Err(StoreError::ReadOnly {
+            path: path.display().to_string(),
+        });
+    }
+    if dir_meta.permissions().readonly() {
+        return Err(StoreError::ReadOnlyDir {
+            dir: dir.display().to_string(),
+        });
+    }
+    Ok(())
 }
 
 fn classify(path: &str, source: rusqlite::Error) -> StoreError {
@@ -180,6 +235,8 @@ pub enum InsertOutcome {
     Duplicate,
     /// The submission id is already used by another survey.
     Conflict,
+    /// The survey is closed; nothing was stored.
+    Closed,
 }
 
 /// Inserts one response inside `tx`; a repeated submission id changes nothing.
@@ -207,6 +264,104 @@ pub fn insert_response(tx: &Transaction<'_>, r: &NewResponse) -> rusqlite::Resul
     } else {
         InsertOutcome::Conflict
     })
+}
+
+/// Inserts one response inside `tx` unless its survey is closed — by
+/// command (`survey_state`), or by its file's `closes` day
+/// (`closed_by_file`, decided by the caller). A retry of a response already
+/// stored is still a `Duplicate` after closing, so a device that lost the
+/// first acknowledgement learns that its answer is safe.
+pub fn insert_if_open(
+    tx: &Transaction<'_>,
+    r: &NewResponse,
+    closed_by_file: Option<&str>,
+) -> rusqlite::Result<InsertOutcome> {
+    let closed = closed_by_file.is_some() || closed_day(tx, &r.survey_id)?.is_some();
+    if !closed {
+        return insert_response(tx, r);
+    }
+    let owner: Option<String> = tx
+        .prepare_cached("SELECT survey_id FROM responses WHERE submission_id = ?1")?
+        .query_row([&r.submission_id], |row| row.get(0))
+        .optional()?;
+    Ok(match owner {
+        Some(owner) if owner == r.survey_id => InsertOutcome::Duplicate,
+        Some(_) => InsertOutcome::Conflict,
+        None => InsertOutcome::Closed,
+    })
+}
+
+/// Records the version of every survey about to be served and returns, for
+/// each, the definitions of its *other* served versions (for validating late
+/// answers). A survey whose definition differs from the one stored under
+/// the same version is refused: its version must be raised.
+pub fn register_versions<'a>(
+    conn: &mut Connection,
+    surveys: impl IntoIterator<Item = &'a surveys::Survey>,
+    day: &str,
+) -> Result<Vec<(String, Vec<surveys::Survey>)>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut out = Vec::new();
+    for survey in surveys {
+        let mut others = Vec::new();
+        let mut seen = false;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT version, definition FROM survey_versions WHERE survey_id = ?1 ORDER BY version",
+            )?;
+            let rows = stmt.query_map([&survey.id], |r| {
+                Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
+            })?;
+            for row in rows {
+                let (version, definition) = row?;
+                let stored: surveys::Survey = match serde_json::from_str(&definition) {
+                    Ok(s) => s,
+                    Err(e) if version == survey.version => {
+                        return Err(StoreError::StoredVersion {
+                            survey: survey.id.clone(),
+                            version,
+                            message: e.to_string(),
+                        });
+                    }
+                    Err(e) => {
+                        // An older version this build cannot read: late
+                        // answers to it are refused as an unknown version.
+                        tracing::warn!(survey = %survey.id, version, problem = %e,
+                            "a stored survey version cannot be read; late answers to it will be refused");
+                        continue;
+                    }
+                };
+                if version == survey.version {
+                    // Compared as values, so a model field added with a
+                    // default does not count as a change.
+                    if stored != *survey {
+                        return Err(StoreError::VersionChanged {
+                            survey: survey.id.clone(),
+                            version,
+                        });
+                    }
+                    seen = true;
+                } else {
+                    others.push(stored);
+                }
+            }
+        }
+        if !seen {
+            let definition = serde_json::to_string(survey).map_err(|e| StoreError::StoredVersion {
+                survey: survey.id.clone(),
+                version: survey.version,
+                message: e.to_string(),
+            })?;
+            tx.execute(
+                "INSERT INTO survey_versions (survey_id, version, definition, first_served_day)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![survey.id, survey.version, definition, day],
+            )?;
+        }
+        out.push((survey.id.clone(), others));
+    }
+    tx.commit()?;
+    Ok(out)
 }
 
 /// Number of stored responses to a survey (for researchers, never published).

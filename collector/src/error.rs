@@ -24,6 +24,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Vec<Detail>,
+    /// Seconds after which a retry may succeed (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl Reject for ApiError {}
@@ -35,6 +37,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -48,6 +51,11 @@ impl ApiError {
 
     pub fn with_details(mut self, details: Vec<Detail>) -> ApiError {
         self.details = details;
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
         self
     }
 }
@@ -66,7 +74,13 @@ impl Reply for ApiError {
             message: &self.message,
             details: &self.details,
         };
-        warp::reply::with_status(warp::reply::json(&body), self.status).into_response()
+        let mut res =
+            warp::reply::with_status(warp::reply::json(&body), self.status).into_response();
+        if let Some(seconds) = self.retry_after {
+            res.headers_mut()
+                .insert(warp::http::header::RETRY_AFTER, seconds.into());
+        }
+        res
     }
 }
 

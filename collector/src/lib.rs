@@ -13,7 +13,10 @@ pub mod app;
 pub mod db;
 pub mod error;
 pub mod export;
+pub mod headers;
+pub mod ratelimit;
 pub mod routes;
+pub mod submit;
 pub mod writer;
 
 pub use app::{Application, Config, StartError, load_surveys};

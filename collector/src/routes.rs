@@ -7,13 +7,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
-use surveys::{Submission, Survey};
+use surveys::Survey;
 use warp::http::{StatusCode, header};
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
 
-use crate::db::{self, InsertOutcome, NewResponse};
-use crate::error::{ApiError, Detail};
+use crate::db::{self, InsertOutcome};
+use crate::error::ApiError;
+use crate::ratelimit::{Decision, RateLimiter};
+use crate::submit::{self, Catalog};
 use crate::writer::{SubmitError, Writer};
 
 /// Largest request body accepted, in bytes. A full answer set of the
@@ -39,6 +41,11 @@ pub struct State {
     pub reader: Mutex<Connection>,
     /// Trunk's output: `index.html`, the wasm and its JS glue.
     pub dist: Option<PathBuf>,
+    /// Every version of every survey that answers are accepted for,
+    /// compiled once.
+    pub catalog: Catalog,
+    /// Submissions per client and minute; `None` when off.
+    pub rate_limit: Option<RateLimiter>,
 }
 
 fn with_state(
@@ -72,6 +79,7 @@ pub fn routes(
 
     let submit = warp::path!("api" / "surveys" / String / "responses")
         .and(warp::post())
+        .and(rate_limited(state.clone()))
         .and(warp::body::content_length_limit(MAX_BODY_BYTES))
         .and(warp::body::bytes())
         .and(with_state(state.clone()))
@@ -98,7 +106,10 @@ pub fn routes(
         .unify()
         .recover(crate::error::recover)
         .unify()
-        .map(security_headers)
+        .map(|mut res: warp::reply::Response| {
+            crate::headers::apply(res.headers_mut());
+            res
+        })
         .with(warp::log::custom(log_request))
 }
 
@@ -117,30 +128,34 @@ fn no_store(reply: impl Reply) -> warp::reply::Response {
     warp::reply::with_header(reply, header::CACHE_CONTROL, "no-store").into_response()
 }
 
-/// Headers on every response: no referrer leaves a page, nothing embeds it,
-/// no content sniffing, no access to camera, microphone or location.
-fn security_headers(mut res: warp::reply::Response) -> warp::reply::Response {
-    let h = res.headers_mut();
-    let set = |h: &mut warp::http::HeaderMap, k: &'static str, v: &'static str| {
-        if !h.contains_key(k) {
-            h.insert(k, warp::http::HeaderValue::from_static(v));
-        }
-    };
-    set(h, "referrer-policy", "no-referrer");
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "x-frame-options", "DENY");
-    set(
-        h,
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-    );
-    set(h, "cross-origin-opener-policy", "same-origin");
-    set(
-        h,
-        "content-security-policy",
-        "frame-ancestors 'none'; base-uri 'none'",
-    );
-    res
+/// Refuses a submission (429 `rate_limited`, with `Retry-After`) when its
+/// client has sent too many this minute. The peer address is only hashed
+/// with a rotating in-memory key (see [`crate::ratelimit`]); it is never
+/// logged or stored.
+fn rate_limited(state: Arc<State>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::addr::remote()
+        .and(with_state(state))
+        .and_then(
+            |addr: Option<std::net::SocketAddr>, s: Arc<State>| async move {
+                let (Some(limiter), Some(addr)) = (s.rate_limit.as_ref(), addr) else {
+                    return Ok(());
+                };
+                match limiter.check(addr.ip(), std::time::Instant::now()) {
+                    Decision::Allow => Ok(()),
+                    Decision::Limited { retry_after } => Err(warp::reject::custom(
+                        ApiError::new(
+                            StatusCode::TOO_MANY_REQUESTS,
+                            "rate_limited",
+                            format!(
+                                "too many submissions from this connection; wait {retry_after} s and send again (answers waiting on the device are kept)"
+                            ),
+                        )
+                        .with_retry_after(retry_after),
+                    )),
+                }
+            },
+        )
+        .untuple_one()
 }
 
 async fn submit(
@@ -148,72 +163,24 @@ async fn submit(
     body: Bytes,
     state: Arc<State>,
 ) -> Result<warp::reply::Response, Rejection> {
-    let Some(survey) = state.surveys.get(&survey_id) else {
-        return Err(warp::reject::custom(ApiError::unknown_survey(&survey_id)));
-    };
-    let submission: Submission = serde_json::from_slice(&body).map_err(|e| {
-        warp::reject::custom(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_json",
-            format!(
-                "the body must be JSON like {{\"submission_id\": \"<uuid>\", \"answers\": {{…}}}}: {e}"
-            ),
-        ))
-    })?;
-    let submission_id = uuid::Uuid::parse_str(&submission.submission_id)
-        .map_err(|_| {
+    let checked = submit::check_submission(&state.catalog, &survey_id, &body, db::today_date())
+        .map_err(warp::reject::custom)?;
+    let closed_since = checked.closed_since.clone();
+    let outcome = state
+        .writer
+        .submit(checked.response, checked.closed_since)
+        .await
+        .map_err(|e| {
+            let code = match e {
+                SubmitError::Busy => "busy",
+                SubmitError::Store(_) => "storage_unavailable",
+            };
             warp::reject::custom(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_submission_id",
-                "`submission_id` must be a UUID made on the device, such as 7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10",
+                StatusCode::SERVICE_UNAVAILABLE,
+                code,
+                format!("{e}; nothing was stored, send again later"),
             ))
-        })?
-        .hyphenated()
-        .to_string();
-    let valid =
-        surveys::validate(survey, &submission.answers, db::today_date()).map_err(|errors| {
-            let details = errors
-                .into_iter()
-                .map(|e| Detail {
-                    message: e.problem.message("en"),
-                    code: e.problem.code().to_string(),
-                    question: Some(e.question),
-                })
-                .collect();
-            warp::reject::custom(
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_answers",
-                    "some answers do not fit the survey; see details",
-                )
-                .with_details(details),
-            )
         })?;
-    let answers_json = serde_json::to_string(valid.answers()).map_err(|e| {
-        warp::reject::custom(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("could not encode answers: {e}"),
-        ))
-    })?;
-    let response = NewResponse {
-        submission_id,
-        survey_id: survey.id.clone(),
-        survey_version: survey.version,
-        received_day: db::today(),
-        answers_json,
-    };
-    let outcome = state.writer.submit(response).await.map_err(|e| {
-        let code = match e {
-            SubmitError::Busy => "busy",
-            SubmitError::Store(_) => "storage_unavailable",
-        };
-        warp::reject::custom(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            code,
-            e.to_string(),
-        ))
-    })?;
     let (status, word) = match outcome {
         InsertOutcome::Stored => (StatusCode::CREATED, "stored"),
         InsertOutcome::Duplicate => (StatusCode::OK, "duplicate"),
@@ -222,6 +189,12 @@ async fn submit(
                 StatusCode::CONFLICT,
                 "submission_id_in_use",
                 "this submission id belongs to another survey; make a new one",
+            )));
+        }
+        InsertOutcome::Closed => {
+            return Err(warp::reject::custom(submit::survey_closed(
+                &survey_id,
+                closed_since.as_deref(),
             )));
         }
     };
@@ -282,8 +255,21 @@ fn frontend(
             let Some(dir) = s.dist.as_ref() else {
                 return Ok::<_, Rejection>(not_built());
             };
-            match tokio::fs::read(dir.join("index.html")).await {
-                Ok(bytes) => Ok(no_store(warp::reply::html(bytes))),
+            match tokio::fs::read_to_string(dir.join("index.html")).await {
+                Ok(page) => {
+                    // The policy names the page's own inline scripts by hash.
+                    let csp = crate::headers::csp_for_page(&page);
+                    let mut res = warp::reply::html(page).into_response();
+                    let h = res.headers_mut();
+                    h.insert(
+                        header::CACHE_CONTROL,
+                        warp::http::HeaderValue::from_static("no-cache"),
+                    );
+                    if let Ok(v) = warp::http::HeaderValue::from_str(&csp) {
+                        h.insert(header::CONTENT_SECURITY_POLICY, v);
+                    }
+                    Ok(res)
+                }
                 Err(_) => Ok(not_built()),
             }
         });

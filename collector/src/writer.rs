@@ -6,6 +6,12 @@
 //! commits (durable: WAL + `synchronous = FULL`), and only then replies to
 //! each. Under load many submissions share one fsync; when idle a lone
 //! submission is committed at once.
+//!
+//! A commit that fails (disk full, I/O error, a file made read-only) fails
+//! every job of its batch: each handler answers 503 `storage_unavailable`
+//! and nothing of the batch is stored, so nothing is acknowledged that is
+//! not on disk. [`Writer::shutdown`] asks the thread to commit what is
+//! queued and stop, even while request handlers still hold a [`Writer`].
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
@@ -25,7 +31,15 @@ type Reply = oneshot::Sender<Result<InsertOutcome, StoreError>>;
 
 struct Job {
     response: NewResponse,
+    /// The day the survey file closed the survey, when that has passed.
+    closed_since: Option<String>,
     reply: Reply,
+}
+
+enum Msg {
+    Job(Job),
+    /// Commit what is queued before this and stop.
+    Shutdown,
 }
 
 /// Why a submission could not be handed to the writer.
@@ -40,7 +54,7 @@ pub enum SubmitError {
 /// Handle to the writer thread. Cloning shares the same thread.
 #[derive(Clone, Debug)]
 pub struct Writer {
-    tx: SyncSender<Job>,
+    tx: SyncSender<Msg>,
 }
 
 /// Joins the writer thread once every [`Writer`] handle is dropped.
@@ -65,10 +79,21 @@ impl Writer {
         Ok((Writer { tx }, WriterThread(handle)))
     }
 
-    /// Stores `response`; resolves once it is durably committed (or refused).
-    pub async fn submit(&self, response: NewResponse) -> Result<InsertOutcome, SubmitError> {
+    /// Stores `response` unless its survey is closed (by `closed_since`, or
+    /// by command as recorded in the database); resolves once it is durably
+    /// committed (or refused).
+    pub async fn submit(
+        &self,
+        response: NewResponse,
+        closed_since: Option<String>,
+    ) -> Result<InsertOutcome, SubmitError> {
         let (reply, wait) = oneshot::channel();
-        match self.tx.try_send(Job { response, reply }) {
+        let job = Job {
+            response,
+            closed_since,
+            reply,
+        };
+        match self.tx.try_send(Msg::Job(job)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(SubmitError::Busy),
             Err(TrySendError::Disconnected(_)) => return Err(StoreError::Closed.into()),
@@ -78,25 +103,43 @@ impl Writer {
             Err(_) => Err(StoreError::Closed.into()),
         }
     }
+
+    /// Asks the thread to commit every job queued so far and stop. Jobs sent
+    /// after this are answered "shutting down" (503), never acknowledged.
+    /// Blocks while the queue is full, so call it off the async threads.
+    pub fn shutdown(&self) {
+        // A closed channel means the thread has already stopped.
+        let _ = self.tx.send(Msg::Shutdown);
+    }
 }
 
-fn run(mut conn: Connection, rx: Receiver<Job>) {
+fn run(mut conn: Connection, rx: Receiver<Msg>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    loop {
+    let mut stopping = false;
+    while !stopping {
         // Block for the first job; the channel closing ends the thread.
         match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(job) => batch.push(job),
+            Ok(Msg::Job(job)) => batch.push(job),
+            Ok(Msg::Shutdown) => break,
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => break,
         }
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Msg::Job(job)) => batch.push(job),
+                Ok(Msg::Shutdown) => {
+                    stopping = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
         commit_batch(&mut conn, &mut batch);
     }
+    // Jobs still queued (sent after the shutdown) are dropped here with
+    // their reply channels, so their handlers answer 503: none is
+    // acknowledged.
+    drop(rx);
     // Leave a clean WAL behind; failure here loses nothing.
     let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
 }
@@ -106,7 +149,11 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>) {
         let tx = conn.transaction()?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for job in batch.iter() {
-            outcomes.push(db::insert_response(&tx, &job.response)?);
+            outcomes.push(db::insert_if_open(
+                &tx,
+                &job.response,
+                job.closed_since.as_deref(),
+            )?);
         }
         tx.commit()?;
         Ok(outcomes)
@@ -127,5 +174,89 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>) {
                     .send(Err(StoreError::Unavailable(message.clone())));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(id: &str) -> NewResponse {
+        NewResponse {
+            submission_id: id.into(),
+            survey_id: "s".into(),
+            survey_version: 1,
+            received_day: "2026-11-29".into(),
+            answers_json: "{}".into(),
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+    }
+
+    #[test]
+    fn a_failed_commit_is_a_refusal_not_an_acknowledgement() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
+        // Break the store under the writer: every insert now fails.
+        db::open(&path)
+            .expect("open")
+            .execute_batch("DROP TABLE responses")
+            .expect("drop");
+        let outcome = runtime().block_on(writer.submit(response("a"), None));
+        assert!(
+            matches!(outcome, Err(SubmitError::Store(StoreError::Unavailable(_)))),
+            "{outcome:?}"
+        );
+        drop(writer);
+        thread.join();
+    }
+
+    #[test]
+    fn shutdown_commits_what_is_queued_and_refuses_the_rest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
+        let rt = runtime();
+        assert_eq!(
+            rt.block_on(writer.submit(response("a"), None)).expect("stored"),
+            InsertOutcome::Stored
+        );
+        writer.shutdown();
+        // A handle is still held, yet the thread stops.
+        thread.join();
+        let late = rt.block_on(writer.submit(response("b"), None));
+        assert!(
+            matches!(late, Err(SubmitError::Store(StoreError::Closed))),
+            "{late:?}"
+        );
+        let conn = db::open(&path).expect("open");
+        assert_eq!(db::response_count(&conn, "s").expect("count"), 1);
+    }
+
+    #[test]
+    fn a_closed_survey_refuses_new_answers_but_recognises_retries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
+        let rt = runtime();
+        let stored = rt.block_on(writer.submit(response("a"), None));
+        assert_eq!(stored.expect("stored"), InsertOutcome::Stored);
+        db::set_closed(&db::open(&path).expect("open"), "s", true, "2026-11-30").expect("close");
+        let retry = rt.block_on(writer.submit(response("a"), None));
+        assert_eq!(retry.expect("retry"), InsertOutcome::Duplicate);
+        let new = rt.block_on(writer.submit(response("b"), None));
+        assert_eq!(new.expect("closed"), InsertOutcome::Closed);
+        db::set_closed(&db::open(&path).expect("open"), "s", false, "2026-12-01").expect("open");
+        let by_file = rt.block_on(writer.submit(response("c"), Some("2026-11-01".into())));
+        assert_eq!(by_file.expect("closed"), InsertOutcome::Closed);
+        drop(writer);
+        thread.join();
+        let conn = db::open(&path).expect("open");
+        assert_eq!(db::response_count(&conn, "s").expect("count"), 1);
     }
 }

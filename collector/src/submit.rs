@@ -1,0 +1,397 @@
+//! The submission path without HTTP: from the bytes of a request body to a
+//! response ready for the writer, or a specific refusal.
+//!
+//! [`check_submission`] is a pure function (no I/O, no clock: `today` is
+//! passed in), so it is fuzzed directly (`collector/tests/fuzz.rs`). The
+//! order of checks is cheapest first, and each refusal says what, where and
+//! how to fix:
+//!
+//! | check | status | `error` |
+//! |---|---|---|
+//! | survey exists | 404 | `unknown_survey` |
+//! | the survey's `closes` day has not passed | 410 | `survey_closed` (in the writer, so a retry of a stored answer still gets `duplicate`) |
+//! | JSON nesting ≤ [`MAX_DEPTH`] (a byte scan before parsing) | 400 | `too_deep` |
+//! | the body is JSON of the submission's shape | 400 | `bad_json` |
+//! | `submission_id` is a UUID | 400 | `bad_submission_id` |
+//! | `version` is one this collector has served | 409 | `unknown_version` |
+//! | at most [`Catalog::answer_limit`] answers | 422 | `too_many_answers` |
+//! | no string longer than the survey allows (≤ [`MAX_STRING_CHARS`]) | 422 | `string_too_long` |
+//! | the answers fit that version of the survey | 422 | `invalid_answers` |
+//!
+//! The body size limit (413 `body_too_large`) is enforced by the route
+//! before a byte is read; a survey closed by command is refused in the
+//! writer's transaction (410 `survey_closed`).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use surveys::model::{LONG_TEXT_LIMIT, SHORT_TEXT_DEFAULT_MAX};
+use surveys::{Date, Engine, QuestionKind, Submission, Survey};
+use warp::http::StatusCode;
+
+use crate::db::NewResponse;
+use crate::error::{ApiError, Detail};
+
+/// Deepest JSON nesting accepted. A submission is an object (1) holding
+/// `answers` (2) holding a grid answer (3) holding strings: 8 is room to
+/// spare, and far below `serde_json`'s own recursion limit of 128.
+pub const MAX_DEPTH: usize = 8;
+/// No string in a submission may be longer than this, in characters,
+/// whatever the survey says (the longest long-text answer a survey may allow).
+pub const MAX_STRING_CHARS: usize = LONG_TEXT_LIMIT as usize;
+
+/// Every survey the collector takes answers for, with every version of each
+/// it has served, compiled once.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    surveys: BTreeMap<String, Versions>,
+}
+
+#[derive(Debug)]
+struct Versions {
+    current: Limits,
+    /// Versions served before (or after, if a file went back), by number.
+    others: BTreeMap<u32, Limits>,
+}
+
+/// One version, compiled, with the input limits it implies.
+#[derive(Debug)]
+struct Limits {
+    engine: Engine,
+    max_answers: usize,
+    max_string: usize,
+}
+
+impl Limits {
+    fn new(survey: &Survey) -> Result<Limits, String> {
+        let engine = Engine::new(survey).map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|p| format!("{}: {}", p.place, p.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        Ok(Limits {
+            max_answers: answer_limit(survey),
+            max_string: string_limit(survey),
+            engine,
+        })
+    }
+}
+
+/// Most keys an `answers` object may have: one per question plus one
+/// "other, please specify" text per question, with a little slack.
+fn answer_limit(survey: &Survey) -> usize {
+    survey.questions.len() * 2 + 8
+}
+
+/// Longest string (in characters) any answer to `survey` can need.
+fn string_limit(survey: &Survey) -> usize {
+    let longest = survey
+        .questions
+        .iter()
+        .filter_map(|q| match q.kind {
+            QuestionKind::ShortText { max_length } | QuestionKind::LongText { max_length } => {
+                Some(max_length as usize)
+            }
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    longest
+        .max(SHORT_TEXT_DEFAULT_MAX as usize)
+        .min(MAX_STRING_CHARS)
+}
+
+impl Catalog {
+    /// Adds a survey's current version and the other versions it has
+    /// served. Fails when a definition's logic does not compile.
+    pub fn insert(&mut self, current: &Survey, others: &[Survey]) -> Result<(), String> {
+        let mut versions = Versions {
+            current: Limits::new(current)
+                .map_err(|e| format!("survey `{}` v{}: {e}", current.id, current.version))?,
+            others: BTreeMap::new(),
+        };
+        for old in others.iter().filter(|o| o.version != current.version) {
+            match Limits::new(old) {
+                Ok(l) => {
+                    versions.others.insert(old.version, l);
+                }
+                // An old definition this build can no longer compile: late
+                // answers to it are refused as an unknown version.
+                Err(e) => tracing::warn!(
+                    survey = %old.id,
+                    version = old.version,
+                    problem = %e,
+                    "a stored survey version cannot be used to validate late answers"
+                ),
+            }
+        }
+        self.surveys.insert(current.id.clone(), versions);
+        Ok(())
+    }
+
+    /// The current version of a survey.
+    pub fn current(&self, id: &str) -> Option<&Survey> {
+        self.surveys.get(id).map(|v| v.current.engine.survey())
+    }
+
+    /// The versions of a survey that answers are accepted for, ascending.
+    pub fn versions(&self, id: &str) -> Vec<u32> {
+        let Some(v) = self.surveys.get(id) else {
+            return Vec::new();
+        };
+        let mut out: Vec<u32> = v.others.keys().copied().collect();
+        out.push(v.current.engine.survey().version);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Most answers a submission to the current version may carry.
+    pub fn answer_limit(&self, id: &str) -> Option<usize> {
+        self.surveys.get(id).map(|v| v.current.max_answers)
+    }
+}
+
+/// A submission that passed every check, ready for the writer.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub response: NewResponse,
+    /// The day the survey's file closes it, when that day has passed: the
+    /// writer refuses the answer unless it is a retry of one already stored.
+    pub closed_since: Option<String>,
+}
+
+/// Parses and validates one submission body for `survey_id`; see the
+/// module documentation for the order of checks and their refusals.
+pub fn check_submission(
+    catalog: &Catalog,
+    survey_id: &str,
+    body: &[u8],
+    today: Date,
+) -> Result<Checked, ApiError> {
+    let Some(versions) = catalog.surveys.get(survey_id) else {
+        return Err(ApiError::unknown_survey(survey_id));
+    };
+    let today_text = today.to_string();
+    let closed_since = versions
+        .current
+        .engine
+        .survey()
+        .closes
+        .as_ref()
+        .filter(|closes| today_text.as_str() > closes.as_str())
+        .cloned();
+
+    if let Some(depth) = exceeds_depth(body, MAX_DEPTH) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "too_deep",
+            format!(
+                "the JSON body is nested deeper than {MAX_DEPTH} levels (at byte {depth}); a submission needs only a few"
+            ),
+        ));
+    }
+    let submission: Submission = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!(
+                "the body must be JSON like {{\"submission_id\": \"<uuid>\", \"version\": 1, \"answers\": {{…}}}}: {e}"
+            ),
+        )
+    })?;
+    let submission_id = uuid::Uuid::parse_str(&submission.submission_id)
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_submission_id",
+                "`submission_id` must be a UUID made on the device, such as 7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10",
+            )
+        })?
+        .hyphenated()
+        .to_string();
+
+    let current_version = versions.current.engine.survey().version;
+    let limits = match submission.version {
+        None => &versions.current,
+        Some(v) if v == current_version => &versions.current,
+        Some(v) => versions.others.get(&v).ok_or_else(|| {
+            let served = catalog
+                .versions(survey_id)
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "unknown_version",
+                format!(
+                    "survey `{survey_id}` has no version {v} on this collector (versions accepted: {served}); reload the form to get version {current_version}"
+                ),
+            )
+        })?,
+    };
+
+    if submission.answers.len() > limits.max_answers {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_answers",
+            format!(
+                "{} answers sent; survey `{survey_id}` takes at most {}",
+                submission.answers.len(),
+                limits.max_answers
+            ),
+        ));
+    }
+    let long: Vec<Detail> = submission
+        .answers
+        .iter()
+        .filter(|(k, v)| too_long(k, limits.max_string) || has_long_string(v, limits.max_string))
+        .map(|(k, _)| Detail {
+            question: Some(clip(k, 100)),
+            code: "string_too_long".into(),
+            message: format!(
+                "a text in this answer is longer than {} characters",
+                limits.max_string
+            ),
+        })
+        .collect();
+    if !long.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "string_too_long",
+            format!(
+                "no text in an answer to `{survey_id}` may be longer than {} characters; see details",
+                limits.max_string
+            ),
+        )
+        .with_details(long));
+    }
+
+    let survey = limits.engine.survey();
+    let valid = limits
+        .engine
+        .validate(&submission.answers, today)
+        .map_err(|errors| {
+            let details = errors
+                .into_iter()
+                .map(|e| Detail {
+                    message: e.problem.message("en"),
+                    code: e.problem.code().to_string(),
+                    question: Some(e.question),
+                })
+                .collect();
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_answers",
+                "some answers do not fit the survey; see details",
+            )
+            .with_details(details)
+        })?;
+    let answers_json = serde_json::to_string(valid.answers()).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("could not encode answers: {e}"),
+        )
+    })?;
+    Ok(Checked {
+        response: NewResponse {
+            submission_id,
+            survey_id: survey.id.clone(),
+            survey_version: survey.version,
+            received_day: today_text,
+            answers_json,
+        },
+        closed_since,
+    })
+}
+
+/// The refusal for a survey that takes no more answers.
+pub fn survey_closed(survey_id: &str, since: Option<&str>) -> ApiError {
+    let when = since
+        .map(|d| format!(" (its last day was {d})"))
+        .unwrap_or_default();
+    ApiError::new(
+        StatusCode::GONE,
+        "survey_closed",
+        format!("survey `{survey_id}` is closed and takes no more answers{when}; nothing was stored"),
+    )
+}
+
+fn too_long(s: &str, max: usize) -> bool {
+    // Bytes ≥ characters, so most strings need no count.
+    s.len() > max && s.trim().chars().count() > max
+}
+
+fn has_long_string(v: &Value, max: usize) -> bool {
+    match v {
+        Value::String(s) => too_long(s, max),
+        Value::Array(items) => items.iter().any(|i| has_long_string(i, max)),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| too_long(k, max) || has_long_string(v, max)),
+        _ => false,
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// Scans JSON text for nesting deeper than `max` without parsing it;
+/// returns the byte offset where the limit is passed. Brackets inside
+/// strings do not count. Malformed JSON is left for the parser to refuse.
+pub fn exceeds_depth(bytes: &[u8], max: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_scan_ignores_brackets_in_strings() {
+        assert_eq!(exceeds_depth(br#"{"a":[[["x"]]]}"#, 4), None);
+        assert_eq!(exceeds_depth(br#"{"a":[[[["x"]]]]}"#, 4), Some(8));
+        assert_eq!(exceeds_depth(br#"{"a":"[[[[[[[[[[\"[[[[["}"#, 2), None);
+        assert_eq!(exceeds_depth(b"]]]]{", 1), None);
+    }
+
+    #[test]
+    fn clip_keeps_short_text() {
+        assert_eq!(clip("abc", 5), "abc");
+        assert_eq!(clip("абвгд", 2), "аб…");
+    }
+}
