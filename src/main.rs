@@ -44,6 +44,10 @@ enum Command {
         /// The built frontend (Trunk's output folder).
         #[arg(long, default_value = "dist")]
         dist: PathBuf,
+        /// Submissions accepted per client (IP address) and minute, counted in
+        /// memory only; 0 turns the limit off (behind a reverse proxy, limit there).
+        #[arg(long, default_value_t = collector::app::DEFAULT_RATE_LIMIT)]
+        rate_limit: u32,
     },
     /// Check survey files and list every problem in them.
     Check {
@@ -103,7 +107,8 @@ fn main() -> ExitCode {
             db,
             surveys,
             dist,
-        } => serve(addr, db, surveys, dist),
+            rate_limit,
+        } => serve(addr, db, surveys, dist, rate_limit),
         Command::Check { paths } => check(&paths),
         Command::Publish {
             survey,
@@ -131,13 +136,33 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(addr: SocketAddr, db: PathBuf, surveys: PathBuf, dist: PathBuf) -> Result<ExitCode> {
+fn serve(
+    addr: SocketAddr,
+    db: PathBuf,
+    surveys: PathBuf,
+    dist: PathBuf,
+    rate_limit: u32,
+) -> Result<ExitCode> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // RUST_LOG chooses the detail, but only Chorus's own crates may log below
+    // `warn`: the HTTP libraries' debug and trace output can carry request
+    // headers (addresses, user agents, cookies), so it is never let through.
+    let ceiling = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing_subscriber::filter::LevelFilter::WARN)
+        .with_target("chorus", tracing_subscriber::filter::LevelFilter::TRACE)
+        .with_target("collector", tracing_subscriber::filter::LevelFilter::TRACE)
+        .with_target("surveys", tracing_subscriber::filter::LevelFilter::TRACE)
+        .with_target("analysis", tracing_subscriber::filter::LevelFilter::TRACE);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,warp=warn,hyper=warn".into()),
         )
         .with_target(false)
+        .with_timer(DayTimer)
+        .finish()
+        .with(ceiling)
         .init();
     let dist = dist.join("index.html").is_file().then_some(dist);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -146,10 +171,8 @@ fn serve(addr: SocketAddr, db: PathBuf, surveys: PathBuf, dist: PathBuf) -> Resu
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let config = collector::Config {
-            addr,
-            db: db.clone(),
-            surveys,
-            dist: dist.clone(),
+            rate_limit,
+            ..collector::Config::new(addr, db.clone(), surveys, dist.clone())
         };
         let app = collector::Application::build(config).await?;
         println!(
@@ -165,7 +188,20 @@ fn serve(addr: SocketAddr, db: PathBuf, surveys: PathBuf, dist: PathBuf) -> Resu
         println!("Chorus collector stopped; every acknowledged answer is committed.");
         Ok::<_, anyhow::Error>(())
     })?;
+    // The writer has committed and stopped; do not wait on stray tasks
+    // (a client reading an export slowly) for long.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Log lines are dated to the day (UTC), never timed: a precise time beside
+/// a submission's log line could point to the person who sent it.
+struct DayTimer;
+
+impl tracing_subscriber::fmt::time::FormatTime for DayTimer {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        write!(w, "{}", db::today())
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

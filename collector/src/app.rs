@@ -6,11 +6,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use surveys::Survey;
 
 use crate::db::{self, StoreError};
+use crate::ratelimit::RateLimiter;
 use crate::routes::{self, State};
+use crate::submit::Catalog;
 use crate::writer::{Writer, WriterThread};
 
 /// Where the collector listens and what it serves.
@@ -22,6 +25,30 @@ pub struct Config {
     pub surveys: PathBuf,
     /// Trunk's output folder; `None` serves the API only.
     pub dist: Option<PathBuf>,
+    /// Submissions accepted per client and minute; 0 turns the limit off.
+    pub rate_limit: u32,
+}
+
+/// Submissions per client and minute unless configured otherwise: room
+/// for a device sending a day's queued answers, or a few people behind one
+/// address (a Tor exit, a drop-in centre's network).
+pub const DEFAULT_RATE_LIMIT: u32 = 60;
+
+/// How long open requests may take to finish after shutdown is asked for;
+/// then the server stops waiting for them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+impl Config {
+    /// A configuration with the default rate limit.
+    pub fn new(addr: SocketAddr, db: PathBuf, surveys: PathBuf, dist: Option<PathBuf>) -> Config {
+        Config {
+            addr,
+            db,
+            surveys,
+            dist,
+            rate_limit: DEFAULT_RATE_LIMIT,
+        }
+    }
 }
 
 /// Why the collector did not start.
@@ -49,6 +76,8 @@ pub enum StartError {
     },
     #[error("cannot start the writer thread: {0}")]
     Thread(std::io::Error),
+    #[error("{0}")]
+    Logic(String),
 }
 
 /// Loads every `*.toml` survey in `dir`, reporting every problem of every file.
@@ -108,7 +137,17 @@ impl Application {
     /// binds the address. Must run inside a Tokio runtime.
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let surveys = load_surveys(&config.surveys)?;
-        let write_conn = db::open(&config.db)?;
+        let mut write_conn = db::open(&config.db)?;
+        // Record each survey's version; refuse a changed survey whose
+        // version was not raised; keep the other served versions for
+        // validating late answers.
+        let served = db::register_versions(&mut write_conn, surveys.values(), &db::today())?;
+        let mut catalog = Catalog::default();
+        for (id, others) in &served {
+            if let Some(current) = surveys.get(id) {
+                catalog.insert(current, others).map_err(StartError::Logic)?;
+            }
+        }
         let read_conn = db::open(&config.db)?;
         let (writer, writer_thread) = Writer::start(write_conn).map_err(StartError::Thread)?;
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -126,6 +165,8 @@ impl Application {
             writer,
             reader: Mutex::new(read_conn),
             dist: config.dist,
+            catalog,
+            rate_limit: (config.rate_limit > 0).then(|| RateLimiter::new(config.rate_limit)),
         });
         Ok(Application {
             listener,
@@ -145,7 +186,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, lets open
-    /// requests finish, drains the writer and returns.
+    /// requests finish (for at most [`SHUTDOWN_GRACE`]), has the writer
+    /// commit what it holds, and returns. Never waits forever: requests
+    /// still open after the grace period are cut off, and whatever they had
+    /// not handed to the writer is not acknowledged.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let Application {
             listener,
@@ -153,16 +197,40 @@ impl Application {
             writer_thread,
             ..
         } = self;
+        let writer = state.writer.clone();
+        let (asked_tx, asked_rx) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            let _ = asked_tx.send(());
+        };
         let filter = routes::routes(state);
-        warp::serve(filter)
+        let server = warp::serve(filter)
             .incoming(listener)
-            .graceful(shutdown)
-            .run()
-            .await;
-        // The filter (and with it the last Writer handle) is gone: the writer
-        // commits what it holds and stops.
-        tokio::task::spawn_blocking(move || writer_thread.join())
-            .await
-            .ok();
+            .graceful(signal)
+            .run();
+        let grace = async move {
+            if asked_rx.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            () = server => {}
+            () = grace => {
+                tracing::warn!(
+                    seconds = SHUTDOWN_GRACE.as_secs(),
+                    "requests still open after the grace period; stopping without them"
+                );
+            }
+        }
+        // Handlers may still hold the state (and a Writer), so ask the
+        // writer to stop rather than wait for the last handle to drop.
+        tokio::task::spawn_blocking(move || {
+            writer.shutdown();
+            drop(writer);
+            writer_thread.join();
+        })
+        .await
+        .ok();
     }
 }

@@ -36,9 +36,7 @@ pub enum StoreError {
     Unavailable(String),
     #[error("the collector is shutting down")]
     Closed,
-    #[error(
-        "the folder {dir} for the database does not exist; create it or pass another --db"
-    )]
+    #[error("the folder {dir} for the database does not exist; create it or pass another --db")]
     MissingDir { dir: String },
     #[error(
         "the database {path} is read-only; the collector must be able to write it (check its permissions, or the file system's)"
@@ -52,7 +50,9 @@ pub enum StoreError {
         "survey `{survey}` changed but its version is still {version}; raise `version` in its file (answers already collected were given to the old text)"
     )]
     VersionChanged { survey: String, version: u32 },
-    #[error("the stored definition of survey `{survey}` version {version} cannot be read: {message}")]
+    #[error(
+        "the stored definition of survey `{survey}` version {version} cannot be read: {message}"
+    )]
     StoredVersion {
         survey: String,
         version: u32,
@@ -62,7 +62,8 @@ pub enum StoreError {
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how
 /// many have run. Never edit one that has shipped: add another.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE responses (
     submission_id  TEXT PRIMARY KEY,
     survey_id      TEXT NOT NULL,
@@ -91,7 +92,8 @@ CREATE TABLE releases (
     report_html    TEXT NOT NULL
 ) STRICT;
 CREATE INDEX releases_by_survey ON releases (survey_id);
-"#, r#"
+"#,
+    r#"
 -- Every version of every survey the collector has served, so a response is
 -- validated against the version its respondent saw.
 CREATE TABLE survey_versions (
@@ -118,7 +120,8 @@ CREATE TABLE api_tokens (
     created_day  TEXT NOT NULL,
     revoked_day  TEXT
 ) STRICT;
-"#];
+"#,
+];
 
 /// Opens (creating if missing) and migrates the database at `path`.
 ///
@@ -347,11 +350,12 @@ pub fn register_versions<'a>(
             }
         }
         if !seen {
-            let definition = serde_json::to_string(survey).map_err(|e| StoreError::StoredVersion {
-                survey: survey.id.clone(),
-                version: survey.version,
-                message: e.to_string(),
-            })?;
+            let definition =
+                serde_json::to_string(survey).map_err(|e| StoreError::StoredVersion {
+                    survey: survey.id.clone(),
+                    version: survey.version,
+                    message: e.to_string(),
+                })?;
             tx.execute(
                 "INSERT INTO survey_versions (survey_id, version, definition, first_served_day)
                  VALUES (?1, ?2, ?3, ?4)",

@@ -317,7 +317,9 @@ pub fn survey_closed(survey_id: &str, since: Option<&str>) -> ApiError {
     ApiError::new(
         StatusCode::GONE,
         "survey_closed",
-        format!("survey `{survey_id}` is closed and takes no more answers{when}; nothing was stored"),
+        format!(
+            "survey `{survey_id}` is closed and takes no more answers{when}; nothing was stored"
+        ),
     )
 }
 

@@ -223,7 +223,8 @@ mod tests {
         let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
         let rt = runtime();
         assert_eq!(
-            rt.block_on(writer.submit(response("a"), None)).expect("stored"),
+            rt.block_on(writer.submit(response("a"), None))
+                .expect("stored"),
             InsertOutcome::Stored
         );
         writer.shutdown();

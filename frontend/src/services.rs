@@ -84,6 +84,10 @@ async fn read_outcome(resp: Response) -> SendOutcome {
             Ok(a) if a.status == "stored" || a.status == "duplicate" => SendOutcome::Stored,
             _ => SendOutcome::NetworkError,
         },
+        // Too many submissions from this network for now (429), or a timeout
+        // on the way (408): nothing was stored and the same submission can be
+        // sent again, so keep the answers and let the member retry.
+        408 | 429 => SendOutcome::NetworkError,
         400..=499 => match resp.json::<Refusal>().await {
             Ok(r) => SendOutcome::Refused {
                 message: r.message,

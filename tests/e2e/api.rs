@@ -201,3 +201,317 @@ fn unknown_routes_and_methods_are_json_errors() {
         assert!(r.header(h).is_some(), "missing {h}");
     }
 }
+
+fn answer(extra: serde_json::Value) -> String {
+    let mut body = json!({"submission_id": new_id(), "answers": {"country": "kz"}});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    body.to_string()
+}
+
+#[test]
+fn oversized_and_overdeep_input_is_refused_specifically() {
+    let app = spawn_app(false);
+    let url = submit_url(&app);
+    let deep = json!({"submission_id": new_id(), "answers": {"country": [[[[[[[["kz"]]]]]]]]}});
+    let many: serde_json::Map<String, serde_json::Value> =
+        (0..600).map(|i| (format!("q{i}"), json!("x"))).collect();
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        ("too deep", deep.to_string(), 400, "too_deep"),
+        (
+            "too many answers",
+            json!({"submission_id": new_id(), "answers": many}).to_string(),
+            422,
+            "too_many_answers",
+        ),
+        (
+            "a string over every limit",
+            json!({"submission_id": new_id(), "answers": {"country": "kz", "comment": "я".repeat(20_001)}})
+                .to_string(),
+            422,
+            "string_too_long",
+        ),
+        (
+            "a text longer than the longest question allows",
+            json!({"submission_id": new_id(), "answers": {"country": "kz", "comment": "x".repeat(1001)}})
+                .to_string(),
+            422,
+            "string_too_long",
+        ),
+        (
+            "a wrong type",
+            json!({"submission_id": new_id(), "answers": {"country": 7}}).to_string(),
+            422,
+            "invalid_answers",
+        ),
+        (
+            "an unknown field",
+            json!({"submission_id": new_id(), "answers": {}, "ip": "203.0.113.1"}).to_string(),
+            400,
+            "bad_json",
+        ),
+        (
+            "a version never served",
+            json!({"submission_id": new_id(), "version": 99, "answers": {"country": "kz"}})
+                .to_string(),
+            409,
+            "unknown_version",
+        ),
+    ];
+    for (name, body, status, code) in cases {
+        let r = post(&url, &body);
+        assert_eq!(r.status, status, "{name}: {}", r.body);
+        let j = r.json();
+        assert_eq!(j["error"], code, "{name}: {}", r.body);
+        assert!(!j["message"].as_str().unwrap_or("").is_empty(), "{name}");
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{name}");
+    }
+    let r = post(&url, &answer(json!({"version": 1})));
+    assert_eq!(
+        r.status, 201,
+        "the current version named explicitly: {}",
+        r.body
+    );
+    assert_eq!(app.responses(), 1);
+}
+
+#[test]
+fn a_survey_closed_by_command_refuses_new_answers_but_confirms_retries() {
+    let app = spawn_app(false);
+    let url = submit_url(&app);
+    let early = answer(json!({}));
+    assert_eq!(post(&url, &early).status, 201);
+    app.conn()
+        .execute(
+            "INSERT INTO survey_state (survey_id, closed_day) VALUES (?1, '2026-01-01')",
+            [SURVEY],
+        )
+        .expect("close");
+
+    let late = post(&url, &answer(json!({})));
+    assert_eq!(late.status, 410, "{}", late.body);
+    let j = late.json();
+    assert_eq!(j["error"], "survey_closed");
+    assert!(
+        j["message"].as_str().unwrap_or("").contains("closed"),
+        "{j}"
+    );
+    // A device that lost the first acknowledgement learns its answer is safe.
+    let retry = post(&url, &early);
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert_eq!(retry.json()["status"], "duplicate");
+    assert_eq!(app.responses(), 1);
+}
+
+#[test]
+fn a_survey_past_its_closing_day_refuses_answers() {
+    let folder = crate::helpers::survey_folder(
+        "ost-hiv-access.toml",
+        &[(
+            "privacy_budget = 3",
+            "privacy_budget = 3\ncloses = \"2001-01-01\"",
+        )],
+    );
+    let app = crate::helpers::spawn_app_with(false, folder.path().to_path_buf(), 0);
+    let r = post(&submit_url(&app), &answer(json!({})));
+    assert_eq!(r.status, 410, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["error"], "survey_closed");
+    assert!(
+        j["message"].as_str().unwrap_or("").contains("2001-01-01"),
+        "{j}"
+    );
+    assert_eq!(app.responses(), 0);
+}
+
+#[test]
+fn each_answer_is_validated_against_the_version_it_answered() {
+    // Version 1 is served and answered…
+    let v1 = crate::helpers::survey_folder("ost-hiv-access.toml", &[]);
+    let first = crate::helpers::spawn_app_with(false, v1.path().to_path_buf(), 0);
+    assert_eq!(post(&submit_url(&first), &answer(json!({}))).status, 201);
+    let keep = stop(first).dir;
+    let db_copy = keep.path().join("chorus.db");
+
+    // …then version 2 renames the comment question.
+    let v2 = crate::helpers::survey_folder(
+        "ost-hiv-access.toml",
+        &[
+            ("version = 1", "version = 2"),
+            ("id = \"comment\"", "id = \"remarks\""),
+        ],
+    );
+    let app =
+        crate::helpers::try_spawn_app_on(keep, db_copy.clone(), false, v2.path().to_path_buf(), 0)
+            .unwrap_or_else(|e| panic!("v2 starts: {e}"));
+    let url = submit_url(&app);
+    let late_v1 = post(
+        &url,
+        &answer(json!({"version": 1, "answers": {"country": "kz", "comment": "старая форма"}})),
+    );
+    assert_eq!(late_v1.status, 201, "a late answer to v1: {}", late_v1.body);
+    let v1_to_v2 = post(
+        &url,
+        &answer(json!({"answers": {"country": "kz", "comment": "x"}})),
+    );
+    assert_eq!(v1_to_v2.status, 422, "{}", v1_to_v2.body);
+    assert_eq!(v1_to_v2.json()["details"][0]["code"], "unknown_question");
+    let v2_answer = post(
+        &url,
+        &answer(json!({"version": 2, "answers": {"country": "kz", "remarks": "новая"}})),
+    );
+    assert_eq!(v2_answer.status, 201, "{}", v2_answer.body);
+    let unknown = post(&url, &answer(json!({"version": 3})));
+    assert_eq!(unknown.status, 409, "{}", unknown.body);
+    assert_eq!(unknown.json()["error"], "unknown_version");
+    assert!(
+        unknown.json()["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("1, 2"),
+        "{}",
+        unknown.body
+    );
+    let versions: Vec<i64> = {
+        let conn = app.conn();
+        let mut stmt = conn
+            .prepare("SELECT survey_version FROM responses ORDER BY rowid")
+            .expect("prepare");
+        stmt.query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    assert_eq!(versions, [1, 1, 2]);
+    let keep = stop(app).dir;
+
+    // A survey changed without raising its version is refused at start.
+    let sneaky = crate::helpers::survey_folder(
+        "ost-hiv-access.toml",
+        &[
+            ("version = 1", "version = 2"),
+            ("id = \"comment\"", "id = \"notes\""),
+        ],
+    );
+    let refused =
+        crate::helpers::try_spawn_app_on(keep, db_copy, false, sneaky.path().to_path_buf(), 0);
+    let message = match refused {
+        Ok(_) => panic!("a changed survey with the same version must not be served"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        message.contains("ost-hiv-access") && message.contains("raise `version`"),
+        "{message}"
+    );
+}
+
+struct TestAppParts {
+    dir: tempfile::TempDir,
+}
+
+/// Stops a collector and keeps its folder.
+fn stop(app: crate::helpers::TestApp) -> TestAppParts {
+    TestAppParts {
+        dir: app.into_dir(),
+    }
+}
+
+#[test]
+fn submissions_beyond_the_rate_limit_get_429_and_store_nothing() {
+    let app = crate::helpers::spawn_app_with(false, crate::helpers::library(), 3);
+    let url = submit_url(&app);
+    for _ in 0..3 {
+        assert_eq!(post(&url, &answer(json!({}))).status, 201);
+    }
+    let r = post(&url, &answer(json!({})));
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(r.json()["error"], "rate_limited");
+    let wait: u64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Reading surveys is not limited.
+    assert_eq!(get(&app.url("/api/surveys")).status, 200);
+    assert_eq!(app.responses(), 3);
+}
+
+const STRICT_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+#[test]
+fn every_route_carries_the_security_headers_and_its_caching() {
+    let app = spawn_app(true);
+    let dist = crate::helpers::repo_root().join("dist");
+    let asset = std::fs::read_dir(&dist)
+        .expect("dist/ is built")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with(".wasm"))
+        .expect("a wasm file in dist/");
+    let routes: Vec<(&str, crate::helpers::Resp, &str)> = vec![
+        ("index", get(&app.url("/")), "no-cache"),
+        (
+            "hashed asset",
+            get(&app.url(&format!("/{asset}"))),
+            "public, max-age=31536000, immutable",
+        ),
+        ("survey list", get(&app.url("/api/surveys")), "no-store"),
+        (
+            "survey",
+            get(&app.url(&format!("/api/surveys/{SURVEY}"))),
+            "no-store",
+        ),
+        (
+            "submission",
+            post(&submit_url(&app), &answer(json!({}))),
+            "no-store",
+        ),
+        ("refusal", post(&submit_url(&app), "{"), "no-store"),
+        (
+            "no results",
+            get(&app.url(&format!("/results/{SURVEY}"))),
+            "no-store",
+        ),
+        ("unknown", get(&app.url("/nothing/here")), "no-store"),
+        (
+            "admin without token",
+            get(&app.url("/api/admin/surveys")),
+            "no-store",
+        ),
+    ];
+    for (name, r, cache) in routes {
+        assert_eq!(r.header("cache-control"), Some(cache), "{name}");
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{name}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{name}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{name}");
+        let pp = r.header("permissions-policy").unwrap_or_default();
+        for feature in ["camera=()", "microphone=()", "geolocation=()"] {
+            assert!(pp.contains(feature), "{name}: {pp}");
+        }
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(!csp.contains("unsafe-inline"), "{name}: {csp}");
+        assert!(!csp.contains("http"), "{name}: no other origin: {csp}");
+        if name == "index" {
+            // The inline loader Trunk writes is allowed by its hash only.
+            let with_hash = csp.replace(
+                "script-src 'self' 'wasm-unsafe-eval' 'sha256-",
+                "script-src 'self' 'wasm-unsafe-eval'\0",
+            );
+            assert!(with_hash.contains('\0'), "{csp}");
+            assert!(
+                r.body.contains("<script type=\"module\">"),
+                "Trunk's loader"
+            );
+        } else {
+            assert_eq!(csp, STRICT_CSP, "{name}");
+        }
+        assert!(r.header("set-cookie").is_none(), "{name}: no cookies");
+    }
+}

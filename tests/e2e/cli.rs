@@ -283,7 +283,12 @@ fn import_converts_an_xlsform_that_then_checks_clean() {
     let form = repo_root().join("xlsform/tests/fixtures/ost_hiv_needs.xlsx");
     let out = dir.path().join("imported.toml");
     let run = chorus(
-        &["import", form.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")],
+        &[
+            "import",
+            form.to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+        ],
         dir.path(),
     );
     assert!(run.status.success(), "{}", text(&run));
@@ -297,11 +302,19 @@ fn import_refuses_a_form_that_tracks_respondents() {
     let form = repo_root().join("xlsform/tests/fixtures/tracking.xlsx");
     let out = dir.path().join("tracking.toml");
     let run = chorus(
-        &["import", form.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")],
+        &[
+            "import",
+            form.to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+        ],
         dir.path(),
     );
     let t = text(&run);
     assert!(!run.status.success(), "{t}");
-    assert!(t.contains("deviceid") || t.contains("geopoint"), "names the tracking type: {t}");
+    assert!(
+        t.contains("deviceid") || t.contains("geopoint"),
+        "names the tracking type: {t}"
+    );
     assert!(!out.exists(), "nothing written for a refused form");
 }

@@ -46,8 +46,16 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
+impl TestApp {
+    /// Stops the collector (the writer commits and stops) and hands back
+    /// its folder, database included.
+    pub fn into_dir(mut self) -> tempfile::TempDir {
+        self.shutdown();
+        let placeholder = tempfile::tempdir().expect("tempdir");
+        std::mem::replace(&mut self.dir, placeholder)
+    }
+
+    fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -57,17 +65,45 @@ impl Drop for TestApp {
     }
 }
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
 /// Starts a collector on 127.0.0.1:0 serving the bundled surveys and, when
 /// `with_frontend`, the built frontend in `dist/`.
+/// The rate limit is off; see [`spawn_app_with`].
 pub fn spawn_app(with_frontend: bool) -> TestApp {
+    spawn_app_with(with_frontend, library(), 0)
+}
+
+/// A collector serving the surveys in `surveys`, allowing `rate_limit`
+/// submissions per client and minute (0: no limit).
+pub fn spawn_app_with(with_frontend: bool, surveys: PathBuf, rate_limit: u32) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("chorus.db");
+    try_spawn_app_on(dir, db, with_frontend, surveys, rate_limit).expect("collector starts")
+}
+
+/// A collector on the database `db` (which may already hold data), or why
+/// it did not start.
+pub fn try_spawn_app_on(
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    with_frontend: bool,
+    surveys: PathBuf,
+    rate_limit: u32,
+) -> Result<TestApp, collector::StartError> {
     let dist = with_frontend.then(|| repo_root().join("dist"));
     let config = collector::Config {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        db: db.clone(),
-        surveys: library(),
-        dist,
+        rate_limit,
+        ..collector::Config::new(
+            "127.0.0.1:0".parse().expect("addr"),
+            db.clone(),
+            surveys,
+            dist,
+        )
     };
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -78,24 +114,56 @@ pub fn spawn_app(with_frontend: bool) -> TestApp {
             .build()
             .expect("runtime");
         rt.block_on(async move {
-            let app = collector::Application::build(config)
-                .await
-                .expect("collector starts");
-            addr_tx.send(app.addr()).expect("send addr");
+            let app = match collector::Application::build(config).await {
+                Ok(app) => app,
+                Err(e) => {
+                    let _ = addr_tx.send(Err(e));
+                    return;
+                }
+            };
+            addr_tx.send(Ok(app.addr())).expect("send addr");
             app.run_until(async {
                 let _ = stop_rx.await;
             })
             .await;
         });
     });
-    let addr = addr_rx.recv().expect("collector reported its address");
-    TestApp {
+    let addr = match addr_rx.recv().expect("collector reported its address") {
+        Ok(addr) => addr,
+        Err(e) => {
+            let _ = thread.join();
+            return Err(e);
+        }
+    };
+    Ok(TestApp {
         addr,
         db,
         dir,
         stop: Some(stop_tx),
         thread: Some(thread),
+    })
+}
+
+/// A folder holding a copy of the bundled survey `file` (e.g.
+/// `ost-hiv-access.toml`) with each `(from, to)` replacement made once.
+pub fn survey_folder(file: &str, edits: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = std::fs::read_to_string(library().join(file)).expect("read survey");
+    for (from, to) in edits {
+        assert!(text.contains(from), "{file} has no {from:?}");
+        text = text.replacen(from, to, 1);
     }
+    std::fs::write(dir.path().join(file), text).expect("write survey");
+    dir
+}
+
+/// POSTs `body` with extra request headers.
+pub fn post_with(url: &str, body: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut req = ureq::post(url).set("Content-Type", "application/json");
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    collect(req.send_string(body))
 }
 
 /// An HTTP response as the tests see it.
@@ -162,4 +230,145 @@ pub fn chorus(args: &[&str], cwd: &Path) -> std::process::Output {
         .current_dir(cwd)
         .output()
         .expect("run chorus")
+}
+
+/// `chorus serve` running as a child process, its output captured.
+pub struct ServeChild {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+    /// Everything the server printed (stdout and stderr), as it arrives.
+    pub output: std::sync::Arc<std::sync::Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+/// Starts `chorus serve` on a free loopback port with the database `db`, the
+/// bundled surveys, the rate limit off, `extra` arguments and `env`; returns
+/// once it says where it listens.
+pub fn serve_child(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> ServeChild {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let library = library();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chorus"));
+    cmd.arg("serve")
+        .args(["--addr", "127.0.0.1:0", "--rate-limit", "0", "--db"])
+        .arg(db)
+        .arg("--surveys")
+        .arg(&library)
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start chorus serve");
+    let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let stderr = child.stderr.take().expect("stderr");
+    let out = output.clone();
+    let err_reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
+            o.push_str(&line);
+            o.push('\n');
+        }
+    });
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut addr = None;
+    let mut line = String::new();
+    while addr.is_none() {
+        line.clear();
+        if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = err_reader.join();
+            panic!(
+                "chorus serve stopped before listening:\n{}",
+                output.lock().unwrap_or_else(|p| p.into_inner())
+            );
+        }
+        output
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_str(&line);
+        addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse::<SocketAddr>().ok());
+    }
+    let out = output.clone();
+    let out_reader = std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
+            o.push_str(&line);
+            o.push('\n');
+        }
+    });
+    ServeChild {
+        child,
+        addr: addr.expect("address"),
+        output,
+        readers: vec![err_reader, out_reader],
+    }
+}
+
+impl ServeChild {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// SIGKILL: no chance to clean up, as in a crash or power loss.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+    }
+
+    /// SIGTERM, then waits (at most 30 s) for the exit; returns its status
+    /// and everything the server printed.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        let status = wait_for_exit(&mut self.child, std::time::Duration::from_secs(30))
+            .expect("the server stops within 30 s of SIGTERM");
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        let output = self
+            .output
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        (status, output)
+    }
+}
+
+impl Drop for ServeChild {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Waits for `child` to exit, for at most `limit`; `None` if it has not.
+pub fn wait_for_exit(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

@@ -5,5 +5,7 @@ mod admin;
 mod api;
 mod browser;
 mod cli;
+mod durability;
 mod helpers;
 mod openapi;
+mod privacy;

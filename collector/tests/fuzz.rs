@@ -1,0 +1,255 @@
+//! Fuzzing the two places where untrusted text enters: the submission path
+//! (request bytes → a stored response or a 4xx refusal) and the survey-file
+//! loader. Property: no panic, no hang, and every refusal of a submission is
+//! a 4xx with a message.
+//!
+//! `cargo test -p collector --test fuzz` runs 256 cases per property;
+//! `CHORUS_FUZZ_CASES=100000 cargo test --release -p collector --test fuzz`
+//! runs a long campaign (see README, "Fuzzing").
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use collector::submit::{Catalog, check_submission};
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use serde_json::{Map, Value};
+use surveys::{Date, Survey};
+
+fn cases() -> u32 {
+    std::env::var("CHORUS_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+fn config() -> Config {
+    Config {
+        cases: cases(),
+        // Failures are shown in the output; no files are written.
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+fn library() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("surveys")
+        .join("library")
+}
+
+struct Fixture {
+    catalog: Catalog,
+    ids: Vec<String>,
+    /// Question ids, choice ids and other words the surveys use, so random
+    /// answers often reach deep into validation.
+    vocabulary: Vec<String>,
+    files: Vec<String>,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let surveys = collector::load_surveys(&library()).expect("the library loads");
+        let mut catalog = Catalog::default();
+        let mut vocabulary = vec![
+            "other".to_string(),
+            "2026-11-29".into(),
+            "1900-01-01".into(),
+            "true".into(),
+        ];
+        for s in surveys.values() {
+            // An older version with one question fewer, to fuzz `version`.
+            let mut older: Survey = s.clone();
+            older.version = s.version + 1000;
+            older.questions.pop();
+            catalog.insert(s, &[older]).expect("compiles");
+            for q in &s.questions {
+                vocabulary.push(q.id.clone());
+                vocabulary.push(format!("{}_other", q.id));
+                if let Some(choices) = q.kind.choices() {
+                    vocabulary.extend(choices.iter().map(|c| c.id.clone()));
+                }
+                if let surveys::QuestionKind::Grid { statements, scale } = &q.kind {
+                    vocabulary.extend(statements.iter().map(|c| c.id.clone()));
+                    vocabulary.extend(scale.iter().map(|c| c.id.clone()));
+                }
+            }
+        }
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(library()).expect("library") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                files.push(std::fs::read_to_string(path).expect("read"));
+            }
+        }
+        files.sort();
+        Fixture {
+            ids: surveys.keys().cloned().collect(),
+            catalog,
+            vocabulary,
+            files,
+        }
+    })
+}
+
+fn today() -> Date {
+    Date::from_unix_seconds(1_795_910_400) // 2026-11-29
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        proptest::collection::vec(any::<char>(), 0..24).prop_map(|v| v.into_iter().collect()),
+        proptest::sample::select(fixture().vocabulary.clone()),
+    ]
+}
+
+fn json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        (-1000i64..1000).prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        text().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(5, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::vec((text(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// Something shaped like a submission, often valid in parts.
+fn submission() -> impl Strategy<Value = Value> {
+    let id = prop_oneof![
+        any::<u128>().prop_map(|n| Value::String(uuid::Uuid::from_u128(n).to_string())),
+        json(),
+    ];
+    let version = prop_oneof![
+        Just(None),
+        (0u64..3).prop_map(|v| Some(Value::from(v))),
+        Just(Some(Value::from(1001u64))),
+        json().prop_map(Some),
+    ];
+    let answers = prop_oneof![
+        proptest::collection::vec((text(), json()), 0..12)
+            .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        json(),
+    ];
+    (id, version, answers, any::<bool>()).prop_map(|(id, version, answers, extra)| {
+        let mut m = Map::new();
+        m.insert("submission_id".into(), id);
+        if let Some(v) = version {
+            m.insert("version".into(), v);
+        }
+        m.insert("answers".into(), answers);
+        if extra {
+            m.insert("extra".into(), Value::Null);
+        }
+        Value::Object(m)
+    })
+}
+
+fn survey_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => proptest::sample::select(fixture().ids.clone()),
+        1 => text(),
+    ]
+}
+
+/// Runs the submission path and checks its promise for any input.
+fn submit_holds(survey: &str, body: &[u8]) -> Result<(), TestCaseError> {
+    let f = fixture();
+    match check_submission(&f.catalog, survey, body, today()) {
+        Ok(checked) => {
+            let r = checked.response;
+            prop_assert_eq!(&r.survey_id, survey);
+            prop_assert_eq!(r.received_day.as_str(), "2026-11-29");
+            prop_assert!(f.catalog.versions(survey).contains(&r.survey_version));
+            prop_assert!(uuid::Uuid::parse_str(&r.submission_id).is_ok());
+            let stored: Result<surveys::Answers, _> = serde_json::from_str(&r.answers_json);
+            prop_assert!(stored.is_ok(), "stored answers read back");
+        }
+        Err(e) => {
+            prop_assert!(e.status.is_client_error(), "{} {}", e.status, e.message);
+            prop_assert!(!e.message.is_empty());
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(survey in survey_id(), body in proptest::collection::vec(any::<u8>(), 0..512)) {
+        submit_holds(&survey, &body)?;
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(survey in survey_id(), body in json()) {
+        submit_holds(&survey, body.to_string().as_bytes())?;
+    }
+
+    #[test]
+    fn submission_shaped_json_is_stored_or_refused_with_a_4xx(survey in survey_id(), body in submission()) {
+        submit_holds(&survey, body.to_string().as_bytes())?;
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursion(depth in 0usize..100_000, open in prop_oneof![Just('['), Just('{')]) {
+        let mut body = String::from("{\"submission_id\":\"7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10\",\"answers\":{\"x\":");
+        body.extend(std::iter::repeat_n(open, depth));
+        submit_holds("ost-hiv-access", body.as_bytes())?;
+    }
+
+    #[test]
+    fn arbitrary_survey_text_never_panics(text in proptest::collection::vec(any::<char>(), 0..400)) {
+        let text: String = text.into_iter().collect();
+        let _ = surveys::parse_survey(&text);
+    }
+
+    #[test]
+    fn mutated_library_files_never_panic(
+        file in 0usize..16,
+        edits in proptest::collection::vec((0usize..4, any::<prop::sample::Index>(), 0usize..64, text(), json()), 1..6),
+    ) {
+        let f = fixture();
+        let mut src = f.files[file % f.files.len()].clone();
+        for (kind, at, len, words, value) in edits {
+            let cut = |s: &str, i: usize| {
+                let mut i = i.min(s.len());
+                while !s.is_char_boundary(i) { i -= 1; }
+                i
+            };
+            let pos = cut(&src, at.index(src.len() + 1));
+            let end = cut(&src, pos + len);
+            let end = end.max(pos);
+            match kind {
+                0 => src.replace_range(pos..end, ""),
+                1 => src.insert_str(pos, &words),
+                // A line a survey file might hold, with an odd value.
+                2 => src.insert_str(pos, &format!("\n{} = {}\n", words.replace(['\n', '='], ""), value)),
+                _ => {
+                    let exprs = ["relevant", "constraint", "required", "expression"];
+                    src.insert_str(pos, &format!("\n{} = {:?}\n", exprs[len % 4], words));
+                }
+            }
+        }
+        if let Ok(survey) = surveys::parse_survey(&src) {
+            // A file that loads must be usable: compile it and run answers through.
+            let mut catalog = Catalog::default();
+            if catalog.insert(&survey, &[]).is_ok() {
+                let body = serde_json::json!({
+                    "submission_id": "7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10",
+                    "answers": {}
+                });
+                let _ = check_submission(&catalog, &survey.id, body.to_string().as_bytes(), today());
+            }
+        }
+    }
+}
