@@ -11,11 +11,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 use surveys::i18n::UI_LANGUAGES;
 use surveys::{
-    AnswerProblem, Choice, Engine, Question, QuestionKind, Submission, Survey, Text, validate,
+    AnswerProblem, Choice, Engine, Question, QuestionKind, Submission, Survey, validate,
 };
 use yew::Reducible;
 
@@ -35,33 +34,8 @@ pub fn other_key(question: &str) -> String {
     format!("{question}_other")
 }
 
-/// One entry of `GET /api/surveys`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct SurveySummary {
-    pub id: String,
-    pub version: u32,
-    pub title: Text,
-    #[serde(default)]
-    pub description: Text,
-    #[serde(default)]
-    pub languages: Vec<String>,
-    pub default_language: String,
-}
-
-impl SurveySummary {
-    pub fn tr<'a>(&'a self, text: &'a Text, lang: &str) -> &'a str {
-        text.get(lang, &self.default_language)
-    }
-
-    /// The language its texts are shown in when the runner speaks `lang`.
-    pub fn language<'a>(&'a self, lang: &'a str) -> &'a str {
-        if self.languages.iter().any(|l| l == lang) {
-            lang
-        } else {
-            &self.default_language
-        }
-    }
-}
+/// One entry of `GET /api/surveys` (the type is shared with the collector).
+pub use surveys::SurveySummary;
 
 /// The list of open surveys.
 #[derive(Clone, Debug, PartialEq)]
@@ -2072,7 +2046,7 @@ mod tests {
         let choices: Vec<Choice> = (0..8)
             .map(|i| Choice {
                 id: format!("c{i}"),
-                label: Text::default(),
+                label: surveys::Text::default(),
                 exclusive: false,
                 fixed: i == 7,
             })

@@ -825,42 +825,18 @@ impl Checker {
                 })
             }
             "integer" => {
-                let mut bound = |key: &str| match t.get(key) {
-                    None => Some(None),
-                    Some(Value::Integer(n)) => Some(Some(*n)),
-                    Some(_) => {
-                        self.problem(place, format!("`{key}` must be a whole number"));
-                        None
-                    }
-                };
-                let (min, max) = (bound("min"), bound("max"));
-                let (min, max) = (min?, max?);
-                if let (Some(lo), Some(hi)) = (min, max)
-                    && lo > hi
-                {
-                    self.problem(place, format!("`min` ({lo}) is greater than `max` ({hi})"));
-                    return None;
-                }
+                let (min, max) = self.bounds(place, t, "a whole number", |v| match v {
+                    Value::Integer(n) => Some(*n),
+                    _ => None,
+                })?;
                 Some(QuestionKind::Integer { min, max })
             }
             "decimal" => {
-                let mut bound = |key: &str| match t.get(key) {
-                    None => Some(None),
-                    Some(Value::Integer(n)) => Some(Some(*n as f64)),
-                    Some(Value::Float(f)) if f.is_finite() => Some(Some(*f)),
-                    Some(_) => {
-                        self.problem(place, format!("`{key}` must be a number"));
-                        None
-                    }
-                };
-                let (min, max) = (bound("min"), bound("max"));
-                let (min, max) = (min?, max?);
-                if let (Some(lo), Some(hi)) = (min, max)
-                    && lo > hi
-                {
-                    self.problem(place, format!("`min` ({lo}) is greater than `max` ({hi})"));
-                    return None;
-                }
+                let (min, max) = self.bounds(place, t, "a number", |v| match v {
+                    Value::Integer(n) => Some(*n as f64),
+                    Value::Float(f) if f.is_finite() => Some(*f),
+                    _ => None,
+                })?;
                 Some(QuestionKind::Decimal { min, max })
             }
             "date" => {
@@ -987,6 +963,38 @@ impl Checker {
     }
 
     /// A shared list by name.
+    /// Reads the optional `min` and `max` of a number question with `read`,
+    /// reporting a bound of the wrong kind and `min > max`.
+    fn bounds<T: PartialOrd + std::fmt::Display + Copy>(
+        &mut self,
+        place: &str,
+        t: &Table,
+        what: &str,
+        read: impl Fn(&Value) -> Option<T>,
+    ) -> Option<(Option<T>, Option<T>)> {
+        let mut ok = true;
+        let mut bound = |key: &str| {
+            let v = t.get(key)?;
+            let b = read(v);
+            if b.is_none() {
+                self.problem(place, format!("`{key}` must be {what}"));
+                ok = false;
+            }
+            b
+        };
+        let (min, max) = (bound("min"), bound("max"));
+        if !ok {
+            return None;
+        }
+        if let (Some(lo), Some(hi)) = (min, max)
+            && lo > hi
+        {
+            self.problem(place, format!("`min` ({lo}) is greater than `max` ({hi})"));
+            return None;
+        }
+        Some((min, max))
+    }
+
     fn list(&mut self, place: &str, name: &str) -> Option<Vec<Choice>> {
         match self.lists.get(name) {
             Some(list) => list.clone(),

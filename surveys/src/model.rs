@@ -113,6 +113,22 @@ pub struct SurveySummary {
     pub closes: Option<String>,
 }
 
+impl SurveySummary {
+    /// Shorthand for `text.get(lang, default_language)`.
+    pub fn tr<'a>(&'a self, text: &'a Text, lang: &str) -> &'a str {
+        text.get(lang, &self.default_language)
+    }
+
+    /// The language its texts are shown in when the runner speaks `lang`.
+    pub fn language<'a>(&'a self, lang: &'a str) -> &'a str {
+        if self.languages.iter().any(|l| l == lang) {
+            lang
+        } else {
+            &self.default_language
+        }
+    }
+}
+
 /// A page of the runner. Its questions name it in `Question::section` and
 /// stand together in the file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Resp, SURVEY, TestApp, chorus, get, library, new_id, post, spawn_app};
+use crate::helpers::{
+    Resp, SURVEY, TestApp, chorus, collect, get, library, new_id, post, spawn_app,
+};
 
 /// Makes a token with `chorus token create` on the app's database.
 pub fn token(app: &TestApp, role: &str) -> String {
@@ -36,23 +38,7 @@ pub fn call(method: &str, url: &str, token: Option<&str>) -> Resp {
     } else {
         req.call()
     };
-    let resp = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("transport error: {e}"),
-    };
-    let status = resp.status();
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
-        .collect();
-    let body = resp.into_string().expect("body");
-    Resp {
-        status,
-        body,
-        headers,
-    }
+    collect(result)
 }
 
 fn submit(app: &TestApp, answers: Value) {

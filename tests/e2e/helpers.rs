@@ -187,7 +187,8 @@ impl Resp {
     }
 }
 
-fn collect(result: Result<ureq::Response, ureq::Error>) -> Resp {
+/// A response as the tests see it, whatever its status.
+pub fn collect(result: Result<ureq::Response, ureq::Error>) -> Resp {
     let resp = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,

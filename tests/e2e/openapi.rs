@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::admin::{call, token};
-use crate::helpers::{Resp, SURVEY, TestApp, new_id, repo_root, spawn_app};
+use crate::helpers::{Resp, SURVEY, TestApp, collect, new_id, repo_root, spawn_app};
 
 fn spec() -> Value {
     let path = repo_root().join("docs").join("openapi.json");
@@ -167,25 +167,11 @@ fn real_call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> Re
     let url = app.url(&path.replace("{id}", SURVEY));
     if path.ends_with("/responses") {
         let body = json!({"submission_id": new_id(), "answers": {"country": "ua", "services_used": ["ost"]}});
-        let r = ureq::post(&url)
-            .set("Content-Type", "application/json")
-            .send_string(&body.to_string());
-        let resp = match r {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("transport error: {e}"),
-        };
-        let status = resp.status();
-        let headers = resp
-            .headers_names()
-            .into_iter()
-            .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
-            .collect();
-        return Resp {
-            status,
-            body: resp.into_string().expect("body"),
-            headers,
-        };
+        return collect(
+            ureq::post(&url)
+                .set("Content-Type", "application/json")
+                .send_string(&body.to_string()),
+        );
     }
     call(method, &url, token)
 }
