@@ -22,3 +22,7 @@ cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "tests"
 cargo test --locked
 cargo test --locked -p frontend
+
+step "the survey engine on wasm32 (Node.js) agrees with the native one"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test --locked -p surveys --target wasm32-unknown-unknown --test agreement

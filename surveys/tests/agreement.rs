@@ -7,7 +7,14 @@
 //!   and stored identically (what the server stores, the browser accepts,
 //!   and the other way round);
 //! * no answer to a question that is not asked survives;
-//! * the cached [`Engine`] and the one-shot [`surveys::validate`] agree.
+//! * the cached [`Engine`] and the one-shot [`surveys::validate`] agree;
+//! * every outcome (what was stored, or which problems were found) hashes to
+//!   the digest in `agreement.digest`, the same natively and on wasm32 — the
+//!   test script runs this file both ways (wasm32 under Node.js with
+//!   `wasm-bindgen-test-runner`), so browser and server agree case by case.
+//!
+//! After an intended change to the engine or the library, regenerate the
+//! digest natively with `UPDATE_DIGEST=1 cargo test -p surveys --test agreement`.
 
 use serde_json::{Map, Value, json};
 use surveys::{Engine, QuestionKind, Survey};
@@ -161,21 +168,64 @@ fn random_answers(rng: &mut Rng, survey: &Survey) -> Map<String, Value> {
     m
 }
 
+/// The library, compiled in so that the test also runs on wasm32, which has
+/// no file system.
+const LIBRARY: &[(&str, &str)] = &[
+    (
+        "network-priorities.toml",
+        include_str!("../library/network-priorities.toml"),
+    ),
+    (
+        "ost-hiv-access.toml",
+        include_str!("../library/ost-hiv-access.toml"),
+    ),
+    (
+        "rights-violation-report.toml",
+        include_str!("../library/rights-violation-report.toml"),
+    ),
+];
+
+const DIGEST: &str = include_str!("agreement.digest");
+
 fn library() -> Vec<Survey> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/library");
-    let mut out: Vec<Survey> = std::fs::read_dir(dir)
-        .expect("library")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .map(|p| surveys::load_file(&p).unwrap_or_else(|e| panic!("{e}")))
+    let mut out: Vec<Survey> = LIBRARY
+        .iter()
+        .map(|(name, text)| surveys::parse_survey(text).unwrap_or_else(|e| panic!("{name}: {e}")))
         .collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
-    assert!(out.len() >= 3, "the library surveys");
     out
 }
 
+/// FNV-1a, 64 bits: a stable digest with no dependencies.
+struct Digest(u64);
+
+impl Digest {
+    fn add(&mut self, s: &str) {
+        for b in s.bytes().chain([0xff]) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
+fn the_compiled_in_library_is_the_whole_library() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/library");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("library")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    files.sort();
+    let listed: Vec<&str> = LIBRARY.iter().map(|(n, _)| *n).collect();
+    assert_eq!(files, listed, "add new library surveys to LIBRARY");
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn browser_and_server_agree_on_random_answers() {
+    let mut digest = Digest(0xcbf2_9ce4_8422_2325);
     let today: surveys::Date = "2026-11-29".parse().expect("date");
     let mut rng = Rng(0x00C0_FFEE_D00D_F00D);
     for survey in library() {
@@ -198,15 +248,23 @@ fn browser_and_server_agree_on_random_answers() {
                 result,
                 "one-shot validate and Engine disagree"
             );
-            let Ok(valid) = result else {
-                refused += 1;
-                continue;
+            let valid = match result {
+                Ok(valid) => valid,
+                Err(errors) => {
+                    refused += 1;
+                    for e in &errors {
+                        digest.add(&e.question);
+                        digest.add(e.problem.code());
+                    }
+                    continue;
+                }
             };
             accepted += 1;
             let stored = valid.answers();
 
             // Round trip through the wire format.
             let wire = serde_json::to_string(stored).expect("serialise");
+            digest.add(&wire);
             let back: Map<String, Value> = serde_json::from_str(&wire).expect("parse");
             let again = engine
                 .validate(&back, today)
@@ -245,4 +303,16 @@ fn browser_and_server_agree_on_random_answers() {
         assert!(accepted >= 150, "{}: only {accepted} accepted", survey.id);
         assert!(refused >= 100, "{}: only {refused} refused", survey.id);
     }
+    let got = format!("{:016x}", digest.0);
+    #[cfg(not(target_arch = "wasm32"))]
+    if std::env::var_os("UPDATE_DIGEST").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/agreement.digest");
+        std::fs::write(path, format!("{got}\n")).expect("write digest");
+        return;
+    }
+    assert_eq!(
+        got,
+        DIGEST.trim(),
+        "the outcomes changed (or differ between native and wasm32); if the change is intended, regenerate natively with UPDATE_DIGEST=1"
+    );
 }
