@@ -245,19 +245,25 @@ fn a_member_walks_the_consultation_in_kyrgyz_with_skip_logic_and_pages() {
     let browser = Driver::start();
     browser.goto(&app.url("/"));
 
-    // The runner speaks Kyrgyz; the survey, without Kyrgyz texts, falls
-    // back to its default language (Russian): Cyrillic either way.
+    // The runner and the survey both speak Kyrgyz.
+    let survey = surveys::load_file(&crate::helpers::library().join("network-priorities.toml"))
+        .expect("the consultation loads");
+    assert!(
+        survey.languages.iter().any(|l| l == "ky"),
+        "the consultation has Kyrgyz texts"
+    );
+    let section = |i: usize| survey.sections[i].title.get("ky", "ru").to_string();
     browser.click(r#"button[data-lang="ky"]"#);
     browser.wait_text("body", ui("ky", Ui::OpenSurveys));
     browser.click(&format!(r#"button[data-survey="{CONSULTATION}"]"#));
-    browser.wait_text("h1", "Приоритеты сети");
+    browser.wait_text("h1", survey.title.get("ky", "ru"));
     let page = |x: usize, y: usize| {
         ui("ky", Ui::PageXOfY)
             .replace("{x}", &x.to_string())
             .replace("{y}", &y.to_string())
     };
     browser.wait_text("#page-indicator", &page(1, 4));
-    let title = browser.text("h2#section-title");
+    let title = browser.wait_text("h2#section-title", &section(0));
     assert!(non_latin(&title), "section title {title:?}");
     assert_eq!(browser.text("button#next"), ui("ky", Ui::Next));
 
@@ -268,7 +274,7 @@ fn a_member_walks_the_consultation_in_kyrgyz_with_skip_logic_and_pages() {
     browser.click("#q-consent");
     browser.click("#q-country-kg");
     browser.click("button#next");
-    browser.wait_text("h2#section-title", "Приоритеты");
+    browser.wait_text("h2#section-title", &section(1));
     browser.wait_text("#page-indicator", &page(2, 4));
 
     // Ranking without drag and drop: a rank select per option.
@@ -276,12 +282,12 @@ fn a_member_walks_the_consultation_in_kyrgyz_with_skip_logic_and_pages() {
     browser.click(r#"select#q-top_priorities-rank-decrim option[value="2"]"#);
     browser.click(r#"select#q-top_priorities-rank-naloxone option[value="3"]"#);
     browser.click("button#next");
-    browser.wait_text("h2#section-title", "Позиции сети");
+    browser.wait_text("h2#section-title", &section(2));
 
     // The grid: one group of radios per statement.
     browser.click("#q-positions-police_away-5");
     browser.click("button#next");
-    browser.wait_text("h2#section-title", "Ваш голос");
+    browser.wait_text("h2#section-title", &section(3));
     browser.wait_text("#page-indicator", &page(4, 4));
 
     // Skip logic: a low rating asks why; a higher one takes it away.
@@ -298,9 +304,9 @@ fn a_member_walks_the_consultation_in_kyrgyz_with_skip_logic_and_pages() {
 
     // Back keeps the answers; Submit on the last page sends.
     browser.click("button#back");
-    browser.wait_text("h2#section-title", "Позиции сети");
+    browser.wait_text("h2#section-title", &section(2));
     browser.click("button#next");
-    browser.wait_text("h2#section-title", "Ваш голос");
+    browser.wait_text("h2#section-title", &section(3));
     browser.click("button#submit");
     browser.wait_text("#confirmation", "Рахмат");
 
