@@ -3,16 +3,17 @@
 
 mod admin;
 mod bench;
+mod bench_publish;
 mod import;
+mod publish;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use collector::db;
-use surveys::Epsilon;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -55,23 +56,10 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Publish noised counts of a survey's choice questions, charging its privacy budget.
-    Publish {
-        /// The survey's id (as in its file).
-        survey: String,
-        /// Privacy loss ε to spend on this publication, e.g. 1, 0.5 or 1/3.
-        #[arg(long)]
-        epsilon: String,
-        /// SQLite database file holding the responses.
-        #[arg(long, default_value = "chorus.db")]
-        db: PathBuf,
-        /// Folder of survey files.
-        #[arg(long, default_value = "surveys/library")]
-        surveys: PathBuf,
-        /// Folder to write the report into (created if missing).
-        #[arg(long)]
-        out: PathBuf,
-    },
+    /// Publish a survey's planned tables with differential-privacy noise, charging its privacy budget.
+    Publish(publish::PublishArgs),
+    /// Show a survey's privacy-budget ledger: every release, its ε, its day, and what remains.
+    Budget(publish::BudgetArgs),
     /// Admin tokens for /api/admin: create, list, revoke.
     Token {
         #[command(subcommand)]
@@ -86,6 +74,8 @@ enum Command {
     Export(admin::ExportArgs),
     /// Load benchmark: a collector child process driven over loopback, and the raw SQLite ceiling.
     Bench(bench::BenchArgs),
+    /// Publish benchmark: 1 000 000 synthetic responses to a 30-question survey, then time `publish`.
+    BenchPublish(bench_publish::BenchPublishArgs),
     /// Convert an XLSForm (.xlsx) into a survey file; notes on what did not convert go to stderr.
     Import {
         /// The XLSForm workbook (survey, choices and settings sheets).
@@ -110,17 +100,13 @@ fn main() -> ExitCode {
             rate_limit,
         } => serve(addr, db, surveys, dist, rate_limit),
         Command::Check { paths } => check(&paths),
-        Command::Publish {
-            survey,
-            epsilon,
-            db,
-            surveys,
-            out,
-        } => publish(&survey, &epsilon, &db, &surveys, &out),
+        Command::Publish(args) => publish::run(args),
+        Command::Budget(args) => publish::budget(args),
         Command::Token { action } => admin::token(action),
         Command::Survey { action } => admin::survey(action),
         Command::Export(args) => admin::export(args),
         Command::Bench(args) => bench::run(args),
+        Command::BenchPublish(args) => bench_publish::run(args),
         Command::Import {
             form,
             output,
@@ -282,104 +268,5 @@ fn check(paths: &[PathBuf]) -> Result<ExitCode> {
         if files.len() == 1 { "" } else { "s" },
         clean.join(", ")
     );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Why a publish failed: a refusal from analysis or a database problem.
-#[derive(Debug, thiserror::Error)]
-enum PublishError {
-    #[error(transparent)]
-    Analysis(#[from] analysis::AnalysisError),
-    #[error(transparent)]
-    Budget(#[from] analysis::budget::BudgetError),
-    #[error(transparent)]
-    Store(#[from] db::StoreError),
-}
-
-fn publish(
-    survey_id: &str,
-    epsilon: &str,
-    db_path: &Path,
-    surveys_dir: &Path,
-    out: &Path,
-) -> Result<ExitCode> {
-    let epsilon: Epsilon = epsilon.parse().map_err(|e| anyhow!("--epsilon: {e}"))?;
-    if epsilon.is_zero() {
-        bail!("--epsilon must be greater than 0");
-    }
-    let surveys = collector::load_surveys(surveys_dir)?;
-    let survey = surveys.get(survey_id).ok_or_else(|| {
-        anyhow!(
-            "no survey `{survey_id}` in {} (known: {})",
-            surveys_dir.display(),
-            surveys.keys().cloned().collect::<Vec<_>>().join(", ")
-        )
-    })?;
-    if !db_path.is_file() {
-        bail!(
-            "no database at {}; run `chorus serve --db {}` first",
-            db_path.display(),
-            db_path.display()
-        );
-    }
-    let mut conn = db::open(db_path)?;
-    let day = db::today();
-    // ChaCha12 seeded from the operating system: a cryptographically secure generator.
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::try_from_os_rng()
-        .map_err(|e| anyhow!("cannot seed the noise generator from the operating system: {e}"))?;
-    let html_languages: Vec<String> = survey.languages.clone();
-    let mut pages: Vec<(String, String)> = Vec::new();
-    let release = db::publish::<PublishError>(
-        &mut conn,
-        &survey.id,
-        epsilon,
-        &day,
-        "counts of every choice question (discrete Laplace)",
-        |spent| {
-            analysis::budget::check_spend(survey.privacy_budget, spent, epsilon)?;
-            Ok(())
-        },
-        |cx, responses| {
-            let meta = analysis::report::ReleaseMeta {
-                release_id: cx.release_id.clone(),
-                published: cx.day.clone(),
-                epsilon,
-            };
-            let report = analysis::report::build_report(survey, responses, meta, &mut rng)?;
-            for lang in &html_languages {
-                pages.push((lang.clone(), analysis::report::render_html(&report, lang)));
-            }
-            Ok(db::Release {
-                release_id: cx.release_id.clone(),
-                json: analysis::report::render_json(&report),
-                html: analysis::report::render_html(&report, &survey.default_language),
-            })
-        },
-    )?;
-
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let stem = format!("{}-{}", survey.id, release.release_id);
-    let json_path = out.join(format!("{stem}.json"));
-    std::fs::write(&json_path, &release.json)
-        .with_context(|| format!("cannot write {}", json_path.display()))?;
-    let mut written = vec![json_path.display().to_string()];
-    for (lang, html) in pages {
-        let p = out.join(format!("{stem}.{lang}.html"));
-        std::fs::write(&p, html).with_context(|| format!("cannot write {}", p.display()))?;
-        written.push(p.display().to_string());
-    }
-    let spent = db::spent(&conn, &survey.id)?;
-    let remaining = survey
-        .privacy_budget
-        .checked_sub(spent)
-        .unwrap_or(Epsilon::ZERO);
-    println!(
-        "published {} release {} with ε = {epsilon}; budget spent {spent} of {}, {remaining} remains",
-        survey.id, release.release_id, survey.privacy_budget
-    );
-    for w in written {
-        println!("  wrote {w}");
-    }
-    println!("  served at /results/{}", survey.id);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,166 +1,664 @@
-//! Exact counts and their sensitivity. Private to the crate: exact counts
+//! Exact aggregates and their sensitivity. Private to the crate: exact values
 //! never leave it; [`crate::report`] adds noise before anything is published.
 //!
-//! Counting is *stable*: whatever a response holds, it adds at most 1 to any
-//! one cell, and to at most one cell of a single-choice table. Answers of the
-//! wrong shape, unknown choice ids and repeated ticks are ignored. So the
-//! sensitivity bound holds even for responses that did not pass
-//! `surveys::validate`.
+//! Each planned table becomes a [`Spec`]: the groups of its cross-tab (the
+//! product of the options of its `by` questions, one group without `by`),
+//! its columns (options, scale points, bins, …) and one or more *parts*
+//! (`count`, or `sum` and `count` for means), each a vector of integers with
+//! a declared L1 and squared-L2 sensitivity under adding or removing one
+//! respondent. Noise is calibrated per part.
+//!
+//! Counting is *stable*: whatever a stored response holds, it changes each
+//! part by at most its declared sensitivity. Answers of the wrong shape,
+//! unknown ids, repeated ticks and values out of range are ignored; a
+//! multiple-choice answer with more ticks than the declared bound keeps
+//! only the first ones (in the order stored); a respondent who did not
+//! answer a `by` question is in no group. So the bound holds even for
+//! responses that did not pass `surveys::validate`.
 
 use std::collections::BTreeMap;
 
-use surveys::{Answer, Answers, Choice, Question, QuestionKind, Survey};
+use surveys::{
+    Answer, Answers, Epsilon, Mechanism, PlannedTable, Question, QuestionKind, Statistic, Survey,
+    Text,
+};
 
-/// The counts for one published question.
+use crate::report::AnalysisError;
+
+/// A column or a group coordinate: an id and its label in every language.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Opt {
+    pub id: String,
+    pub label: Text,
+}
+
+/// One `by` question of a cross-tab.
 #[derive(Debug)]
-pub(crate) struct QuestionTally<'s> {
+pub(crate) struct Axis<'s> {
     pub question: &'s Question,
-    pub choices: &'s [Choice],
-    pub multiple: bool,
-    pub counts: Vec<u64>,
-    index: BTreeMap<&'s str, usize>,
-    /// Scratch space: which cells this response has already ticked.
+    pub options: Vec<Opt>,
+    index: BTreeMap<String, usize>,
+}
+
+/// One noised vector of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub name: &'static str,
+    /// Values per group.
+    pub len: usize,
+    /// L1 sensitivity of the whole part (all groups together).
+    pub l1: u64,
+    /// Squared L2 sensitivity.
+    pub l2sq: u64,
+}
+
+/// What is computed, with what it needs to read an answer.
+#[derive(Debug)]
+pub(crate) enum Body {
+    Total,
+    /// Single choice: one cell per option.
+    Single {
+        index: BTreeMap<String, usize>,
+    },
+    /// Multiple choice: a cell per option, at most `max` ticks counted.
+    Multiple {
+        index: BTreeMap<String, usize>,
+        max: usize,
+    },
+    Rating {
+        scale: i64,
+    },
+    Grid {
+        statements: BTreeMap<String, usize>,
+        points: BTreeMap<String, usize>,
+    },
+    FirstChoice {
+        index: BTreeMap<String, usize>,
+    },
+    Bins {
+        edges: Vec<f64>,
+    },
+    /// Clamped mean: value clamped to [lower, upper] and rounded to the grid
+    /// lower + k·step, k ∈ 0..=resolution; summed as j = 2k − resolution ∈
+    /// [−resolution, resolution], so the sum's sensitivity is `resolution`
+    /// and mean = (lower + upper)/2 + (step/2)·Σj/n.
+    Mean {
+        lower: f64,
+        upper: f64,
+        resolution: i64,
+    },
+    /// Per option: the sum of ranks (1..=k) and how many ranked it.
+    MeanRank {
+        index: BTreeMap<String, usize>,
+        k: usize,
+    },
+}
+
+/// A planned table resolved against its survey, with its exact values.
+#[derive(Debug)]
+pub(crate) struct Spec<'s> {
+    pub table: PlannedTable,
+    pub question: Option<&'s Question>,
+    pub by: Vec<Axis<'s>>,
+    pub columns: Vec<Opt>,
+    pub body: Body,
+    pub parts: Vec<Part>,
+    /// Exact values, per part: `groups × part.len`, group-major.
+    exact: Vec<Vec<i64>>,
+    /// Scratch: which columns this response has already ticked.
     ticked: Vec<bool>,
 }
 
-impl QuestionTally<'_> {
-    /// L1 sensitivity under adding or removing one respondent: 1 for single
-    /// choice, the number of options for multiple choice.
-    pub fn sensitivity(&self) -> u64 {
-        if self.multiple {
-            u64::try_from(self.choices.len()).unwrap_or(u64::MAX)
-        } else {
-            1
-        }
-    }
+fn words(en: &str, ru: &str) -> Text {
+    let mut t = BTreeMap::new();
+    t.insert("en".to_string(), en.to_string());
+    t.insert("ru".to_string(), ru.to_string());
+    Text(t)
+}
 
-    fn add(&mut self, answer: &Answer) {
-        match (self.multiple, answer) {
-            (false, Answer::Text(id)) => {
-                if let Some(&i) = self.index.get(id.as_str()) {
-                    self.counts[i] = self.counts[i].saturating_add(1);
+fn options(q: &Question, choices: &[surveys::Choice], other: bool) -> Vec<Opt> {
+    let mut out: Vec<Opt> = choices
+        .iter()
+        .map(|c| Opt {
+            id: c.id.clone(),
+            label: c.label.clone(),
+        })
+        .collect();
+    if other && !choices.iter().any(|c| c.id == "other") {
+        let _ = q;
+        out.push(Opt {
+            id: "other".into(),
+            label: words("Other", "Другое"),
+        });
+    }
+    out
+}
+
+fn index_of(opts: &[Opt]) -> BTreeMap<String, usize> {
+    opts.iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.clone(), i))
+        .collect()
+}
+
+fn usize_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// `x` as text without a needless `.0`.
+pub(crate) fn num_text(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+impl<'s> Spec<'s> {
+    /// Resolves `table` against `survey`, refusing what cannot be published.
+    pub fn new(survey: &'s Survey, table: &PlannedTable) -> Result<Spec<'s>, AnalysisError> {
+        let bad = |why: String| AnalysisError::Plan {
+            table: table.id.clone(),
+            message: why,
+        };
+        let question = match &table.question {
+            None => None,
+            Some(id) => Some(
+                survey
+                    .question(id)
+                    .ok_or_else(|| bad(format!("unknown question `{id}`")))?,
+            ),
+        };
+        if let Some(q) = question
+            && q.kind.is_free_text()
+        {
+            return Err(bad(format!(
+                "`{}` is free text, which is never published",
+                q.id
+            )));
+        }
+        let mut by = Vec::new();
+        for b in &table.by {
+            let q = survey
+                .question(b)
+                .ok_or_else(|| bad(format!("unknown question `{b}` in `by`")))?;
+            let QuestionKind::SingleChoice { choices, other, .. } = &q.kind else {
+                return Err(bad(format!(
+                    "`by` takes single_choice questions; `{b}` is not"
+                )));
+            };
+            let opts = options(q, choices, *other);
+            by.push(Axis {
+                question: q,
+                index: index_of(&opts),
+                options: opts,
+            });
+        }
+        if by.len() > 2 {
+            return Err(bad("`by` takes at most two questions".into()));
+        }
+        let needs_question = || {
+            bad(format!(
+                "`{}` needs a question",
+                stat_name(&table.statistic)
+            ))
+        };
+        let unfit = |q: &Question| {
+            bad(format!(
+                "`{}` cannot be computed on `{}` ({})",
+                stat_name(&table.statistic),
+                q.id,
+                q.kind.name()
+            ))
+        };
+        let count_part = |len: usize, l1: u64| Part {
+            name: "count",
+            len,
+            l1,
+            l2sq: l1,
+        };
+        let (columns, body, parts) = match &table.statistic {
+            Statistic::Total => (
+                vec![Opt {
+                    id: "respondents".into(),
+                    label: words("Respondents", "Участники"),
+                }],
+                Body::Total,
+                vec![count_part(1, 1)],
+            ),
+            Statistic::Counts => {
+                let q = question.ok_or_else(needs_question)?;
+                match &q.kind {
+                    QuestionKind::SingleChoice { choices, other, .. } => {
+                        let cols = options(q, choices, *other);
+                        let index = index_of(&cols);
+                        let n = cols.len();
+                        (cols, Body::Single { index }, vec![count_part(n, 1)])
+                    }
+                    QuestionKind::MultipleChoice {
+                        choices,
+                        other,
+                        max_selected,
+                        ..
+                    } => {
+                        let cols = options(q, choices, *other);
+                        let index = index_of(&cols);
+                        let n = cols.len();
+                        let max = max_selected
+                            .and_then(|m| usize::try_from(m).ok())
+                            .map_or(n, |m| m.min(n))
+                            .max(1);
+                        (
+                            cols,
+                            Body::Multiple { index, max },
+                            vec![count_part(n, usize_u64(max))],
+                        )
+                    }
+                    QuestionKind::Rating { scale, .. } => {
+                        let cols: Vec<Opt> = (1..=*scale)
+                            .map(|p| Opt {
+                                id: p.to_string(),
+                                label: Text(
+                                    survey
+                                        .languages
+                                        .iter()
+                                        .map(|l| (l.clone(), p.to_string()))
+                                        .collect(),
+                                ),
+                            })
+                            .collect();
+                        let n = cols.len();
+                        (
+                            cols,
+                            Body::Rating {
+                                scale: i64::from(*scale),
+                            },
+                            vec![count_part(n, 1)],
+                        )
+                    }
+                    QuestionKind::Grid { statements, scale } => {
+                        let mut cols = Vec::new();
+                        for s in statements {
+                            for p in scale {
+                                let label = Text(
+                                    survey
+                                        .languages
+                                        .iter()
+                                        .map(|l| {
+                                            let d = &survey.default_language;
+                                            (
+                                                l.clone(),
+                                                format!(
+                                                    "{} — {}",
+                                                    s.label.get(l, d),
+                                                    p.label.get(l, d)
+                                                ),
+                                            )
+                                        })
+                                        .collect(),
+                                );
+                                cols.push(Opt {
+                                    id: format!("{}:{}", s.id, p.id),
+                                    label,
+                                });
+                            }
+                        }
+                        let n = cols.len();
+                        let sens = usize_u64(statements.len()).max(1);
+                        (
+                            cols,
+                            Body::Grid {
+                                statements: statements
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, c)| (c.id.clone(), i))
+                                    .collect(),
+                                points: scale
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, c)| (c.id.clone(), i))
+                                    .collect(),
+                            },
+                            vec![count_part(n, sens)],
+                        )
+                    }
+                    _ => return Err(unfit(q)),
                 }
             }
-            (true, Answer::Choices(ids)) => {
+            Statistic::FirstChoice | Statistic::MeanRank => {
+                let q = question.ok_or_else(needs_question)?;
+                let QuestionKind::Ranking { choices, rank, .. } = &q.kind else {
+                    return Err(unfit(q));
+                };
+                let cols = options(q, choices, false);
+                let index = index_of(&cols);
+                let n = cols.len();
+                if matches!(table.statistic, Statistic::FirstChoice) {
+                    (cols, Body::FirstChoice { index }, vec![count_part(n, 1)])
+                } else {
+                    let k = rank
+                        .and_then(|r| usize::try_from(r).ok())
+                        .map_or(n, |r| r.min(n))
+                        .max(1);
+                    let k64 = usize_u64(k);
+                    let parts = vec![
+                        Part {
+                            name: "sum",
+                            len: n,
+                            // Ranks 1..=k, each to one option.
+                            l1: k64 * (k64 + 1) / 2,
+                            l2sq: k64 * (k64 + 1) * (2 * k64 + 1) / 6,
+                        },
+                        count_part(n, k64),
+                    ];
+                    (cols, Body::MeanRank { index, k }, parts)
+                }
+            }
+            Statistic::Histogram { edges } | Statistic::Quantiles { edges } => {
+                let q = question.ok_or_else(needs_question)?;
+                if !matches!(
+                    q.kind,
+                    QuestionKind::Integer { .. }
+                        | QuestionKind::Decimal { .. }
+                        | QuestionKind::Rating { .. }
+                ) {
+                    return Err(unfit(q));
+                }
+                if edges.len() < 2
+                    || edges
+                        .windows(2)
+                        .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
+                {
+                    return Err(bad("`edges` must be at least two ascending numbers".into()));
+                }
+                let last = edges.len() - 2;
+                let cols: Vec<Opt> = edges
+                    .windows(2)
+                    .enumerate()
+                    .map(|(i, w)| {
+                        let close = if i == last { "]" } else { ")" };
+                        let text = format!("[{}, {}{close}", num_text(w[0]), num_text(w[1]));
+                        Opt {
+                            id: format!("{}-{}", num_text(w[0]), num_text(w[1])),
+                            label: Text(
+                                survey
+                                    .languages
+                                    .iter()
+                                    .map(|l| (l.clone(), text.clone()))
+                                    .collect(),
+                            ),
+                        }
+                    })
+                    .collect();
+                let n = cols.len();
+                (
+                    cols,
+                    Body::Bins {
+                        edges: edges.clone(),
+                    },
+                    vec![count_part(n, 1)],
+                )
+            }
+            Statistic::Mean { lower, upper } => {
+                let q = question.ok_or_else(needs_question)?;
+                let integral = matches!(
+                    q.kind,
+                    QuestionKind::Integer { .. } | QuestionKind::Rating { .. }
+                );
+                if !integral && !matches!(q.kind, QuestionKind::Decimal { .. }) {
+                    return Err(unfit(q));
+                }
+                if !(lower.is_finite() && upper.is_finite() && lower < upper) {
+                    return Err(bad("`lower` must be less than `upper`".into()));
+                }
+                let span = upper - lower;
+                let resolution = if integral
+                    && lower.fract() == 0.0
+                    && upper.fract() == 0.0
+                    && span <= 1_000_000.0
+                {
+                    span as i64
+                } else {
+                    1000
+                };
+                let r = resolution.unsigned_abs();
+                (
+                    vec![Opt {
+                        id: "n".into(),
+                        label: words("Answers", "Ответов"),
+                    }],
+                    Body::Mean {
+                        lower: *lower,
+                        upper: *upper,
+                        resolution,
+                    },
+                    vec![
+                        Part {
+                            name: "sum",
+                            len: 1,
+                            l1: r,
+                            l2sq: r.saturating_mul(r),
+                        },
+                        count_part(1, 1),
+                    ],
+                )
+            }
+        };
+        let groups = by.iter().map(|a| a.options.len()).product::<usize>();
+        let exact = parts.iter().map(|p| vec![0i64; groups * p.len]).collect();
+        let ticked = vec![false; columns.len()];
+        Ok(Spec {
+            table: table.clone(),
+            question,
+            by,
+            columns,
+            body,
+            parts,
+            exact,
+            ticked,
+        })
+    }
+
+    /// How many groups (cells of the `by` product; 1 without `by`).
+    pub fn groups(&self) -> usize {
+        self.by.iter().map(|a| a.options.len()).product()
+    }
+
+    /// The ids of group `g`'s coordinates, one per `by` question.
+    pub fn group_key(&self, g: usize) -> Vec<String> {
+        let mut key = Vec::with_capacity(self.by.len());
+        let mut rest = g;
+        for axis in self.by.iter().rev() {
+            let n = axis.options.len().max(1);
+            key.push(axis.options[rest % n].id.clone());
+            rest /= n;
+        }
+        key.reverse();
+        key
+    }
+
+    /// The exact values of each part. Crate-private: used only to add noise.
+    pub fn exact(&self) -> &[Vec<i64>] {
+        &self.exact
+    }
+
+    fn group_of(&self, answers: &Answers) -> Option<usize> {
+        let mut g = 0;
+        for axis in &self.by {
+            let Some(Answer::Text(id)) = answers.get(&axis.question.id) else {
+                return None;
+            };
+            let i = *axis.index.get(id.as_str())?;
+            g = g * axis.options.len() + i;
+        }
+        Some(g)
+    }
+
+    fn bump(&mut self, part: usize, g: usize, i: usize, by: i64) {
+        let len = self.parts[part].len;
+        let cell = &mut self.exact[part][g * len + i];
+        *cell = cell.saturating_add(by);
+    }
+
+    /// Adds one response.
+    pub fn add(&mut self, answers: &Answers) {
+        let Some(g) = self.group_of(answers) else {
+            return;
+        };
+        let answer = match self.question {
+            Some(q) => match answers.get(&q.id) {
+                Some(a) => Some(a),
+                None => return,
+            },
+            None => None,
+        };
+        match (&self.body, answer) {
+            (Body::Total, _) => self.bump(0, g, 0, 1),
+            (Body::Single { index }, Some(Answer::Text(id))) => {
+                if let Some(&i) = index.get(id.as_str()) {
+                    self.bump(0, g, i, 1);
+                }
+            }
+            (Body::Multiple { index, max }, Some(Answer::Choices(ids))) => {
+                let max = *max;
                 self.ticked.iter_mut().for_each(|t| *t = false);
+                let mut hits = Vec::with_capacity(max);
                 for id in ids {
-                    if let Some(&i) = self.index.get(id.as_str())
+                    if hits.len() == max {
+                        break;
+                    }
+                    if let Some(&i) = index.get(id.as_str())
                         && !self.ticked[i]
                     {
                         self.ticked[i] = true;
-                        self.counts[i] = self.counts[i].saturating_add(1);
+                        hits.push(i);
                     }
                 }
+                for i in hits {
+                    self.bump(0, g, i, 1);
+                }
+            }
+            (Body::Rating { scale }, Some(Answer::Integer(v))) if (1..=*scale).contains(v) => {
+                let i = usize::try_from(*v - 1).unwrap_or(0);
+                self.bump(0, g, i, 1);
+            }
+            (Body::Grid { statements, points }, Some(Answer::Grid(map))) => {
+                let per = points.len();
+                let hits: Vec<usize> = map
+                    .iter()
+                    .filter_map(|(s, p)| Some(statements.get(s)? * per + points.get(p)?))
+                    .collect();
+                for i in hits {
+                    self.bump(0, g, i, 1);
+                }
+            }
+            (Body::FirstChoice { index }, Some(Answer::Choices(ids))) => {
+                if let Some(&i) = ids.first().and_then(|id| index.get(id.as_str())) {
+                    self.bump(0, g, i, 1);
+                }
+            }
+            (Body::MeanRank { index, k }, Some(Answer::Choices(ids))) => {
+                let k = *k;
+                self.ticked.iter_mut().for_each(|t| *t = false);
+                let mut hits = Vec::with_capacity(k);
+                for id in ids {
+                    if hits.len() == k {
+                        break;
+                    }
+                    if let Some(&i) = index.get(id.as_str())
+                        && !self.ticked[i]
+                    {
+                        self.ticked[i] = true;
+                        hits.push(i);
+                    }
+                }
+                for (r, i) in hits.into_iter().enumerate() {
+                    let rank = i64::try_from(r + 1).unwrap_or(i64::MAX);
+                    self.bump(0, g, i, rank);
+                    self.bump(1, g, i, 1);
+                }
+            }
+            (Body::Bins { edges }, Some(a)) => {
+                let Some(x) = number(a) else { return };
+                let n = edges.len();
+                if n < 2 || x < edges[0] || x > edges[n - 1] {
+                    return;
+                }
+                // The bin [e_i, e_{i+1}) holding x; the last bin is closed.
+                let i = edges
+                    .partition_point(|e| *e <= x)
+                    .saturating_sub(1)
+                    .min(n - 2);
+                self.bump(0, g, i, 1);
+            }
+            (
+                Body::Mean {
+                    lower,
+                    upper,
+                    resolution,
+                },
+                Some(a),
+            ) => {
+                let Some(x) = number(a) else { return };
+                let (lower, upper, r) = (*lower, *upper, *resolution);
+                let step = (upper - lower) / r as f64;
+                let k = ((x.clamp(lower, upper) - lower) / step).round();
+                let k = (k as i64).clamp(0, r);
+                self.bump(0, g, 0, 2 * k - r);
+                self.bump(1, g, 0, 1);
             }
             _ => {}
         }
     }
 }
 
-/// Counts for every publishable question of a survey: the single- and
-/// multiple-choice questions that have at least one option.
-#[derive(Debug)]
-pub(crate) struct Tally<'s> {
-    pub questions: Vec<QuestionTally<'s>>,
+/// The number in an answer: integers and finite decimals.
+fn number(a: &Answer) -> Option<f64> {
+    match a {
+        Answer::Integer(i) => Some(*i as f64),
+        Answer::Decimal(f) if f.is_finite() => Some(*f),
+        _ => None,
+    }
 }
 
-impl<'s> Tally<'s> {
-    pub fn new(survey: &'s Survey) -> Tally<'s> {
-        let questions = survey
-            .questions
-            .iter()
-            .filter_map(|q| {
-                let (choices, multiple) = match &q.kind {
-                    QuestionKind::SingleChoice { choices, .. } => (choices, false),
-                    QuestionKind::MultipleChoice { choices, .. } => (choices, true),
-                    _ => return None,
-                };
-                if choices.is_empty() {
-                    return None;
-                }
-                Some(QuestionTally {
-                    question: q,
-                    choices,
-                    multiple,
-                    counts: vec![0; choices.len()],
-                    index: choices
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| (c.id.as_str(), i))
-                        .collect(),
-                    ticked: vec![false; choices.len()],
-                })
-            })
-            .collect();
-        Tally { questions }
+pub(crate) fn stat_name(s: &Statistic) -> &'static str {
+    match s {
+        Statistic::Total => "total",
+        Statistic::Counts => "counts",
+        Statistic::Mean { .. } => "mean",
+        Statistic::Histogram { .. } => "histogram",
+        Statistic::Quantiles { .. } => "quantiles",
+        Statistic::FirstChoice => "first_choice",
+        Statistic::MeanRank => "mean_rank",
     }
+}
 
-    /// Counts one response.
-    pub fn add(&mut self, answers: &Answers) {
-        for q in &mut self.questions {
-            if let Some(answer) = answers.get(&q.question.id) {
-                q.add(answer);
-            }
-        }
-    }
+/// The default plan: counts of every single- and multiple-choice question
+/// with at least one option, `each` ε apiece, discrete Laplace.
+pub(crate) fn default_tables(survey: &Survey, each: Epsilon) -> Vec<PlannedTable> {
+    survey
+        .questions
+        .iter()
+        .filter(|q| match &q.kind {
+            QuestionKind::SingleChoice { choices, .. }
+            | QuestionKind::MultipleChoice { choices, .. } => !choices.is_empty(),
+            _ => false,
+        })
+        .map(|q| PlannedTable {
+            id: q.id.clone(),
+            question: Some(q.id.clone()),
+            statistic: Statistic::Counts,
+            by: Vec::new(),
+            epsilon: each,
+            mechanism: Mechanism::Laplace,
+        })
+        .collect()
+}
+
+/// How many default tables a survey has.
+pub(crate) fn default_table_count(survey: &Survey) -> usize {
+    default_tables(survey, Epsilon::ZERO).len()
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    const SURVEY: &str = r#"
-id = "t"
-version = 1
-languages = ["en"]
-title = { en = "T" }
-privacy_budget = 1
-
-[[questions]]
-id = "one"
-type = "single_choice"
-label = { en = "One" }
-choices = [{ id = "a", label = { en = "A" } }, { id = "b", label = { en = "B" } }]
-
-[[questions]]
-id = "many"
-type = "multiple_choice"
-label = { en = "Many" }
-choices = [
-  { id = "x", label = { en = "X" } },
-  { id = "y", label = { en = "Y" } },
-  { id = "z", label = { en = "Z" } },
-]
-
-[[questions]]
-id = "note"
-type = "short_text"
-label = { en = "Note" }
-"#;
-
-    #[test]
-    fn counts_are_stable_under_malformed_answers() {
-        let survey = surveys::parse_survey(SURVEY).unwrap();
-        let mut tally = Tally::new(&survey);
-        assert_eq!(tally.questions.len(), 2);
-        assert_eq!(tally.questions[0].sensitivity(), 1);
-        assert_eq!(tally.questions[1].sensitivity(), 3);
-
-        let mut a = Answers::new();
-        a.insert("one".into(), Answer::Text("a".into()));
-        a.insert(
-            "many".into(),
-            Answer::Choices(vec!["x".into(), "x".into(), "nope".into(), "z".into()]),
-        );
-        a.insert("note".into(), Answer::Text("a".into()));
-        tally.add(&a);
-        let mut b = Answers::new();
-        b.insert("one".into(), Answer::Choices(vec!["b".into()]));
-        b.insert("many".into(), Answer::Text("y".into()));
-        tally.add(&b);
-
-        assert_eq!(tally.questions[0].counts, [1, 0]);
-        assert_eq!(tally.questions[1].counts, [1, 0, 1]);
-    }
-}
+mod tests;

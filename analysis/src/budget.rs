@@ -131,6 +131,36 @@ mod tests {
         assert!(matches!(err, BudgetError::Overspend { remaining, .. } if remaining.is_zero()));
     }
 
+    /// For random sequences of requests: whatever is granted never takes the
+    /// total past the budget, a refusal leaves the amount spent unchanged,
+    /// and a request is refused only when it really does not fit.
+    #[test]
+    fn no_sequence_of_requests_overspends() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+        for _ in 0..2000 {
+            let total = Epsilon::new(rng.random_range(1..40), rng.random_range(1..12)).unwrap();
+            let mut spent = Epsilon::ZERO;
+            for _ in 0..rng.random_range(1..12) {
+                let req = Epsilon::new(rng.random_range(0..15), rng.random_range(1..12)).unwrap();
+                match check_spend(total, spent, req) {
+                    Ok(after) => {
+                        assert_eq!(after, spent.checked_add(req).unwrap());
+                        assert!(after <= total);
+                        spent = after;
+                    }
+                    Err(BudgetError::ZeroEpsilon) => assert!(req.is_zero()),
+                    Err(BudgetError::Overspend { remaining, .. }) => {
+                        assert!(spent.checked_add(req).unwrap() > total);
+                        assert_eq!(remaining, total.checked_sub(spent).unwrap());
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            assert!(spent <= total);
+        }
+    }
+
     #[test]
     fn zero_and_overflow_are_refused() {
         assert_eq!(

@@ -23,7 +23,11 @@
 //! * [`bernoulli_exp_neg`] — a coin with probability exactly exp(−γ) for a
 //!   rational γ ≥ 0 (their Algorithm 1);
 //! * [`discrete_laplace`] / [`DiscreteLaplace::sample`] — the discrete
-//!   Laplace distribution with a rational scale t/s (their Algorithm 2).
+//!   Laplace distribution with a rational scale t/s (their Algorithm 2);
+//! * [`DiscreteGaussian::sample`] — the discrete Gaussian with a rational
+//!   σ² (their Algorithm 3), for ρ-zCDP, built on the two above with an
+//!   exact 256-bit acceptance test;
+//! * [`Noise`] — either, as a table's noise.
 //!
 //! Floating point appears only in the *description* of a distribution
 //! ([`DiscreteLaplace::q`], [`DiscreteLaplace::variance`],
@@ -36,6 +40,10 @@
 
 use rand::{CryptoRng, RngCore};
 use surveys::Epsilon;
+
+mod gaussian;
+
+pub use gaussian::DiscreteGaussian;
 
 /// A uniformly random integer in `[0, n)`.
 ///
@@ -307,6 +315,145 @@ impl DiscreteLaplace {
             }
         }
         m
+    }
+}
+
+/// Bernoulli(exp(−γ)) for γ = `whole` + `frac`/`den` (`frac` < `den`),
+/// with 128-bit parts: the conjunction of `whole` Bernoulli(e^−1) coins and
+/// one Bernoulli(exp(−frac/den)), stopping at the first failure. The step
+/// k of the series trick is drawn as Bernoulli(1/k) ∧ Bernoulli(frac/den),
+/// which is exactly Bernoulli(frac/(den·k)) without forming den·k.
+pub(crate) fn bernoulli_exp_neg_u128<R: RngCore + ?Sized>(
+    rng: &mut R,
+    whole: u128,
+    frac: u128,
+    den: u128,
+) -> bool {
+    if den == 0 {
+        return false;
+    }
+    let mut i: u128 = 0;
+    while i < whole {
+        if !bernoulli_exp_neg_unit(rng, 1, 1) {
+            return false;
+        }
+        i += 1;
+    }
+    let mut k: u128 = 1;
+    while bernoulli_ratio(rng, 1, k) && bernoulli_ratio(rng, frac, den) {
+        k += 1;
+    }
+    k % 2 == 1
+}
+
+impl DiscreteLaplace {
+    /// The smallest m with P(|X| > m) ≤ `alpha` (floating point: describes,
+    /// does not sample).
+    pub fn margin(&self, alpha: f64) -> u64 {
+        let need = (2.0 / ((1.0 + self.q()) * alpha)).ln() / self.rate() - 1.0;
+        let mut m = need.ceil().max(0.0) as u64;
+        for _ in 0..4 {
+            if m > 0 && self.tail(m - 1) <= alpha {
+                m -= 1;
+            }
+        }
+        for _ in 0..4 {
+            if self.tail(m) > alpha {
+                m = m.saturating_add(1);
+            }
+        }
+        m
+    }
+
+    /// The pmf on `[-limit, limit]`, `limit` where the tail is below 1e-12.
+    pub(crate) fn pmf_vector(&self) -> (Vec<f64>, i64) {
+        let limit = i64::try_from(self.margin(1e-12).min(1 << 20)).unwrap_or(1 << 20);
+        ((-limit..=limit).map(|x| self.pmf(x)).collect(), limit)
+    }
+}
+
+/// The noise of one part of a table: which distribution, with its
+/// parameters. Every published cell of the part gets an independent draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Noise {
+    Laplace(DiscreteLaplace),
+    Gaussian(DiscreteGaussian),
+}
+
+impl Noise {
+    /// One exact draw.
+    pub fn sample<R: RngCore + CryptoRng + ?Sized>(&self, rng: &mut R) -> i64 {
+        match self {
+            Noise::Laplace(d) => d.sample(rng),
+            Noise::Gaussian(d) => d.sample(rng),
+        }
+    }
+
+    /// The smallest m with P(|noise| ≤ m) ≥ 0.95.
+    pub fn margin95(&self) -> u64 {
+        self.margin(0.05)
+    }
+
+    /// The smallest m with P(|noise| > m) ≤ `alpha`.
+    pub fn margin(&self, alpha: f64) -> u64 {
+        match self {
+            Noise::Laplace(d) => d.margin(alpha),
+            Noise::Gaussian(d) => d.margin(alpha),
+        }
+    }
+
+    /// The parameter as text: the Laplace scale, or σ² for the Gaussian.
+    pub fn parameter_text(&self) -> String {
+        match self {
+            Noise::Laplace(d) => d.scale_text(),
+            Noise::Gaussian(d) => d.sigma2_text(),
+        }
+    }
+
+    /// The 95% margin of the sum of `k` independent draws, by convolving the
+    /// pmf numerically (description only). Falls back to a normal
+    /// approximation when the convolution would be too large.
+    pub fn sum_margin95(&self, k: usize) -> u64 {
+        if k <= 1 {
+            return self.margin95();
+        }
+        let (pmf, limit) = match self {
+            Noise::Laplace(d) => d.pmf_vector(),
+            Noise::Gaussian(d) => d.pmf_vector(),
+        };
+        let width = pmf.len();
+        // About width²·k²/2 multiplications; beyond that the sum is close
+        // enough to normal (k large) for the margin to be read from it.
+        if (width as f64) * (width as f64) * (k as f64) * (k as f64) > 2e8 {
+            let var = match self {
+                Noise::Laplace(d) => d.variance(),
+                Noise::Gaussian(d) => d.variance(),
+            };
+            return (1.959_963_985 * (var * k as f64).sqrt()).ceil() as u64;
+        }
+        let mut acc = pmf.clone();
+        for _ in 1..k {
+            let mut next = vec![0.0; acc.len() + width - 1];
+            for (i, &a) in acc.iter().enumerate() {
+                if a < 1e-300 {
+                    continue;
+                }
+                for (j, &p) in pmf.iter().enumerate() {
+                    next[i + j] += a * p;
+                }
+            }
+            acc = next;
+        }
+        // acc is centred at k·limit.
+        let centre = (acc.len() - 1) / 2;
+        let _ = limit;
+        let mut inside = acc[centre];
+        let mut m = 0usize;
+        while 1.0 - inside > 0.05 && m < centre {
+            m += 1;
+            inside += acc[centre - m] + acc[centre + m];
+        }
+        m as u64
     }
 }
 

@@ -1,56 +1,126 @@
-//! The published report: what [`build_report`] makes from a survey and its
-//! responses, and its two renderings, [`render_json`] and [`render_html`].
+//! The published report: what [`prepare`] and [`build_report`] make from a
+//! survey and its responses, and its renderings, [`render_json`],
+//! [`render_csv`] and [`render_html`].
 //!
 //! # What is published
 //!
-//! One table per single-choice and multiple-choice question, with a cell for
-//! **every** option, zero counts included (leaving out empty options would
-//! reveal that they are empty). Free-text (`short_text`) answers are never
-//! published; integer questions are not published in this version. The
-//! number of respondents is not published either, not even in error
-//! messages: every check on the input is made before a single response is
-//! read.
+//! With a publication plan in the survey file, exactly its tables, each with
+//! its own ε and mechanism. Without one, the counts of every single- and
+//! multiple-choice question, the ε given at publish time split equally.
+//! Every declared cell gets noise, empty ones included. Free text is never
+//! published. See `docs/method.md` for the whole method.
 //!
-//! # How
+//! # What it costs
 //!
-//! The release's ε is split equally, as an exact fraction, between the
-//! tables; by sequential composition the whole release is then
-//! ε-differentially private. Each table's counts have L1 sensitivity 1
-//! (single choice: one respondent adds one to one cell) or the number of
-//! options (multiple choice: one respondent may tick them all), and every
-//! cell gets independent discrete-Laplace noise of scale sensitivity / ε
-//! (see [`crate::noise`]). The report keeps the raw noisy count (which can be
-//! negative) and, for display, the count clamped at 0; clamping is
-//! post-processing and costs no privacy.
+//! [`Plan::charge`] is what a release is charged against the survey's
+//! budget: the sum of the ε of its discrete-Laplace tables (pure ε-DP, by
+//! sequential composition) plus, when it has discrete-Gaussian tables, their
+//! zCDP ρ (ρ = ε²/2 per table, summed) converted to (ε′, δ)-DP with
+//! ε′ = ρ + 2√(ρ·ln(1/δ)) at δ = 10⁻⁶ and rounded up to a millionth. The
+//! release is then (charge, δ)-DP, with δ = 0 when it has no Gaussian table.
+//!
+//! # Post-processing
+//!
+//! After noise only, so it costs no privacy: negative values shown as 0;
+//! totals (a cross-tab's row and column totals, the number answering a
+//! single-choice question) are sums of the values shown, so they agree with
+//! the cells; means and quantiles are computed from noisy values. The JSON
+//! keeps every raw noisy value (possibly negative) for unbiased re-analysis.
+//! A value whose noisy value is below the survey's `small_cell_threshold` is
+//! marked `suppressed` and shown as "< threshold": decided on the noisy value
+//! only.
 
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
-use surveys::{Answers, Epsilon, Survey, Text};
+use surveys::{Answers, Epsilon, Mechanism, Survey, Text};
 
-use crate::aggregate::Tally;
+use crate::aggregate::{self, Body, Spec};
 use crate::budget::BudgetError;
-use crate::noise::DiscreteLaplace;
+use crate::noise::{DiscreteGaussian, DiscreteLaplace, Noise};
 
+mod csv;
 mod html;
 
+pub use csv::render_csv;
 pub use html::render_html;
 
 /// The value of [`Report::schema`] for this layout.
-pub const SCHEMA: &str = "chorus.report/1";
+pub const SCHEMA: &str = "chorus.report/2";
 
-/// The value of [`Report::mechanism`].
-pub const MECHANISM: &str = "discrete_laplace";
+/// δ of the (ε, δ) statement for releases with discrete-Gaussian tables.
+pub const GAUSSIAN_DELTA: f64 = 1e-6;
 
 /// What identifies one publication.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseMeta {
-    /// A name for this release, unique per survey (for example `2025-1`).
+    /// A name for this release, unique per survey (for example `2025-03-01.1`).
     pub release_id: String,
     /// The publication date, `YYYY-MM-DD`.
     pub published: String,
-    /// The ε this release spends; it must already have passed
-    /// [`crate::budget::check_spend`] against the survey's ledger.
+}
+
+/// What a release costs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Charge {
+    /// Charged against the budget: `laplace + gaussian_epsilon`.
     pub epsilon: Epsilon,
+    /// The sum of the discrete-Laplace tables' ε.
+    pub laplace: Epsilon,
+    /// The sum of the discrete-Gaussian tables' ρ (zCDP), if any.
+    pub rho: Option<Epsilon>,
+    /// ρ converted to ε at δ = [`GAUSSIAN_DELTA`], rounded up.
+    pub gaussian_epsilon: Option<Epsilon>,
+    /// δ of the release: [`GAUSSIAN_DELTA`] with Gaussian tables, else 0.
+    pub delta: f64,
+}
+
+impl Charge {
+    /// One line for the ledger.
+    pub fn describe(&self, tables: usize, declared: bool) -> String {
+        let what = if declared {
+            format!("{tables} planned tables")
+        } else {
+            format!("counts of {tables} choice questions (no plan)")
+        };
+        match (self.rho, self.gaussian_epsilon) {
+            (Some(rho), Some(eg)) => format!(
+                "{what}; discrete Laplace ε = {}, discrete Gaussian ρ = {rho} (zCDP) charged as ε = {eg} at δ = 1e-6",
+                self.laplace
+            ),
+            _ => format!("{what}; discrete Laplace ε = {}", self.laplace),
+        }
+    }
+}
+
+/// A release resolved against its survey, checked, ready to read responses.
+#[derive(Debug)]
+pub struct Plan<'s> {
+    survey: &'s Survey,
+    specs: Vec<Spec<'s>>,
+    noises: Vec<Vec<Noise>>,
+    declared: bool,
+    charge: Charge,
+}
+
+impl Plan<'_> {
+    /// What this release will be charged.
+    pub fn charge(&self) -> Charge {
+        self.charge
+    }
+
+    /// Whether the tables come from the survey's plan (not the default).
+    pub fn is_declared(&self) -> bool {
+        self.declared
+    }
+
+    pub fn table_count(&self) -> usize {
+        self.specs.len()
+    }
+
+    /// The ledger line for this release.
+    pub fn describe(&self) -> String {
+        self.charge.describe(self.specs.len(), self.declared)
+    }
 }
 
 /// A published report. Every number in it carries noise.
@@ -66,56 +136,195 @@ pub struct Report {
     pub release_id: String,
     /// `YYYY-MM-DD`.
     pub published: String,
-    /// The ε of the whole release: the sum of the tables' ε.
+    /// The ε charged to the survey's budget for this release.
     pub epsilon: Epsilon,
-    /// Always [`MECHANISM`].
+    /// δ of the (ε, δ) guarantee: 0 unless a table is discrete Gaussian.
+    pub delta: f64,
+    /// Total zCDP ρ of the discrete-Gaussian tables, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rho: Option<Epsilon>,
+    /// `declared` (the survey's publication plan) or `default`.
+    pub plan: String,
+    /// `discrete_laplace`, `discrete_gaussian` or `mixed`.
     pub mechanism: String,
+    /// Values whose noisy value is below this are shown as "< threshold".
+    pub small_cell_threshold: u32,
     pub tables: Vec<Table>,
 }
 
-/// The noisy counts for one question.
+/// One table of the release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
-    /// The question id.
-    pub question: String,
-    /// `single_choice` or `multiple_choice`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The question, in every language of the survey.
+    /// The plan's table id (the question id in the default plan).
+    pub id: String,
+    /// The question aggregated; absent for `total`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    /// The question's type (`single_choice`, …); absent for `total`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// `total`, `counts`, `mean`, `histogram`, `quantiles`, `first_choice`, `mean_rank`.
+    pub statistic: String,
+    /// The question, in every language of the survey (for `total`: "Respondents").
     pub label: Text,
-    /// The share of the release's ε spent on this table.
+    /// The `by` questions of a cross-tab; each cell's `group` has one id per entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by: Vec<Breakdown>,
+    /// The columns of `cells` (options, scale points, bins, …).
+    pub columns: Vec<Column>,
+    /// This table's ε (for a Gaussian table, ρ = ε²/2 is what it spends).
     pub epsilon: Epsilon,
-    /// L1 sensitivity of the table's counts under adding or removing one
-    /// respondent.
-    pub sensitivity: u64,
-    /// The discrete-Laplace scale, sensitivity / ε, as `2`, `0.5` or `4/3`.
-    pub scale: String,
-    /// The smallest m with P(|noise| ≤ m) ≥ 0.95.
+    /// `discrete_laplace` or `discrete_gaussian`.
+    pub mechanism: String,
+    /// zCDP ρ = ε²/2 of a Gaussian table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rho: Option<Epsilon>,
+    /// The noised vectors, their sensitivity and noise.
+    pub parts: Vec<PartInfo>,
+    /// The 95% margin of every value in `cells`.
     pub margin95: u64,
-    /// One cell per option, in the survey's order.
+    /// Noisy counts, group-major then column.
     pub cells: Vec<Cell>,
+    /// Totals computed from the values shown (consistent with the cells).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub totals: Vec<Total>,
+    /// Means (`mean`: one per group; `mean_rank`: one per option and group).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub means: Vec<MeanCell>,
+    /// Quartiles from the noisy histogram, one row per group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quantiles: Vec<QuantileRow>,
 }
 
-/// One option's noisy count.
+/// A `by` question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    pub question: String,
+    pub label: Text,
+    pub options: Vec<Column>,
+}
+
+/// An id with its label in every language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub id: String,
+    pub label: Text,
+}
+
+/// One noised vector of a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartInfo {
+    /// `count` or `sum`.
+    pub name: String,
+    /// Under adding or removing one respondent.
+    pub sensitivity_l1: u64,
+    pub sensitivity_l2_squared: u64,
+    /// The share of the table's ε (Laplace) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon: Option<Epsilon>,
+    /// … or of its ρ (Gaussian).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rho: Option<Epsilon>,
+    /// Discrete-Laplace scale Δ₁/ε, as `2`, `0.5` or `4/3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<String>,
+    /// Discrete-Gaussian σ² = Δ₂²/(2ρ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma2: Option<String>,
+    /// The smallest m with P(|noise| ≤ m) ≥ 0.95, exact for the distribution.
+    pub margin95: u64,
+}
+
+/// One noisy count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
-    /// The choice id.
+    /// The `by` option ids, one per breakdown (empty without `by`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group: Vec<String>,
+    /// The column id.
     pub choice: String,
-    /// The option, in every language of the survey.
-    pub label: Text,
     /// Count plus noise, unclamped: unbiased, possibly negative.
     pub noisy: i64,
-    /// `max(0, noisy)`: what is shown to readers.
+    /// `max(0, noisy)`: what is shown.
     pub value: u64,
+    /// `noisy` is below the small-cell threshold: shown as "< threshold".
+    pub suppressed: bool,
+}
+
+/// A total made from the values shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Total {
+    /// `columns` (one group, over its columns), `groups` (one column, over
+    /// the groups) or `all`.
+    pub over: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
+    /// The sum of the shown values it covers.
+    pub value: u64,
+    /// The sum of the raw noisy values it covers (unbiased).
+    pub noisy: i64,
+    /// 95% margin of the sum of the raw noisy values (numerical convolution).
+    pub margin95: u64,
+    pub suppressed: bool,
+}
+
+/// A noisy mean (`mean`) or mean rank (`mean_rank`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeanCell {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group: Vec<String>,
+    /// The option (mean_rank only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
+    /// The noisy sum, in the table's units (see `docs/method.md`).
+    pub noisy_sum: i64,
+    /// The noisy number of answers.
+    pub noisy_count: i64,
+    /// The estimate, clamped to the bounds; absent when the noisy count ≤ 0.
+    pub mean: Option<f64>,
+    /// An interval holding the true mean with probability ≥ 95%.
+    pub low95: f64,
+    pub high95: f64,
+    /// The noisy count is below the small-cell threshold.
+    pub suppressed: bool,
+}
+
+/// Quartiles estimated from a group's noisy histogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantileRow {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group: Vec<String>,
+    /// The sum of the shown bin values.
+    pub n: u64,
+    pub q1: Option<f64>,
+    pub median: Option<f64>,
+    pub q3: Option<f64>,
+    pub suppressed: bool,
 }
 
 /// Why a report could not be made. No message depends on the responses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnalysisError {
     #[error(
-        "the survey has no single-choice or multiple-choice question, so there is nothing to publish (free-text answers are never published; number questions are not published in this version)"
+        "the survey has no publication plan and no single-choice or multiple-choice question, so there is nothing to publish (free-text answers are never published)"
     )]
     NothingToPublish,
+    #[error(
+        "the survey has no publication plan, so give the ε to spend with --epsilon (it is split equally between the choice questions)"
+    )]
+    EpsilonNeeded,
+    #[error(
+        "--epsilon {given} does not match this release's charge of ε = {charge} ({what}); leave --epsilon out or give exactly {charge}"
+    )]
+    EpsilonMismatch {
+        given: Epsilon,
+        charge: Epsilon,
+        what: String,
+    },
+    #[error("publication table `{table}`: {message}")]
+    Plan { table: String, message: String },
     #[error(transparent)]
     Budget(#[from] BudgetError),
     #[error("ε = {requested} is more than the survey's whole privacy budget of {total}")]
@@ -125,13 +334,15 @@ pub enum AnalysisError {
     )]
     EpsilonSplit { epsilon: Epsilon, tables: usize },
     #[error(
-        "question `{question}`: the noise scale for ε = {epsilon} and sensitivity {sensitivity} is too large to represent exactly; choose a simpler ε such as 1 or 0.5"
+        "table `{table}`: the noise for ε = {epsilon} and sensitivity {sensitivity} is too large to represent exactly; choose a simpler ε such as 1 or 0.5"
     )]
     Scale {
-        question: String,
+        table: String,
         epsilon: Epsilon,
         sensitivity: u64,
     },
+    #[error("the plan's ε values are too large to add up exactly; choose simpler values")]
+    Overflow,
     #[error("release date `{0}` is not a date in the form YYYY-MM-DD")]
     BadDate(String),
     #[error(
@@ -140,29 +351,187 @@ pub enum AnalysisError {
     BadReleaseId(String),
 }
 
-/// Counts `responses` for every single- and multiple-choice question of
-/// `survey`, adds discrete-Laplace noise to every cell, and returns the
-/// report for the release described by `meta`.
+/// ρ = ε²/2, exactly.
+fn rho_of(e: Epsilon) -> Option<Epsilon> {
+    let n = e.numerator().checked_mul(e.numerator())?;
+    let d = e
+        .denominator()
+        .checked_mul(e.denominator())?
+        .checked_mul(2)?;
+    Epsilon::new(n, d)
+}
+
+/// ε′ = ρ + 2√(ρ·ln(1/δ)) at δ = 10⁻⁶, rounded *up* to a millionth (plus one
+/// millionth against floating-point error), so the charge is never less
+/// than the true conversion.
+pub fn zcdp_to_epsilon(rho: Epsilon) -> Option<Epsilon> {
+    let r = rho.to_f64();
+    let e = r + 2.0 * (r * (1.0 / GAUSSIAN_DELTA).ln()).sqrt();
+    let millionths = (e * 1e6).ceil() + 1.0;
+    if !millionths.is_finite() || millionths >= 1.8e19 {
+        return None;
+    }
+    Epsilon::new(millionths as u64, 1_000_000)
+}
+
+/// Resolves what a release of `survey` publishes and what it costs, before
+/// any response is read.
 ///
-/// `responses` is read once, as a stream; it should hold responses that
-/// passed `surveys::validate`, but the privacy guarantee does not depend on
-/// it (malformed answers are ignored, repeated ticks count once).
+/// With a plan, `epsilon` is optional and, when given, must equal the
+/// charge (a confirmation). Without one, `epsilon` is required and split
+/// equally between the choice questions. The charge must fit in the whole
+/// budget (what earlier releases spent is checked by the caller, with
+/// [`crate::budget::check_spend`], inside the publish transaction).
+pub fn prepare(survey: &Survey, epsilon: Option<Epsilon>) -> Result<Plan<'_>, AnalysisError> {
+    let declared = !survey.publication.tables.is_empty();
+    let tables = if declared {
+        survey.publication.tables.clone()
+    } else {
+        let e = epsilon.ok_or(AnalysisError::EpsilonNeeded)?;
+        if e.is_zero() {
+            return Err(BudgetError::ZeroEpsilon.into());
+        }
+        let k = aggregate::default_table_count(survey);
+        if k == 0 {
+            return Err(AnalysisError::NothingToPublish);
+        }
+        let each = u64::try_from(k)
+            .ok()
+            .and_then(|k| e.checked_div_int(k))
+            .ok_or(AnalysisError::EpsilonSplit {
+                epsilon: e,
+                tables: k,
+            })?;
+        aggregate::default_tables(survey, each)
+    };
+
+    let mut specs = Vec::with_capacity(tables.len());
+    let mut noises = Vec::with_capacity(tables.len());
+    let mut laplace = Epsilon::ZERO;
+    let mut rho_total: Option<Epsilon> = None;
+    for table in &tables {
+        if table.epsilon.is_zero() {
+            return Err(AnalysisError::Plan {
+                table: table.id.clone(),
+                message: "`epsilon` must be greater than 0".into(),
+            });
+        }
+        let spec = Spec::new(survey, table)?;
+        let parts = u64::try_from(spec.parts.len()).unwrap_or(u64::MAX);
+        let scale_err = |sensitivity: u64| AnalysisError::Scale {
+            table: table.id.clone(),
+            epsilon: table.epsilon,
+            sensitivity,
+        };
+        let mut table_noise = Vec::with_capacity(spec.parts.len());
+        match table.mechanism {
+            Mechanism::Laplace => {
+                let share = table
+                    .epsilon
+                    .checked_div_int(parts)
+                    .ok_or_else(|| scale_err(0))?;
+                for p in &spec.parts {
+                    let d =
+                        DiscreteLaplace::for_epsilon(p.l1, share).ok_or_else(|| scale_err(p.l1))?;
+                    table_noise.push(Noise::Laplace(d));
+                }
+                laplace = laplace
+                    .checked_add(table.epsilon)
+                    .ok_or(AnalysisError::Overflow)?;
+            }
+            Mechanism::Gaussian => {
+                let rho = rho_of(table.epsilon).ok_or_else(|| scale_err(0))?;
+                let share = rho.checked_div_int(parts).ok_or_else(|| scale_err(0))?;
+                for p in &spec.parts {
+                    let d =
+                        DiscreteGaussian::for_rho(p.l2sq, share.numerator(), share.denominator())
+                            .ok_or_else(|| scale_err(p.l2sq))?;
+                    table_noise.push(Noise::Gaussian(d));
+                }
+                rho_total = Some(match rho_total {
+                    None => rho,
+                    Some(r) => r.checked_add(rho).ok_or(AnalysisError::Overflow)?,
+                });
+            }
+        }
+        specs.push(spec);
+        noises.push(table_noise);
+    }
+    let gaussian_epsilon = match rho_total {
+        None => None,
+        Some(r) => Some(zcdp_to_epsilon(r).ok_or(AnalysisError::Overflow)?),
+    };
+    let total = match gaussian_epsilon {
+        None => laplace,
+        Some(g) => laplace.checked_add(g).ok_or(AnalysisError::Overflow)?,
+    };
+    let charge = Charge {
+        epsilon: total,
+        laplace,
+        rho: rho_total,
+        gaussian_epsilon,
+        delta: if rho_total.is_some() {
+            GAUSSIAN_DELTA
+        } else {
+            0.0
+        },
+    };
+    if declared
+        && let Some(given) = epsilon
+        && given != total
+    {
+        return Err(AnalysisError::EpsilonMismatch {
+            given,
+            charge: total,
+            what: charge.describe(specs.len(), true),
+        });
+    }
+    if total > survey.privacy_budget {
+        return Err(AnalysisError::ExceedsBudget {
+            requested: total,
+            total: survey.privacy_budget,
+        });
+    }
+    Ok(Plan {
+        survey,
+        specs,
+        noises,
+        declared,
+        charge,
+    })
+}
+
+/// Reads `responses` once, as a stream, adds noise from `rng` to every
+/// declared cell and returns the report.
 ///
 /// `rng` must be cryptographically secure: in production
-/// `rand::rngs::StdRng::from_os_rng()`.
-///
-/// All checks (date, release id, ε, the survey's budget as a whole, exact
-/// arithmetic) happen before the first response is read, so an error reveals
-/// nothing about the responses. Checking ε against what earlier releases have
-/// spent is the caller's job, with [`crate::budget::check_spend`].
+/// `rand::rngs::StdRng::from_os_rng()`. Responses should have passed
+/// `surveys::validate`, but the privacy guarantee does not depend on it.
+/// The date and release id are checked before the first response is read.
 pub fn build_report<R, I>(
-    survey: &Survey,
+    plan: Plan<'_>,
     responses: I,
     meta: ReleaseMeta,
     rng: &mut R,
 ) -> Result<Report, AnalysisError>
 where
     R: RngCore + CryptoRng + ?Sized,
+    I: IntoIterator<Item = Answers>,
+{
+    build_with(plan, responses, meta, &mut |noise: &Noise| {
+        noise.sample(rng)
+    })
+}
+
+/// [`build_report`] with the noise source given as a closure: tests stub it
+/// to show that what is published depends only on noisy values.
+pub(crate) fn build_with<I>(
+    mut plan: Plan<'_>,
+    responses: I,
+    meta: ReleaseMeta,
+    draw: &mut dyn FnMut(&Noise) -> i64,
+) -> Result<Report, AnalysisError>
+where
     I: IntoIterator<Item = Answers>,
 {
     if !is_date(&meta.published) {
@@ -172,77 +541,29 @@ where
     if !(1..=100).contains(&id_len) || meta.release_id.chars().any(char::is_control) {
         return Err(AnalysisError::BadReleaseId(meta.release_id));
     }
-    if meta.epsilon.is_zero() {
-        return Err(BudgetError::ZeroEpsilon.into());
-    }
-    if meta.epsilon > survey.privacy_budget {
-        return Err(AnalysisError::ExceedsBudget {
-            requested: meta.epsilon,
-            total: survey.privacy_budget,
-        });
-    }
-
-    let mut tally = Tally::new(survey);
-    let tables = tally.questions.len();
-    if tables == 0 {
-        return Err(AnalysisError::NothingToPublish);
-    }
-    let split_error = || AnalysisError::EpsilonSplit {
-        epsilon: meta.epsilon,
-        tables,
-    };
-    let each = u64::try_from(tables)
-        .ok()
-        .and_then(|k| meta.epsilon.checked_div_int(k))
-        .ok_or_else(split_error)?;
-    let mechanisms = tally
-        .questions
-        .iter()
-        .map(|q| {
-            DiscreteLaplace::for_epsilon(q.sensitivity(), each).ok_or_else(|| {
-                AnalysisError::Scale {
-                    question: q.question.id.clone(),
-                    epsilon: each,
-                    sensitivity: q.sensitivity(),
-                }
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
 
     for answers in responses {
-        tally.add(&answers);
+        for spec in &mut plan.specs {
+            spec.add(&answers);
+        }
     }
 
-    let tables = tally
-        .questions
+    let survey = plan.survey;
+    let threshold = survey.publication.small_cell_threshold;
+    let tables = plan
+        .specs
         .iter()
-        .zip(&mechanisms)
-        .map(|(q, noise)| Table {
-            question: q.question.id.clone(),
-            kind: q.question.kind.name().to_string(),
-            label: q.question.label.clone(),
-            epsilon: each,
-            sensitivity: q.sensitivity(),
-            scale: noise.scale_text(),
-            margin95: noise.margin95(),
-            cells: q
-                .choices
-                .iter()
-                .zip(&q.counts)
-                .map(|(choice, &count)| {
-                    let exact = i64::try_from(count).unwrap_or(i64::MAX);
-                    let noisy = exact.saturating_add(noise.sample(rng));
-                    Cell {
-                        choice: choice.id.clone(),
-                        label: choice.label.clone(),
-                        noisy,
-                        value: u64::try_from(noisy).unwrap_or(0),
-                    }
-                })
-                .collect(),
-        })
+        .zip(&plan.noises)
+        .map(|(spec, noises)| make_table(survey, spec, noises, threshold, draw))
         .collect();
 
+    let has_gauss = plan.charge.rho.is_some();
+    let has_laplace = !plan.charge.laplace.is_zero();
+    let mechanism = match (has_laplace, has_gauss) {
+        (true, true) => "mixed",
+        (false, true) => "discrete_gaussian",
+        _ => "discrete_laplace",
+    };
     Ok(Report {
         schema: SCHEMA.to_string(),
         survey_id: survey.id.clone(),
@@ -252,16 +573,315 @@ where
         default_language: survey.default_language.clone(),
         release_id: meta.release_id,
         published: meta.published,
-        epsilon: meta.epsilon,
-        mechanism: MECHANISM.to_string(),
+        epsilon: plan.charge.epsilon,
+        delta: plan.charge.delta,
+        rho: plan.charge.rho,
+        plan: if plan.declared { "declared" } else { "default" }.to_string(),
+        mechanism: mechanism.to_string(),
+        small_cell_threshold: threshold,
         tables,
     })
+}
+
+fn mechanism_name(m: Mechanism) -> &'static str {
+    match m {
+        Mechanism::Laplace => "discrete_laplace",
+        Mechanism::Gaussian => "discrete_gaussian",
+    }
+}
+
+fn column(o: &aggregate::Opt) -> Column {
+    Column {
+        id: o.id.clone(),
+        label: o.label.clone(),
+    }
+}
+
+/// Noise for every cell, then post-processing of the noisy values only.
+fn make_table(
+    survey: &Survey,
+    spec: &Spec<'_>,
+    noises: &[Noise],
+    threshold: u32,
+    draw: &mut dyn FnMut(&Noise) -> i64,
+) -> Table {
+    let table = &spec.table;
+    let groups = spec.groups();
+    let k = spec.columns.len();
+    let exact = spec.exact();
+    // The noisy vectors, every cell drawn, empty or not. Past this line only
+    // `noisy` is read.
+    let noisy: Vec<Vec<i64>> = exact
+        .iter()
+        .zip(noises)
+        .map(|(values, noise)| {
+            values
+                .iter()
+                .map(|&v| v.saturating_add(draw(noise)))
+                .collect()
+        })
+        .collect();
+    let gaussian = table.mechanism == Mechanism::Gaussian;
+    let parts_n = u64::try_from(spec.parts.len()).unwrap_or(1);
+    let rho = if gaussian {
+        rho_of(table.epsilon)
+    } else {
+        None
+    };
+    let parts: Vec<PartInfo> = spec
+        .parts
+        .iter()
+        .zip(noises)
+        .map(|(p, n)| PartInfo {
+            name: p.name.to_string(),
+            sensitivity_l1: p.l1,
+            sensitivity_l2_squared: p.l2sq,
+            epsilon: (!gaussian)
+                .then(|| table.epsilon.checked_div_int(parts_n))
+                .flatten(),
+            rho: rho.and_then(|r| r.checked_div_int(parts_n)),
+            scale: matches!(n, Noise::Laplace(_)).then(|| n.parameter_text()),
+            sigma2: matches!(n, Noise::Gaussian(_)).then(|| n.parameter_text()),
+            margin95: n.margin95(),
+        })
+        .collect();
+    let count_idx = spec.parts.len() - 1; // `count` is always the last part.
+    let count_noise = noises[count_idx];
+    let margin95 = count_noise.margin95();
+    let shown = |x: i64| u64::try_from(x).unwrap_or(0);
+    let small = |x: i64| x < i64::from(threshold);
+
+    let counts = &noisy[count_idx];
+    let cells: Vec<Cell> = (0..groups)
+        .flat_map(|g| {
+            let key = spec.group_key(g);
+            spec.columns.iter().enumerate().map(move |(j, col)| {
+                let x = counts[g * k + j];
+                Cell {
+                    group: key.clone(),
+                    choice: col.id.clone(),
+                    noisy: x,
+                    value: shown(x),
+                    suppressed: small(x),
+                }
+            })
+        })
+        .collect();
+
+    // Totals from the shown values, so that they agree with the cells.
+    let exclusive = matches!(
+        spec.body,
+        Body::Total
+            | Body::Single { .. }
+            | Body::Rating { .. }
+            | Body::FirstChoice { .. }
+            | Body::Bins { .. }
+    );
+    let mut totals = Vec::new();
+    // A sum's margin depends only on how many cells it adds: compute each once.
+    let mut sum_margins = std::collections::BTreeMap::new();
+    let mut total = |over: &str, group: Vec<String>, choice: Option<String>, idx: Vec<usize>| {
+        let value: u64 = idx.iter().map(|&i| cells[i].value).sum();
+        let noisy_sum: i64 = idx.iter().map(|&i| cells[i].noisy).sum();
+        Total {
+            over: over.to_string(),
+            group,
+            choice,
+            value,
+            noisy: noisy_sum,
+            margin95: *sum_margins
+                .entry(idx.len())
+                .or_insert_with(|| count_noise.sum_margin95(idx.len())),
+            suppressed: small(i64::try_from(value).unwrap_or(i64::MAX)),
+        }
+    };
+    if exclusive && k > 1 {
+        for g in 0..groups {
+            totals.push(total(
+                "columns",
+                spec.group_key(g),
+                None,
+                (0..k).map(|j| g * k + j).collect(),
+            ));
+        }
+    }
+    if groups > 1 {
+        for (j, col) in spec.columns.iter().enumerate() {
+            totals.push(total(
+                "groups",
+                Vec::new(),
+                Some(col.id.clone()),
+                (0..groups).map(|g| g * k + j).collect(),
+            ));
+        }
+    }
+    if exclusive && k > 1 && groups > 1 {
+        totals.push(total("all", Vec::new(), None, (0..groups * k).collect()));
+    }
+
+    let mut means = Vec::new();
+    match &spec.body {
+        Body::Mean {
+            lower,
+            upper,
+            resolution,
+        } => {
+            let centre = (lower + upper) / 2.0;
+            let half_step = (upper - lower) / (2.0 * *resolution as f64);
+            for (g, (&s, &n)) in noisy[0].iter().zip(&noisy[1]).enumerate() {
+                means.push(mean_cell(
+                    spec.group_key(g),
+                    None,
+                    s,
+                    n,
+                    (&noises[0], &noises[1]),
+                    |ratio| centre + half_step * ratio,
+                    (*lower, *upper),
+                    small(n),
+                ));
+            }
+        }
+        Body::MeanRank { k: ranked, .. } => {
+            let hi = *ranked as f64;
+            for g in 0..groups {
+                for (j, col) in spec.columns.iter().enumerate() {
+                    let s = noisy[0][g * k + j];
+                    let n = noisy[1][g * k + j];
+                    means.push(mean_cell(
+                        spec.group_key(g),
+                        Some(col.id.clone()),
+                        s,
+                        n,
+                        (&noises[0], &noises[1]),
+                        |ratio| ratio,
+                        (1.0, hi),
+                        small(n),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+
+    let mut quantiles = Vec::new();
+    if let surveys::Statistic::Quantiles { edges } = &table.statistic {
+        for g in 0..groups {
+            let bins: Vec<u64> = (0..k).map(|j| cells[g * k + j].value).collect();
+            let n: u64 = bins.iter().sum();
+            let q = |p: f64| quantile(&bins, edges, p);
+            quantiles.push(QuantileRow {
+                group: spec.group_key(g),
+                n,
+                q1: q(0.25),
+                median: q(0.5),
+                q3: q(0.75),
+                suppressed: small(i64::try_from(n).unwrap_or(i64::MAX)),
+            });
+        }
+    }
+
+    let label = match spec.question {
+        Some(q) => q.label.clone(),
+        None => spec.columns[0].label.clone(),
+    };
+    let _ = survey;
+    Table {
+        id: table.id.clone(),
+        question: table.question.clone(),
+        kind: spec.question.map(|q| q.kind.name().to_string()),
+        statistic: aggregate::stat_name(&table.statistic).to_string(),
+        label,
+        by: spec
+            .by
+            .iter()
+            .map(|a| Breakdown {
+                question: a.question.id.clone(),
+                label: a.question.label.clone(),
+                options: a.options.iter().map(column).collect(),
+            })
+            .collect(),
+        columns: spec.columns.iter().map(column).collect(),
+        epsilon: table.epsilon,
+        mechanism: mechanism_name(table.mechanism).to_string(),
+        rho,
+        parts,
+        margin95,
+        cells,
+        totals,
+        means,
+        quantiles,
+    }
+}
+
+/// A mean from a noisy sum and a noisy count, with an interval that holds
+/// the true mean with probability ≥ 95%: each of the two noises is within
+/// its 97.5% margin with probability 0.975, so both are with probability
+/// ≥ 0.95 (union bound), and the true ratio then lies between the extreme
+/// ratios of that box. A box that reaches a count ≤ 0 gives the bounds.
+#[allow(clippy::too_many_arguments)]
+fn mean_cell(
+    group: Vec<String>,
+    choice: Option<String>,
+    s: i64,
+    n: i64,
+    noise: (&Noise, &Noise),
+    value: impl Fn(f64) -> f64,
+    bounds: (f64, f64),
+    suppressed: bool,
+) -> MeanCell {
+    let (lo_b, hi_b) = bounds;
+    let clamp = |x: f64| x.clamp(lo_b, hi_b);
+    let mean = (n > 0).then(|| clamp(value(s as f64 / n as f64)));
+    let ms = noise.0.margin(0.025) as f64;
+    let mc = noise.1.margin(0.025) as f64;
+    let (s_lo, s_hi) = (s as f64 - ms, s as f64 + ms);
+    let (n_lo, n_hi) = (n as f64 - mc, n as f64 + mc);
+    let (low95, high95) = if n_lo <= 0.0 {
+        (lo_b, hi_b)
+    } else {
+        let r = [s_lo / n_lo, s_lo / n_hi, s_hi / n_lo, s_hi / n_hi];
+        let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = r.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (clamp(value(lo)), clamp(value(hi)))
+    };
+    MeanCell {
+        group,
+        choice,
+        noisy_sum: s,
+        noisy_count: n,
+        mean,
+        low95,
+        high95,
+        suppressed,
+    }
+}
+
+/// The `p`-quantile of a histogram on `edges`, interpolating linearly within
+/// the bin where the cumulative count reaches p·n. `None` for an empty
+/// histogram.
+fn quantile(bins: &[u64], edges: &[f64], p: f64) -> Option<f64> {
+    let n: u64 = bins.iter().sum();
+    if n == 0 || edges.len() != bins.len() + 1 {
+        return None;
+    }
+    let target = p * n as f64;
+    let mut before = 0.0;
+    for (i, &c) in bins.iter().enumerate() {
+        let c = c as f64;
+        if c > 0.0 && before + c >= target {
+            let within = ((target - before) / c).clamp(0.0, 1.0);
+            return Some(edges[i] + within * (edges[i + 1] - edges[i]));
+        }
+        before += c;
+    }
+    edges.last().copied()
 }
 
 /// The report as pretty-printed JSON.
 pub fn render_json(report: &Report) -> String {
     // Serialising these types cannot fail: every map has string keys and
-    // every value is a plain string, number or list.
+    // every value is a plain string, number or list. A non-finite float
+    // (never produced) would be written as null.
     let mut out = serde_json::to_string_pretty(report).unwrap_or_default();
     out.push('\n');
     out

@@ -481,8 +481,23 @@ where
             |r| r.get(0),
         )
         .map_err(StoreError::from)?;
+    // `release_id` is the table's primary key across all surveys: skip a
+    // number another survey already took that day.
+    let mut n = same_day + 1;
+    while tx
+        .query_row(
+            "SELECT 1 FROM releases WHERE release_id = ?1",
+            [format!("{day}.{n}")],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(StoreError::from)?
+        .is_some()
+    {
+        n += 1;
+    }
     let cx = PublishContext {
-        release_id: format!("{day}.{}", same_day + 1),
+        release_id: format!("{day}.{n}"),
         day: day.to_string(),
         spent_before,
     };
@@ -522,9 +537,9 @@ where
                     .map_err(StoreError::from)
                     .and_then(|v| v.as_str().map_err(|e| StoreError::Sql(e.into())))
                     .and_then(|text| {
-                        serde_json::from_str::<Answers>(text).map_err(|e| StoreError::Corrupt {
+                        decode_answers(text).map_err(|message| StoreError::Corrupt {
                             survey: survey_id.to_string(),
-                            message: e.to_string(),
+                            message,
                         })
                     }),
                 Ok(None) => return None,
@@ -775,8 +790,110 @@ where
     Ok(n)
 }
 
+// ---------------------------------------------------------------------------
+// Published results: the releases of a survey, for `/results` and
+// `chorus budget`. (Used by `crate::results`.)
+// ---------------------------------------------------------------------------
+
+/// A release as listed on a survey's results page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseSummary {
+    pub release_id: String,
+    pub published_day: String,
+}
+
+/// Every release of a survey, newest first.
+pub fn list_releases(conn: &Connection, survey_id: &str) -> rusqlite::Result<Vec<ReleaseSummary>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT release_id, published_day FROM releases WHERE survey_id = ?1 ORDER BY rowid DESC",
+    )?;
+    let rows = stmt.query_map([survey_id], |r| {
+        Ok(ReleaseSummary {
+            release_id: r.get(0)?,
+            published_day: r.get(1)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// One stored release of a survey: `(report_json, report_html)`.
+pub fn release(
+    conn: &Connection,
+    survey_id: &str,
+    release_id: &str,
+) -> rusqlite::Result<Option<(String, String)>> {
+    conn.prepare_cached(
+        "SELECT report_json, report_html FROM releases WHERE survey_id = ?1 AND release_id = ?2",
+    )?
+    .query_row([survey_id, release_id], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()
+}
+
+/// Decodes stored answers: the same result as
+/// `serde_json::from_str::<Answers>`, several times faster. (`Answer` is an
+/// untagged enum, and serde builds a formatted error for every variant it
+/// tries and rejects; a publication reads every stored answer.)
+pub fn decode_answers(text: &str) -> Result<Answers, String> {
+    use serde_json::Value;
+    use surveys::Answer;
+    let map: serde_json::Map<String, Value> =
+        serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let bad = |key: &str| format!("the stored answer to `{key}` has an unknown shape");
+    let mut out = Answers::new();
+    for (key, value) in map {
+        let answer = match value {
+            Value::Bool(b) => Answer::Bool(b),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Answer::Integer(i),
+                (None, Some(f)) => Answer::Decimal(f),
+                _ => return Err(bad(&key)),
+            },
+            Value::String(t) => Answer::Text(t),
+            Value::Array(items) => Answer::Choices(
+                items
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::String(t) => Ok(t),
+                        _ => Err(bad(&key)),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(items) => Answer::Grid(
+                items
+                    .into_iter()
+                    .map(|(k, v)| match v {
+                        Value::String(t) => Ok((k, t)),
+                        _ => Err(bad(&key)),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Null => return Err(bad(&key)),
+        };
+        out.insert(key, answer);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn decode_answers_agrees_with_serde() {
+        for text in [
+            r#"{"a":"x","b":["p","q"],"c":3,"d":-2.5,"e":true,"f":{"s":"1"},"g":[],"h":{}}"#,
+            r#"{"n":18446744073709551615,"m":1e300,"k":-9223372036854775808}"#,
+            r#"{"a":null}"#,
+            r#"{"a":[1]}"#,
+            r#"{"a":{"s":2}}"#,
+            r#"[1]"#,
+            r#"{"a":"x","a":"y"}"#,
+            "{}",
+        ] {
+            let ours = super::decode_answers(text).ok();
+            let serde = serde_json::from_str::<super::Answers>(text).ok();
+            assert_eq!(ours, serde, "{text}");
+        }
+    }
+
     use super::*;
 
     #[test]

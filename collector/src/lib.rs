@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod headers;
 pub mod ratelimit;
+pub mod results;
 pub mod routes;
 pub mod submit;
 pub mod writer;

@@ -85,10 +85,7 @@ pub fn routes(
         .and(with_state(state.clone()))
         .and_then(submit);
 
-    let results = warp::path!("results" / String)
-        .and(warp::get())
-        .and(with_state(state.clone()))
-        .and_then(results);
+    let results = crate::results::routes(state.clone());
 
     let admin = crate::admin::routes(state.clone());
     let app = frontend(state);
@@ -202,45 +199,6 @@ async fn submit(
         warp::reply::json(&serde_json::json!({ "status": word })),
         status,
     )))
-}
-
-async fn results(survey_id: String, state: Arc<State>) -> Result<warp::reply::Response, Rejection> {
-    if !state.surveys.contains_key(&survey_id) {
-        return Err(warp::reject::custom(ApiError::unknown_survey(&survey_id)));
-    }
-    let st = state.clone();
-    let id = survey_id.clone();
-    let html = tokio::task::spawn_blocking(move || {
-        let conn = st.reader.lock().unwrap_or_else(|p| p.into_inner());
-        db::latest_release_html(&conn, &id)
-    })
-    .await
-    .map_err(|_| warp::reject::custom(unavailable("the results reader stopped")))?
-    .map_err(|e| warp::reject::custom(unavailable(&e.to_string())))?;
-    let Some(html) = html else {
-        return Err(warp::reject::custom(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_results",
-            format!("nothing has been published for `{survey_id}` yet"),
-        )));
-    };
-    let reply = warp::reply::html(html);
-    let reply = warp::reply::with_header(reply, header::CACHE_CONTROL, "public, max-age=300");
-    // A report is a static document: no scripts at all, its own styles only.
-    let reply = warp::reply::with_header(
-        reply,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    );
-    Ok(reply.into_response())
-}
-
-fn unavailable(why: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "storage_unavailable",
-        why.to_string(),
-    )
 }
 
 /// The built frontend: `/` is `index.html`, other files as they are.

@@ -66,7 +66,7 @@ label = { ru = "Б", en = "B" }
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["serve", "check", "publish"] {
+    for sub in ["serve", "check", "publish", "budget"] {
         let out = chorus(&[sub, "--help"], &repo_root());
         assert!(out.status.success(), "{sub}: {}", text(&out));
         assert!(
@@ -164,10 +164,44 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
 
     // Spent 1 of 3; the collector serves it.
     assert_eq!(ledger_total(&app), vec![(1, 1)]);
-    let page = get(&app.url(&format!("/results/{SURVEY}")));
-    assert_eq!(page.status, 200);
-    assert!(page.body.contains("<svg"), "a chart");
-    assert!(!page.body.contains("my private words"));
+    let release = report["release_id"].as_str().expect("release id");
+    let list = get(&app.url(&format!("/results/{SURVEY}?lang=en")));
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(release), "lists the release");
+    assert!(list.body.contains("ledger"), "shows the ledger");
+    for lang in &survey.languages {
+        let page = get(&app.url(&format!("/results/{SURVEY}/{release}?lang={lang}")));
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("<svg"), "a chart");
+        assert!(page.body.contains(&format!("<html lang=\"{lang}\">")));
+        assert!(!page.body.contains("my private words"));
+    }
+    let served = get(&app.url(&format!("/results/{SURVEY}/{release}.json")));
+    assert_eq!(served.status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&served.body).expect("json"),
+        report
+    );
+    let csv = get(&app.url(&format!("/results/{SURVEY}/{release}/country.csv")));
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with("kind,choice,label,value,margin95"));
+    let csv_files = std::fs::read_dir(&out_dir)
+        .expect("out dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .count();
+    assert_eq!(csv_files, tables.len(), "a CSV per table");
+    let budget = chorus(
+        &["budget", SURVEY, "--db", &db, "--surveys", &lib],
+        app.dir.path(),
+    );
+    assert!(budget.status.success(), "{}", text(&budget));
+    assert!(
+        text(&budget).contains("spent 1, 2 remains"),
+        "{}",
+        text(&budget)
+    );
+    assert!(text(&budget).contains(release), "{}", text(&budget));
 
     // 1 + 2.5 > 3: refused, nothing written, nothing charged.
     let out2 = app.dir.path().join("out2");
@@ -212,6 +246,122 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
     );
     assert!(rest.status.success(), "{}", text(&rest));
     assert_eq!(ledger_total(&app), vec![(1, 1), (2, 1)]);
+}
+
+#[test]
+fn publish_follows_the_survey_plan_and_budget_shows_the_ledger() {
+    let app = spawn_app(false);
+    let db = app.db.to_str().expect("utf-8").to_string();
+    let lib = library().to_str().expect("utf-8").to_string();
+    let out = app.dir.path().join("out");
+    let o = out.to_str().expect("utf-8");
+    let survey = "network-priorities";
+    // --epsilon that is not the plan's cost is refused, naming the cost.
+    let wrong = chorus(
+        &[
+            "publish",
+            survey,
+            "--epsilon",
+            "1",
+            "--db",
+            &db,
+            "--surveys",
+            &lib,
+            "--out",
+            o,
+        ],
+        app.dir.path(),
+    );
+    assert!(!wrong.status.success());
+    assert!(
+        text(&wrong).contains("give exactly 1.8"),
+        "{}",
+        text(&wrong)
+    );
+    assert!(ledger_total(&app).is_empty());
+    // Without --epsilon: the plan's tables, charged their sum.
+    let run = chorus(
+        &[
+            "publish",
+            survey,
+            "--db",
+            &db,
+            "--surveys",
+            &lib,
+            "--out",
+            o,
+        ],
+        app.dir.path(),
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(ledger_total(&app), vec![(9, 5)]);
+    let json = std::fs::read_dir(&out)
+        .expect("out")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("json");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(json).expect("read")).expect("json");
+    assert_eq!(report["schema"], "chorus.report/2");
+    assert_eq!(report["plan"], "declared");
+    let ids: Vec<&str> = report["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "members",
+            "first_priority",
+            "priority_rank",
+            "positions",
+            "represented"
+        ]
+    );
+    // Every cell noised even with no answers at all: 12 countries, 8 options, …
+    assert_eq!(
+        report["tables"][0]["cells"]
+            .as_array()
+            .expect("cells")
+            .len(),
+        12
+    );
+    assert_eq!(
+        report["tables"][3]["cells"]
+            .as_array()
+            .expect("cells")
+            .len(),
+        30
+    );
+    // 0.2 remains; the next release of the plan (1.8) is refused.
+    let again = chorus(
+        &[
+            "publish",
+            survey,
+            "--db",
+            &db,
+            "--surveys",
+            &lib,
+            "--out",
+            o,
+        ],
+        app.dir.path(),
+    );
+    assert!(!again.status.success());
+    assert!(text(&again).contains("0.2 remains"), "{}", text(&again));
+    let budget = chorus(
+        &["budget", survey, "--db", &db, "--surveys", &lib],
+        app.dir.path(),
+    );
+    let t = text(&budget);
+    assert!(budget.status.success(), "{t}");
+    assert!(
+        t.contains("spent 1.8, 0.2 remains") && t.contains("5 planned tables"),
+        "{t}"
+    );
+    assert!(t.contains("more than remains"), "{t}");
 }
 
 #[test]

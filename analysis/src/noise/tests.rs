@@ -306,3 +306,166 @@ fn margin95_covers_95_percent_of_draws() {
     let below = within(m - 1);
     assert!(below < 0.95, "m − 1 = {} already covers {below:.4}", m - 1);
 }
+
+/// Bins draws of a discrete Gaussian against its pmf, as for the Laplace.
+fn gaussian_chi_square(draws: &[i64], dist: &DiscreteGaussian) -> (f64, usize) {
+    let n = draws.len() as f64;
+    let tail = |k: i64| 1.0 - (-k..=k).map(|x| dist.pmf(x)).sum::<f64>();
+    let mut k: i64 = 0;
+    while n * dist.pmf(k + 1) >= 5.0 && n * tail(k + 1) >= 5.0 {
+        k += 1;
+    }
+    let width = (2 * k + 1) as usize;
+    let mut observed = vec![0u64; width + 1];
+    for &x in draws {
+        if x.abs() > k {
+            observed[width] += 1;
+        } else {
+            observed[(x + k) as usize] += 1;
+        }
+    }
+    let mut expected: Vec<f64> = (-k..=k).map(|x| n * dist.pmf(x)).collect();
+    expected.push(n * tail(k));
+    chi_square(&observed, &expected)
+}
+
+#[test]
+fn discrete_gaussian_matches_its_pmf_and_variance() {
+    const N: usize = 100_000;
+    // σ² = 1/ε² for a sensitivity-1 count at ε = 2, 1, 0.5; and a fraction.
+    for (i, (num, den)) in [(1u64, 4u64), (1, 1), (4, 1), (100, 9)]
+        .into_iter()
+        .enumerate()
+    {
+        let dist = DiscreteGaussian::new(num, den).unwrap();
+        let mut r = rng(2000 + i as u64);
+        let draws: Vec<i64> = (0..N).map(|_| dist.sample(&mut r)).collect();
+        let (stat, df) = gaussian_chi_square(&draws, &dist);
+        let critical = chi_square_critical(df, Z_0_001);
+        assert!(
+            stat < critical,
+            "σ² = {num}/{den}: chi-square {stat:.1} ≥ {critical:.1} ({df} df)"
+        );
+        let n = N as f64;
+        let mean = draws.iter().map(|&x| x as f64).sum::<f64>() / n;
+        let var = draws
+            .iter()
+            .map(|&x| (x as f64 - mean).powi(2))
+            .sum::<f64>()
+            / (n - 1.0);
+        let expected = dist.variance();
+        // The discrete Gaussian's variance is below σ², close to it for σ ≥ 1.
+        assert!(expected <= dist.sigma2_f64() + 1e-12);
+        assert!(
+            (var - expected).abs() < 0.05 * expected,
+            "σ² = {num}/{den}: variance {var:.4}, expected {expected:.4}"
+        );
+        assert!(mean.abs() < 5.0 * (expected / n).sqrt(), "mean {mean}");
+    }
+}
+
+#[test]
+fn gaussian_chi_square_detects_a_slightly_wrong_sigma() {
+    let dist = DiscreteGaussian::new(4, 1).unwrap();
+    let wrong = DiscreteGaussian::new(43, 10).unwrap();
+    let mut r = rng(2100);
+    let draws: Vec<i64> = (0..100_000).map(|_| dist.sample(&mut r)).collect();
+    let (stat, df) = gaussian_chi_square(&draws, &wrong);
+    assert!(stat > chi_square_critical(df, Z_0_001), "stat {stat:.1}");
+}
+
+#[test]
+fn discrete_gaussian_parameters() {
+    assert_eq!(DiscreteGaussian::new(0, 1), None);
+    assert_eq!(DiscreteGaussian::new(1, 0), None);
+    assert_eq!(
+        DiscreteGaussian::new(u64::MAX, 1),
+        None,
+        "too large to be exact"
+    );
+    // ρ = 1/2 with Δ₂² = 3: σ² = 3/(2·1/2) = 3.
+    let d = DiscreteGaussian::for_rho(3, 1, 2).unwrap();
+    assert_eq!(d.sigma2(), (3, 1));
+    assert_eq!(d.sigma2_text(), "3");
+    let total: f64 = (-200..=200).map(|x| d.pmf(x)).sum();
+    assert!((total - 1.0).abs() < 1e-12);
+    // The margin is the smallest m covering 95%.
+    let m = d.margin(0.05) as i64;
+    let inside = |m: i64| (-m..=m).map(|x| d.pmf(x)).sum::<f64>();
+    assert!(inside(m) >= 0.95 && inside(m - 1) < 0.95, "m = {m}");
+    // Tiny σ: almost always 0.
+    assert_eq!(DiscreteGaussian::new(1, 100).unwrap().margin(0.05), 0);
+}
+
+#[test]
+fn gaussian_margin_covers_95_percent_of_draws() {
+    const N: usize = 100_000;
+    let dist = DiscreteGaussian::new(25, 1).unwrap();
+    let m = dist.margin(0.05);
+    let mut r = rng(2200);
+    let covered = (0..N)
+        .filter(|_| dist.sample(&mut r).unsigned_abs() <= m)
+        .count() as f64
+        / N as f64;
+    let se = (0.05 * 0.95 / N as f64).sqrt();
+    assert!(
+        covered >= 0.95 - 4.0 * se,
+        "covered {covered:.4} at m = {m}"
+    );
+}
+
+#[test]
+fn wide_arithmetic_is_exact() {
+    use super::gaussian::{divmod_wide, mul_wide};
+    let x = (1u128 << 100) + 12345;
+    let (hi, lo) = mul_wide(x, x);
+    // x² = 2^200 + 2·12345·2^100 + 12345².
+    // The middle term 2·12345·2^100 < 2^115 spills nothing into the high half.
+    assert_eq!(hi, 1u128 << 72);
+    assert_eq!(lo, ((2 * 12345u128) << 100) + 12345 * 12345);
+    let (q, r) = divmod_wide(0, 1000, 7);
+    assert_eq!((q, r), (142, 6));
+    let (q, r) = divmod_wide(1, 5, 1 << 64);
+    assert_eq!((q, r), (1 << 64, 5));
+    assert_eq!(divmod_wide(1 << 100, 0, 3).0, u128::MAX, "saturates");
+}
+
+#[test]
+fn bernoulli_exp_neg_u128_has_the_right_frequency() {
+    const N: u64 = 100_000;
+    for (i, (whole, frac, den)) in [(0u128, 1u128, 3u128), (1, 1, 2), (0, 5, 7), (2, 0, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut r = rng(2300 + i as u64);
+        let hits = (0..N)
+            .filter(|_| bernoulli_exp_neg_u128(&mut r, whole, frac, den))
+            .count() as f64;
+        let p = (-(whole as f64 + frac as f64 / den as f64)).exp();
+        let se = (p * (1.0 - p) / N as f64).sqrt();
+        assert!(
+            (hits / N as f64 - p).abs() <= 5.0 * se,
+            "γ = {whole} + {frac}/{den}"
+        );
+    }
+}
+
+#[test]
+fn sum_margin_matches_simulation() {
+    let noise = Noise::Laplace(DiscreteLaplace::new(2, 1).unwrap());
+    let m = noise.sum_margin95(4);
+    let mut r = rng(2400);
+    const N: usize = 50_000;
+    let within = (0..N)
+        .filter(|_| {
+            (0..4)
+                .map(|_| noise.sample(&mut r))
+                .sum::<i64>()
+                .unsigned_abs()
+                <= m
+        })
+        .count() as f64
+        / N as f64;
+    assert!((0.94..0.97).contains(&within), "{within} at m = {m}");
+    assert!(m > noise.margin95());
+}

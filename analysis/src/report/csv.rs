@@ -1,0 +1,138 @@
+//! One CSV file per table: what the HTML shows, with ids, in a form
+//! spreadsheets read. Suppressed values are written as "< threshold", like
+//! the page; the JSON has the raw noisy values.
+
+use super::{Report, Table};
+
+/// Quotes a CSV field when needed (RFC 4180).
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn mean_text(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.2}")).unwrap_or_default()
+}
+
+/// `table` of `report` as CSV with the columns
+/// `kind, <by question ids…>, choice, label, value, margin95, low95, high95`:
+/// `kind` is `count`, `total`, `mean` or `quartiles`; labels are in the
+/// survey's default language.
+pub fn render_csv(report: &Report, table: &Table) -> String {
+    let lang = report.default_language.as_str();
+    let small = format!("< {}", report.small_cell_threshold);
+    let label_of = |id: &str| {
+        table
+            .columns
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.label.get(lang, lang).to_string())
+            .unwrap_or_default()
+    };
+    let mut out = String::new();
+    let mut header = vec!["kind".to_string()];
+    header.extend(table.by.iter().map(|b| field(&b.question)));
+    header.extend(
+        ["choice", "label", "value", "margin95", "low95", "high95"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    out.push_str(&header.join(","));
+    out.push_str("\r\n");
+    let by_n = table.by.len();
+    let mut row = |kind: &str, group: &[String], rest: [String; 6]| {
+        let mut cols = vec![kind.to_string()];
+        for i in 0..by_n {
+            cols.push(field(group.get(i).map(String::as_str).unwrap_or("")));
+        }
+        cols.extend(rest.iter().map(|s| field(s)));
+        out.push_str(&cols.join(","));
+        out.push_str("\r\n");
+    };
+    for c in &table.cells {
+        let value = if c.suppressed {
+            small.clone()
+        } else {
+            c.value.to_string()
+        };
+        row(
+            "count",
+            &c.group,
+            [
+                c.choice.clone(),
+                label_of(&c.choice),
+                value,
+                table.margin95.to_string(),
+                String::new(),
+                String::new(),
+            ],
+        );
+    }
+    for t in &table.totals {
+        let value = if t.suppressed {
+            small.clone()
+        } else {
+            t.value.to_string()
+        };
+        let choice = t.choice.clone().unwrap_or_default();
+        let label = label_of(&choice);
+        row(
+            "total",
+            &t.group,
+            [
+                choice,
+                label,
+                value,
+                t.margin95.to_string(),
+                String::new(),
+                String::new(),
+            ],
+        );
+    }
+    for m in &table.means {
+        let (value, lo, hi) = if m.suppressed {
+            (format!("n {small}"), String::new(), String::new())
+        } else {
+            (
+                mean_text(m.mean),
+                format!("{:.2}", m.low95),
+                format!("{:.2}", m.high95),
+            )
+        };
+        let choice = m.choice.clone().unwrap_or_default();
+        let label = label_of(&choice);
+        row(
+            "mean",
+            &m.group,
+            [choice, label, value, String::new(), lo, hi],
+        );
+    }
+    for q in &table.quantiles {
+        let value = if q.suppressed {
+            format!("n {small}")
+        } else {
+            format!(
+                "{} / {} / {}",
+                mean_text(q.q1),
+                mean_text(q.median),
+                mean_text(q.q3)
+            )
+        };
+        row(
+            "quartiles",
+            &q.group,
+            [
+                "q1/median/q3".into(),
+                String::new(),
+                value,
+                String::new(),
+                String::new(),
+                String::new(),
+            ],
+        );
+    }
+    out
+}

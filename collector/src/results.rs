@@ -1,0 +1,365 @@
+//! Published results, public: every release of a survey and its privacy
+//! ledger.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /results/{survey}` | the releases (newest first) and the public ledger; 404 `no_results` before the first |
+//! | `GET /results/{survey}/{release}` | a release's HTML page (`?lang=xx`) |
+//! | `GET /results/{survey}/{release}.json` | its JSON report |
+//! | `GET /results/{survey}/{release}/{table}.csv` | one table as CSV |
+//!
+//! Only what `chorus publish` stored is served: noised reports and the
+//! ledger (ε, day, description). No count of responses is on any of these
+//! routes. Pages are static documents: no scripts, inline styles only.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use surveys::{Epsilon, Survey};
+use warp::http::{StatusCode, header};
+use warp::{Filter, Rejection, Reply};
+
+use crate::db;
+use crate::error::ApiError;
+use crate::routes::State;
+
+/// The policy for report pages: no scripts at all, their own styles only.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// The `/results` routes.
+pub fn routes(
+    state: Arc<State>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
+    let st = move || {
+        let s = state.clone();
+        warp::any().map(move || s.clone())
+    };
+    let list = warp::path!("results" / String)
+        .and(warp::get())
+        .and(warp::query::<HashMap<String, String>>())
+        .and(st())
+        .and_then(list);
+    let one = warp::path!("results" / String / String)
+        .and(warp::get())
+        .and(warp::query::<HashMap<String, String>>())
+        .and(st())
+        .and_then(release);
+    let csv = warp::path!("results" / String / String / String)
+        .and(warp::get())
+        .and(st())
+        .and_then(table_csv);
+    list.or(one).unify().or(csv).unify()
+}
+
+fn reject(e: ApiError) -> Rejection {
+    warp::reject::custom(e)
+}
+
+fn unavailable(why: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage_unavailable",
+        why.to_string(),
+    )
+}
+
+fn not_found(survey: &str, release: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_results",
+        format!("survey `{survey}` has no release `{release}`; see /results/{survey} for the list"),
+    )
+}
+
+/// Runs `f` on the read-only connection, off the async threads.
+async fn read<T: Send + 'static>(
+    state: &Arc<State>,
+    f: impl FnOnce(&rusqlite::Connection) -> Result<T, db::StoreError> + Send + 'static,
+) -> Result<T, Rejection> {
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let conn = st.reader.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn)
+    })
+    .await
+    .map_err(|_| reject(unavailable("the results reader stopped")))?
+    .map_err(|e| reject(unavailable(e)))
+}
+
+fn survey_of<'a>(state: &'a State, id: &str) -> Result<&'a Survey, Rejection> {
+    state
+        .surveys
+        .get(id)
+        .ok_or_else(|| reject(ApiError::unknown_survey(id)))
+}
+
+fn page(html: String) -> warp::reply::Response {
+    let mut res = warp::reply::html(html).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        warp::http::HeaderValue::from_static("public, max-age=300"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        warp::http::HeaderValue::from_static(CSP),
+    );
+    res
+}
+
+fn with_type(body: String, mime: &'static str) -> warp::reply::Response {
+    let mut res = warp::reply::Response::new(body.into());
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        warp::http::HeaderValue::from_static(mime),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        warp::http::HeaderValue::from_static("public, max-age=300"),
+    );
+    res
+}
+
+/// The page's words: Russian or English (see `analysis::render_html`).
+fn ui_is_ru(survey: &Survey, lang: &str) -> bool {
+    match lang {
+        "ru" => true,
+        "en" => false,
+        _ => survey.languages.iter().any(|l| l == "ru"),
+    }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a path segment.
+fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+async fn list(
+    survey_id: String,
+    query: HashMap<String, String>,
+    state: Arc<State>,
+) -> Result<warp::reply::Response, Rejection> {
+    let survey = survey_of(&state, &survey_id)?.clone();
+    let id = survey_id.clone();
+    let (releases, ledger) = read(&state, move |conn| {
+        Ok((db::list_releases(conn, &id)?, db::ledger(conn, &id)?))
+    })
+    .await?;
+    // Nothing published (so the ledger is empty too): a 404 the frontend's
+    // link and API clients both understand.
+    if releases.is_empty() {
+        return Err(reject(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_results",
+            format!("nothing has been published for `{survey_id}` yet"),
+        )));
+    }
+    let lang = query
+        .get("lang")
+        .map(String::as_str)
+        .unwrap_or(&survey.default_language);
+    let text_lang = survey.language(lang).to_string();
+    let ru = ui_is_ru(&survey, &text_lang);
+    let t = |ru_text: &'static str, en_text: &'static str| if ru { ru_text } else { en_text };
+    let title = survey.tr(&survey.title, &text_lang);
+    let spent = ledger
+        .iter()
+        .try_fold(Epsilon::ZERO, |acc, e| acc.checked_add(e.epsilon));
+    let remaining = spent.and_then(|s| survey.privacy_budget.checked_sub(s));
+
+    let mut out = String::with_capacity(8 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n<title>{} — {}</title>\n\
+         <style>body{{margin:0;font-family:system-ui,sans-serif;line-height:1.5}}main{{max-width:46rem;margin:0 auto;padding:1rem}}\
+         h1{{font-size:1.5rem;overflow-wrap:anywhere}}table{{border-collapse:collapse;width:100%}}th,td{{padding:.3rem .4rem;border-bottom:1px solid #ccc;text-align:left;vertical-align:top}}\
+         td.n{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}.scroll{{overflow-x:auto}}@media (prefers-color-scheme:dark){{body{{color:#eee;background:#121212}}a{{color:#8ab4f8}}th,td{{border-color:#444}}}}</style>\n\
+         </head>\n<body>\n<main>\n<h1>{}</h1>\n",
+        escape(&text_lang),
+        escape(title),
+        t("Результаты", "Results"),
+        escape(title),
+    );
+    let _ = writeln!(
+        out,
+        "<h2>{}</h2>",
+        t("Опубликованные выпуски", "Published releases")
+    );
+    if releases.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>{}</p>",
+            t(
+                "Пока ничего не опубликовано.",
+                "Nothing has been published yet."
+            )
+        );
+    } else {
+        out.push_str("<ul>\n");
+        for r in &releases {
+            let base = format!("/results/{}/{}", seg(&survey.id), seg(&r.release_id));
+            let _ = write!(
+                out,
+                "<li><a href=\"{base}?lang={l}\">{} {}</a>, <time datetime=\"{d}\">{d}</time> —",
+                t("Выпуск", "Release"),
+                escape(&r.release_id),
+                l = seg(&text_lang),
+                d = escape(&r.published_day),
+            );
+            for l in &survey.languages {
+                let _ = write!(
+                    out,
+                    " <a href=\"{base}?lang={}\" hreflang=\"{}\" lang=\"{}\">{}</a>",
+                    seg(l),
+                    escape(l),
+                    escape(l),
+                    escape(l)
+                );
+            }
+            let _ = writeln!(out, " · <a href=\"{base}.json\">JSON</a></li>");
+        }
+        out.push_str("</ul>\n");
+    }
+    let _ = write!(
+        out,
+        "<h2>{}</h2>\n<p>{}</p>\n",
+        t("Журнал бюджета приватности", "Privacy budget ledger"),
+        escape(&match (spent, remaining) {
+            (Some(s), Some(r)) => format!(
+                "{} ε = {}; {} {s}; {} {r}.",
+                t("Бюджет опроса:", "The survey's budget:"),
+                survey.privacy_budget,
+                t("израсходовано", "spent"),
+                t("осталось", "remaining"),
+            ),
+            _ => format!(
+                "{} ε = {}.",
+                t("Бюджет опроса:", "The survey's budget:"),
+                survey.privacy_budget
+            ),
+        })
+    );
+    let _ = writeln!(
+        out,
+        "<p>{}</p>",
+        t(
+            "Каждый выпуск списывает ε с бюджета до того, как что-либо публикуется; выпуск, который превысил бы бюджет, отклоняется.",
+            "Each release is charged its ε before anything is published; a release that would exceed the budget is refused."
+        )
+    );
+    if !ledger.is_empty() {
+        let _ = write!(
+            out,
+            "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">ε</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+            t("День", "Day"),
+            t("Выпуск", "Release"),
+            t("Что", "What"),
+        );
+        for e in &ledger {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                escape(&e.charged_day),
+                escape(&e.release_id),
+                escape(&e.epsilon.to_string()),
+                escape(&e.description)
+            );
+        }
+        out.push_str("</tbody>\n</table></div>\n");
+    }
+    out.push_str("</main>\n</body>\n</html>\n");
+    Ok(page(out))
+}
+
+async fn release(
+    survey_id: String,
+    name: String,
+    query: HashMap<String, String>,
+    state: Arc<State>,
+) -> Result<warp::reply::Response, Rejection> {
+    let survey = survey_of(&state, &survey_id)?.clone();
+    let (release_id, json_wanted) = match name.strip_suffix(".json") {
+        Some(r) => (r.to_string(), true),
+        None => (name.clone(), false),
+    };
+    let (id, rid) = (survey_id.clone(), release_id.clone());
+    let stored = read(&state, move |conn| Ok(db::release(conn, &id, &rid)?)).await?;
+    let Some((json, html)) = stored else {
+        return Err(reject(not_found(&survey_id, &release_id)));
+    };
+    if json_wanted {
+        return Ok(with_type(json, "application/json"));
+    }
+    let lang = query
+        .get("lang")
+        .map(String::as_str)
+        .unwrap_or(&survey.default_language);
+    // Reports of the current schema are rendered in the language asked for;
+    // older ones are served as stored (their default language).
+    let html = match serde_json::from_str::<analysis::Report>(&json) {
+        Ok(report) if report.schema == analysis::report::SCHEMA => {
+            analysis::render_html(&report, lang)
+        }
+        _ => html,
+    };
+    Ok(page(html))
+}
+
+async fn table_csv(
+    survey_id: String,
+    release_id: String,
+    file: String,
+    state: Arc<State>,
+) -> Result<warp::reply::Response, Rejection> {
+    survey_of(&state, &survey_id)?;
+    let Some(table_id) = file.strip_suffix(".csv").map(str::to_string) else {
+        return Err(reject(not_found(&survey_id, &release_id)));
+    };
+    let (id, rid) = (survey_id.clone(), release_id.clone());
+    let stored = read(&state, move |conn| Ok(db::release(conn, &id, &rid)?)).await?;
+    let report = stored
+        .and_then(|(json, _)| serde_json::from_str::<analysis::Report>(&json).ok())
+        .ok_or_else(|| reject(not_found(&survey_id, &release_id)))?;
+    let table = report
+        .tables
+        .iter()
+        .find(|t| t.id == table_id)
+        .ok_or_else(|| {
+            reject(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_results",
+                format!("release `{release_id}` has no table `{table_id}`"),
+            ))
+        })?;
+    Ok(with_type(
+        analysis::render_csv(&report, table),
+        "text/csv; charset=utf-8",
+    ))
+}
