@@ -468,3 +468,39 @@ fn import_refuses_a_form_that_tracks_respondents() {
     );
     assert!(!out.exists(), "nothing written for a refused form");
 }
+
+#[test]
+fn check_refuses_a_plan_whose_real_charge_exceeds_the_budget() {
+    // Declared ε 0.5 fits a budget of 1, but a discrete-Gaussian table is
+    // charged its (ε, δ) conversion, which is far more.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("gauss.toml");
+    std::fs::write(
+        &file,
+        r#"
+id = "gauss"
+version = 1
+languages = ["en"]
+privacy_budget = 1
+title = { en = "Gaussian plan" }
+
+[[questions]]
+id = "q"
+type = "single_choice"
+label = { en = "Q" }
+choices = [{ id = "a", label = { en = "A" } }, { id = "b", label = { en = "B" } }]
+
+[[publication.tables]]
+id = "q_counts"
+question = "q"
+statistic = "counts"
+epsilon = 0.5
+mechanism = "gaussian"
+"#,
+    )
+    .expect("write");
+    let out = chorus(&["check", file.to_str().expect("utf-8")], dir.path());
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("publication:"), "{t}");
+}
