@@ -24,7 +24,9 @@
 //! After noise only, so it costs no privacy: negative values shown as 0;
 //! totals (a cross-tab's row and column totals, the number answering a
 //! single-choice question) are sums of the values shown, so they agree with
-//! the cells; means and quantiles are computed from noisy values. The JSON
+//! the cells; means and quantiles are computed from noisy values, and the
+//! quartiles' approximate margins by a parametric bootstrap that re-noises
+//! the released histogram (see [`QuantileRow`]). The JSON
 //! keeps every raw noisy value (possibly negative) for unbiased re-analysis.
 //! A value whose noisy value is below the survey's `small_cell_threshold` is
 //! marked `suppressed` and shown as "< threshold": decided on the noisy value
@@ -301,8 +303,29 @@ pub struct QuantileRow {
     pub q1: Option<f64>,
     pub median: Option<f64>,
     pub q3: Option<f64>,
+    /// Approximate ± 95% margins of `q1`, `median` and `q3`, **simulated**
+    /// (not exact like the counts' margins): a parametric bootstrap that
+    /// re-noises the released bins [`BOOTSTRAP_RUNS`] times with the table's
+    /// own noise distribution and takes the 95th percentile of
+    /// |re-estimate − estimate|. Post-processing only; covers the noise only.
+    /// Absent when the estimate is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q1_margin95_approx: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_margin95_approx: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q3_margin95_approx: Option<f64>,
+    /// How the `*_margin95_approx` were made, in words ([`BOOTSTRAP_METHOD`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub margin95_approx_method: String,
     pub suppressed: bool,
 }
+
+/// How many times the quartiles' bootstrap re-noises a histogram.
+pub const BOOTSTRAP_RUNS: usize = 400;
+
+/// [`QuantileRow::margin95_approx_method`].
+pub const BOOTSTRAP_METHOD: &str = "approximate, simulated: parametric bootstrap, 400 re-noisings of the released bins with the table's noise distribution; 95th percentile of |re-estimate - estimate|; covers the noise only";
 
 /// Why a report could not be made. No message depends on the responses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -550,12 +573,21 @@ where
 
     let survey = plan.survey;
     let threshold = survey.publication.small_cell_threshold;
-    let tables = plan
+    let mut tables: Vec<Table> = plan
         .specs
         .iter()
         .zip(&plan.noises)
         .map(|(spec, noises)| make_table(survey, spec, noises, threshold, draw))
         .collect();
+    // Post-processing of released values, after every table's noise is drawn
+    // (so the bootstrap's draws do not shift the other tables' noise).
+    for ((spec, noises), table) in plan.specs.iter().zip(&plan.noises).zip(&mut tables) {
+        if let surveys::Statistic::Quantiles { edges } = &spec.table.statistic
+            && let Some(noise) = noises.last()
+        {
+            add_quartile_margins(table, edges, noise, draw);
+        }
+    }
 
     let has_gauss = plan.charge.rho.is_some();
     let has_laplace = !plan.charge.laplace.is_zero();
@@ -775,6 +807,10 @@ fn make_table(
                 q1: q(0.25),
                 median: q(0.5),
                 q3: q(0.75),
+                q1_margin95_approx: None,
+                median_margin95_approx: None,
+                q3_margin95_approx: None,
+                margin95_approx_method: String::new(),
                 suppressed: small(i64::try_from(n).unwrap_or(i64::MAX)),
             });
         }
@@ -853,6 +889,67 @@ fn mean_cell(
         low95,
         high95,
         suppressed,
+    }
+}
+
+/// Sets the approximate 95% margins of `table`'s quartiles by parametric
+/// bootstrap, from released values only (no privacy cost): each group's
+/// shown bins (the plug-in for the true, non-negative counts) get fresh noise
+/// from `noise` — the table's own distribution, through the report's `draw` —
+/// [`BOOTSTRAP_RUNS`] times; each re-noised histogram is clamped at 0 and read
+/// with the same [`quantile`] estimator; a margin is the 95th percentile of
+/// |re-estimate − estimate| (a re-estimate of an empty histogram counts as
+/// the whole range). It covers the noise only.
+fn add_quartile_margins(
+    table: &mut Table,
+    edges: &[f64],
+    noise: &Noise,
+    draw: &mut dyn FnMut(&Noise) -> i64,
+) {
+    let k = table.columns.len();
+    let range = match (edges.first(), edges.last()) {
+        (Some(a), Some(b)) => b - a,
+        _ => return,
+    };
+    const PS: [f64; 3] = [0.25, 0.5, 0.75];
+    for (g, row) in table.quantiles.iter_mut().enumerate() {
+        let Some(cells) = table.cells.get(g * k..(g + 1) * k) else {
+            continue;
+        };
+        let shown: Vec<i64> = cells
+            .iter()
+            .map(|c| i64::try_from(c.value).unwrap_or(i64::MAX))
+            .collect();
+        let estimates = [row.q1, row.median, row.q3];
+        if estimates.iter().all(Option::is_none) {
+            continue;
+        }
+        let mut devs: [Vec<f64>; 3] = Default::default();
+        let mut bins = vec![0u64; k];
+        for _ in 0..BOOTSTRAP_RUNS {
+            for (b, &x) in bins.iter_mut().zip(&shown) {
+                *b = u64::try_from(x.saturating_add(draw(noise))).unwrap_or(0);
+            }
+            for ((dev, &p), est) in devs.iter_mut().zip(&PS).zip(&estimates) {
+                if let Some(e) = est {
+                    dev.push(quantile(&bins, edges, p).map_or(range, |r| (r - e).abs()));
+                }
+            }
+        }
+        let margin = |mut d: Vec<f64>| -> Option<f64> {
+            if d.is_empty() {
+                return None;
+            }
+            d.sort_by(f64::total_cmp);
+            // The smallest m with at least 95% of the deviations ≤ m.
+            let i = (d.len() * 95).div_ceil(100).saturating_sub(1);
+            d.get(i).copied()
+        };
+        let [d1, d2, d3] = devs;
+        row.q1_margin95_approx = margin(d1);
+        row.median_margin95_approx = margin(d2);
+        row.q3_margin95_approx = margin(d3);
+        row.margin95_approx_method = BOOTSTRAP_METHOD.to_string();
     }
 }
 

@@ -20,7 +20,9 @@ fn mean_text(x: Option<f64>) -> String {
 /// `table` of `report` as CSV with the columns
 /// `kind, <by question ids…>, choice, label, value, margin95, low95, high95`:
 /// `kind` is `count`, `total`, `mean` or `quartiles`; labels are in the
-/// survey's default language.
+/// survey's default language. A `quartiles` row's `value` is
+/// "q1 / median / q3" and its `margin95` the three approximate (simulated,
+/// parametric-bootstrap, noise-only) margins in the same order.
 pub fn render_csv(report: &Report, table: &Table) -> String {
     let lang = report.default_language.as_str();
     let small = format!("< {}", report.small_cell_threshold);
@@ -111,14 +113,22 @@ pub fn render_csv(report: &Report, table: &Table) -> String {
         );
     }
     for q in &table.quantiles {
-        let value = if q.suppressed {
-            format!("n {small}")
+        let (value, margins) = if q.suppressed {
+            (format!("n {small}"), String::new())
         } else {
-            format!(
-                "{} / {} / {}",
-                mean_text(q.q1),
-                mean_text(q.median),
-                mean_text(q.q3)
+            (
+                format!(
+                    "{} / {} / {}",
+                    mean_text(q.q1),
+                    mean_text(q.median),
+                    mean_text(q.q3)
+                ),
+                format!(
+                    "{} / {} / {}",
+                    mean_text(q.q1_margin95_approx),
+                    mean_text(q.median_margin95_approx),
+                    mean_text(q.q3_margin95_approx)
+                ),
             )
         };
         row(
@@ -128,7 +138,7 @@ pub fn render_csv(report: &Report, table: &Table) -> String {
                 "q1/median/q3".into(),
                 String::new(),
                 value,
-                String::new(),
+                margins,
                 String::new(),
                 String::new(),
             ],

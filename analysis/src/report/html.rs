@@ -59,6 +59,8 @@ struct Words {
     m_language: &'static str,
     cite: &'static str,
     cite_text: &'static str,
+    json_link: &'static str,
+    csv_link: &'static str,
 }
 
 const EN: Words = Words {
@@ -75,7 +77,7 @@ const EN: Words = Words {
     mean: "Mean",
     interval: "95% interval",
     answers: "Answers (with noise)",
-    quartiles: "Lower quartile / median / upper quartile",
+    quartiles: "Lower quartile / median / upper quartile (± approximate 95% margin)",
     by: "by",
     stat_first: "ranked first",
     stat_rank: "mean rank",
@@ -98,12 +100,14 @@ const EN: Words = Words {
     m_post: "After the noise was added, and only then, the numbers were tidied: a count that came out below zero is shown as 0, and totals are sums of the counts shown, so rows and columns add up. The machine-readable version (JSON) keeps the raw noisy values, negative ones included, for anyone who wants to re-analyse them without this tidying.",
     m_small: "A number whose noisy value is below {t} is shown as “< {t}”. The decision is made on the noisy value, never on the true one.",
     m_mean: "A mean is a noisy sum divided by a noisy count, half of the table's ε for each. Each answer was first limited to the range fixed in the survey file (never taken from the data) and rounded to a fine grid. Its 95% interval is conservative: it covers every combination of the two noises within their 97.5% margins.",
-    m_quantiles: "Quartiles and the median are read from the noisy histogram shown above them (counts below zero taken as 0), interpolating linearly within a bin; they carry the histogram's uncertainty and no separate margin.",
+    m_quantiles: "Quartiles and the median are read from the noisy histogram shown above them (counts below zero taken as 0), interpolating linearly within a bin. Their “± m” is approximate: it was simulated by adding fresh noise of the same kind to the published histogram 400 times and recomputing them; 95% of the recomputed values were within m. Like every margin here, it covers the noise only.",
     m_rank: "A mean rank is the noisy sum of the places an option was given divided by the noisy number of people who ranked it, half of the table's ε for each; 1 is the top place. One person can change every option's sum by their own ranks, which the noise is sized for.",
     m_never: "Free-text answers are never published. Only the tables listed here are published.",
     m_language: "These explanations are in {ui}; the survey's own texts are in {text}.",
     cite: "How to cite",
     cite_text: "{title}. Survey “{survey}”, version {version}. Chorus release {release}, published {date}. Aggregates with differential-privacy noise, ε = {eps}{delta}.",
+    json_link: "The whole release, machine-readable (JSON)",
+    csv_link: "This table as CSV",
 };
 
 const RU: Words = Words {
@@ -120,7 +124,7 @@ const RU: Words = Words {
     mean: "Среднее",
     interval: "Интервал 95%",
     answers: "Ответов (с шумом)",
-    quartiles: "Нижний квартиль / медиана / верхний квартиль",
+    quartiles: "Нижний квартиль / медиана / верхний квартиль (± приблизительная погрешность 95%)",
     by: "по",
     stat_first: "на первом месте",
     stat_rank: "средний ранг",
@@ -143,12 +147,14 @@ const RU: Words = Words {
     m_post: "После добавления шума, и только после, числа приведены в порядок: число меньше нуля показано как 0, а итоги — суммы показанных чисел, так что строки и столбцы сходятся. Машиночитаемая версия (JSON) хранит исходные зашумлённые значения, включая отрицательные, — для тех, кто хочет пересчитать их без этой обработки.",
     m_small: "Число, зашумлённое значение которого меньше {t}, показано как «< {t}». Это решается по зашумлённому значению, а не по истинному.",
     m_mean: "Среднее — это зашумлённая сумма, делённая на зашумлённое число ответов; на каждую уходит половина ε таблицы. Каждый ответ сначала ограничен диапазоном, заданным в файле опроса (а не взятым из данных), и округлён до мелкой сетки. Интервал 95% осторожный: он охватывает все сочетания двух шумов в пределах их погрешностей 97,5%.",
-    m_quantiles: "Квартили и медиана получены из показанной выше зашумлённой гистограммы (отрицательные числа приняты за 0) с линейной интерполяцией внутри интервала; они несут погрешность гистограммы и отдельной погрешности не имеют.",
+    m_quantiles: "Квартили и медиана получены из показанной выше зашумлённой гистограммы (отрицательные числа приняты за 0) с линейной интерполяцией внутри интервала. Их «± m» приблизительна: она получена моделированием — к опубликованной гистограмме 400 раз добавлен новый шум того же вида и квартили пересчитаны; 95% пересчитанных значений отличались не больше чем на m. Как и все погрешности здесь, она учитывает только шум.",
     m_rank: "Средний ранг — зашумлённая сумма мест, которые получил вариант, делённая на зашумлённое число людей, которые его выбрали; на каждую уходит половина ε таблицы; 1 — первое место. Один человек меняет суммы всех вариантов на свои места, и шум рассчитан на это.",
     m_never: "Ответы в свободной форме никогда не публикуются. Публикуются только перечисленные здесь таблицы.",
     m_language: "Эти пояснения даны на языке: {ui}; тексты опроса — на языке: {text}.",
     cite: "Как цитировать",
     cite_text: "{title}. Опрос «{survey}», версия {version}. Выпуск Chorus {release}, опубликован {date}. Сводные данные с шумом дифференциальной приватности, ε = {eps}{delta}.",
+    json_link: "Весь выпуск в машиночитаемом виде (JSON)",
+    csv_link: "Эта таблица в формате CSV",
 };
 
 const CSS: &str = "\
@@ -316,12 +322,22 @@ pub fn render_html(report: &Report, lang: &str) -> String {
     w!(out, "</dl>\n");
     w!(
         out,
-        "<p class=\"note\"{ui_attr}>{}</p>\n</header>\n",
+        "<p class=\"note\"{ui_attr}>{}</p>\n",
         escape(words.lead)
+    );
+    // Relative to the page's URL, /results/{survey}/{release}: the JSON is
+    // /results/{survey}/{release}.json and a table's CSV
+    // /results/{survey}/{release}/{table}.csv (see collector::results).
+    let release_seg = url_segment(&report.release_id);
+    w!(
+        out,
+        "<p class=\"note\"{ui_attr}><a href=\"{}.json\" type=\"application/json\">{}</a></p>\n</header>\n",
+        escape(&release_seg),
+        escape(words.json_link)
     );
 
     for (i, table) in report.tables.iter().enumerate() {
-        render_table(&mut out, i, table, &cx);
+        render_table(&mut out, i, table, &cx, &release_seg);
     }
 
     // The method note: only the paragraphs that apply to this release.
@@ -423,7 +439,7 @@ struct Bar {
     text: String,
 }
 
-fn render_table(out: &mut String, i: usize, table: &Table, cx: &Cx<'_>) {
+fn render_table(out: &mut String, i: usize, table: &Table, cx: &Cx<'_>, release_seg: &str) {
     let words = cx.words;
     let ui_attr = cx.ui_attr;
     let tr = cx.tr;
@@ -661,8 +677,17 @@ fn render_table(out: &mut String, i: usize, table: &Table, cx: &Cx<'_>) {
             let text = if q.suppressed {
                 fill(words.suppressed_mean, &[("t", cx.threshold)])
             } else {
-                let f = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_default();
-                format!("{} / {} / {}", f(q.q1), f(q.median), f(q.q3))
+                let f = |x: Option<f64>, m: Option<f64>| match (x, m) {
+                    (Some(v), Some(m)) => format!("{v:.1} ± {m:.1}"),
+                    (Some(v), None) => format!("{v:.1}"),
+                    _ => String::new(),
+                };
+                format!(
+                    "{} / {} / {}",
+                    f(q.q1, q.q1_margin95_approx),
+                    f(q.median, q.median_margin95_approx),
+                    f(q.q3, q.q3_margin95_approx)
+                )
             };
             w!(
                 out,
@@ -676,6 +701,13 @@ fn render_table(out: &mut String, i: usize, table: &Table, cx: &Cx<'_>) {
 
     let alt = fill(words.chart, &[("label", &label)]);
     render_chart(out, &alt, ui_attr, &bars);
+    w!(
+        out,
+        "<p class=\"note\"{ui_attr}><a href=\"{}/{}.csv\" type=\"text/csv\">{}</a></p>\n",
+        escape(release_seg),
+        escape(&url_segment(&table.id)),
+        escape(words.csv_link)
+    );
     w!(out, "</section>\n");
 }
 
@@ -805,6 +837,20 @@ fn render_chart(out: &mut String, alt: &str, ui_attr: &str, bars: &[Bar]) {
         );
     }
     w!(out, "</svg>\n");
+}
+
+/// `s` as one URL path segment: percent-encoded except for unreserved
+/// characters, as `collector::results` links its pages.
+fn url_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            w!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 /// `template` with each `{key}` replaced by its value, in one pass: braces

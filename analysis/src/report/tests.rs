@@ -597,3 +597,128 @@ fn bundled_surveys_publish() {
         }
     }
 }
+
+/// The test survey with one quartiles table on `age` at `epsilon`, and no
+/// small-cell threshold.
+fn quartile_survey(epsilon: &str) -> Survey {
+    let text = format!(
+        "{SURVEY}
+[publication]
+small_cell_threshold = 0
+
+[[publication.tables]]
+id = \"age_q\"
+question = \"age\"
+statistic = \"quantiles\"
+edges = [16, 25, 35, 50, 80]
+epsilon = {epsilon}
+"
+    )
+    .replace("privacy_budget = 3", "privacy_budget = 10");
+    surveys::parse_survey(&text).unwrap()
+}
+
+/// 200 ages spread over 16‥79.
+fn ages() -> Vec<Answers> {
+    (0..200)
+        .map(|i| {
+            let mut a = Answers::new();
+            a.insert("age".into(), Answer::Integer(16 + i * 64 / 200));
+            a
+        })
+        .collect()
+}
+
+fn quartile_release(epsilon: &str, rng: &mut ChaCha20Rng) -> QuantileRow {
+    let s = quartile_survey(epsilon);
+    let plan = prepare(&s, None).unwrap();
+    let r = build_report(plan, ages(), meta(), rng).unwrap();
+    r.tables[0].quantiles[0].clone()
+}
+
+fn margins(q: &QuantileRow) -> [f64; 3] {
+    [
+        q.q1_margin95_approx.unwrap(),
+        q.median_margin95_approx.unwrap(),
+        q.q3_margin95_approx.unwrap(),
+    ]
+}
+
+#[test]
+fn quartile_margins_are_nonzero_and_grow_as_epsilon_shrinks() {
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let mean_margins = |epsilon: &str, rng: &mut ChaCha20Rng| {
+        let mut sum = [0.0; 3];
+        for _ in 0..5 {
+            let q = quartile_release(epsilon, rng);
+            assert_eq!(q.margin95_approx_method, BOOTSTRAP_METHOD);
+            for (s, m) in sum.iter_mut().zip(margins(&q)) {
+                assert!(m > 0.0, "ε = {epsilon}: {q:?}");
+                *s += m;
+            }
+        }
+        sum
+    };
+    let wide = mean_margins("0.1", &mut rng);
+    let mid = mean_margins("0.5", &mut rng);
+    let narrow = mean_margins("2", &mut rng);
+    for i in 0..3 {
+        assert!(
+            wide[i] > mid[i] && mid[i] > narrow[i],
+            "{wide:?} {mid:?} {narrow:?}"
+        );
+    }
+    assert!(BOOTSTRAP_METHOD.contains(&BOOTSTRAP_RUNS.to_string()));
+}
+
+#[test]
+fn quartile_margins_cover_about_95_percent() {
+    // The target is what the estimator reads from the exact histogram (the
+    // margin covers the noise only); for these evenly spread ages it is
+    // close to the data's own quartiles (31.68, 47.5, 63.68 → 32, 48, 64).
+    let s = quartile_survey("0.5");
+    let exact = build_with(prepare(&s, None).unwrap(), ages(), meta(), &mut |_| 0).unwrap();
+    let exact = exact.tables[0].quantiles[0].clone();
+    let truth = [exact.q1.unwrap(), exact.median.unwrap(), exact.q3.unwrap()];
+    for (t, data) in truth.iter().zip([32.0, 48.0, 64.0]) {
+        assert!((t - data).abs() < 1.5, "{truth:?}");
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(2026);
+    let runs = 200;
+    let mut covered = [0usize; 3];
+    for _ in 0..runs {
+        let q = quartile_release("0.5", &mut rng);
+        let est = [q.q1.unwrap(), q.median.unwrap(), q.q3.unwrap()];
+        for (((c, e), m), t) in covered.iter_mut().zip(est).zip(margins(&q)).zip(truth) {
+            if (e - t).abs() <= m {
+                *c += 1;
+            }
+        }
+    }
+    for c in covered {
+        assert!(c * 100 >= runs * 85, "coverage {covered:?} of {runs}");
+    }
+}
+
+#[test]
+fn html_links_the_json_and_each_tables_csv() {
+    let r = report("1", 5);
+    for lang in ["en", "ru"] {
+        let html = render_html(&r, lang);
+        // Relative to /results/{survey}/{release}.
+        assert!(html.contains("<a href=\"2025-03-01.1.json\""), "{lang}");
+        for t in &r.tables {
+            assert!(
+                html.contains(&format!("<a href=\"2025-03-01.1/{}.csv\"", t.id)),
+                "{lang}: {}",
+                t.id
+            );
+        }
+    }
+    let mut odd = r.clone();
+    odd.release_id = "a b:c/ü".into();
+    odd.tables[0].id = "x&y".into();
+    let html = render_html(&odd, "en");
+    assert!(html.contains("href=\"a%20b%3Ac%2F%C3%BC.json\""));
+    assert!(html.contains("href=\"a%20b%3Ac%2F%C3%BC/x%26y.csv\""));
+}
