@@ -12,7 +12,7 @@ use surveys::Survey;
 
 use crate::db::{self, StoreError};
 use crate::ratelimit::RateLimiter;
-use crate::routes::{self, State};
+use crate::routes::{self, IndexPage, State};
 use crate::submit::Catalog;
 use crate::writer::{Writer, WriterThread};
 
@@ -164,6 +164,7 @@ impl Application {
             surveys,
             writer,
             reader: Mutex::new(read_conn),
+            index: config.dist.as_deref().and_then(IndexPage::load),
             dist: config.dist,
             catalog,
             rate_limit: (config.rate_limit > 0).then(|| RateLimiter::new(config.rate_limit)),

@@ -259,14 +259,26 @@ pub fn insert_response(tx: &Transaction<'_>, r: &NewResponse) -> rusqlite::Resul
     if changed == 1 {
         return Ok(InsertOutcome::Stored);
     }
-    let owner: String = tx
+    Ok(already_stored(tx, r)?.unwrap_or(InsertOutcome::Conflict))
+}
+
+/// `Duplicate` when `r`'s submission id is stored for its survey,
+/// `Conflict` when for another, `None` when it is not stored.
+fn already_stored(
+    tx: &Transaction<'_>,
+    r: &NewResponse,
+) -> rusqlite::Result<Option<InsertOutcome>> {
+    let owner: Option<String> = tx
         .prepare_cached("SELECT survey_id FROM responses WHERE submission_id = ?1")?
-        .query_row([&r.submission_id], |row| row.get(0))?;
-    Ok(if owner == r.survey_id {
-        InsertOutcome::Duplicate
-    } else {
-        InsertOutcome::Conflict
-    })
+        .query_row([&r.submission_id], |row| row.get(0))
+        .optional()?;
+    Ok(owner.map(|owner| {
+        if owner == r.survey_id {
+            InsertOutcome::Duplicate
+        } else {
+            InsertOutcome::Conflict
+        }
+    }))
 }
 
 /// Inserts one response inside `tx` unless its survey is closed — by
@@ -283,15 +295,7 @@ pub fn insert_if_open(
     if !closed {
         return insert_response(tx, r);
     }
-    let owner: Option<String> = tx
-        .prepare_cached("SELECT survey_id FROM responses WHERE submission_id = ?1")?
-        .query_row([&r.submission_id], |row| row.get(0))
-        .optional()?;
-    Ok(match owner {
-        Some(owner) if owner == r.survey_id => InsertOutcome::Duplicate,
-        Some(_) => InsertOutcome::Conflict,
-        None => InsertOutcome::Closed,
-    })
+    Ok(already_stored(tx, r)?.unwrap_or(InsertOutcome::Closed))
 }
 
 /// Records the version of every survey about to be served and returns, for

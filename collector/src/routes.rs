@@ -41,11 +41,29 @@ pub struct State {
     pub reader: Mutex<Connection>,
     /// Trunk's output: `index.html`, the wasm and its JS glue.
     pub dist: Option<PathBuf>,
+    /// `index.html` and its Content-Security-Policy, read once at start.
+    pub index: Option<IndexPage>,
     /// Every version of every survey that answers are accepted for,
     /// compiled once.
     pub catalog: Catalog,
     /// Submissions per client and minute; `None` when off.
     pub rate_limit: Option<RateLimiter>,
+}
+
+/// The runner's page, with a policy that names its inline loader by hash.
+#[derive(Debug)]
+pub struct IndexPage {
+    html: String,
+    csp: warp::http::HeaderValue,
+}
+
+impl IndexPage {
+    /// Reads `index.html` from `dist`; `None` when the frontend is not built.
+    pub fn load(dist: &std::path::Path) -> Option<IndexPage> {
+        let html = std::fs::read_to_string(dist.join("index.html")).ok()?;
+        let csp = warp::http::HeaderValue::from_str(&crate::headers::csp_for_page(&html)).ok()?;
+        Some(IndexPage { html, csp })
+    }
 }
 
 fn with_state(
@@ -209,27 +227,18 @@ fn frontend(
     let index = warp::path::end()
         .and(warp::get())
         .and(with_state(state))
-        .and_then(|s: Arc<State>| async move {
-            let Some(dir) = s.dist.as_ref() else {
-                return Ok::<_, Rejection>(not_built());
+        .map(|s: Arc<State>| {
+            let Some(page) = s.index.as_ref() else {
+                return not_built();
             };
-            match tokio::fs::read_to_string(dir.join("index.html")).await {
-                Ok(page) => {
-                    // The policy names the page's own inline scripts by hash.
-                    let csp = crate::headers::csp_for_page(&page);
-                    let mut res = warp::reply::html(page).into_response();
-                    let h = res.headers_mut();
-                    h.insert(
-                        header::CACHE_CONTROL,
-                        warp::http::HeaderValue::from_static("no-cache"),
-                    );
-                    if let Ok(v) = warp::http::HeaderValue::from_str(&csp) {
-                        h.insert(header::CONTENT_SECURITY_POLICY, v);
-                    }
-                    Ok(res)
-                }
-                Err(_) => Ok(not_built()),
-            }
+            let mut res = warp::reply::html(page.html.clone()).into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CACHE_CONTROL,
+                warp::http::HeaderValue::from_static("no-cache"),
+            );
+            h.insert(header::CONTENT_SECURITY_POLICY, page.csp.clone());
+            res
         });
     let files = warp::get()
         .and(warp::any().map(move || dist.clone()))

@@ -561,6 +561,34 @@ impl Checker {
         }
     }
 
+    /// The id of the `i`-th `kind` table and the place to report it by,
+    /// reporting a missing, malformed or repeated id.
+    fn entry_id<'t>(
+        &mut self,
+        kind: &str,
+        i: usize,
+        t: &'t Table,
+        seen: &mut BTreeSet<String>,
+    ) -> (Option<&'t str>, String) {
+        let id = t.get("id").and_then(Value::as_str);
+        let place = match id {
+            Some(id) => format!("{kind} `{id}`"),
+            None => format!("{kind} #{}", i + 1),
+        };
+        match id {
+            None => self.problem(&place, "missing `id`"),
+            Some(id) if !is_valid_id(id) => self.problem(
+                &place,
+                "the id must start with a-z and use only a-z, 0-9, `_` and `-` (at most 64)",
+            ),
+            Some(id) if !seen.insert(id.to_string()) => {
+                self.problem(&place, format!("duplicate {kind} id"))
+            }
+            Some(_) => {}
+        }
+        (id, place)
+    }
+
     fn sections(&mut self, v: Option<&Value>) -> Vec<Option<Section>> {
         let Some(v) = v else { return Vec::new() };
         let Value::Array(items) = v else {
@@ -575,22 +603,7 @@ impl Checker {
                 out.push(None);
                 continue;
             };
-            let id = t.get("id").and_then(Value::as_str);
-            let place = match id {
-                Some(id) => format!("section `{id}`"),
-                None => format!("section #{}", i + 1),
-            };
-            match id {
-                None => self.problem(&place, "missing `id`"),
-                Some(id) if !is_valid_id(id) => self.problem(
-                    &place,
-                    "the id must start with a-z and use only a-z, 0-9, `_` and `-` (at most 64)",
-                ),
-                Some(id) if !seen.insert(id.to_string()) => {
-                    self.problem(&place, "duplicate section id")
-                }
-                Some(_) => {}
-            }
+            let (id, place) = self.entry_id("section", i, t, &mut seen);
             self.unknown_keys(&place, t, &["id", "title", "relevant"]);
             let title = self.text(&place, "title", t.get("title"), true);
             let relevant = self.string(&place, t, "relevant").map(str::to_string);
@@ -613,22 +626,7 @@ impl Checker {
                 self.problem(&format!("question #{}", i + 1), "must be a table");
                 continue;
             };
-            let id = t.get("id").and_then(Value::as_str);
-            let place = match id {
-                Some(id) => format!("question `{id}`"),
-                None => format!("question #{}", i + 1),
-            };
-            match id {
-                None => self.problem(&place, "missing `id`"),
-                Some(id) if !is_valid_id(id) => self.problem(
-                    &place,
-                    "the id must start with a-z and use only a-z, 0-9, `_` and `-` (at most 64)",
-                ),
-                Some(id) if !seen.insert(id.to_string()) => {
-                    self.problem(&place, "duplicate question id")
-                }
-                Some(_) => {}
-            }
+            let (id, place) = self.entry_id("question", i, t, &mut seen);
             out.push(self.question(&place, id, t));
         }
         out

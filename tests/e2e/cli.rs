@@ -427,10 +427,10 @@ fn publish_refuses_bad_arguments_clearly() {
     assert!(ledger_total(&app).is_empty());
 }
 
-#[test]
-fn import_converts_an_xlsform_that_then_checks_clean() {
+/// Runs `chorus import` on an XLSForm fixture into a fresh folder.
+fn import(fixture: &str) -> (std::process::Output, std::path::PathBuf, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let form = repo_root().join("xlsform/tests/fixtures/ost_hiv_needs.xlsx");
+    let form = repo_root().join("xlsform/tests/fixtures").join(fixture);
     let out = dir.path().join("imported.toml");
     let run = chorus(
         &[
@@ -441,6 +441,12 @@ fn import_converts_an_xlsform_that_then_checks_clean() {
         ],
         dir.path(),
     );
+    (run, out, dir)
+}
+
+#[test]
+fn import_converts_an_xlsform_that_then_checks_clean() {
+    let (run, out, dir) = import("ost_hiv_needs.xlsx");
     assert!(run.status.success(), "{}", text(&run));
     let check = chorus(&["check", out.to_str().expect("utf-8")], dir.path());
     assert!(check.status.success(), "{}", text(&check));
@@ -448,18 +454,7 @@ fn import_converts_an_xlsform_that_then_checks_clean() {
 
 #[test]
 fn import_refuses_a_form_that_tracks_respondents() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let form = repo_root().join("xlsform/tests/fixtures/tracking.xlsx");
-    let out = dir.path().join("tracking.toml");
-    let run = chorus(
-        &[
-            "import",
-            form.to_str().expect("utf-8"),
-            "-o",
-            out.to_str().expect("utf-8"),
-        ],
-        dir.path(),
-    );
+    let (run, out, _dir) = import("tracking.xlsx");
     let t = text(&run);
     assert!(!run.status.success(), "{t}");
     assert!(
