@@ -56,7 +56,7 @@ need_chromium() {
     if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
         step "installing Debian's chromium and chromium-driver"
         as_root apt-get update
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
     fi
 }
 
