@@ -5,6 +5,7 @@ mod admin;
 mod bench;
 mod bench_publish;
 mod import;
+mod logs;
 mod publish;
 
 use std::net::SocketAddr;
@@ -140,6 +141,9 @@ fn serve(
         .with_target("collector", tracing_subscriber::filter::LevelFilter::TRACE)
         .with_target("surveys", tracing_subscriber::filter::LevelFilter::TRACE)
         .with_target("analysis", tracing_subscriber::filter::LevelFilter::TRACE);
+    // Written by one thread, many lines per system call; `flush` writes
+    // what is left on every way out of this function.
+    let (lines, flush) = logs::to_stdout().context("cannot start the log writer")?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -147,6 +151,7 @@ fn serve(
         )
         .with_target(false)
         .with_timer(DayTimer)
+        .with_writer(lines)
         .finish()
         .with(ceiling)
         .init();
@@ -171,6 +176,7 @@ fn serve(
             println!("note: no built frontend found; serving the API only (run scripts/run.sh to build it)");
         }
         app.run_until(shutdown_signal()).await;
+        flush.flush();
         println!("Chorus collector stopped; every acknowledged answer is committed.");
         Ok::<_, anyhow::Error>(())
     })?;
