@@ -14,8 +14,8 @@
 //! 6. Export: N generated responses exported by `chorus export` as a child
 //!    process; time and peak RSS.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use collector::db::{self, NewResponse};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -93,65 +95,106 @@ fn answers(i: usize) -> String {
     )
 }
 
-/// A keep-alive HTTP/1.1 connection that posts submissions.
+/// A keep-alive HTTP/1.1 connection that posts submissions. Many of these
+/// run as tasks on one client thread (as a load generator such as `wrk`
+/// does), so the client takes as little as it can of the two cores it
+/// shares with the server.
 struct Client {
-    addr: SocketAddr,
-    reader: BufReader<TcpStream>,
-    request_head: String,
+    stream: TcpStream,
+    /// Bytes read and not yet consumed.
+    buf: Vec<u8>,
+    request: Vec<u8>,
+}
+
+/// Which requests a client sends.
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    /// Valid submissions to the benchmark survey: the real work.
+    Survey,
+    /// The same requests to a survey that does not exist: refused (404)
+    /// before the body is parsed, so nothing but the HTTP exchange.
+    Nowhere,
 }
 
 impl Client {
-    fn connect(addr: SocketAddr) -> Result<Client> {
-        let stream = TcpStream::connect(addr).with_context(|| format!("connect {addr}"))?;
+    async fn connect(addr: SocketAddr) -> Result<Client> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("connect {addr}"))?;
         stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         Ok(Client {
-            addr,
-            reader: BufReader::new(stream),
-            request_head: format!(
-                "POST /api/surveys/{SURVEY}/responses HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n"
-            ),
+            stream,
+            buf: Vec::with_capacity(1024),
+            request: Vec::with_capacity(512),
         })
     }
 
     /// Sends one submission; returns the status.
-    fn submit(&mut self, i: usize) -> Result<u16> {
+    async fn submit(&mut self, target: Target, i: usize) -> Result<u16> {
+        let survey = match target {
+            Target::Survey => SURVEY,
+            Target::Nowhere => "no-such-survey",
+        };
         let body = format!(
             r#"{{"submission_id":"{}","answers":{}}}"#,
             uuid(),
             answers(i)
         );
-        let request = format!(
-            "{}Content-Length: {}\r\n\r\n{body}",
-            self.request_head,
+        self.request.clear();
+        write!(
+            self.request,
+            "POST /api/surveys/{survey}/responses HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
-        );
-        self.reader.get_mut().write_all(request.as_bytes())?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        let status: u16 = line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| anyhow!("bad status line from {}: {line:?}", self.addr))?;
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line)?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse()?;
-            }
-        }
-        let mut body = vec![0u8; length];
-        self.reader.read_exact(&mut body)?;
-        Ok(status)
+        )?;
+        self.stream.write_all(&self.request).await?;
+        let response = tokio::time::timeout(Duration::from_secs(30), self.read_response())
+            .await
+            .map_err(|_| anyhow!("no answer within 30 s"))??;
+        Ok(response)
     }
+
+    /// Reads one whole response (head and `Content-Length` body).
+    async fn read_response(&mut self) -> Result<u16> {
+        loop {
+            if let Some((status, len)) = parse_head(&self.buf)? {
+                if self.buf.len() >= len {
+                    self.buf.drain(..len);
+                    return Ok(status);
+                }
+            }
+            let mut chunk = [0u8; 2048];
+            let n = self.stream.read(&mut chunk).await?;
+            if n == 0 {
+                bail!("the server closed the connection");
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// The status and whole length (head and body) of the response at the start
+/// of `buf`, once its head has arrived.
+fn parse_head(buf: &[u8]) -> Result<Option<(u16, usize)>> {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok(None);
+    };
+    let head = std::str::from_utf8(&buf[..end]).context("a response head that is not UTF-8")?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| anyhow!("bad status line: {status_line:?}"))?;
+    let mut length = 0usize;
+    for line in lines {
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse()?;
+        }
+    }
+    Ok(Some((status, end + 4 + length)))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -177,6 +220,36 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
 struct Server {
     child: Child,
     addr: SocketAddr,
+    /// Drains the server's log; yields the writer's line at stop.
+    log: std::thread::JoinHandle<Option<WriterStats>>,
+}
+
+/// What the writer said when it stopped: how well group commit worked.
+#[derive(Debug, Clone, Copy)]
+struct WriterStats {
+    submissions: u64,
+    commits: u64,
+}
+
+impl WriterStats {
+    /// Reads `writer stopped submissions=… commits=…` from a log line.
+    fn parse(line: &str) -> Option<WriterStats> {
+        if !line.contains("writer stopped") {
+            return None;
+        }
+        let field = |name: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+        };
+        Some(WriterStats {
+            submissions: field("submissions")?,
+            commits: field("commits")?,
+        })
+    }
+
+    fn mean_batch(self) -> f64 {
+        self.submissions as f64 / self.commits.max(1) as f64
+    }
 }
 
 impl Server {
@@ -214,13 +287,21 @@ impl Server {
             .and_then(|a| a.parse().ok())
             .ok_or_else(|| anyhow!("the server did not say where it listens: {first:?}"))?;
         // Keep draining the server's log so it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let _ = std::io::copy(&mut lines, &mut std::io::sink());
+        let log = std::thread::spawn(move || {
+            let mut stats = None;
+            let mut line = String::new();
+            while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
+                stats = WriterStats::parse(&line).or(stats);
+                line.clear();
+            }
+            stats
         });
-        Ok(Server { child, addr })
+        Ok(Server { child, addr, log })
     }
 
-    fn stop(mut self) -> Result<()> {
+    /// Stops the server (SIGTERM: it drains and exits); returns what its
+    /// writer reported.
+    fn stop(mut self) -> Result<Option<WriterStats>> {
         let term = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -228,55 +309,71 @@ impl Server {
             self.child.kill()?;
         }
         self.child.wait()?;
-        Ok(())
+        self.log
+            .join()
+            .map_err(|_| anyhow!("the log reader panicked"))
     }
 }
 
-/// Sends `total` submissions over `connections` connections as fast as
-/// they are answered; returns (elapsed, sorted latencies).
+/// Sends `total` requests over `connections` connections as fast as they
+/// are answered, all from one client thread; returns (elapsed, sorted
+/// latencies).
 fn closed_loop(
     addr: SocketAddr,
     connections: usize,
     total: usize,
+    target: Target,
 ) -> Result<(Duration, Vec<Duration>)> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
-    let threads: Vec<_> = (0..connections)
-        .map(|_| {
-            let next = next.clone();
-            std::thread::spawn(move || -> Result<Vec<Duration>> {
-                let mut client = Client::connect(addr)?;
-                let mut lat = Vec::with_capacity(total / connections + 1);
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= total {
-                        break;
+    let expected = match target {
+        Target::Survey => 201,
+        Target::Nowhere => 404,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let mut clients = Vec::with_capacity(connections);
+        for _ in 0..connections {
+            clients.push(Client::connect(addr).await?);
+        }
+        let next = Arc::new(AtomicUsize::new(0));
+        let start = Instant::now();
+        let tasks: Vec<_> = clients
+            .into_iter()
+            .map(|mut client| {
+                let next = next.clone();
+                tokio::spawn(async move {
+                    let mut lat = Vec::with_capacity(total / connections + 1);
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= total {
+                            break;
+                        }
+                        let t = Instant::now();
+                        let status = client.submit(target, i).await?;
+                        lat.push(t.elapsed());
+                        if status != expected {
+                            bail!("a request answered {status}, expected {expected}");
+                        }
                     }
-                    let t = Instant::now();
-                    let status = client.submit(i)?;
-                    lat.push(t.elapsed());
-                    if status != 201 {
-                        bail!("submission answered {status}, expected 201");
-                    }
-                }
-                Ok(lat)
+                    Ok::<_, anyhow::Error>(lat)
+                })
             })
-        })
-        .collect();
-    let mut all = Vec::with_capacity(total);
-    for t in threads {
-        all.extend(
-            t.join()
-                .map_err(|_| anyhow!("a client thread panicked"))??,
-        );
-    }
-    let elapsed = start.elapsed();
-    all.sort_unstable();
-    Ok((elapsed, all))
+            .collect();
+        let mut all = Vec::with_capacity(total);
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        let elapsed = start.elapsed();
+        all.sort_unstable();
+        Ok((elapsed, all))
+    })
 }
 
 /// Sends submissions at `rate` per second for `seconds`; latency counts
-/// from each submission's scheduled time.
+/// from each submission's scheduled time. Each connection has its own
+/// thread, which sleeps to the microsecond (the async timer's millisecond
+/// steps would add up to a millisecond to every figure).
 fn open_loop(addr: SocketAddr, rate: usize, seconds: u64) -> Result<Vec<Duration>> {
     let total = rate * seconds as usize;
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
@@ -288,7 +385,10 @@ fn open_loop(addr: SocketAddr, rate: usize, seconds: u64) -> Result<Vec<Duration
         .map(|_| {
             let next = next.clone();
             std::thread::spawn(move || -> Result<Vec<Duration>> {
-                let mut client = Client::connect(addr)?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                let mut client = runtime.block_on(Client::connect(addr))?;
                 let mut lat = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -299,7 +399,7 @@ fn open_loop(addr: SocketAddr, rate: usize, seconds: u64) -> Result<Vec<Duration
                     if let Some(wait) = due.checked_duration_since(Instant::now()) {
                         std::thread::sleep(wait);
                     }
-                    let status = client.submit(i)?;
+                    let status = runtime.block_on(client.submit(Target::Survey, i))?;
                     lat.push(due.elapsed());
                     if status != 201 {
                         bail!("submission answered {status}, expected 201");
@@ -370,9 +470,9 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         server.child.id()
     );
     // Warm-up: connections, caches, the WAL file.
-    closed_loop(server.addr, args.connections.min(8), 1_000)?;
+    closed_loop(server.addr, args.connections.min(8), 1_000, Target::Survey)?;
 
-    let (elapsed, lat) = closed_loop(server.addr, args.connections, args.requests)?;
+    let (elapsed, lat) = closed_loop(server.addr, args.connections, args.requests, Target::Survey)?;
     let throughput = args.requests as f64 / elapsed.as_secs_f64();
     println!(
         "throughput: {} submissions over {} connections in {:.2} s = {:.0} durable submissions/s; latency p50 {}, p99 {}",
@@ -384,6 +484,37 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         ms(percentile(&lat, 0.99)),
     );
 
+    // The floor: the same client, connections and request bodies, but to a
+    // survey that does not exist, refused before the body is parsed. What
+    // HTTP on loopback costs here, with no validation and no storage.
+    let (floor_elapsed, _) = closed_loop(
+        server.addr,
+        args.connections,
+        args.requests,
+        Target::Nowhere,
+    )?;
+    let floor = args.requests as f64 / floor_elapsed.as_secs_f64();
+    println!(
+        "HTTP floor: the same requests to an unknown survey (404 before parsing, nothing stored): {floor:.0} requests/s — the collector's throughput is {:.0} % of this",
+        throughput / floor * 100.0
+    );
+    let rss = peak_rss_mib(server.child.id());
+    match rss {
+        Some(m) => println!("server peak RSS (VmHWM): {m:.1} MiB"),
+        None => println!("server peak RSS: unavailable (no /proc)"),
+    }
+    let stats = server.stop()?;
+    if let Some(w) = stats {
+        println!(
+            "group commit: {} submissions in {} transactions, {:.1} per transaction (warm-up included)",
+            w.submissions,
+            w.commits,
+            w.mean_batch()
+        );
+    }
+
+    // A fresh server, so the throughput phase's figures above are its own.
+    let server = Server::start(&exe, &dir.join("fixed.db"), &surveys, &dir)?;
     let fixed = open_loop(server.addr, args.rate, args.seconds)?;
     println!(
         "fixed rate: {} submissions/s for {} s: p50 {}, p99 {}, max {}",
@@ -393,20 +524,21 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         ms(percentile(&fixed, 0.99)),
         ms(fixed.last().copied().unwrap_or_default()),
     );
-    let rss = peak_rss_mib(server.child.id());
-    match rss {
-        Some(m) => println!("server peak RSS (VmHWM): {m:.1} MiB"),
-        None => println!("server peak RSS: unavailable (no /proc)"),
-    }
     server.stop()?;
 
-    // The writer commits whatever is waiting, up to MAX_BATCH; with N
-    // connections at most N submissions can be waiting, so batches of N are
-    // the like-for-like ceiling and MAX_BATCH the absolute one.
+    // The writer commits whatever is waiting, up to MAX_BATCH. The batch it
+    // really made is the like-for-like ceiling; with N connections at most N
+    // submissions can wait, so N is the best it could have made, and
+    // MAX_BATCH the absolute ceiling.
     println!(
         "ceiling: raw SQLite inserts into a fresh database, WAL + synchronous=FULL, the collector's own insert:"
     );
-    let mut batches = vec![1, args.connections, collector::writer::MAX_BATCH];
+    let mut batches = vec![1];
+    if let Some(w) = stats {
+        batches.push(w.mean_batch().round().max(1.0) as usize);
+    }
+    batches.extend([args.connections, collector::writer::MAX_BATCH]);
+    batches.sort_unstable();
     batches.dedup();
     for (k, batch) in batches.into_iter().enumerate() {
         let rows = if batch == 1 {
@@ -495,4 +627,31 @@ fn bench_dir(parent: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     dir.canonicalize()
         .with_context(|| format!("cannot resolve {}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_writers_figures_from_its_log_line() {
+        let line =
+            "2026-11-29  INFO writer stopped submissions=447706 commits=59788 mean_batch=7.5\n";
+        let stats = WriterStats::parse(line).expect("parsed");
+        assert_eq!((stats.submissions, stats.commits), (447_706, 59_788));
+        assert!((stats.mean_batch() - 7.488).abs() < 0.001);
+        assert!(WriterStats::parse("2026-11-29  INFO request method=POST status=201").is_none());
+        assert!(WriterStats::parse("2026-11-29  INFO writer stopped").is_none());
+    }
+
+    #[test]
+    fn response_heads_give_status_and_whole_length() {
+        let head = b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 19\r\n\r\n{\"status\":\"stored\"}";
+        assert_eq!(parse_head(head).expect("parsed"), Some((201, head.len())));
+        assert_eq!(
+            parse_head(b"HTTP/1.1 201 Created\r\ncontent-le").expect("partial"),
+            None
+        );
+        assert!(parse_head(b"garbage\r\n\r\n").is_err());
+    }
 }

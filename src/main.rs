@@ -150,6 +150,8 @@ fn serve(
                 .unwrap_or_else(|_| "info,warp=warn,hyper=warn".into()),
         )
         .with_target(false)
+        // Colour only on a terminal: a log file or journal gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_timer(DayTimer)
         .with_writer(lines)
         .finish()

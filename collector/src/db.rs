@@ -281,17 +281,16 @@ fn already_stored(
     }))
 }
 
-/// Inserts one response inside `tx` unless its survey is closed — by
-/// command (`survey_state`), or by its file's `closes` day
-/// (`closed_by_file`, decided by the caller). A retry of a response already
+/// Inserts one response inside `tx` unless `closed` (its survey closed by
+/// command or by its file's `closes` day, as the caller found with
+/// [`closed_day`] in the same transaction). A retry of a response already
 /// stored is still a `Duplicate` after closing, so a device that lost the
 /// first acknowledgement learns that its answer is safe.
 pub fn insert_if_open(
     tx: &Transaction<'_>,
     r: &NewResponse,
-    closed_by_file: Option<&str>,
+    closed: bool,
 ) -> rusqlite::Result<InsertOutcome> {
-    let closed = closed_by_file.is_some() || closed_day(tx, &r.survey_id)?.is_some();
     if !closed {
         return insert_response(tx, r);
     }

@@ -115,6 +115,7 @@ impl Writer {
 
 fn run(mut conn: Connection, rx: Receiver<Msg>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut stats = Stats::default();
     let mut stopping = false;
     while !stopping {
         // Block for the first job; the channel closing ends the thread.
@@ -134,7 +135,11 @@ fn run(mut conn: Connection, rx: Receiver<Msg>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, &mut batch);
+        let jobs = batch.len();
+        if commit_batch(&mut conn, &mut batch) {
+            stats.commits += 1;
+            stats.submissions += jobs;
+        }
     }
     // Jobs still queued (sent after the shutdown) are dropped here with
     // their reply channels, so their handlers answer 503: none is
@@ -142,18 +147,54 @@ fn run(mut conn: Connection, rx: Receiver<Msg>) {
     drop(rx);
     // Leave a clean WAL behind; failure here loses nothing.
     let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    tracing::info!(
+        submissions = stats.submissions,
+        commits = stats.commits,
+        mean_batch = format_args!("{:.1}", stats.mean_batch()),
+        "writer stopped"
+    );
 }
 
-fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>) {
+/// What the writer committed since it started: how well group commit
+/// worked (`chorus bench` reads it from the log line at stop).
+#[derive(Debug, Default)]
+struct Stats {
+    /// Jobs answered from committed transactions (stored, duplicate, closed…).
+    submissions: usize,
+    commits: usize,
+}
+
+impl Stats {
+    fn mean_batch(&self) -> f64 {
+        if self.commits == 0 {
+            0.0
+        } else {
+            self.submissions as f64 / self.commits as f64
+        }
+    }
+}
+
+/// Commits one batch and answers each job; `false` when the commit failed
+/// (every job of the batch then answered 503, nothing stored).
+fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>) -> bool {
     let outcomes: Result<Vec<InsertOutcome>, StoreError> = (|| {
         let tx = conn.transaction()?;
+        // Whether each survey is closed by command, looked up once per batch:
+        // within one transaction every lookup would see the same snapshot.
+        let mut closed_by_command: Vec<(&str, bool)> = Vec::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         for job in batch.iter() {
-            outcomes.push(db::insert_if_open(
-                &tx,
-                &job.response,
-                job.closed_since.as_deref(),
-            )?);
+            let survey = job.response.survey_id.as_str();
+            let by_command = match closed_by_command.iter().find(|(s, _)| *s == survey) {
+                Some(&(_, closed)) => closed,
+                None => {
+                    let closed = db::closed_day(&tx, survey)?.is_some();
+                    closed_by_command.push((survey, closed));
+                    closed
+                }
+            };
+            let closed = by_command || job.closed_since.is_some();
+            outcomes.push(db::insert_if_open(&tx, &job.response, closed)?);
         }
         tx.commit()?;
         Ok(outcomes)
@@ -164,6 +205,7 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>) {
                 // The client may have gone; its answer is stored all the same.
                 let _ = job.reply.send(Ok(outcome));
             }
+            true
         }
         Err(e) => {
             tracing::error!(error = %e, batch = batch.len(), "could not commit submissions");
@@ -173,6 +215,7 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>) {
                     .reply
                     .send(Err(StoreError::Unavailable(message.clone())));
             }
+            false
         }
     }
 }

@@ -9,6 +9,8 @@
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use collector::submit::{Catalog, check_submission};
 use proptest::prelude::*;
@@ -21,6 +23,37 @@ fn cases() -> u32 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(256)
+}
+
+/// Longest one case may run before it counts as a hang:
+/// `CHORUS_FUZZ_CASE_MS`, 10 s by default (unoptimised builds are slow).
+fn case_limit() -> Duration {
+    Duration::from_millis(
+        std::env::var("CHORUS_FUZZ_CASE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10_000),
+    )
+}
+
+/// Runs one case on its own thread and fails it if it does not finish
+/// within `limit`: a hang is reported as a failure with its input, instead
+/// of a test run that never ends.
+fn within<T: Send + 'static>(
+    limit: Duration,
+    case: impl FnOnce() -> Result<T, TestCaseError> + Send + 'static,
+) -> Result<T, TestCaseError> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(case());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(result) => result,
+        Err(RecvTimeoutError::Timeout) => Err(TestCaseError::fail(format!(
+            "the case ran longer than {limit:?}: a hang"
+        ))),
+        Err(RecvTimeoutError::Disconnected) => Err(TestCaseError::fail("the case panicked")),
+    }
 }
 
 fn config() -> Config {
@@ -161,8 +194,13 @@ fn survey_id() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Runs the submission path and checks its promise for any input.
-fn submit_holds(survey: &str, body: &[u8]) -> Result<(), TestCaseError> {
+/// Runs the submission path, within the time limit, and checks its promise
+/// for any input.
+fn submit_holds(survey: String, body: Vec<u8>) -> Result<(), TestCaseError> {
+    within(case_limit(), move || submit_checked(&survey, &body))
+}
+
+fn submit_checked(survey: &str, body: &[u8]) -> Result<(), TestCaseError> {
     let f = fixture();
     match check_submission(&f.catalog, survey, body, today()) {
         Ok(checked) => {
@@ -187,30 +225,33 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(survey in survey_id(), body in proptest::collection::vec(any::<u8>(), 0..512)) {
-        submit_holds(&survey, &body)?;
+        submit_holds(survey, body)?;
     }
 
     #[test]
     fn arbitrary_json_never_panics(survey in survey_id(), body in json()) {
-        submit_holds(&survey, body.to_string().as_bytes())?;
+        submit_holds(survey, body.to_string().into_bytes())?;
     }
 
     #[test]
     fn submission_shaped_json_is_stored_or_refused_with_a_4xx(survey in survey_id(), body in submission()) {
-        submit_holds(&survey, body.to_string().as_bytes())?;
+        submit_holds(survey, body.to_string().into_bytes())?;
     }
 
     #[test]
     fn deep_nesting_is_refused_without_recursion(depth in 0usize..100_000, open in prop_oneof![Just('['), Just('{')]) {
         let mut body = String::from("{\"submission_id\":\"7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10\",\"answers\":{\"x\":");
         body.extend(std::iter::repeat_n(open, depth));
-        submit_holds("ost-hiv-access", body.as_bytes())?;
+        submit_holds("ost-hiv-access".into(), body.into_bytes())?;
     }
 
     #[test]
     fn arbitrary_survey_text_never_panics(text in proptest::collection::vec(any::<char>(), 0..400)) {
         let text: String = text.into_iter().collect();
-        let _ = surveys::parse_survey(&text);
+        within(case_limit(), move || {
+            let _ = surveys::parse_survey(&text);
+            Ok(())
+        })?;
     }
 
     #[test]
@@ -240,16 +281,31 @@ proptest! {
                 }
             }
         }
-        if let Ok(survey) = surveys::parse_survey(&src) {
-            // A file that loads must be usable: compile it and run answers through.
-            let mut catalog = Catalog::default();
-            if catalog.insert(&survey, &[]).is_ok() {
-                let body = serde_json::json!({
-                    "submission_id": "7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10",
-                    "answers": {}
-                });
-                let _ = check_submission(&catalog, &survey.id, body.to_string().as_bytes(), today());
+        within(case_limit(), move || {
+            if let Ok(survey) = surveys::parse_survey(&src) {
+                // A file that loads must be usable: compile it and run answers through.
+                let mut catalog = Catalog::default();
+                if catalog.insert(&survey, &[]).is_ok() {
+                    let body = serde_json::json!({
+                        "submission_id": "7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10",
+                        "answers": {}
+                    });
+                    let _ = check_submission(&catalog, &survey.id, body.to_string().as_bytes(), today());
+                }
             }
-        }
+            Ok(())
+        })?;
     }
+}
+
+#[test]
+fn a_case_that_hangs_fails_instead_of_stalling_the_run() {
+    let slow = within(Duration::from_millis(50), || {
+        std::thread::sleep(Duration::from_secs(2));
+        Ok(())
+    });
+    let message = format!("{:?}", slow.expect_err("a hang is a failure"));
+    assert!(message.contains("a hang"), "{message}");
+    let quick = within(Duration::from_secs(5), || Ok(7));
+    assert_eq!(quick.expect("finishes"), 7);
 }
