@@ -156,11 +156,11 @@ impl Client {
     /// Reads one whole response (head and `Content-Length` body).
     async fn read_response(&mut self) -> Result<u16> {
         loop {
-            if let Some((status, len)) = parse_head(&self.buf)? {
-                if self.buf.len() >= len {
-                    self.buf.drain(..len);
-                    return Ok(status);
-                }
+            if let Some((status, len)) = parse_head(&self.buf)?
+                && self.buf.len() >= len
+            {
+                self.buf.drain(..len);
+                return Ok(status);
             }
             let mut chunk = [0u8; 2048];
             let n = self.stream.read(&mut chunk).await?;
