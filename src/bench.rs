@@ -2,16 +2,25 @@
 //!
 //! 1. Starts `chorus serve` as a child process on a loopback port with a
 //!    fresh database (rate limit off when the build has one).
-//! 2. Throughput: many keep-alive connections, each a thread with a tiny
-//!    HTTP/1.1 client, send valid submissions as fast as answers come back.
-//!    Prints submissions/s, p50/p99 latency.
-//! 3. Fixed rate: submissions scheduled at a steady rate (open loop);
-//!    latency is measured from each submission's scheduled time, so a stall
-//!    is not hidden by the clients waiting (no coordinated omission).
-//! 4. The server's peak RSS (VmHWM from /proc).
-//! 5. The ceiling: raw SQLite inserts into a fresh database with the same
-//!    settings (WAL, synchronous = FULL) and the writer's batch size.
-//! 6. Export: N generated responses exported by `chorus export` as a child
+//! 2. Throughput: many keep-alive connections, driven from one client
+//!    thread (async, like `wrk`), send valid submissions as fast as answers
+//!    come back. Prints submissions/s, p50/p99 latency.
+//! 3. HTTP floor: the same requests to a survey that does not exist, which
+//!    the collector refuses before parsing: its HTTP cost alone.
+//! 4. The server's peak RSS (VmHWM from /proc), and the writer's own count
+//!    of submissions and transactions (its log line at stop).
+//! 5. Bare HTTP: hyper alone (`chorus bench-bare-http`, a constant 404) under
+//!    the same client, with the CPU time one exchange costs.
+//! 6. Fixed rate, on a fresh server: submissions scheduled at a steady rate
+//!    (open loop); latency is measured from each submission's scheduled
+//!    time, so a stall is not hidden by the clients waiting (no coordinated
+//!    omission).
+//! 7. The ceiling: raw SQLite inserts into a fresh database with the same
+//!    settings (WAL, synchronous = FULL) and insert, one commit per row, per
+//!    the writer's real group size, per connection count and per the
+//!    writer's largest group; with each, the CPU-time bound on what any
+//!    server doing a bare HTTP exchange plus that insert could reach.
+//! 8. Export: N generated responses exported by `chorus export` as a child
 //!    process; time and peak RSS.
 
 use std::io::{BufRead, BufReader, Write};
@@ -205,6 +214,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
@@ -253,7 +266,8 @@ impl WriterStats {
 }
 
 impl Server {
-    fn start(exe: &Path, db: &Path, surveys: &Path, dir: &Path) -> Result<Server> {
+    /// `chorus serve` on a fresh database, rate limit off.
+    fn collector(exe: &Path, db: &Path, surveys: &Path, dir: &Path) -> Result<Server> {
         let help = Command::new(exe).args(["serve", "--help"]).output()?;
         let mut cmd = Command::new(exe);
         cmd.arg("serve")
@@ -268,11 +282,23 @@ impl Server {
         if String::from_utf8_lossy(&help.stdout).contains("--rate-limit") {
             cmd.args(["--rate-limit", "0"]);
         }
+        Server::spawn(cmd)
+    }
+
+    /// The bare hyper server of [`bare_http`], in its own process.
+    fn bare(exe: &Path) -> Result<Server> {
+        let mut cmd = Command::new(exe);
+        cmd.args(["bench-bare-http", "--addr", "127.0.0.1:0"]);
+        Server::spawn(cmd)
+    }
+
+    /// Starts a server that prints `… http://ADDR …` as its first line.
+    fn spawn(mut cmd: Command) -> Result<Server> {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .context("cannot start `chorus serve`")?;
+            .with_context(|| format!("cannot start {cmd:?}"))?;
         let stdout = child
             .stdout
             .take()
@@ -315,15 +341,24 @@ impl Server {
     }
 }
 
+/// What one closed-loop phase measured.
+struct Run {
+    elapsed: Duration,
+    /// Each request's latency, sorted.
+    latencies: Vec<Duration>,
+    /// CPU time the client thread used (`None` without /proc).
+    client_cpu: Option<Duration>,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
 /// Sends `total` requests over `connections` connections as fast as they
-/// are answered, all from one client thread; returns (elapsed, sorted
-/// latencies).
-fn closed_loop(
-    addr: SocketAddr,
-    connections: usize,
-    total: usize,
-    target: Target,
-) -> Result<(Duration, Vec<Duration>)> {
+/// are answered, all from one client thread.
+fn closed_loop(addr: SocketAddr, connections: usize, total: usize, target: Target) -> Result<Run> {
     let expected = match target {
         Target::Survey => 201,
         Target::Nowhere => 404,
@@ -338,6 +373,7 @@ fn closed_loop(
         }
         let next = Arc::new(AtomicUsize::new(0));
         let start = Instant::now();
+        let cpu_start = thread_cpu();
         let tasks: Vec<_> = clients
             .into_iter()
             .map(|mut client| {
@@ -365,9 +401,37 @@ fn closed_loop(
             all.extend(t.await??);
         }
         let elapsed = start.elapsed();
+        let client_cpu = thread_cpu()
+            .zip(cpu_start)
+            .map(|(end, start)| end.saturating_sub(start));
         all.sort_unstable();
-        Ok((elapsed, all))
+        Ok(Run {
+            elapsed,
+            latencies: all,
+            client_cpu,
+        })
     })
+}
+
+/// CPU time the calling thread has used (from /proc; `None` elsewhere).
+fn thread_cpu() -> Option<Duration> {
+    schedstat_cpu(Path::new("/proc/thread-self/schedstat"))
+}
+
+/// CPU time every thread of process `pid` has used so far.
+fn process_cpu(pid: u32) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        total += schedstat_cpu(&task.ok()?.path().join("schedstat"))?;
+    }
+    Some(total)
+}
+
+/// The first field of a `schedstat` file: nanoseconds spent on a CPU.
+fn schedstat_cpu(path: &Path) -> Option<Duration> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 /// Sends submissions at `rate` per second for `seconds`; latency counts
@@ -420,11 +484,19 @@ fn open_loop(addr: SocketAddr, rate: usize, seconds: u64) -> Result<Vec<Duration
     Ok(all)
 }
 
+/// The raw SQLite rate at one batch size.
+struct Raw {
+    rows_per_second: f64,
+    /// CPU time per row (waiting for the disk not counted).
+    cpu_per_row: Option<Duration>,
+}
+
 /// Inserts `rows` responses in transactions of `batch` with the
-/// collector's own settings and insert; returns rows per second.
-fn raw_sqlite(path: &Path, rows: usize, batch: usize) -> Result<f64> {
+/// collector's own settings and insert, on this thread.
+fn raw_sqlite(path: &Path, rows: usize, batch: usize) -> Result<Raw> {
     let mut conn = db::open(path)?;
     let start = Instant::now();
+    let cpu_start = thread_cpu();
     let mut i = 0;
     while i < rows {
         let tx = conn.transaction()?;
@@ -443,7 +515,14 @@ fn raw_sqlite(path: &Path, rows: usize, batch: usize) -> Result<f64> {
         }
         tx.commit()?;
     }
-    Ok(rows as f64 / start.elapsed().as_secs_f64())
+    let elapsed = start.elapsed();
+    let cpu = thread_cpu()
+        .zip(cpu_start)
+        .map(|(end, start)| end.saturating_sub(start));
+    Ok(Raw {
+        rows_per_second: rows as f64 / elapsed.as_secs_f64(),
+        cpu_per_row: cpu.map(|c| c / u32::try_from(rows).unwrap_or(u32::MAX)),
+    })
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
@@ -463,7 +542,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
-    let server = Server::start(&exe, &dir.join("bench.db"), &surveys, &dir)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let server = Server::collector(&exe, &dir.join("bench.db"), &surveys, &dir)?;
     println!(
         "server: chorus serve on {} (pid {})",
         server.addr,
@@ -472,34 +552,33 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     // Warm-up: connections, caches, the WAL file.
     closed_loop(server.addr, args.connections.min(8), 1_000, Target::Survey)?;
 
-    let (elapsed, lat) = closed_loop(server.addr, args.connections, args.requests, Target::Survey)?;
-    let throughput = args.requests as f64 / elapsed.as_secs_f64();
+    let run = closed_loop(server.addr, args.connections, args.requests, Target::Survey)?;
+    let throughput = run.rate();
     println!(
         "throughput: {} submissions over {} connections in {:.2} s = {:.0} durable submissions/s; latency p50 {}, p99 {}",
         args.requests,
         args.connections,
-        elapsed.as_secs_f64(),
+        run.elapsed.as_secs_f64(),
         throughput,
-        ms(percentile(&lat, 0.50)),
-        ms(percentile(&lat, 0.99)),
+        ms(percentile(&run.latencies, 0.50)),
+        ms(percentile(&run.latencies, 0.99)),
     );
 
     // The floor: the same client, connections and request bodies, but to a
     // survey that does not exist, refused before the body is parsed. What
     // HTTP on loopback costs here, with no validation and no storage.
-    let (floor_elapsed, _) = closed_loop(
+    let floor = closed_loop(
         server.addr,
         args.connections,
         args.requests,
         Target::Nowhere,
-    )?;
-    let floor = args.requests as f64 / floor_elapsed.as_secs_f64();
+    )?
+    .rate();
     println!(
         "HTTP floor: the same requests to an unknown survey (404 before parsing, nothing stored): {floor:.0} requests/s — the collector's throughput is {:.0} % of this",
         throughput / floor * 100.0
     );
-    let rss = peak_rss_mib(server.child.id());
-    match rss {
+    match peak_rss_mib(server.child.id()) {
         Some(m) => println!("server peak RSS (VmHWM): {m:.1} MiB"),
         None => println!("server peak RSS: unavailable (no /proc)"),
     }
@@ -513,8 +592,25 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         );
     }
 
+    // The least any HTTP server can cost here: hyper alone, same client.
+    let bare = Server::bare(&exe)?;
+    let bare_run = closed_loop(bare.addr, args.connections, args.requests, Target::Nowhere)?;
+    let bare_cpu = process_cpu(bare.child.id());
+    bare.stop()?;
+    // CPU per exchange, client and server together.
+    let exchange_cpu = bare_run.client_cpu.zip(bare_cpu).map(|(client, server)| {
+        (client + server) / u32::try_from(args.requests).unwrap_or(u32::MAX)
+    });
+    println!(
+        "bare HTTP: hyper alone answering every request with a constant 404 (no routing, headers, logging, validation or storage): {:.0} requests/s{}",
+        bare_run.rate(),
+        exchange_cpu
+            .map(|c| format!(", {} of CPU per exchange (client and server)", us(c)))
+            .unwrap_or_default()
+    );
+
     // A fresh server, so the throughput phase's figures above are its own.
-    let server = Server::start(&exe, &dir.join("fixed.db"), &surveys, &dir)?;
+    let server = Server::collector(&exe, &dir.join("fixed.db"), &surveys, &dir)?;
     let fixed = open_loop(server.addr, args.rate, args.seconds)?;
     println!(
         "fixed rate: {} submissions/s for {} s: p50 {}, p99 {}, max {}",
@@ -531,7 +627,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     // submissions can wait, so N is the best it could have made, and
     // MAX_BATCH the absolute ceiling.
     println!(
-        "ceiling: raw SQLite inserts into a fresh database, WAL + synchronous=FULL, the collector's own insert:"
+        "ceiling: raw SQLite inserts into a fresh database, WAL + synchronous=FULL, the collector's own insert, on one thread:"
     );
     let mut batches = vec![1];
     if let Some(w) = stats {
@@ -547,10 +643,22 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             args.raw_rows
         };
         let raw = raw_sqlite(&dir.join(format!("raw{k}.db")), rows, batch)?;
-        println!(
-            "  {batch:>4} per transaction: {raw:>9.0} rows/s — the collector's throughput is {:.0} % of this",
-            throughput / raw * 100.0
+        let rate = raw.rows_per_second;
+        print!(
+            "  {batch:>4} per transaction: {rate:>7.0} rows/s ({} CPU per row) — the collector is {:>3.0} % of this",
+            raw.cpu_per_row.map_or_else(|| "?".into(), us),
+            throughput / rate * 100.0
         );
+        match exchange_cpu.zip(raw.cpu_per_row) {
+            Some((exchange, insert)) => {
+                let bound = cpu_bound(cores, exchange + insert);
+                println!(
+                    "; bare HTTP plus this insert allow at most {bound:.0}/s ({:.0} %)",
+                    bound / rate * 100.0
+                );
+            }
+            None => println!(),
+        }
     }
 
     if args.export_rows > 0 {
@@ -621,6 +729,53 @@ fn export_figure(exe: &Path, dir: &Path, surveys: &Path, rows: usize) -> Result<
     Ok(())
 }
 
+/// The most requests per second `cores` CPUs allow when each costs `cpu`
+/// of CPU time: a bound for any server whose every submission needs at
+/// least a bare HTTP exchange and one raw insert. Real submissions also
+/// route, parse, validate and log, so the bound is generous; time spent
+/// waiting for the disk is not CPU time and is left out.
+fn cpu_bound(cores: usize, cpu: Duration) -> f64 {
+    cores as f64 / cpu.as_secs_f64()
+}
+
+/// `chorus bench-bare-http`: the cheapest HTTP server this stack can be,
+/// for the bench's lower bound. hyper alone on a multi-thread Tokio runtime
+/// (as `chorus serve` runs): reads each request's body and answers a
+/// constant 404 JSON, with no routing, headers, logging or storage.
+pub fn bare_http(addr: SocketAddr) -> Result<ExitCode> {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::{Bytes, Incoming};
+
+    async fn answer(
+        req: hyper::Request<Incoming>,
+    ) -> Result<hyper::Response<Full<Bytes>>, hyper::Error> {
+        req.into_body().collect().await?;
+        let mut res = hyper::Response::new(Full::new(Bytes::from_static(
+            br#"{"error":"unknown_survey"}"#,
+        )));
+        *res.status_mut() = hyper::StatusCode::NOT_FOUND;
+        Ok(res)
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        println!("bare HTTP server on http://{}", listener.local_addr()?);
+        loop {
+            let (stream, _) = listener.accept().await?;
+            stream.set_nodelay(true)?;
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, hyper::service::service_fn(answer))
+                    .await;
+            });
+        }
+    })
+}
+
 /// A fresh folder inside `parent`.
 fn bench_dir(parent: &Path) -> Result<PathBuf> {
     let dir = parent.join(format!(".chorus-bench-{}", std::process::id()));
@@ -642,6 +797,13 @@ mod tests {
         assert!((stats.mean_batch() - 7.488).abs() < 0.001);
         assert!(WriterStats::parse("2026-11-29  INFO request method=POST status=201").is_none());
         assert!(WriterStats::parse("2026-11-29  INFO writer stopped").is_none());
+    }
+
+    #[test]
+    fn the_bound_is_cores_over_cpu_time() {
+        // 20 µs of CPU per submission on two cores: 100 000 per second.
+        let bound = cpu_bound(2, Duration::from_micros(20));
+        assert!((bound - 100_000.0).abs() < 1e-6, "{bound}");
     }
 
     #[test]

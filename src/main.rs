@@ -77,6 +77,12 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Publish benchmark: 1 000 000 synthetic responses to a 30-question survey, then time `publish`.
     BenchPublish(bench_publish::BenchPublishArgs),
+    /// For `chorus bench` only: a bare hyper server answering a constant 404.
+    #[command(hide = true)]
+    BenchBareHttp {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+    },
     /// Convert an XLSForm (.xlsx) into a survey file; notes on what did not convert go to stderr.
     Import {
         /// The XLSForm workbook (survey, choices and settings sheets).
@@ -108,6 +114,7 @@ fn main() -> ExitCode {
         Command::Export(args) => admin::export(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchPublish(args) => bench_publish::run(args),
+        Command::BenchBareHttp { addr } => bench::bare_http(addr),
         Command::Import {
             form,
             output,
