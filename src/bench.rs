@@ -552,16 +552,27 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     // Warm-up: connections, caches, the WAL file.
     closed_loop(server.addr, args.connections.min(8), 1_000, Target::Survey)?;
 
+    let server_cpu_start = process_cpu(server.child.id());
     let run = closed_loop(server.addr, args.connections, args.requests, Target::Survey)?;
+    let server_cpu = process_cpu(server.child.id())
+        .zip(server_cpu_start)
+        .map(|(end, start)| end.saturating_sub(start));
     let throughput = run.rate();
     println!(
-        "throughput: {} submissions over {} connections in {:.2} s = {:.0} durable submissions/s; latency p50 {}, p99 {}",
+        "throughput: {} submissions over {} connections in {:.2} s = {:.0} durable submissions/s; latency p50 {}, p99 {}{}",
         args.requests,
         args.connections,
         run.elapsed.as_secs_f64(),
         throughput,
         ms(percentile(&run.latencies, 0.50)),
         ms(percentile(&run.latencies, 0.99)),
+        run.client_cpu
+            .zip(server_cpu)
+            .map(|(client, server)| format!(
+                "; {} of CPU per submission (client and server)",
+                us((client + server) / u32::try_from(args.requests).unwrap_or(u32::MAX))
+            ))
+            .unwrap_or_default()
     );
 
     // The floor: the same client, connections and request bodies, but to a

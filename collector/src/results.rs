@@ -36,17 +36,17 @@ pub fn routes(
         warp::any().map(move || s.clone())
     };
     let list = warp::path!("results" / String)
-        .and(warp::get())
+        .and(crate::routes::get_or_head())
         .and(warp::query::<HashMap<String, String>>())
         .and(st())
         .and_then(list);
     let one = warp::path!("results" / String / String)
-        .and(warp::get())
+        .and(crate::routes::get_or_head())
         .and(warp::query::<HashMap<String, String>>())
         .and(st())
         .and_then(release);
     let csv = warp::path!("results" / String / String / String)
-        .and(warp::get())
+        .and(crate::routes::get_or_head())
         .and(st())
         .and_then(table_csv);
     list.or(one).unify().or(csv).unify()

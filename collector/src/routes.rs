@@ -66,6 +66,12 @@ impl IndexPage {
     }
 }
 
+/// `GET`, or `HEAD` (the same answer without its body: hyper leaves the
+/// body out), for every public page and file.
+pub fn get_or_head() -> impl Filter<Extract = (), Error = Rejection> + Copy {
+    warp::get().or(warp::head()).unify()
+}
+
 fn with_state(
     state: Arc<State>,
 ) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
@@ -77,7 +83,7 @@ pub fn routes(
     state: Arc<State>,
 ) -> impl Filter<Extract = (impl Reply,), Error = std::convert::Infallible> + Clone {
     let list = warp::path!("api" / "surveys")
-        .and(warp::get())
+        .and(get_or_head())
         .and(with_state(state.clone()))
         .map(|s: Arc<State>| {
             let list: Vec<surveys::SurveySummary> =
@@ -86,7 +92,7 @@ pub fn routes(
         });
 
     let one = warp::path!("api" / "surveys" / String)
-        .and(warp::get())
+        .and(get_or_head())
         .and(with_state(state.clone()))
         .and_then(|id: String, s: Arc<State>| async move {
             match s.surveys.get(&id) {
@@ -225,7 +231,7 @@ fn frontend(
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
     let dist = state.dist.clone();
     let index = warp::path::end()
-        .and(warp::get())
+        .and(get_or_head())
         .and(with_state(state))
         .map(|s: Arc<State>| {
             let Some(page) = s.index.as_ref() else {
@@ -240,7 +246,7 @@ fn frontend(
             h.insert(header::CONTENT_SECURITY_POLICY, page.csp.clone());
             res
         });
-    let files = warp::get()
+    let files = get_or_head()
         .and(warp::any().map(move || dist.clone()))
         .and(warp::path::tail())
         .and_then(|dist: Option<PathBuf>, tail: warp::path::Tail| async move {

@@ -260,6 +260,71 @@ mod tests {
     }
 
     #[test]
+    fn a_full_database_refuses_with_the_reason_and_keeps_what_it_acknowledged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let conn = db::open(&path).expect("open");
+        // SQLite answers SQLITE_FULL past this size, as on a full disk.
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .expect("pages");
+        conn.execute_batch(&format!("PRAGMA max_page_count = {}", pages + 8))
+            .expect("cap");
+        let (writer, thread) = Writer::start(conn).expect("start");
+        let rt = runtime();
+        let big = |i: usize| NewResponse {
+            answers_json: format!("{{\"comment\":\"{}\"}}", "x".repeat(3000)),
+            ..response(&format!("00000000-0000-4000-8000-{i:012}"))
+        };
+        let mut acknowledged = Vec::new();
+        let mut refusal = None;
+        for i in 0..100 {
+            match rt.block_on(writer.submit(big(i), None)) {
+                Ok(InsertOutcome::Stored) => acknowledged.push(i),
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(e) => {
+                    refusal = Some(e);
+                    break;
+                }
+            }
+        }
+        let refusal = refusal.expect("the cap is reached within 100 answers");
+        assert!(
+            matches!(&refusal, SubmitError::Store(StoreError::Unavailable(m)) if m.contains("full")),
+            "{refusal:?}"
+        );
+        assert!(!acknowledged.is_empty());
+        // The writer is still there: a small answer may fit, and a failed
+        // one is answered, never dropped.
+        let later = rt.block_on(writer.submit(response("small"), None));
+        assert!(
+            matches!(
+                later,
+                Ok(InsertOutcome::Stored) | Err(SubmitError::Store(StoreError::Unavailable(_)))
+            ),
+            "{later:?}"
+        );
+        drop(writer);
+        thread.join();
+        let conn = db::open(&path).expect("open");
+        let stored: Vec<String> = conn
+            .prepare("SELECT submission_id FROM responses WHERE submission_id LIKE '0000%' ORDER BY submission_id")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        let expected: Vec<String> = acknowledged
+            .iter()
+            .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+            .collect();
+        assert_eq!(
+            stored, expected,
+            "exactly the acknowledged answers are stored"
+        );
+    }
+
+    #[test]
     fn shutdown_commits_what_is_queued_and_refuses_the_rest() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.db");

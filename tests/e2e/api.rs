@@ -515,3 +515,22 @@ fn every_route_carries_the_security_headers_and_its_caching() {
         assert!(r.header("set-cookie").is_none(), "{name}: no cookies");
     }
 }
+
+#[test]
+fn head_gives_a_pages_headers_without_its_body() {
+    let app = spawn_app(true);
+    for path in [
+        "/".to_string(),
+        format!("/api/surveys/{SURVEY}"),
+        format!("/results/{SURVEY}"),
+    ] {
+        let got = get(&app.url(&path));
+        let head = crate::helpers::collect(ureq::head(&app.url(&path)).call());
+        assert_eq!(head.status, got.status, "{path}");
+        assert!(!got.body.is_empty(), "{path}: GET has a body");
+        assert!(head.body.is_empty(), "{path}: HEAD has none");
+        for h in ["content-type", "content-security-policy", "cache-control"] {
+            assert_eq!(head.header(h), got.header(h), "{path}: {h}");
+        }
+    }
+}
