@@ -7,10 +7,11 @@
 //! has gathered in a single call: one system call for many requests when
 //! busy, a line at once when idle.
 //!
-//! Nothing is dropped: when [`CAPACITY`] lines are waiting, loggers wait for
-//! the thread (back-pressure, like a slow terminal). Dropping the
-//! [`FlushGuard`] writes every line logged before it, so the last lines of a
-//! stopping collector are not lost.
+//! Nothing is dropped while the process runs: when [`CAPACITY`] lines are
+//! waiting, loggers wait for the thread (back-pressure, like a slow
+//! terminal). Dropping the [`FlushGuard`] writes every line logged before
+//! it, so the last lines of a stopping collector are not lost; a killed
+//! process loses only what the thread had not yet written.
 
 use std::io::Write;
 use std::sync::mpsc::{self, Receiver, SyncSender};
