@@ -25,8 +25,10 @@ pub struct PublishArgs {
     /// Folder of survey files.
     #[arg(long, default_value = "surveys/library")]
     surveys: PathBuf,
-    /// Folder to write the report into (created if missing): JSON, one HTML
-    /// page per survey language, one CSV per table.
+    /// Folder to write the report into (created if missing), laid out as the
+    /// collector serves it: `{survey}/{release}.json`, one
+    /// `{survey}/{release}.{lang}.html` page per survey language and one
+    /// `{survey}/{release}/{table}.csv` per table.
     #[arg(long)]
     out: PathBuf,
 }
@@ -173,22 +175,27 @@ pub fn run(args: PublishArgs) -> Result<ExitCode> {
         .map_err(|e| anyhow!("cannot seed the noise generator from the operating system: {e}"))?;
     let published = publish_release(&mut conn, survey, epsilon, &day, &mut rng)?;
 
-    let out = &args.out;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let stem = format!("{}-{}", survey.id, published.release.release_id);
+    // The folder mirrors the collector's /results/{survey}/ so that the
+    // pages' relative links (`{release}.json`, `{release}/{table}.csv`)
+    // work when the files are opened from disk or put on any web server.
+    let dir = args.out.join(&survey.id);
+    let release = &published.release.release_id;
     let mut written = Vec::new();
-    let mut write = |name: String, body: &str| -> Result<()> {
-        let p = out.join(name);
-        std::fs::write(&p, body).with_context(|| format!("cannot write {}", p.display()))?;
-        written.push(p.display().to_string());
+    let mut write = |path: PathBuf, body: &str| -> Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path.display().to_string());
         Ok(())
     };
-    write(format!("{stem}.json"), &published.release.json)?;
+    write(dir.join(format!("{release}.json")), &published.release.json)?;
     for (lang, html) in &published.pages {
-        write(format!("{stem}.{lang}.html"), html)?;
+        write(dir.join(format!("{release}.{lang}.html")), html)?;
     }
     for (table, csv) in &published.csvs {
-        write(format!("{stem}-{table}.csv"), csv)?;
+        write(dir.join(release).join(format!("{table}.csv")), csv)?;
     }
     let spent = db::spent(&conn, &survey.id)?;
     let remaining = survey

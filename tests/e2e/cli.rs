@@ -1,5 +1,7 @@
 //! The `chorus` command as a researcher runs it.
 
+use std::path::PathBuf;
+
 use serde_json::{Value, json};
 
 use crate::helpers::{SURVEY, chorus, get, library, new_id, post, repo_root, spawn_app};
@@ -124,7 +126,9 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
     assert!(out.status.success(), "{}", text(&out));
 
     // The JSON report: a cell for every option of every choice question.
-    let json_file = std::fs::read_dir(&out_dir)
+    // The folder mirrors /results/{survey}/.
+    let survey_dir = out_dir.join(SURVEY);
+    let json_file = std::fs::read_dir(&survey_dir)
         .expect("out dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|e| e == "json"))
@@ -150,12 +154,30 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
             q.id
         );
     }
-    let html_files = std::fs::read_dir(&out_dir)
+    let html_files: Vec<PathBuf> = std::fs::read_dir(&survey_dir)
         .expect("out dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "html"))
-        .count();
-    assert_eq!(html_files, survey.languages.len());
+        .collect();
+    assert_eq!(html_files.len(), survey.languages.len());
+    // Every link a page makes to its JSON and CSV files opens from disk.
+    for page in &html_files {
+        let html = std::fs::read_to_string(page).expect("read");
+        let links: Vec<&str> = html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|l| l.ends_with(".json") || l.ends_with(".csv"))
+            .collect();
+        assert_eq!(links.len(), 1 + tables.len(), "{}", page.display());
+        for link in links {
+            assert!(
+                survey_dir.join(link).is_file(),
+                "{} links {link}, which is not beside it",
+                page.display()
+            );
+        }
+    }
     let all = std::fs::read_to_string(&json_file).expect("read");
     assert!(
         !all.contains("my private words"),
@@ -185,7 +207,7 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
     let csv = get(&app.url(&format!("/results/{SURVEY}/{release}/country.csv")));
     assert_eq!(csv.status, 200);
     assert!(csv.body.starts_with("kind,choice,label,value,margin95"));
-    let csv_files = std::fs::read_dir(&out_dir)
+    let csv_files = std::fs::read_dir(survey_dir.join(release))
         .expect("out dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
@@ -295,7 +317,7 @@ fn publish_follows_the_survey_plan_and_budget_shows_the_ledger() {
     );
     assert!(run.status.success(), "{}", text(&run));
     assert_eq!(ledger_total(&app), vec![(9, 5)]);
-    let json = std::fs::read_dir(&out)
+    let json = std::fs::read_dir(out.join(survey))
         .expect("out")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|e| e == "json"))
