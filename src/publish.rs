@@ -88,7 +88,10 @@ pub fn publish_release<R: RngCore + CryptoRng>(
     let release = db::publish::<PublishError>(
         conn,
         &survey.id,
-        charge.epsilon,
+        db::Charge {
+            epsilon: charge.epsilon,
+            delta: charge.delta,
+        },
         day,
         &description,
         |spent| {
@@ -239,17 +242,28 @@ pub fn budget(args: BudgetArgs) -> Result<ExitCode> {
         .privacy_budget
         .checked_sub(spent)
         .unwrap_or(Epsilon::ZERO);
+    let delta = db::delta_spent(&ledger);
     println!(
-        "{}: privacy budget ε = {}, spent {spent}, {remaining} remains",
-        survey.id, survey.privacy_budget
+        "{}: privacy budget ε = {}, spent {spent}, {remaining} remains{}",
+        survey.id,
+        survey.privacy_budget,
+        if delta > 0.0 {
+            format!("; δ spent {}", db::delta_text(delta))
+        } else {
+            String::new()
+        }
     );
     if ledger.is_empty() {
         println!("  nothing published yet");
     }
     for e in &ledger {
         println!(
-            "  {}  release {:<14} ε = {:<10} {}",
-            e.charged_day, e.release_id, e.epsilon, e.description
+            "  {}  release {:<14} ε = {:<10} δ = {:<6} {}",
+            e.charged_day,
+            e.release_id,
+            e.epsilon,
+            db::delta_text(e.delta),
+            e.description
         );
     }
     match analysis::prepare(survey, None) {

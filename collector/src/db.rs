@@ -121,6 +121,18 @@ CREATE TABLE api_tokens (
     revoked_day  TEXT
 ) STRICT;
 "#,
+    r#"
+-- δ of each charge: 0 for pure ε-DP releases, 10^-6 for a release with
+-- discrete-Gaussian tables (its zCDP converted to (ε, δ)). Releases made
+-- before this column existed get the δ their stored report states.
+ALTER TABLE privacy_ledger ADD COLUMN delta REAL NOT NULL DEFAULT 0 CHECK (delta >= 0 AND delta < 1);
+UPDATE privacy_ledger SET delta = COALESCE(
+    (SELECT json_extract(r.report_json, '$.delta') FROM releases r
+      WHERE r.release_id = privacy_ledger.release_id
+        AND json_valid(r.report_json)
+        AND typeof(json_extract(r.report_json, '$.delta')) IN ('real', 'integer')),
+    0);
+"#,
 ];
 
 /// Opens (creating if missing) and migrates the database at `path`.
@@ -381,18 +393,49 @@ pub fn response_count(conn: &Connection, survey_id: &str) -> rusqlite::Result<u6
     Ok(n.unsigned_abs())
 }
 
+/// What one release costs: ε, and the δ of its (ε, δ) guarantee (0 for
+/// pure ε-DP).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Charge {
+    pub epsilon: Epsilon,
+    pub delta: f64,
+}
+
 /// One charge against a survey's privacy budget.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LedgerEntry {
     pub release_id: String,
     pub epsilon: Epsilon,
+    /// 0 for a pure ε-DP release.
+    pub delta: f64,
     pub charged_day: String,
     pub description: String,
 }
 
+/// δ as people read it: `0`, or a short scientific form such as `1e-6`
+/// or `2.5e-6` (three significant digits at most).
+pub fn delta_text(delta: f64) -> String {
+    if delta == 0.0 {
+        return "0".into();
+    }
+    let text = format!("{delta:.2e}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) if mantissa.contains('.') => {
+            let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+            format!("{mantissa}e{exponent}")
+        }
+        _ => text,
+    }
+}
+
+/// The δ of every charge to a survey, added up (δ composes by addition).
+pub fn delta_spent(ledger: &[LedgerEntry]) -> f64 {
+    ledger.iter().map(|e| e.delta).sum()
+}
+
 pub fn ledger(conn: &Connection, survey_id: &str) -> Result<Vec<LedgerEntry>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT release_id, epsilon_num, epsilon_den, charged_day, description
+        "SELECT release_id, epsilon_num, epsilon_den, charged_day, description, delta
          FROM privacy_ledger WHERE survey_id = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([survey_id], |r| {
@@ -402,11 +445,12 @@ pub fn ledger(conn: &Connection, survey_id: &str) -> Result<Vec<LedgerEntry>, St
             r.get::<_, i64>(2)?,
             r.get::<_, String>(3)?,
             r.get::<_, String>(4)?,
+            r.get::<_, f64>(5)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (release_id, num, den, charged_day, description) = row?;
+        let (release_id, num, den, charged_day, description, delta) = row?;
         let epsilon = u64::try_from(num)
             .ok()
             .zip(u64::try_from(den).ok())
@@ -418,6 +462,7 @@ pub fn ledger(conn: &Connection, survey_id: &str) -> Result<Vec<LedgerEntry>, St
         out.push(LedgerEntry {
             release_id,
             epsilon,
+            delta,
             charged_day,
             description,
         });
@@ -462,7 +507,7 @@ pub struct PublishContext {
 pub fn publish<E>(
     conn: &mut Connection,
     survey_id: &str,
-    epsilon: Epsilon,
+    charge: Charge,
     day: &str,
     description: &str,
     check: impl FnOnce(Epsilon) -> Result<(), E>,
@@ -505,21 +550,22 @@ where
         spent_before,
     };
     tx.execute(
-        "INSERT INTO privacy_ledger (survey_id, release_id, epsilon_num, epsilon_den, charged_day, description)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO privacy_ledger (survey_id, release_id, epsilon_num, epsilon_den, charged_day, description, delta)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             survey_id,
             cx.release_id,
-            i64::try_from(epsilon.numerator()).map_err(|_| StoreError::Corrupt {
+            i64::try_from(charge.epsilon.numerator()).map_err(|_| StoreError::Corrupt {
                 survey: survey_id.into(),
                 message: "ε numerator too large to record".into()
             })?,
-            i64::try_from(epsilon.denominator()).map_err(|_| StoreError::Corrupt {
+            i64::try_from(charge.epsilon.denominator()).map_err(|_| StoreError::Corrupt {
                 survey: survey_id.into(),
                 message: "ε denominator too large to record".into()
             })?,
             day,
-            description
+            description,
+            charge.delta
         ],
     )
     .map_err(StoreError::from)?;
@@ -879,6 +925,60 @@ pub fn decode_answers(text: &str) -> Result<Answers, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn delta_reads_as_people_write_it() {
+        assert_eq!(delta_text(0.0), "0");
+        assert_eq!(delta_text(1e-6), "1e-6");
+        assert_eq!(delta_text(1e-6 + 1e-6 + 1e-6), "3e-6");
+        assert_eq!(delta_text(2.5e-6), "2.5e-6");
+        assert_eq!(delta_text(1.2345e-5), "1.23e-5");
+    }
+
+    #[test]
+    fn a_ledger_from_before_delta_gets_the_delta_its_reports_state() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        {
+            // A database as migrations 1 and 2 left it, with two releases.
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(MIGRATIONS[0]).expect("m1");
+            conn.execute_batch(MIGRATIONS[1]).expect("m2");
+            conn.pragma_update(None, "user_version", 2)
+                .expect("version");
+            for (id, report) in [
+                (
+                    "2026-11-01.1",
+                    r#"{"schema":"chorus.report/2","delta":1e-6}"#,
+                ),
+                (
+                    "2026-11-02.1",
+                    r#"{"schema":"chorus.report/2","delta":0.0}"#,
+                ),
+            ] {
+                conn.execute(
+                    "INSERT INTO privacy_ledger (survey_id, release_id, epsilon_num, epsilon_den, charged_day, description)
+                     VALUES ('s', ?1, 1, 1, '2026-11-01', 'test')",
+                    [id],
+                )
+                .expect("charge");
+                conn.execute(
+                    "INSERT INTO releases (release_id, survey_id, published_day, report_json, report_html)
+                     VALUES (?1, 's', '2026-11-01', ?2, '')",
+                    [id, report],
+                )
+                .expect("release");
+            }
+        }
+        let conn = open(&path).expect("migrates");
+        let deltas: Vec<f64> = ledger(&conn, "s")
+            .expect("ledger")
+            .iter()
+            .map(|e| e.delta)
+            .collect();
+        assert_eq!(deltas, [1e-6, 0.0]);
+    }
     #[test]
     fn decode_answers_agrees_with_serde() {
         for text in [
@@ -896,8 +996,6 @@ mod tests {
             assert_eq!(ours, serde, "{text}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn civil_dates() {
@@ -951,10 +1049,14 @@ mod tests {
         })?;
         let mut conn = open(&dir.path().join("t.db"))?;
         let one = Epsilon::from_integer(1);
+        let charge = Charge {
+            epsilon: one,
+            delta: 0.0,
+        };
         let ok = publish::<StoreError>(
             &mut conn,
             "s",
-            one,
+            charge,
             "2026-11-29",
             "test",
             |_| Ok(()),
@@ -970,7 +1072,7 @@ mod tests {
         let refused = publish::<StoreError>(
             &mut conn,
             "s",
-            one,
+            charge,
             "2026-11-29",
             "test",
             |spent| {

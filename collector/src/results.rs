@@ -9,7 +9,7 @@
 //! | `GET /results/{survey}/{release}/{table}.csv` | one table as CSV |
 //!
 //! Only what `chorus publish` stored is served: noised reports and the
-//! ledger (ε, day, description). No count of responses is on any of these
+//! ledger (ε, δ, day, description). No count of responses is on any of these
 //! routes. Pages are static documents: no scripts, inline styles only.
 
 use std::collections::HashMap;
@@ -191,6 +191,7 @@ async fn list(
         .iter()
         .try_fold(Epsilon::ZERO, |acc, e| acc.checked_add(e.epsilon));
     let remaining = spent.and_then(|s| survey.privacy_budget.checked_sub(s));
+    let delta = db::delta_spent(&ledger);
 
     let mut out = String::with_capacity(8 * 1024);
     let _ = write!(
@@ -270,14 +271,22 @@ async fn list(
         out,
         "<p>{}</p>",
         t(
-            "Каждый выпуск списывает ε с бюджета до того, как что-либо публикуется; выпуск, который превысил бы бюджет, отклоняется.",
-            "Each release is charged its ε before anything is published; a release that would exceed the budget is refused."
+            "Каждый выпуск списывает ε с бюджета до того, как что-либо публикуется; выпуск, который превысил бы бюджет, отклоняется. Выпуск с таблицами на гауссовском шуме несёт ещё δ = 10⁻⁶ — вероятность того, что гарантия ε не выполнится; δ выпусков складываются.",
+            "Each release is charged its ε before anything is published; a release that would exceed the budget is refused. A release with discrete-Gaussian tables also carries δ = 10⁻⁶, the chance that its ε guarantee fails; the δ of releases add up."
         )
     );
+    if delta > 0.0 {
+        let _ = writeln!(
+            out,
+            "<p>{} δ = {}.</p>",
+            t("Всего израсходовано", "Spent in all:"),
+            escape(&db::delta_text(delta))
+        );
+    }
     if !ledger.is_empty() {
         let _ = write!(
             out,
-            "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">ε</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+            "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">ε</th><th scope=\"col\">δ</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
             t("День", "Day"),
             t("Выпуск", "Release"),
             t("Что", "What"),
@@ -285,10 +294,11 @@ async fn list(
         for e in &ledger {
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                 escape(&e.charged_day),
                 escape(&e.release_id),
                 escape(&e.epsilon.to_string()),
+                escape(&db::delta_text(e.delta)),
                 escape(&e.description)
             );
         }

@@ -32,7 +32,7 @@ proptest! {
             let result = db::publish::<E>(
                 &mut conn,
                 "s",
-                req,
+                db::Charge { epsilon: req, delta: 0.0 },
                 "2026-11-29",
                 "test",
                 |spent| {
@@ -75,7 +75,10 @@ fn release_ids_do_not_collide_across_surveys() -> Result<(), StoreError> {
         let r = db::publish::<StoreError>(
             &mut conn,
             survey,
-            one,
+            db::Charge {
+                epsilon: one,
+                delta: 0.0,
+            },
             "2026-11-29",
             "test",
             |_| Ok(()),

@@ -521,3 +521,67 @@ mechanism = "gaussian"
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(t.contains("publication:"), "{t}");
 }
+
+#[test]
+fn a_gaussian_release_records_its_delta_in_the_public_ledger() {
+    let folder = crate::helpers::survey_folder(
+        "network-priorities.toml",
+        &[
+            ("privacy_budget = 2", "privacy_budget = 5"),
+            (
+                "statistic = \"total\"\nby = [\"country\"]\nepsilon = 0.2",
+                "statistic = \"total\"\nby = [\"country\"]\nepsilon = 0.2\nmechanism = \"gaussian\"",
+            ),
+        ],
+    );
+    let app = crate::helpers::spawn_app_with(false, folder.path().to_path_buf(), 0);
+    let db = app.db.to_str().expect("utf-8").to_string();
+    let surveys = folder.path().to_str().expect("utf-8").to_string();
+    let out = app.dir.path().join("out");
+    let survey = "network-priorities";
+    let run = chorus(
+        &[
+            "publish",
+            survey,
+            "--db",
+            &db,
+            "--surveys",
+            &surveys,
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        app.dir.path(),
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    let delta: f64 = app
+        .conn()
+        .query_row("SELECT delta FROM privacy_ledger", [], |r| r.get(0))
+        .expect("one charge");
+    assert_eq!(delta, 1e-6);
+
+    let budget = chorus(
+        &["budget", survey, "--db", &db, "--surveys", &surveys],
+        app.dir.path(),
+    );
+    assert!(budget.status.success(), "{}", text(&budget));
+    assert!(text(&budget).contains("δ spent 1e-6"), "{}", text(&budget));
+    assert!(text(&budget).contains("δ = 1e-6"), "{}", text(&budget));
+
+    let page = get(&app.url(&format!("/results/{survey}?lang=en")));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<th scope=\"col\">δ</th>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<td class=\"n\">1e-6</td>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Spent in all: δ = 1e-6."),
+        "{}",
+        page.body
+    );
+}
