@@ -17,7 +17,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
 use crate::db::{self, InsertOutcome, NewResponse, StoreError};
@@ -26,6 +26,10 @@ use crate::db::{self, InsertOutcome, NewResponse, StoreError};
 pub const MAX_BATCH: usize = 512;
 /// Most submissions waiting for the writer before new ones are refused (503).
 pub const QUEUE_CAPACITY: usize = 8192;
+/// How long a batch waits for another connection's write (a `chorus
+/// publish` reads every answer inside its transaction: seconds for a million)
+/// before its submissions are refused with 503.
+pub const LOCK_WAIT: Duration = Duration::from_secs(60);
 
 type Reply = oneshot::Sender<Result<InsertOutcome, StoreError>>;
 
@@ -72,6 +76,8 @@ impl WriterThread {
 impl Writer {
     /// Starts the writer thread on `conn`.
     pub fn start(conn: Connection) -> std::io::Result<(Writer, WriterThread)> {
+        conn.busy_timeout(LOCK_WAIT)
+            .map_err(std::io::Error::other)?;
         let (tx, rx) = mpsc::sync_channel(QUEUE_CAPACITY);
         let handle = std::thread::Builder::new()
             .name("chorus-writer".into())
@@ -178,7 +184,11 @@ impl Stats {
 /// (every job of the batch then answered 503, nothing stored).
 fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>) -> bool {
     let outcomes: Result<Vec<InsertOutcome>, StoreError> = (|| {
-        let tx = conn.transaction()?;
+        // IMMEDIATE: take the write lock before reading anything. A deferred
+        // transaction would read first, and if another connection (a
+        // publish, a close command) committed while it waited for the lock,
+        // its stale read would fail the whole batch (SQLITE_BUSY_SNAPSHOT).
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Whether each survey is closed by command, looked up once per batch:
         // within one transaction every lookup would see the same snapshot.
         let mut closed_by_command: Vec<(&str, bool)> = Vec::new();
@@ -322,6 +332,33 @@ mod tests {
             stored, expected,
             "exactly the acknowledged answers are stored"
         );
+    }
+
+    #[test]
+    fn another_writer_holding_the_lock_delays_answers_but_does_not_fail_them() {
+        // `chorus publish`, `survey close` and token commands write through
+        // their own connections. The writer must wait for them, not lose
+        // its batch to a snapshot they made stale.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
+        let other = db::open(&path).expect("open");
+        other
+            .execute_batch(
+                "BEGIN IMMEDIATE; INSERT INTO survey_state (survey_id, closed_day) VALUES ('other', NULL);",
+            )
+            .expect("lock");
+        let submitting = {
+            let writer = writer.clone();
+            std::thread::spawn(move || runtime().block_on(writer.submit(response("a"), None)))
+        };
+        // Let the writer start its transaction and wait on the lock.
+        std::thread::sleep(Duration::from_millis(200));
+        other.execute_batch("COMMIT").expect("commit");
+        let outcome = submitting.join().expect("thread");
+        assert_eq!(outcome.expect("stored"), InsertOutcome::Stored);
+        drop(writer);
+        thread.join();
     }
 
     #[test]
