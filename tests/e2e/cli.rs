@@ -78,6 +78,30 @@ fn every_subcommand_has_help() {
     }
 }
 
+/// `chorus publish` of `survey` from the folder `surveys` on the test app's
+/// database, writing into `out`; `extra` adds flags such as `--epsilon`.
+fn publish(
+    app: &crate::helpers::TestApp,
+    survey: &str,
+    surveys: &str,
+    out: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let db = app.db.to_str().expect("utf-8");
+    let mut args = vec![
+        "publish",
+        survey,
+        "--db",
+        db,
+        "--surveys",
+        surveys,
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    chorus(&args, app.dir.path())
+}
+
 fn ledger_total(app: &crate::helpers::TestApp) -> Vec<(i64, i64)> {
     let conn = app.conn();
     let mut stmt = conn
@@ -108,20 +132,12 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
     let out_dir = app.dir.path().join("out");
     let db = app.db.to_str().expect("utf-8").to_string();
     let lib = library().to_str().expect("utf-8").to_string();
-    let out = chorus(
-        &[
-            "publish",
-            SURVEY,
-            "--epsilon",
-            "1",
-            "--db",
-            &db,
-            "--surveys",
-            &lib,
-            "--out",
-            out_dir.to_str().expect("utf-8"),
-        ],
-        app.dir.path(),
+    let out = publish(
+        &app,
+        SURVEY,
+        &lib,
+        out_dir.to_str().expect("utf-8"),
+        &["--epsilon", "1"],
     );
     assert!(out.status.success(), "{}", text(&out));
 
@@ -227,20 +243,12 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
 
     // 1 + 2.5 > 3: refused, nothing written, nothing charged.
     let out2 = app.dir.path().join("out2");
-    let refused = chorus(
-        &[
-            "publish",
-            SURVEY,
-            "--epsilon",
-            "2.5",
-            "--db",
-            &db,
-            "--surveys",
-            &lib,
-            "--out",
-            out2.to_str().expect("utf-8"),
-        ],
-        app.dir.path(),
+    let refused = publish(
+        &app,
+        SURVEY,
+        &lib,
+        out2.to_str().expect("utf-8"),
+        &["--epsilon", "2.5"],
     );
     assert!(!refused.status.success(), "{}", text(&refused));
     let t = text(&refused);
@@ -251,20 +259,12 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
 
     // Exactly the rest of the budget still fits.
     let out3 = app.dir.path().join("out3");
-    let rest = chorus(
-        &[
-            "publish",
-            SURVEY,
-            "--epsilon",
-            "2",
-            "--db",
-            &db,
-            "--surveys",
-            &lib,
-            "--out",
-            out3.to_str().expect("utf-8"),
-        ],
-        app.dir.path(),
+    let rest = publish(
+        &app,
+        SURVEY,
+        &lib,
+        out3.to_str().expect("utf-8"),
+        &["--epsilon", "2"],
     );
     assert!(rest.status.success(), "{}", text(&rest));
     assert_eq!(ledger_total(&app), vec![(1, 1), (2, 1)]);
@@ -279,21 +279,7 @@ fn publish_follows_the_survey_plan_and_budget_shows_the_ledger() {
     let o = out.to_str().expect("utf-8");
     let survey = "network-priorities";
     // --epsilon that is not the plan's cost is refused, naming the cost.
-    let wrong = chorus(
-        &[
-            "publish",
-            survey,
-            "--epsilon",
-            "1",
-            "--db",
-            &db,
-            "--surveys",
-            &lib,
-            "--out",
-            o,
-        ],
-        app.dir.path(),
-    );
+    let wrong = publish(&app, survey, &lib, o, &["--epsilon", "1"]);
     assert!(!wrong.status.success());
     assert!(
         text(&wrong).contains("give exactly 1.8"),
@@ -302,19 +288,7 @@ fn publish_follows_the_survey_plan_and_budget_shows_the_ledger() {
     );
     assert!(ledger_total(&app).is_empty());
     // Without --epsilon: the plan's tables, charged their sum.
-    let run = chorus(
-        &[
-            "publish",
-            survey,
-            "--db",
-            &db,
-            "--surveys",
-            &lib,
-            "--out",
-            o,
-        ],
-        app.dir.path(),
-    );
+    let run = publish(&app, survey, &lib, o, &[]);
     assert!(run.status.success(), "{}", text(&run));
     assert_eq!(ledger_total(&app), vec![(9, 5)]);
     let json = std::fs::read_dir(out.join(survey))
@@ -358,19 +332,7 @@ fn publish_follows_the_survey_plan_and_budget_shows_the_ledger() {
         30
     );
     // 0.2 remains; the next release of the plan (1.8) is refused.
-    let again = chorus(
-        &[
-            "publish",
-            survey,
-            "--db",
-            &db,
-            "--surveys",
-            &lib,
-            "--out",
-            o,
-        ],
-        app.dir.path(),
-    );
+    let again = publish(&app, survey, &lib, o, &[]);
     assert!(!again.status.success());
     assert!(text(&again).contains("0.2 remains"), "{}", text(&again));
     let budget = chorus(
@@ -539,19 +501,7 @@ fn a_gaussian_release_records_its_delta_in_the_public_ledger() {
     let surveys = folder.path().to_str().expect("utf-8").to_string();
     let out = app.dir.path().join("out");
     let survey = "network-priorities";
-    let run = chorus(
-        &[
-            "publish",
-            survey,
-            "--db",
-            &db,
-            "--surveys",
-            &surveys,
-            "--out",
-            out.to_str().expect("utf-8"),
-        ],
-        app.dir.path(),
-    );
+    let run = publish(&app, survey, &surveys, out.to_str().expect("utf-8"), &[]);
     assert!(run.status.success(), "{}", text(&run));
     let delta: f64 = app
         .conn()
