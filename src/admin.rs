@@ -152,14 +152,7 @@ pub fn survey(cmd: SurveyCommand) -> Result<ExitCode> {
         SurveyCommand::Open(a) => (a, false),
     };
     let surveys = collector::load_surveys(&args.surveys)?;
-    let Some(survey) = surveys.get(&args.survey) else {
-        bail!(
-            "no survey `{}` in {} (known: {})",
-            args.survey,
-            args.surveys.display(),
-            surveys.keys().cloned().collect::<Vec<_>>().join(", ")
-        );
-    };
+    let survey = crate::publish::find_survey(&surveys, &args.survey, &args.surveys)?;
     existing_db(&args.db)?;
     let conn = db::open(&args.db)?;
     let today = db::today();
@@ -184,14 +177,7 @@ pub fn survey(cmd: SurveyCommand) -> Result<ExitCode> {
 
 pub fn export(args: ExportArgs) -> Result<ExitCode> {
     let surveys = collector::load_surveys(&args.surveys)?;
-    let Some(survey) = surveys.get(&args.survey) else {
-        bail!(
-            "no survey `{}` in {} (known: {})",
-            args.survey,
-            args.surveys.display(),
-            surveys.keys().cloned().collect::<Vec<_>>().join(", ")
-        );
-    };
+    let survey = crate::publish::find_survey(&surveys, &args.survey, &args.surveys)?;
     let lang = args.lang.unwrap_or_else(|| survey.default_language.clone());
     if !survey.languages.contains(&lang) {
         bail!(

@@ -134,7 +134,8 @@ pub fn publish_release<R: RngCore + CryptoRng>(
     })
 }
 
-fn find_survey<'a>(
+/// The survey `id` among those loaded from `dir`, or an error naming them.
+pub(crate) fn find_survey<'a>(
     surveys: &'a std::collections::BTreeMap<String, Survey>,
     id: &str,
     dir: &Path,
@@ -211,9 +212,9 @@ pub fn run(args: PublishArgs) -> Result<ExitCode> {
         published.release.release_id,
         published.report.epsilon,
         if published.report.delta > 0.0 {
-            " (δ = 1e-6)"
+            format!(" (δ = {})", db::delta_text(published.report.delta))
         } else {
-            ""
+            String::new()
         },
         survey.privacy_budget
     );
@@ -237,7 +238,8 @@ pub fn budget(args: BudgetArgs) -> Result<ExitCode> {
     }
     let conn = db::open_read_only(&args.db)?;
     let ledger = db::ledger(&conn, &survey.id)?;
-    let spent = db::spent(&conn, &survey.id)?;
+    let spent = db::epsilon_spent(&ledger)
+        .ok_or_else(|| anyhow!("the ledger of `{}` adds up past what ε can hold", survey.id))?;
     let remaining = survey
         .privacy_budget
         .checked_sub(spent)

@@ -44,7 +44,7 @@ mod csv;
 mod html;
 
 pub use csv::render_csv;
-pub use html::render_html;
+pub use html::{render_html, ui_language};
 
 /// The value of [`Report::schema`] for this layout.
 pub const SCHEMA: &str = "chorus.report/2";
@@ -1011,7 +1011,7 @@ fn is_date(s: &str) -> bool {
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

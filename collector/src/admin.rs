@@ -31,7 +31,7 @@ use warp::{Filter, Rejection, Reply};
 use crate::db::{self, StoreError};
 use crate::error::ApiError;
 use crate::export::{self, CodebookFormat, Format};
-use crate::routes::State;
+use crate::routes::{State, with_state};
 
 /// Every token starts with this, so a leaked one is recognisable (and
 /// secret scanners can be taught to find it).
@@ -207,18 +207,6 @@ fn forbidden() -> ApiError {
     )
 }
 
-fn unavailable(why: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "storage_unavailable",
-        why.to_string(),
-    )
-}
-
-fn reject(e: ApiError) -> Rejection {
-    warp::reject::custom(e)
-}
-
 /// The role of the caller, already checked against the store.
 #[derive(Debug, Clone, Copy)]
 struct Caller(Role);
@@ -228,24 +216,9 @@ impl Caller {
         if self.0 >= need {
             Ok(())
         } else {
-            Err(reject(forbidden()))
+            Err(forbidden().reject())
         }
     }
-}
-
-/// Runs `f` on the shared read connection, off the async threads.
-async fn with_reader<T: Send + 'static>(
-    state: &Arc<State>,
-    f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, Rejection> {
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let conn = st.reader.lock().unwrap_or_else(|p| p.into_inner());
-        f(&conn)
-    })
-    .await
-    .map_err(|_| reject(unavailable("the database reader stopped")))?
-    .map_err(|e| reject(unavailable(e)))
 }
 
 /// The database file the collector uses (from its read connection).
@@ -259,26 +232,20 @@ fn caller(state: Arc<State>) -> impl Filter<Extract = (Caller,), Error = Rejecti
         let state = state.clone();
         async move {
             let Some(auth) = auth else {
-                return Err(reject(unauthorized(AuthFailure::Missing)));
+                return Err(unauthorized(AuthFailure::Missing).reject());
             };
             let token = match auth.split_once(' ') {
                 Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => {
                     rest.trim().to_string()
                 }
-                _ => return Err(reject(unauthorized(AuthFailure::Malformed))),
+                _ => return Err(unauthorized(AuthFailure::Malformed).reject()),
             };
-            match with_reader(&state, move |conn| check_token(conn, &token)).await? {
+            match state.read(move |conn| check_token(conn, &token)).await? {
                 Ok(role) => Ok(Caller(role)),
-                Err(why) => Err(reject(unauthorized(why))),
+                Err(why) => Err(unauthorized(why).reject()),
             }
         }
     })
-}
-
-fn with_state(
-    state: Arc<State>,
-) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
-    warp::any().map(move || state.clone())
 }
 
 type Query = BTreeMap<String, String>;
@@ -368,7 +335,7 @@ fn survey<'a>(state: &'a State, id: &str) -> Result<&'a surveys::Survey, Rejecti
     state
         .surveys
         .get(id)
-        .ok_or_else(|| reject(unknown_survey(id)))
+        .ok_or_else(|| unknown_survey(id).reject())
 }
 
 /// A survey as researchers and viewers see it.
@@ -415,14 +382,15 @@ fn describe(
 async fn list(caller: Caller, state: Arc<State>) -> Result<warp::reply::Response, Rejection> {
     caller.require(Role::Viewer)?;
     let st = state.clone();
-    let out = with_reader(&state, move |conn| {
-        let today = db::today();
-        st.surveys
-            .values()
-            .map(|s| describe(conn, s, &today))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await?;
+    let out = state
+        .read(move |conn| {
+            let today = db::today();
+            st.surveys
+                .values()
+                .map(|s| describe(conn, s, &today))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
     Ok(warp::reply::json(&out).into_response())
 }
 
@@ -434,7 +402,9 @@ async fn count(
     caller.require(Role::Viewer)?;
     survey(&state, &id)?;
     let sid = id.clone();
-    let n = with_reader(&state, move |conn| Ok(db::response_count(conn, &sid)?)).await?;
+    let n = state
+        .read(move |conn| Ok(db::response_count(conn, &sid)?))
+        .await?;
     Ok(warp::reply::json(&serde_json::json!({ "survey": id, "responses": n })).into_response())
 }
 
@@ -446,7 +416,8 @@ async fn lifecycle(
 ) -> Result<warp::reply::Response, Rejection> {
     caller.require(Role::Researcher)?;
     survey(&state, &id)?;
-    let path = db_path(&state).ok_or_else(|| reject(unavailable("no database file")))?;
+    let path = db_path(&state)
+        .ok_or_else(|| ApiError::storage_unavailable("no database file").reject())?;
     let st = state.clone();
     let described = tokio::task::spawn_blocking(move || {
         let conn = db::open(&path)?;
@@ -459,17 +430,13 @@ async fn lifecycle(
         describe(&conn, s, &today)
     })
     .await
-    .map_err(|_| reject(unavailable("the database task stopped")))?
-    .map_err(|e| reject(unavailable(e)))?;
+    .map_err(|_| ApiError::storage_unavailable("the database task stopped").reject())?
+    .map_err(|e| ApiError::storage_unavailable(e).reject())?;
     Ok(warp::reply::json(&described).into_response())
 }
 
 fn bad_parameter(message: String) -> Rejection {
-    reject(ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "bad_parameter",
-        message,
-    ))
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_parameter", message).reject()
 }
 
 fn flag(query: &Query, name: &str) -> Result<bool, Rejection> {
@@ -571,12 +538,13 @@ async fn export(
         labels: flag(&query, "labels")?,
         bom: flag(&query, "bom")?,
     };
-    let path = db_path(&state).ok_or_else(|| reject(unavailable("no database file")))?;
+    let path = db_path(&state)
+        .ok_or_else(|| ApiError::storage_unavailable("no database file").reject())?;
     // Open first, so a database that cannot be read is a 503, not a cut body.
     let conn = tokio::task::spawn_blocking(move || db::open_read_only(&path))
         .await
-        .map_err(|_| reject(unavailable("the database task stopped")))?
-        .map_err(|e| reject(unavailable(e)))?;
+        .map_err(|_| ApiError::storage_unavailable("the database task stopped").reject())?
+        .map_err(|e| ApiError::storage_unavailable(e).reject())?;
 
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let st = state.clone();
@@ -631,7 +599,7 @@ async fn codebook(
     let lang = language(s, &query)?;
     let mut body = Vec::new();
     export::write_codebook(s, &lang, format, flag(&query, "bom")?, &mut body)
-        .map_err(|e| reject(unavailable(e)))?;
+        .map_err(|e| ApiError::storage_unavailable(e).reject())?;
     let mut res = warp::reply::Response::new(body.into());
     res.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -470,15 +470,20 @@ pub fn ledger(conn: &Connection, survey_id: &str) -> Result<Vec<LedgerEntry>, St
     Ok(out)
 }
 
-/// The sum of all charges to a survey, exactly.
-pub fn spent(conn: &Connection, survey_id: &str) -> Result<Epsilon, StoreError> {
-    ledger(conn, survey_id)?
+/// The ε of every charge in `ledger`, added up exactly; `None` if the total
+/// overflows.
+pub fn epsilon_spent(ledger: &[LedgerEntry]) -> Option<Epsilon> {
+    ledger
         .iter()
         .try_fold(Epsilon::ZERO, |acc, e| acc.checked_add(e.epsilon))
-        .ok_or_else(|| StoreError::Corrupt {
-            survey: survey_id.to_string(),
-            message: "the ledger's total overflows".into(),
-        })
+}
+
+/// The sum of all charges to a survey, exactly.
+pub fn spent(conn: &Connection, survey_id: &str) -> Result<Epsilon, StoreError> {
+    epsilon_spent(&ledger(conn, survey_id)?).ok_or_else(|| StoreError::Corrupt {
+        survey: survey_id.to_string(),
+        message: "the ledger's total overflows".into(),
+    })
 }
 
 /// A report ready to store and serve.
@@ -624,16 +629,6 @@ where
     Ok(release)
 }
 
-/// The HTML of the newest release of a survey, if any.
-pub fn latest_release_html(conn: &Connection, survey_id: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row(
-        "SELECT report_html FROM releases WHERE survey_id = ?1 ORDER BY rowid DESC LIMIT 1",
-        [survey_id],
-        |r| r.get(0),
-    )
-    .optional()
-}
-
 /// Today in UTC: the finest time Chorus records.
 pub fn today_date() -> surveys::Date {
     let secs = std::time::SystemTime::now()
@@ -646,21 +641,6 @@ pub fn today_date() -> surveys::Date {
 /// Today's date in UTC as `YYYY-MM-DD`.
 pub fn today() -> String {
     today_date().to_string()
-}
-
-/// Converts days since 1970-01-01 to a proleptic Gregorian `YYYY-MM-DD`
-/// (Howard Hinnant's `civil_from_days`).
-pub fn civil_date(days: u64) -> String {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 // ---------------------------------------------------------------------------
@@ -999,10 +979,11 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(11_016), "2000-02-29");
-        assert_eq!(civil_date(20_786), "2026-11-29");
-        assert_eq!(civil_date(20_819), "2027-01-01");
+        let day = |d: i64| surveys::Date::from_unix_seconds(d * 86_400).to_string();
+        assert_eq!(day(0), "1970-01-01");
+        assert_eq!(day(11_016), "2000-02-29");
+        assert_eq!(day(20_786), "2026-11-29");
+        assert_eq!(day(20_819), "2027-01-01");
     }
 
     fn response(id: &str, survey: &str) -> NewResponse {

@@ -49,6 +49,20 @@ impl ApiError {
         )
     }
 
+    /// 503 `storage_unavailable`: the database cannot answer; `why` says why.
+    pub fn storage_unavailable(why: impl std::fmt::Display) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            why.to_string(),
+        )
+    }
+
+    /// This refusal as a warp rejection, answered by [`recover`].
+    pub fn reject(self) -> Rejection {
+        warp::reject::custom(self)
+    }
+
     pub fn with_details(mut self, details: Vec<Detail>) -> ApiError {
         self.details = details;
         self

@@ -234,6 +234,8 @@ enum Cell {
 struct RowMaker<'a> {
     survey: &'a Survey,
     columns: &'a [Column],
+    /// Each column's question type, looked up once rather than per row.
+    kinds: Vec<Option<&'a QuestionKind>>,
     lang: &'a str,
     labels: bool,
 }
@@ -254,11 +256,18 @@ impl RowMaker<'_> {
     fn cells(&self, row: &db::StoredResponse<'_>, answers: &Answers) -> Vec<Cell> {
         self.columns
             .iter()
-            .map(|col| self.cell(col, row, answers))
+            .zip(&self.kinds)
+            .map(|(col, kind)| self.cell(col, *kind, row, answers))
             .collect()
     }
 
-    fn cell(&self, col: &Column, row: &db::StoredResponse<'_>, answers: &Answers) -> Cell {
+    fn cell(
+        &self,
+        col: &Column,
+        kind: Option<&QuestionKind>,
+        row: &db::StoredResponse<'_>,
+        answers: &Answers,
+    ) -> Cell {
         let qid = match (&col.source, &col.question) {
             (Source::SubmissionId, _) => return Cell::Text(row.submission_id.to_string()),
             (Source::SurveyVersion, _) => return Cell::Int(row.survey_version),
@@ -267,7 +276,8 @@ impl RowMaker<'_> {
             (_, None) => return Cell::Missing,
         };
         if col.source == Source::OtherText {
-            return match answers.get(&format!("{qid}_other")) {
+            // The column is named after the key the text is stored under.
+            return match answers.get(&col.name) {
                 Some(a) => plain(a),
                 None => Cell::Missing,
             };
@@ -275,7 +285,6 @@ impl RowMaker<'_> {
         let Some(answer) = answers.get(qid) else {
             return Cell::Missing;
         };
-        let kind = self.survey.question(qid).map(|q| &q.kind);
         match (&col.source, kind, answer) {
             (Source::Option(opt), _, Answer::Choices(ids)) => {
                 Cell::Int(i64::from(ids.iter().any(|i| i == opt)))
@@ -412,6 +421,13 @@ pub fn write_export(
     let maker = RowMaker {
         survey,
         columns: &columns,
+        kinds: columns
+            .iter()
+            .map(|c| {
+                let q = c.question.as_deref()?;
+                survey.question(q).map(|q| &q.kind)
+            })
+            .collect(),
         lang,
         labels: options.labels,
     };
@@ -423,9 +439,9 @@ pub fn write_export(
     }
     let n = db::for_each_response::<ExportError>(conn, &survey.id, |row| {
         let answers: Answers =
-            serde_json::from_str(row.answers_json).map_err(|e| ExportError::Corrupt {
+            db::decode_answers(row.answers_json).map_err(|message| ExportError::Corrupt {
                 submission_id: row.submission_id.to_string(),
-                message: e.to_string(),
+                message,
             })?;
         let cells = maker.cells(&row, &answers);
         match options.format {

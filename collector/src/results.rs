@@ -16,13 +16,16 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use surveys::{Epsilon, Survey};
+use surveys::Survey;
 use warp::http::{StatusCode, header};
 use warp::{Filter, Rejection, Reply};
 
+use analysis::report::{escape, ui_language};
+use surveys::path_segment as seg;
+
 use crate::db;
 use crate::error::ApiError;
-use crate::routes::State;
+use crate::routes::{State, with_state};
 
 /// The policy for report pages: no scripts at all, their own styles only.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -31,10 +34,7 @@ const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:;
 pub fn routes(
     state: Arc<State>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
-    let st = move || {
-        let s = state.clone();
-        warp::any().map(move || s.clone())
-    };
+    let st = move || with_state(state.clone());
     let list = warp::path!("results" / String)
         .and(crate::routes::get_or_head())
         .and(warp::query::<HashMap<String, String>>())
@@ -52,18 +52,6 @@ pub fn routes(
     list.or(one).unify().or(csv).unify()
 }
 
-fn reject(e: ApiError) -> Rejection {
-    warp::reject::custom(e)
-}
-
-fn unavailable(why: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "storage_unavailable",
-        why.to_string(),
-    )
-}
-
 fn not_found(survey: &str, release: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -72,26 +60,11 @@ fn not_found(survey: &str, release: &str) -> ApiError {
     )
 }
 
-/// Runs `f` on the read-only connection, off the async threads.
-async fn read<T: Send + 'static>(
-    state: &Arc<State>,
-    f: impl FnOnce(&rusqlite::Connection) -> Result<T, db::StoreError> + Send + 'static,
-) -> Result<T, Rejection> {
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let conn = st.reader.lock().unwrap_or_else(|p| p.into_inner());
-        f(&conn)
-    })
-    .await
-    .map_err(|_| reject(unavailable("the results reader stopped")))?
-    .map_err(|e| reject(unavailable(e)))
-}
-
 fn survey_of<'a>(state: &'a State, id: &str) -> Result<&'a Survey, Rejection> {
     state
         .surveys
         .get(id)
-        .ok_or_else(|| reject(ApiError::unknown_survey(id)))
+        .ok_or_else(|| ApiError::unknown_survey(id).reject())
 }
 
 fn page(html: String) -> warp::reply::Response {
@@ -122,43 +95,6 @@ fn with_type(body: String, mime: &'static str) -> warp::reply::Response {
     res
 }
 
-/// The page's words: Russian or English (see `analysis::render_html`).
-fn ui_is_ru(survey: &Survey, lang: &str) -> bool {
-    match lang {
-        "ru" => true,
-        "en" => false,
-        _ => survey.languages.iter().any(|l| l == "ru"),
-    }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Percent-encodes a path segment.
-fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 async fn list(
     survey_id: String,
     query: HashMap<String, String>,
@@ -166,30 +102,28 @@ async fn list(
 ) -> Result<warp::reply::Response, Rejection> {
     let survey = survey_of(&state, &survey_id)?.clone();
     let id = survey_id.clone();
-    let (releases, ledger) = read(&state, move |conn| {
-        Ok((db::list_releases(conn, &id)?, db::ledger(conn, &id)?))
-    })
-    .await?;
+    let (releases, ledger) = state
+        .read(move |conn| Ok((db::list_releases(conn, &id)?, db::ledger(conn, &id)?)))
+        .await?;
     // Nothing published (so the ledger is empty too): a 404 the frontend's
     // link and API clients both understand.
     if releases.is_empty() {
-        return Err(reject(ApiError::new(
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "no_results",
             format!("nothing has been published for `{survey_id}` yet"),
-        )));
+        )
+        .reject());
     }
     let lang = query
         .get("lang")
         .map(String::as_str)
         .unwrap_or(&survey.default_language);
     let text_lang = survey.language(lang).to_string();
-    let ru = ui_is_ru(&survey, &text_lang);
+    let ru = ui_language(&survey.languages, &text_lang) == "ru";
     let t = |ru_text: &'static str, en_text: &'static str| if ru { ru_text } else { en_text };
     let title = survey.tr(&survey.title, &text_lang);
-    let spent = ledger
-        .iter()
-        .try_fold(Epsilon::ZERO, |acc, e| acc.checked_add(e.epsilon));
+    let spent = db::epsilon_spent(&ledger);
     let remaining = spent.and_then(|s| survey.privacy_budget.checked_sub(s));
     let delta = db::delta_spent(&ledger);
 
@@ -213,41 +147,31 @@ async fn list(
         "<h2>{}</h2>",
         t("Опубликованные выпуски", "Published releases")
     );
-    if releases.is_empty() {
-        let _ = writeln!(
+    // Not empty: refused with 404 above.
+    out.push_str("<ul>\n");
+    for r in &releases {
+        let base = format!("/results/{}/{}", seg(&survey.id), seg(&r.release_id));
+        let _ = write!(
             out,
-            "<p>{}</p>",
-            t(
-                "Пока ничего не опубликовано.",
-                "Nothing has been published yet."
-            )
+            "<li><a href=\"{base}?lang={l}\">{} {}</a>, <time datetime=\"{d}\">{d}</time> —",
+            t("Выпуск", "Release"),
+            escape(&r.release_id),
+            l = seg(&text_lang),
+            d = escape(&r.published_day),
         );
-    } else {
-        out.push_str("<ul>\n");
-        for r in &releases {
-            let base = format!("/results/{}/{}", seg(&survey.id), seg(&r.release_id));
+        for l in &survey.languages {
             let _ = write!(
                 out,
-                "<li><a href=\"{base}?lang={l}\">{} {}</a>, <time datetime=\"{d}\">{d}</time> —",
-                t("Выпуск", "Release"),
-                escape(&r.release_id),
-                l = seg(&text_lang),
-                d = escape(&r.published_day),
+                " <a href=\"{base}?lang={}\" hreflang=\"{}\" lang=\"{}\">{}</a>",
+                seg(l),
+                escape(l),
+                escape(l),
+                escape(l)
             );
-            for l in &survey.languages {
-                let _ = write!(
-                    out,
-                    " <a href=\"{base}?lang={}\" hreflang=\"{}\" lang=\"{}\">{}</a>",
-                    seg(l),
-                    escape(l),
-                    escape(l),
-                    escape(l)
-                );
-            }
-            let _ = writeln!(out, " · <a href=\"{base}.json\">JSON</a></li>");
         }
-        out.push_str("</ul>\n");
+        let _ = writeln!(out, " · <a href=\"{base}.json\">JSON</a></li>");
     }
+    out.push_str("</ul>\n");
     let _ = write!(
         out,
         "<h2>{}</h2>\n<p>{}</p>\n",
@@ -320,9 +244,11 @@ async fn release(
         None => (name.clone(), false),
     };
     let (id, rid) = (survey_id.clone(), release_id.clone());
-    let stored = read(&state, move |conn| Ok(db::release(conn, &id, &rid)?)).await?;
+    let stored = state
+        .read(move |conn| Ok(db::release(conn, &id, &rid)?))
+        .await?;
     let Some((json, html)) = stored else {
-        return Err(reject(not_found(&survey_id, &release_id)));
+        return Err(not_found(&survey_id, &release_id).reject());
     };
     if json_wanted {
         return Ok(with_type(json, "application/json"));
@@ -350,23 +276,26 @@ async fn table_csv(
 ) -> Result<warp::reply::Response, Rejection> {
     survey_of(&state, &survey_id)?;
     let Some(table_id) = file.strip_suffix(".csv").map(str::to_string) else {
-        return Err(reject(not_found(&survey_id, &release_id)));
+        return Err(not_found(&survey_id, &release_id).reject());
     };
     let (id, rid) = (survey_id.clone(), release_id.clone());
-    let stored = read(&state, move |conn| Ok(db::release(conn, &id, &rid)?)).await?;
+    let stored = state
+        .read(move |conn| Ok(db::release(conn, &id, &rid)?))
+        .await?;
     let report = stored
         .and_then(|(json, _)| serde_json::from_str::<analysis::Report>(&json).ok())
-        .ok_or_else(|| reject(not_found(&survey_id, &release_id)))?;
+        .ok_or_else(|| not_found(&survey_id, &release_id).reject())?;
     let table = report
         .tables
         .iter()
         .find(|t| t.id == table_id)
         .ok_or_else(|| {
-            reject(ApiError::new(
+            ApiError::new(
                 StatusCode::NOT_FOUND,
                 "no_results",
                 format!("release `{release_id}` has no table `{table_id}`"),
-            ))
+            )
+            .reject()
         })?;
     Ok(with_type(
         analysis::render_csv(&report, table),

@@ -72,7 +72,25 @@ pub fn get_or_head() -> impl Filter<Extract = (), Error = Rejection> + Copy {
     warp::get().or(warp::head()).unify()
 }
 
-fn with_state(
+impl State {
+    /// Runs `f` on the shared read connection, off the async threads; a
+    /// store error is a 503 `storage_unavailable`.
+    pub(crate) async fn read<T: Send + 'static>(
+        self: &Arc<State>,
+        f: impl FnOnce(&Connection) -> Result<T, db::StoreError> + Send + 'static,
+    ) -> Result<T, Rejection> {
+        let st = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = st.reader.lock().unwrap_or_else(|p| p.into_inner());
+            f(&conn)
+        })
+        .await
+        .map_err(|_| ApiError::storage_unavailable("the database reader stopped").reject())?
+        .map_err(|e| ApiError::storage_unavailable(e).reject())
+    }
+}
+
+pub(crate) fn with_state(
     state: Arc<State>,
 ) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
     warp::any().map(move || state.clone())
@@ -186,10 +204,10 @@ async fn submit(
 ) -> Result<warp::reply::Response, Rejection> {
     let checked = submit::check_submission(&state.catalog, &survey_id, &body, db::today_date())
         .map_err(warp::reject::custom)?;
-    let closed_since = checked.closed_since.clone();
+    let closed_since = checked.closed_since;
     let outcome = state
         .writer
-        .submit(checked.response, checked.closed_since)
+        .submit(checked.response, closed_since.is_some())
         .await
         .map_err(|e| {
             let code = match e {
@@ -202,9 +220,9 @@ async fn submit(
                 format!("{e}; nothing was stored, send again later"),
             ))
         })?;
-    let (status, word) = match outcome {
-        InsertOutcome::Stored => (StatusCode::CREATED, "stored"),
-        InsertOutcome::Duplicate => (StatusCode::OK, "duplicate"),
+    let (status, body) = match outcome {
+        InsertOutcome::Stored => (StatusCode::CREATED, r#"{"status":"stored"}"#),
+        InsertOutcome::Duplicate => (StatusCode::OK, r#"{"status":"duplicate"}"#),
         InsertOutcome::Conflict => {
             return Err(warp::reject::custom(ApiError::new(
                 StatusCode::CONFLICT,
@@ -219,9 +237,10 @@ async fn submit(
             )));
         }
     };
-    Ok(no_store(warp::reply::with_status(
-        warp::reply::json(&serde_json::json!({ "status": word })),
-        status,
+    Ok(no_store(warp::reply::with_header(
+        warp::reply::with_status(body, status),
+        header::CONTENT_TYPE,
+        "application/json",
     )))
 }
 

@@ -14,7 +14,7 @@
 //! | the body is JSON of the submission's shape | 400 | `bad_json` |
 //! | `submission_id` is a UUID | 400 | `bad_submission_id` |
 //! | `version` is one this collector has served | 409 | `unknown_version` |
-//! | at most [`Catalog::answer_limit`] answers | 422 | `too_many_answers` |
+//! | at most 2 × questions + 8 answers (a question and its "other" text each) | 422 | `too_many_answers` |
 //! | no string longer than the survey allows (≤ [`MAX_STRING_CHARS`]) | 422 | `string_too_long` |
 //! | the answers fit that version of the survey | 422 | `invalid_answers` |
 //!
@@ -131,11 +131,6 @@ impl Catalog {
         Ok(())
     }
 
-    /// The current version of a survey.
-    pub fn current(&self, id: &str) -> Option<&Survey> {
-        self.surveys.get(id).map(|v| v.current.engine.survey())
-    }
-
     /// The versions of a survey that answers are accepted for, ascending.
     pub fn versions(&self, id: &str) -> Vec<u32> {
         let Some(v) = self.surveys.get(id) else {
@@ -146,11 +141,6 @@ impl Catalog {
         out.sort_unstable();
         out.dedup();
         out
-    }
-
-    /// Most answers a submission to the current version may carry.
-    pub fn answer_limit(&self, id: &str) -> Option<usize> {
-        self.surveys.get(id).map(|v| v.current.max_answers)
     }
 }
 

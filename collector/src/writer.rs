@@ -35,8 +35,8 @@ type Reply = oneshot::Sender<Result<InsertOutcome, StoreError>>;
 
 struct Job {
     response: NewResponse,
-    /// The day the survey file closed the survey, when that has passed.
-    closed_since: Option<String>,
+    /// Whether the survey's file has closed it (its `closes` day passed).
+    closed_by_file: bool,
     reply: Reply,
 }
 
@@ -85,18 +85,18 @@ impl Writer {
         Ok((Writer { tx }, WriterThread(handle)))
     }
 
-    /// Stores `response` unless its survey is closed (by `closed_since`, or
-    /// by command as recorded in the database); resolves once it is durably
-    /// committed (or refused).
+    /// Stores `response` unless its survey is closed (by its file, as the
+    /// caller found, or by command as recorded in the database); resolves
+    /// once it is durably committed (or refused).
     pub async fn submit(
         &self,
         response: NewResponse,
-        closed_since: Option<String>,
+        closed_by_file: bool,
     ) -> Result<InsertOutcome, SubmitError> {
         let (reply, wait) = oneshot::channel();
         let job = Job {
             response,
-            closed_since,
+            closed_by_file,
             reply,
         };
         match self.tx.try_send(Msg::Job(job)) {
@@ -203,7 +203,7 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>) -> bool {
                     closed
                 }
             };
-            let closed = by_command || job.closed_since.is_some();
+            let closed = by_command || job.closed_by_file;
             outcomes.push(db::insert_if_open(&tx, &job.response, closed)?);
         }
         tx.commit()?;
@@ -260,7 +260,7 @@ mod tests {
             .expect("open")
             .execute_batch("DROP TABLE responses")
             .expect("drop");
-        let outcome = runtime().block_on(writer.submit(response("a"), None));
+        let outcome = runtime().block_on(writer.submit(response("a"), false));
         assert!(
             matches!(outcome, Err(SubmitError::Store(StoreError::Unavailable(_)))),
             "{outcome:?}"
@@ -289,7 +289,7 @@ mod tests {
         let mut acknowledged = Vec::new();
         let mut refusal = None;
         for i in 0..100 {
-            match rt.block_on(writer.submit(big(i), None)) {
+            match rt.block_on(writer.submit(big(i), false)) {
                 Ok(InsertOutcome::Stored) => acknowledged.push(i),
                 Ok(other) => panic!("unexpected {other:?}"),
                 Err(e) => {
@@ -306,7 +306,7 @@ mod tests {
         assert!(!acknowledged.is_empty());
         // The writer is still there: a small answer may fit, and a failed
         // one is answered, never dropped.
-        let later = rt.block_on(writer.submit(response("small"), None));
+        let later = rt.block_on(writer.submit(response("small"), false));
         assert!(
             matches!(
                 later,
@@ -350,7 +350,7 @@ mod tests {
             .expect("lock");
         let submitting = {
             let writer = writer.clone();
-            std::thread::spawn(move || runtime().block_on(writer.submit(response("a"), None)))
+            std::thread::spawn(move || runtime().block_on(writer.submit(response("a"), false)))
         };
         // Let the writer start its transaction and wait on the lock.
         std::thread::sleep(Duration::from_millis(200));
@@ -368,14 +368,14 @@ mod tests {
         let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
         let rt = runtime();
         assert_eq!(
-            rt.block_on(writer.submit(response("a"), None))
+            rt.block_on(writer.submit(response("a"), false))
                 .expect("stored"),
             InsertOutcome::Stored
         );
         writer.shutdown();
         // A handle is still held, yet the thread stops.
         thread.join();
-        let late = rt.block_on(writer.submit(response("b"), None));
+        let late = rt.block_on(writer.submit(response("b"), false));
         assert!(
             matches!(late, Err(SubmitError::Store(StoreError::Closed))),
             "{late:?}"
@@ -390,15 +390,15 @@ mod tests {
         let path = dir.path().join("t.db");
         let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
         let rt = runtime();
-        let stored = rt.block_on(writer.submit(response("a"), None));
+        let stored = rt.block_on(writer.submit(response("a"), false));
         assert_eq!(stored.expect("stored"), InsertOutcome::Stored);
         db::set_closed(&db::open(&path).expect("open"), "s", true, "2026-11-30").expect("close");
-        let retry = rt.block_on(writer.submit(response("a"), None));
+        let retry = rt.block_on(writer.submit(response("a"), false));
         assert_eq!(retry.expect("retry"), InsertOutcome::Duplicate);
-        let new = rt.block_on(writer.submit(response("b"), None));
+        let new = rt.block_on(writer.submit(response("b"), false));
         assert_eq!(new.expect("closed"), InsertOutcome::Closed);
         db::set_closed(&db::open(&path).expect("open"), "s", false, "2026-12-01").expect("open");
-        let by_file = rt.block_on(writer.submit(response("c"), Some("2026-11-01".into())));
+        let by_file = rt.block_on(writer.submit(response("c"), true));
         assert_eq!(by_file.expect("closed"), InsertOutcome::Closed);
         drop(writer);
         thread.join();

@@ -2,7 +2,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Deserialize;
-use surveys::{Submission, Survey};
+use surveys::{Submission, Survey, path_segment};
 use web_sys::RequestCredentials;
 
 use crate::state::{SendOutcome, SurveySummary};
@@ -105,27 +105,12 @@ async fn read_outcome(resp: Response) -> SendOutcome {
     }
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn path_segments_are_encoded() {
-        assert_eq!(path_segment("ost-hiv_access.1"), "ost-hiv_access.1");
-        assert_eq!(path_segment("a/b c"), "a%2Fb%20c");
+    fn results_links_encode_the_survey_id() {
         assert_eq!(results_url("ост"), "/results/%D0%BE%D1%81%D1%82");
     }
 }

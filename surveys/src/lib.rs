@@ -22,6 +22,7 @@ pub mod expr;
 pub mod i18n;
 pub mod load;
 pub mod model;
+mod url;
 
 pub use answers::{
     Answer, AnswerError, AnswerProblem, Answers, Submission, ValidResponse, validate,
@@ -34,3 +35,4 @@ pub use model::{
     Choice, Constraint, Mechanism, PlannedTable, Publication, Question, QuestionKind, Requirement,
     Section, Statistic, Survey, SurveySummary, Text,
 };
+pub use url::path_segment;

@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use surveys::path_segment;
+
 use super::{Report, Table, escape};
 
 /// Writes to a `String`, which cannot fail.
@@ -222,14 +224,15 @@ fn language_name(code: &str, ui: &str) -> String {
     name.to_string()
 }
 
-/// The language of the page's own words for a page in `lang`: `lang` when
-/// it is Russian or English; otherwise Russian when the survey is also in
-/// Russian (the shared language of the region), else English.
-pub(crate) fn ui_language(report: &Report, lang: &str) -> &'static str {
+/// The language of the page's own words for a page in `lang` of a survey
+/// in `languages`: `lang` when it is Russian or English; otherwise Russian
+/// when the survey is also in Russian (the shared language of the region),
+/// else English. The collector's results pages follow the same rule.
+pub fn ui_language(languages: &[String], lang: &str) -> &'static str {
     match lang {
         "ru" => "ru",
         "en" => "en",
-        _ if report.languages.iter().any(|l| l == "ru") => "ru",
+        _ if languages.iter().any(|l| l == "ru") => "ru",
         _ => "en",
     }
 }
@@ -245,7 +248,7 @@ pub fn render_html(report: &Report, lang: &str) -> String {
     } else {
         report.default_language.as_str()
     };
-    let ui_lang = ui_language(report, text_lang);
+    let ui_lang = ui_language(&report.languages, text_lang);
     let words = if ui_lang == "ru" { &RU } else { &EN };
     // Mark the page's own words with their language when it differs from
     // the survey texts', so screen readers switch voice.
@@ -328,7 +331,7 @@ pub fn render_html(report: &Report, lang: &str) -> String {
     // Relative to the page's URL, /results/{survey}/{release}: the JSON is
     // /results/{survey}/{release}.json and a table's CSV
     // /results/{survey}/{release}/{table}.csv (see collector::results).
-    let release_seg = url_segment(&report.release_id);
+    let release_seg = path_segment(&report.release_id);
     w!(
         out,
         "<p class=\"note\"{ui_attr}><a href=\"{}.json\" type=\"application/json\">{}</a></p>\n</header>\n",
@@ -705,7 +708,7 @@ fn render_table(out: &mut String, i: usize, table: &Table, cx: &Cx<'_>, release_
         out,
         "<p class=\"note\"{ui_attr}><a href=\"{}/{}.csv\" type=\"text/csv\">{}</a></p>\n",
         escape(release_seg),
-        escape(&url_segment(&table.id)),
+        escape(&path_segment(&table.id)),
         escape(words.csv_link)
     );
     w!(out, "</section>\n");
@@ -837,20 +840,6 @@ fn render_chart(out: &mut String, alt: &str, ui_attr: &str, bars: &[Bar]) {
         );
     }
     w!(out, "</svg>\n");
-}
-
-/// `s` as one URL path segment: percent-encoded except for unreserved
-/// characters, as `collector::results` links its pages.
-fn url_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            w!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 /// `template` with each `{key}` replaced by its value, in one pass: braces
