@@ -71,7 +71,8 @@ pub struct Published {
 /// The whole publication, the same for `chorus publish` and the benchmark:
 /// resolve the plan and its charge (before the database is touched), then in
 /// one transaction check the budget, charge it, read every response, add
-/// noise, render and store the release.
+/// noise and store the release (its JSON and default-language page); the
+/// other pages and the CSVs are rendered after the commit.
 pub fn publish_release<R: RngCore + CryptoRng>(
     conn: &mut rusqlite::Connection,
     survey: &Survey,
@@ -82,8 +83,6 @@ pub fn publish_release<R: RngCore + CryptoRng>(
     let plan = analysis::prepare(survey, epsilon)?;
     let charge = plan.charge();
     let description = plan.describe();
-    let mut pages = Vec::new();
-    let mut csvs = Vec::new();
     let mut report = None;
     let release = db::publish::<PublishError>(
         conn,
@@ -98,18 +97,13 @@ pub fn publish_release<R: RngCore + CryptoRng>(
             analysis::budget::check_spend(survey.privacy_budget, spent, charge.epsilon)?;
             Ok(())
         },
+        // Inside the write transaction: only what is stored.
         |cx, responses| {
             let meta = analysis::ReleaseMeta {
                 release_id: cx.release_id.clone(),
                 published: cx.day.clone(),
             };
             let r = analysis::build_report(plan, responses, meta, rng)?;
-            for lang in &survey.languages {
-                pages.push((lang.clone(), analysis::render_html(&r, lang)));
-            }
-            for t in &r.tables {
-                csvs.push((t.id.clone(), analysis::render_csv(&r, t)));
-            }
             let release = db::Release {
                 release_id: cx.release_id.clone(),
                 json: analysis::render_json(&r),
@@ -125,6 +119,24 @@ pub fn publish_release<R: RngCore + CryptoRng>(
             message: "the report was not built".into(),
         })
     })?;
+    // After the commit, so the write lock is not held for rendering.
+    let pages = survey
+        .languages
+        .iter()
+        .map(|lang| {
+            let page = if *lang == survey.default_language {
+                release.html.clone()
+            } else {
+                analysis::render_html(&report, lang)
+            };
+            (lang.clone(), page)
+        })
+        .collect();
+    let csvs = report
+        .tables
+        .iter()
+        .map(|t| (t.id.clone(), analysis::render_csv(&report, t)))
+        .collect();
     Ok(Published {
         release,
         report,

@@ -116,7 +116,7 @@ fn words(en: &str, ru: &str) -> Text {
     Text(t)
 }
 
-fn options(q: &Question, choices: &[surveys::Choice], other: bool) -> Vec<Opt> {
+fn options(choices: &[surveys::Choice], other: bool) -> Vec<Opt> {
     let mut out: Vec<Opt> = choices
         .iter()
         .map(|c| Opt {
@@ -125,7 +125,6 @@ fn options(q: &Question, choices: &[surveys::Choice], other: bool) -> Vec<Opt> {
         })
         .collect();
     if other && !choices.iter().any(|c| c.id == "other") {
-        let _ = q;
         out.push(Opt {
             id: "other".into(),
             label: words("Other", "Другое"),
@@ -187,7 +186,7 @@ impl<'s> Spec<'s> {
                     "`by` takes single_choice questions; `{b}` is not"
                 )));
             };
-            let opts = options(q, choices, *other);
+            let opts = options(choices, *other);
             by.push(Axis {
                 question: q,
                 index: index_of(&opts),
@@ -230,7 +229,7 @@ impl<'s> Spec<'s> {
                 let q = question.ok_or_else(needs_question)?;
                 match &q.kind {
                     QuestionKind::SingleChoice { choices, other, .. } => {
-                        let cols = options(q, choices, *other);
+                        let cols = options(choices, *other);
                         let index = index_of(&cols);
                         let n = cols.len();
                         (cols, Body::Single { index }, vec![count_part(n, 1)])
@@ -241,7 +240,7 @@ impl<'s> Spec<'s> {
                         max_selected,
                         ..
                     } => {
-                        let cols = options(q, choices, *other);
+                        let cols = options(choices, *other);
                         let index = index_of(&cols);
                         let n = cols.len();
                         let max = max_selected
@@ -330,7 +329,7 @@ impl<'s> Spec<'s> {
                 let QuestionKind::Ranking { choices, rank, .. } = &q.kind else {
                     return Err(unfit(q));
                 };
-                let cols = options(q, choices, false);
+                let cols = options(choices, false);
                 let index = index_of(&cols);
                 let n = cols.len();
                 if matches!(table.statistic, Statistic::FirstChoice) {
@@ -520,20 +519,7 @@ impl<'s> Spec<'s> {
                 }
             }
             (Body::Multiple { index, max }, Some(Answer::Choices(ids))) => {
-                let max = *max;
-                self.ticked.iter_mut().for_each(|t| *t = false);
-                let mut hits = Vec::with_capacity(max);
-                for id in ids {
-                    if hits.len() == max {
-                        break;
-                    }
-                    if let Some(&i) = index.get(id.as_str())
-                        && !self.ticked[i]
-                    {
-                        self.ticked[i] = true;
-                        hits.push(i);
-                    }
-                }
+                let hits = first_distinct(index, ids, *max, &mut self.ticked);
                 for i in hits {
                     self.bump(0, g, i, 1);
                 }
@@ -558,20 +544,7 @@ impl<'s> Spec<'s> {
                 }
             }
             (Body::MeanRank { index, k }, Some(Answer::Choices(ids))) => {
-                let k = *k;
-                self.ticked.iter_mut().for_each(|t| *t = false);
-                let mut hits = Vec::with_capacity(k);
-                for id in ids {
-                    if hits.len() == k {
-                        break;
-                    }
-                    if let Some(&i) = index.get(id.as_str())
-                        && !self.ticked[i]
-                    {
-                        self.ticked[i] = true;
-                        hits.push(i);
-                    }
-                }
+                let hits = first_distinct(index, ids, *k, &mut self.ticked);
                 for (r, i) in hits.into_iter().enumerate() {
                     let rank = i64::try_from(r + 1).unwrap_or(i64::MAX);
                     self.bump(0, g, i, rank);
@@ -658,6 +631,31 @@ pub(crate) fn default_tables(survey: &Survey, each: Epsilon) -> Vec<PlannedTable
 /// How many default tables a survey has.
 pub(crate) fn default_table_count(survey: &Survey) -> usize {
     default_tables(survey, Epsilon::ZERO).len()
+}
+
+/// The columns of the first `max` distinct known ids in `ids`, in order:
+/// the bound that keeps a multiple-choice or ranking answer's sensitivity
+/// what the plan declares. `ticked` is scratch, one flag per column.
+fn first_distinct(
+    index: &BTreeMap<String, usize>,
+    ids: &[String],
+    max: usize,
+    ticked: &mut [bool],
+) -> Vec<usize> {
+    ticked.iter_mut().for_each(|t| *t = false);
+    let mut hits = Vec::with_capacity(max);
+    for id in ids {
+        if hits.len() == max {
+            break;
+        }
+        if let Some(&i) = index.get(id.as_str())
+            && !ticked[i]
+        {
+            ticked[i] = true;
+            hits.push(i);
+        }
+    }
+    hits
 }
 
 #[cfg(test)]

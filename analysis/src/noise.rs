@@ -170,7 +170,7 @@ pub struct DiscreteLaplace {
     scale_den: u64,
 }
 
-const fn gcd(mut a: u64, mut b: u64) -> u64 {
+pub(crate) const fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         let r = a % b;
         a = b;
@@ -297,24 +297,7 @@ impl DiscreteLaplace {
     /// For scales so large that m exceeds `u64::MAX` (about 5·10^18 and up)
     /// it saturates at `u64::MAX`.
     pub fn margin95(&self) -> u64 {
-        const ALPHA: f64 = 0.05;
-        // tail(m) ≤ α  ⇔  (m + 1)·s/t ≥ ln(2 / ((1 + q)·α)).
-        let need = (2.0 / ((1.0 + self.q()) * ALPHA)).ln() / self.rate() - 1.0;
-        // `as` saturates: a NaN or negative estimate becomes 0, a huge one u64::MAX.
-        let mut m = need.ceil().max(0.0) as u64;
-        // The estimate can be off by rounding; settle on the exact smallest
-        // m by the same formula as `tail`, within a few steps.
-        for _ in 0..4 {
-            if m > 0 && self.tail(m - 1) <= ALPHA {
-                m -= 1;
-            }
-        }
-        for _ in 0..4 {
-            if self.tail(m) > ALPHA {
-                m = m.saturating_add(1);
-            }
-        }
-        m
+        self.margin(0.05)
     }
 }
 
@@ -350,8 +333,12 @@ impl DiscreteLaplace {
     /// The smallest m with P(|X| > m) ≤ `alpha` (floating point: describes,
     /// does not sample).
     pub fn margin(&self, alpha: f64) -> u64 {
+        // tail(m) ≤ α  ⇔  (m + 1)·s/t ≥ ln(2 / ((1 + q)·α)).
         let need = (2.0 / ((1.0 + self.q()) * alpha)).ln() / self.rate() - 1.0;
+        // `as` saturates: a NaN or negative estimate becomes 0, a huge one u64::MAX.
         let mut m = need.ceil().max(0.0) as u64;
+        // The estimate can be off by rounding; settle on the exact smallest
+        // m by the same formula as `tail`, within a few steps.
         for _ in 0..4 {
             if m > 0 && self.tail(m - 1) <= alpha {
                 m -= 1;
@@ -366,9 +353,9 @@ impl DiscreteLaplace {
     }
 
     /// The pmf on `[-limit, limit]`, `limit` where the tail is below 1e-12.
-    pub(crate) fn pmf_vector(&self) -> (Vec<f64>, i64) {
+    pub(crate) fn pmf_vector(&self) -> Vec<f64> {
         let limit = i64::try_from(self.margin(1e-12).min(1 << 20)).unwrap_or(1 << 20);
-        ((-limit..=limit).map(|x| self.pmf(x)).collect(), limit)
+        (-limit..=limit).map(|x| self.pmf(x)).collect()
     }
 }
 
@@ -417,7 +404,7 @@ impl Noise {
         if k <= 1 {
             return self.margin95();
         }
-        let (pmf, limit) = match self {
+        let pmf = match self {
             Noise::Laplace(d) => d.pmf_vector(),
             Noise::Gaussian(d) => d.pmf_vector(),
         };
@@ -444,9 +431,8 @@ impl Noise {
             }
             acc = next;
         }
-        // acc is centred at k·limit.
+        // acc is centred on a sum of 0 (the pmf is symmetric about 0).
         let centre = (acc.len() - 1) / 2;
-        let _ = limit;
         let mut inside = acc[centre];
         let mut m = 0usize;
         while 1.0 - inside > 0.05 && m < centre {

@@ -110,11 +110,6 @@ impl Plan<'_> {
         self.charge
     }
 
-    /// Whether the tables come from the survey's plan (not the default).
-    pub fn is_declared(&self) -> bool {
-        self.declared
-    }
-
     pub fn table_count(&self) -> usize {
         self.specs.len()
     }
@@ -577,7 +572,7 @@ where
         .specs
         .iter()
         .zip(&plan.noises)
-        .map(|(spec, noises)| make_table(survey, spec, noises, threshold, draw))
+        .map(|(spec, noises)| make_table(spec, noises, threshold, draw))
         .collect();
     // Post-processing of released values, after every table's noise is drawn
     // (so the bootstrap's draws do not shift the other tables' noise).
@@ -631,7 +626,6 @@ fn column(o: &aggregate::Opt) -> Column {
 
 /// Noise for every cell, then post-processing of the noisy values only.
 fn make_table(
-    survey: &Survey,
     spec: &Spec<'_>,
     noises: &[Noise],
     threshold: u32,
@@ -820,7 +814,6 @@ fn make_table(
         Some(q) => q.label.clone(),
         None => spec.columns[0].label.clone(),
     };
-    let _ = survey;
     Table {
         id: table.id.clone(),
         question: table.question.clone(),

@@ -9,7 +9,7 @@
 
 use rand::{CryptoRng, RngCore};
 
-use super::{DiscreteLaplace, bernoulli_exp_neg_u128};
+use super::{DiscreteLaplace, bernoulli_exp_neg_u128, gcd};
 
 /// The discrete Gaussian with variance parameter σ² = `sigma2_num / sigma2_den`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,15 +20,6 @@ pub struct DiscreteGaussian {
     b: u64,
     /// t = ⌊σ⌋ + 1, the scale of the discrete-Laplace proposal.
     t: u64,
-}
-
-const fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        let r = a % b;
-        a = b;
-        b = r;
-    }
-    a
 }
 
 /// ⌊√n⌋, exactly.
@@ -171,14 +162,13 @@ impl DiscreteGaussian {
     }
 
     /// The pmf on `[-limit, limit]` (for sums of several draws).
-    pub(crate) fn pmf_vector(&self) -> (Vec<f64>, i64) {
+    pub(crate) fn pmf_vector(&self) -> Vec<f64> {
         let s2 = self.sigma2_f64();
         let (z, _) = self.support();
         let limit = (s2.sqrt() * 9.0).ceil() as i64 + 1;
-        let v = (-limit..=limit)
+        (-limit..=limit)
             .map(|x| (-(x as f64).powi(2) / (2.0 * s2)).exp() / z)
-            .collect();
-        (v, limit)
+            .collect()
     }
 }
 
