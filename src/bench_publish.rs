@@ -184,18 +184,6 @@ fn answers(r: &mut XorShift, out: &mut String) {
     out.push('}');
 }
 
-/// Peak resident memory of this process, from /proc.
-fn vm_hwm_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 pub fn run(args: BenchPublishArgs) -> Result<ExitCode> {
     let work = tempfile_dir(&args.dir)?;
     let result = run_in(&work, args.responses);
@@ -263,14 +251,14 @@ fn run_in(work: &std::path::Path, n: usize) -> Result<ExitCode> {
 
     // Measure the publication's own peak: reset the high-water mark.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let before = vm_hwm_kib();
+    let before = crate::bench::peak_rss_mib(std::process::id());
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::try_from_os_rng()
         .map_err(|e| anyhow!("cannot seed the noise generator: {e}"))?;
     let started = Instant::now();
     let published =
         crate::publish::publish_release(&mut conn, &survey, None, &db::today(), &mut rng)?;
     let secs = started.elapsed().as_secs_f64();
-    let peak = vm_hwm_kib();
+    let peak = crate::bench::peak_rss_mib(std::process::id());
     println!(
         "publish: {} tables, ε = {}, {} bytes of JSON, {} HTML pages, {} CSV files",
         published.report.tables.len(),
@@ -282,9 +270,7 @@ fn run_in(work: &std::path::Path, n: usize) -> Result<ExitCode> {
     println!("publish time: {secs:.2} s for {n} responses");
     match (before, peak) {
         (Some(b), Some(p)) => println!(
-            "peak memory (VmHWM) during publish: {:.0} MB (after generation, before publish: {:.0} MB)",
-            p as f64 / 1024.0,
-            b as f64 / 1024.0
+            "peak memory (VmHWM) during publish: {p:.0} MB (after generation, before publish: {b:.0} MB)"
         ),
         _ => println!("peak memory: /proc/self/status not available"),
     }

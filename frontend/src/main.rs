@@ -72,13 +72,16 @@ fn App() -> Html {
 
     // After a refusal, focus the first question with an error.
     {
-        let target = state.form().map(|f| f.first_error_target());
+        // The target is found only when a refusal came in, not on every
+        // render (it evaluates the survey's logic).
         let refusals = state.form().map(|f| (f.submission_id.clone(), f.refusals));
+        let state = state.clone();
         use_effect_with(refusals, move |r| {
-            if let (Some((_, n)), Some(target)) = (r, target)
+            if let Some((_, n)) = r
                 && *n > 0
+                && let Some(form) = state.form()
             {
-                dom::focus(&target);
+                dom::focus(&form.first_error_target());
             }
         });
     }

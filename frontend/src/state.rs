@@ -272,7 +272,7 @@ pub struct Outgoing {
 impl Form {
     pub fn new(survey: Survey, submission_id: String) -> Form {
         let orders = shuffled_orders(&survey, &submission_id);
-        let survey_for_logic = survey.clone();
+        let logic = Logic(Engine::new(&survey).ok().map(Rc::new));
         Form {
             pages: Rc::new(pages(&survey)),
             survey: Rc::new(survey),
@@ -284,7 +284,7 @@ impl Form {
             refusals: 0,
             page: 0,
             orders: Rc::new(orders),
-            logic: Logic(Engine::new(&survey_for_logic).ok().map(Rc::new)),
+            logic,
         }
     }
 

@@ -124,7 +124,8 @@ pub fn is_valid_choice_id(id: &str) -> bool {
         && id.as_bytes()[0].is_ascii_alphanumeric()
 }
 
-fn is_valid_language(code: &str) -> bool {
+/// Is `code` a language code a survey may use (`ru`, `en`, `pt-BR`…)?
+pub fn is_valid_language(code: &str) -> bool {
     let mut parts = code.split('-');
     let first = parts.next().unwrap_or("");
     (2..=3).contains(&first.len())

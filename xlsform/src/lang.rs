@@ -32,16 +32,6 @@ const NAMES: &[(&str, &str)] = &[
     ("spanish", "es"),
 ];
 
-/// Is `code` a language code as the survey loader accepts it (`ru`, `en`, `pt-BR`…)?
-pub(crate) fn is_code(code: &str) -> bool {
-    let mut parts = code.split('-');
-    let first = parts.next().unwrap_or("");
-    (2..=3).contains(&first.len())
-        && first.bytes().all(|b| b.is_ascii_lowercase())
-        && parts
-            .all(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
 /// How a language name was understood.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Parsed {
@@ -65,10 +55,10 @@ pub(crate) fn parse(name: &str) -> Option<Parsed> {
     if let (Some(open), true) = (name.rfind('('), name.ends_with(')')) {
         let inner = name[open + 1..name.len() - 1].trim();
         let code = normalise_code(inner);
-        return is_code(&code).then_some(Parsed::Code(code));
+        return surveys::load::is_valid_language(&code).then_some(Parsed::Code(code));
     }
     let code = normalise_code(name);
-    if is_code(&code) && (name.len() <= 3 || name.contains('-')) {
+    if surveys::load::is_valid_language(&code) && (name.len() <= 3 || name.contains('-')) {
         return Some(Parsed::Code(code));
     }
     let lower = name.to_lowercase();

@@ -100,19 +100,8 @@ fn excel_date(serial: f64) -> String {
     if !(1.0..2_958_466.0).contains(&serial) {
         return float_text(serial);
     }
-    // Days since 1970-01-01; Excel's day 25569 is 1970-01-01.
-    let days = serial.floor() as i64 - 25_569;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    // Excel's day 25569 is 1970-01-01.
+    surveys::Date::from_days_since_epoch(serial.floor() as i64 - 25_569).to_string()
 }
 
 /// The three sheets of an XLSForm, by name (case-insensitive).

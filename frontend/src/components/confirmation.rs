@@ -5,6 +5,7 @@ use surveys::i18n::{Ui, ui};
 use yew::prelude::*;
 
 use super::lang_attr;
+use crate::state::MAIN_HEADING_ID;
 
 #[derive(Properties, PartialEq)]
 pub struct ConfirmationProps {
@@ -24,7 +25,7 @@ pub fn Confirmation(props: &ConfirmationProps) -> Html {
             <p class="survey-name" lang={lang_attr(survey.language(lang), lang)}>
                 { survey.tr(&survey.title, lang) }
             </p>
-            <h1 id="main-heading" tabindex="-1">{ ui(lang, Ui::ThankYou) }</h1>
+            <h1 id={MAIN_HEADING_ID} tabindex="-1">{ ui(lang, Ui::ThankYou) }</h1>
             <p>{ ui(lang, Ui::Stored) }</p>
             <div class="actions">
                 <button type="button" class="primary" onclick={move |_| on_back.emit(())}>

@@ -3,7 +3,7 @@ use yew::prelude::*;
 
 use super::lang_attr;
 use crate::services::results_url;
-use crate::state::{Catalogue, SurveySummary};
+use crate::state::{Catalogue, MAIN_HEADING_ID, SurveySummary};
 
 #[derive(Properties, PartialEq)]
 pub struct SurveyListProps {
@@ -53,7 +53,7 @@ pub fn SurveyList(props: &SurveyListProps) -> Html {
     };
     html! {
         <section class="survey-list">
-            <h1 id="main-heading" tabindex="-1">{ t(Ui::OpenSurveys) }</h1>
+            <h1 id={MAIN_HEADING_ID} tabindex="-1">{ t(Ui::OpenSurveys) }</h1>
             <p class="privacy">{ t(Ui::PrivacyNote) }</p>
             if props.open_failed {
                 <p class="notice problem" role="alert">{ t(Ui::NetworkError) }</p>
