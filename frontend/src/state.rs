@@ -91,17 +91,8 @@ impl FieldError {
 
     /// Whether it concerns question `q` (its answer or its "other" text).
     pub fn concerns(&self, q: &Question) -> bool {
-        self.question == q.id || (has_other(q) && self.question == other_key(&q.id))
+        self.question == q.id || (q.kind.has_other() && self.question == other_key(&q.id))
     }
-}
-
-/// Does the question offer "Other, please specify"?
-pub fn has_other(q: &Question) -> bool {
-    matches!(
-        q.kind,
-        QuestionKind::SingleChoice { other: true, .. }
-            | QuestionKind::MultipleChoice { other: true, .. }
-    )
 }
 
 /// Where sending stands.
@@ -499,7 +490,13 @@ impl Form {
     /// Problems `validate` finds with the answers as they would be sent.
     fn problems(&self, vis: &Visibility) -> Vec<FieldError> {
         let answers = answers_json(&self.survey, &self.drafts, vis);
-        match validate(&self.survey, &answers, today()) {
+        // The form's compiled engine; `validate` (which compiles the logic
+        // again, and reports why it cannot) only when there is none.
+        let checked = match &self.logic.0 {
+            Some(engine) => engine.validate(&answers, today()),
+            None => validate(&self.survey, &answers, today()),
+        };
+        match checked {
             Ok(_) => Vec::new(),
             Err(errors) => errors
                 .into_iter()

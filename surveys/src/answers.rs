@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::engine::Engine;
 use crate::i18n::{self, Ui};
-use crate::model::{QuestionKind, SHORT_TEXT_DEFAULT_MAX, Survey, Text};
+use crate::model::{QuestionKind, Survey, Text};
 use crate::{Date, expr};
 
 /// A stored answer. Which variant a question takes follows from its type:
@@ -298,20 +298,6 @@ pub(crate) fn is_blank(v: &Value) -> bool {
         Value::Object(o) => o.values().all(is_blank),
         _ => false,
     }
-}
-
-/// The text of an "other, please specify" answer.
-pub(crate) fn check_other_text(value: &Value) -> Result<Answer, AnswerProblem> {
-    let Value::String(s) = value else {
-        return Err(AnswerProblem::WrongType { expected: "text" });
-    };
-    let s = s.trim();
-    if s.chars().count() > SHORT_TEXT_DEFAULT_MAX as usize {
-        return Err(AnswerProblem::TooLong {
-            max: SHORT_TEXT_DEFAULT_MAX,
-        });
-    }
-    Ok(Answer::Text(s.to_string()))
 }
 
 fn whole_number(value: &Value) -> Option<i64> {

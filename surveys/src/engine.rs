@@ -11,12 +11,12 @@ use serde_json::{Map, Value};
 
 use crate::Date;
 use crate::answers::{
-    AnswerError, AnswerProblem, Answers, ValidResponse, answer_value, check_other_text,
-    check_value, is_blank, value_answer,
+    AnswerError, AnswerProblem, Answers, ValidResponse, answer_value, check_value, is_blank,
+    value_answer,
 };
 use crate::expr::{self, Compiled, LogicSource, Scope, SectionSource, check_logic};
 use crate::load::Problem;
-use crate::model::{QuestionKind, Requirement, Survey};
+use crate::model::{QuestionKind, Requirement, SHORT_TEXT_DEFAULT_MAX, Survey};
 
 /// A survey with its logic parsed and checked: build once per survey
 /// version, validate many responses.
@@ -24,8 +24,17 @@ use crate::model::{QuestionKind, Requirement, Survey};
 pub struct Engine {
     survey: Survey,
     compiled: Compiled,
-    sections: BTreeMap<String, usize>,
+    /// For each question, the index of its (declared) section.
+    section_of: Vec<Option<usize>>,
+    /// Every key an answer may have: question ids, and `<id>_other` for
+    /// questions that offer "Other".
+    known_keys: BTreeSet<String>,
 }
+
+/// How an "other, please specify" text is checked: as a short text.
+const OTHER_TEXT: QuestionKind = QuestionKind::ShortText {
+    max_length: SHORT_TEXT_DEFAULT_MAX,
+};
 
 /// What the logic says about a set of answers right now.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -97,15 +106,33 @@ impl Engine {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let section_index: BTreeMap<&str, usize> = survey
+            .sections
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        let section_of = survey
+            .questions
+            .iter()
+            .map(|q| {
+                q.section
+                    .as_deref()
+                    .and_then(|s| section_index.get(s).copied())
+            })
+            .collect();
+        let mut known_keys = BTreeSet::new();
+        for q in &survey.questions {
+            known_keys.insert(q.id.clone());
+            if q.kind.has_other() {
+                known_keys.insert(format!("{}_other", q.id));
+            }
+        }
         Ok(Engine {
-            sections: survey
-                .sections
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.id.clone(), i))
-                .collect(),
             survey: survey.clone(),
             compiled,
+            section_of,
+            known_keys,
         })
     }
 
@@ -134,7 +161,8 @@ impl Engine {
     pub fn evaluate(&self, answers: &Map<String, Value>, today: Date) -> Evaluation {
         let mut ev = Evaluation::default();
         let mut values: BTreeMap<String, expr::Value> = BTreeMap::new();
-        let mut section_seen: BTreeMap<usize, bool> = BTreeMap::new();
+        // Each section's relevance, worked out at its first question.
+        let mut section_seen: Vec<Option<bool>> = vec![None; self.compiled.sections.len()];
         let mut errors = Vec::new();
         let err = |errors: &mut Vec<AnswerError>, q: &str, problem| {
             errors.push(AnswerError {
@@ -145,9 +173,9 @@ impl Engine {
 
         for (i, q) in self.survey.questions.iter().enumerate() {
             let logic = &self.compiled.questions[i];
-            let section_ok = match q.section.as_ref().and_then(|s| self.sections.get(s)) {
+            let section_ok = match self.section_of[i] {
                 None => true,
-                Some(&s) => *section_seen.entry(s).or_insert_with(|| {
+                Some(s) => *section_seen[s].get_or_insert_with(|| {
                     let scope = Scope::new(today).with_values(&values);
                     self.compiled.sections[s]
                         .as_ref()
@@ -263,11 +291,17 @@ impl Engine {
                 let key = format!("{}_other", q.id);
                 match answers.get(&key).filter(|v| !is_blank(v)) {
                     None => err(&mut errors, &key, AnswerProblem::OtherTextMissing),
-                    Some(v) => match check_other_text(v) {
-                        Ok(a) => {
+                    Some(v) => match check_value(&OTHER_TEXT, v, today) {
+                        Ok(Some(a)) => {
                             ev.answers.insert(key, a);
                         }
-                        Err(p) => err(&mut errors, &key, p),
+                        // Not blank (filtered above), so never `Ok(None)`.
+                        Ok(None) => {}
+                        Err(problems) => {
+                            for p in problems {
+                                err(&mut errors, &key, p);
+                            }
+                        }
                     },
                 }
             }
@@ -276,17 +310,7 @@ impl Engine {
         }
 
         for id in answers.keys() {
-            let known = self.survey.question(id).is_some()
-                || id.strip_suffix("_other").is_some_and(|base| {
-                    self.survey.question(base).is_some_and(|q| {
-                        matches!(
-                            q.kind,
-                            QuestionKind::SingleChoice { other: true, .. }
-                                | QuestionKind::MultipleChoice { other: true, .. }
-                        )
-                    })
-                });
-            if !known {
+            if !self.known_keys.contains(id) {
                 err(&mut errors, id, AnswerProblem::UnknownQuestion);
             }
         }

@@ -1193,11 +1193,7 @@ impl Checker {
             let (Some(id), Some(kind)) = (&r.id, &r.kind) else {
                 continue;
             };
-            let other = matches!(
-                kind,
-                QuestionKind::SingleChoice { other: true, .. }
-                    | QuestionKind::MultipleChoice { other: true, .. }
-            );
+            let other = kind.has_other();
             let clash = format!("{id}_other");
             if other && read.iter().any(|q| q.id.as_deref() == Some(&clash)) {
                 self.problem(

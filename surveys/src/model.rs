@@ -77,13 +77,6 @@ impl Survey {
         text.get(lang, &self.default_language)
     }
 
-    /// The questions of section `id`, in order.
-    pub fn section_questions<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Question> + 'a {
-        self.questions
-            .iter()
-            .filter(move |q| q.section.as_deref() == Some(id))
-    }
-
     /// What `GET /api/surveys` lists for this survey.
     pub fn summary(&self) -> SurveySummary {
         SurveySummary {
@@ -318,6 +311,16 @@ impl QuestionKind {
             | QuestionKind::Ranking { choices, .. } => Some(choices),
             _ => None,
         }
+    }
+
+    /// Does the question offer "Other, please specify" (its text stored
+    /// under `<id>_other`)?
+    pub fn has_other(&self) -> bool {
+        matches!(
+            self,
+            QuestionKind::SingleChoice { other: true, .. }
+                | QuestionKind::MultipleChoice { other: true, .. }
+        )
     }
 
     /// Free text is stored but never published.
