@@ -115,13 +115,13 @@ fn a_public_key_reads_back_from_its_text_and_names_itself() {
 #[test]
 fn bad_public_key_texts_say_what_is_wrong() {
     let bytes = SecretKey::derive(b"k").public().to_bytes();
-    let cut = format!("{PUBLIC_KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(&bytes[..1210]));
+    let cut = format!(
+        "{PUBLIC_KEY_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(&bytes[..1210])
+    );
     assert_eq!(PublicKey::parse("age1qqq"), Err(KeyError::Prefix));
     assert_eq!(PublicKey::parse("chorus-pk1:***"), Err(KeyError::Base64));
-    assert_eq!(
-        PublicKey::parse(&cut),
-        Err(KeyError::Length(1210))
-    );
+    assert_eq!(PublicKey::parse(&cut), Err(KeyError::Length(1210)));
 }
 
 #[test]

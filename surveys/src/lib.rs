@@ -9,10 +9,12 @@
 //! * [`engine`] runs a survey's logic over answers ([`Engine`]), for
 //!   validation and for the live runner;
 //! * [`answers`] validates a respondent's answers against a definition;
+//! * [`sealing`] seals answers to a survey's public key and opens them;
 //! * [`i18n`] holds the runner's own words in each supported language;
 //! * [`Epsilon`] is an exact rational privacy parameter.
 //!
-//! This crate depends on no UI, web-server or database crate.
+//! This crate depends on no UI, web-server or database crate; the
+//! cryptography of sealing is the `seal` crate's.
 
 pub mod answers;
 mod date;
@@ -22,6 +24,7 @@ pub mod expr;
 pub mod i18n;
 pub mod load;
 pub mod model;
+pub mod sealing;
 mod url;
 
 pub use answers::{

@@ -147,6 +147,7 @@ const SURVEY_KEYS: &[&str] = &[
     "sections",
     "questions",
     "publication",
+    "public_keys",
 ];
 const QUESTION_TYPES: &[&str] = &[
     "single_choice",
@@ -407,6 +408,7 @@ impl Checker {
             s => s.map(str::to_string),
         };
 
+        let public_keys = self.public_keys(t.get("public_keys"));
         self.choice_lists(t.get("choice_lists"));
         let sections = self.sections(t.get("sections"));
 
@@ -446,7 +448,48 @@ impl Checker {
             sections: sections.into_iter().collect::<Option<Vec<_>>>()?,
             questions: questions?,
             publication: publication?,
+            public_keys,
         })
+    }
+
+    /// `public_keys = ["chorus-pk1:…", …]`: each must be a key as
+    /// `chorus keygen` prints it, none twice.
+    fn public_keys(&mut self, value: Option<&Value>) -> Vec<String> {
+        let place = "survey";
+        let Some(value) = value else {
+            return Vec::new();
+        };
+        let Value::Array(items) = value else {
+            self.problem(
+                place,
+                "`public_keys` must be a list of keys, as `chorus keygen` prints them",
+            );
+            return Vec::new();
+        };
+        if items.is_empty() {
+            self.problem(place, "`public_keys` is empty: list the researchers' key, or leave `public_keys` out to store answers in plaintext");
+        }
+        let mut seen = BTreeSet::new();
+        let mut keys = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let n = i + 1;
+            let Value::String(text) = item else {
+                self.problem(place, format!("`public_keys` entry {n} must be a string"));
+                continue;
+            };
+            match seal::PublicKey::parse(text) {
+                Ok(key) if !seen.insert(key.id()) => self.problem(
+                    place,
+                    format!(
+                        "`public_keys` entry {n} repeats key {}",
+                        key.id().fingerprint()
+                    ),
+                ),
+                Ok(_) => keys.push(text.trim().to_string()),
+                Err(e) => self.problem(place, format!("`public_keys` entry {n}: {e}")),
+            }
+        }
+        keys
     }
 
     fn languages(&mut self, t: &Table) -> Vec<String> {

@@ -56,9 +56,21 @@ pub struct Survey {
     /// What may be published, declared in advance.
     #[serde(default)]
     pub publication: Publication,
+    /// The researchers' public keys (`chorus-pk1:…`, as `chorus keygen`
+    /// prints them), checked by the loader. When there is one, answers are
+    /// sealed on the device to the first and the collector stores only
+    /// envelopes; the others are older keys still accepted while a key is
+    /// rotated. Empty: answers are stored in plaintext.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_keys: Vec<String>,
 }
 
 impl Survey {
+    /// Are answers to this survey sealed to its researchers' key?
+    pub fn is_sealed(&self) -> bool {
+        !self.public_keys.is_empty()
+    }
+
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.questions.iter().find(|q| q.id == id)
     }
@@ -87,6 +99,7 @@ impl Survey {
             languages: self.languages.clone(),
             default_language: self.default_language.clone(),
             closes: self.closes.clone(),
+            sealed: self.is_sealed(),
         }
     }
 }
@@ -104,6 +117,9 @@ pub struct SurveySummary {
     pub default_language: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closes: Option<String>,
+    /// Answers are sealed on the device (the survey lists public keys).
+    #[serde(default)]
+    pub sealed: bool,
 }
 
 impl SurveySummary {
