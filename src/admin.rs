@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 use collector::admin::Role;
 use collector::db;
 use collector::export::{self, CodebookFormat, Format};
+use collector::opening::Opener;
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
@@ -89,6 +90,25 @@ pub struct ExportArgs {
     /// `csv` or `md`; by default from the codebook file's extension.
     #[arg(long, value_parser = ["csv", "md"])]
     codebook_format: Option<String>,
+    /// The researchers' private key, for a survey whose answers are sealed.
+    #[command(flatten)]
+    keys: crate::keys::KeyArgs,
+}
+
+/// Says on stderr how many responses were left out and why, one line each.
+pub fn report_quarantine(opener: &Opener) {
+    let q = opener.quarantined();
+    if q.is_empty() {
+        return;
+    }
+    eprintln!(
+        "quarantined {} response{} (left out; the reasons follow):",
+        q.len(),
+        if q.len() == 1 { "" } else { "s" }
+    );
+    for item in q {
+        eprintln!("  {}: {}", item.submission_id, item.reason);
+    }
 }
 
 fn existing_db(path: &Path) -> Result<()> {
@@ -198,7 +218,10 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let mut out = BufWriter::with_capacity(256 * 1024, file);
-    let rows = export::write_export(&conn, survey, &options, &mut out)
+    let served = db::survey_definitions(&conn, &survey.id)?;
+    let keys: Vec<seal::SecretKey> = args.keys.unlock()?.into_iter().collect();
+    let mut opener = Opener::new(survey, &served, keys);
+    let rows = export::write_export(&conn, survey, &options, &mut opener, &mut out)
         .with_context(|| format!("exporting to {}", args.out.display()))?;
     out.into_inner()
         .map_err(|e| anyhow!("cannot write {}: {}", args.out.display(), e.error()))?
@@ -210,6 +233,7 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
         survey.id,
         args.out.display()
     );
+    report_quarantine(&opener);
     if let Some(path) = args.codebook {
         let format = match args.codebook_format.as_deref() {
             Some(f) => CodebookFormat::parse(f),

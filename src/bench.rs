@@ -510,7 +510,7 @@ fn raw_sqlite(path: &Path, rows: usize, batch: usize) -> Result<Raw> {
                     survey_id: SURVEY.into(),
                     survey_version: 1,
                     received_day: db::today(),
-                    answers_json: answers(i),
+                    body: db::Body::Plain(answers(i)),
                 },
             )?;
             i += 1;
@@ -708,11 +708,11 @@ fn export_figure(exe: &Path, dir: &Path, surveys: &Path, rows: usize) -> Result<
                     survey_id: SURVEY.into(),
                     survey_version: 1,
                     received_day: db::today(),
-                    answers_json: format!(
+                    body: db::Body::Plain(format!(
                         r#"{{"country":"{}","services_used":["ost","nsp"],"travel_minutes":{},"comment":"row {i}, with a comma"}}"#,
                         COUNTRIES[i % COUNTRIES.len()],
                         i % 180
-                    ),
+                    )),
                 },
             )?;
         }

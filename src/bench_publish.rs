@@ -237,7 +237,7 @@ fn run_in(work: &std::path::Path, n: usize) -> Result<ExitCode> {
                     survey_id: survey.id.clone(),
                     survey_version: survey.version,
                     received_day: "2026-11-29".into(),
-                    answers_json: json.clone(),
+                    body: db::Body::Plain(json.clone()),
                 },
             )?;
         }
@@ -256,7 +256,14 @@ fn run_in(work: &std::path::Path, n: usize) -> Result<ExitCode> {
         .map_err(|e| anyhow!("cannot seed the noise generator: {e}"))?;
     let started = Instant::now();
     let published =
-        crate::publish::publish_release(&mut conn, &survey, None, &db::today(), &mut rng)?;
+        collector::publish::publish_release(
+            &mut conn,
+            &survey,
+            None,
+            &db::today(),
+            &mut collector::opening::Opener::new(&survey, &[], Vec::new()),
+            &mut rng,
+        )?;
     let secs = started.elapsed().as_secs_f64();
     let peak = crate::bench::peak_rss_mib(std::process::id());
     println!(

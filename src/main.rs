@@ -5,6 +5,7 @@ mod admin;
 mod bench;
 mod bench_publish;
 mod import;
+mod keys;
 mod logs;
 mod publish;
 
@@ -73,6 +74,8 @@ enum Command {
     },
     /// Export a survey's raw responses (CSV or JSON Lines) and its codebook.
     Export(admin::ExportArgs),
+    /// Make the researchers' key pair: a passphrase-protected private key file, and the public key for survey files.
+    Keygen(keys::KeygenArgs),
     /// Load benchmark: a collector child process driven over loopback, and the raw SQLite ceiling.
     Bench(bench::BenchArgs),
     /// Publish benchmark: 1 000 000 synthetic responses to a 30-question survey, then time `publish`.
@@ -112,6 +115,7 @@ fn main() -> ExitCode {
         Command::Token { action } => admin::token(action),
         Command::Survey { action } => admin::survey(action),
         Command::Export(args) => admin::export(args),
+        Command::Keygen(args) => keys::keygen(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchPublish(args) => bench_publish::run(args),
         Command::BenchBareHttp { addr } => bench::bare_http(addr),

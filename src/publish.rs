@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use collector::db;
-use rand::{CryptoRng, RngCore};
+use collector::opening::Opener;
+use collector::publish::publish_release;
 use surveys::{Epsilon, Survey};
 
 #[derive(Args, Debug)]
@@ -31,6 +32,9 @@ pub struct PublishArgs {
     /// `{survey}/{release}/{table}.csv` per table.
     #[arg(long)]
     out: PathBuf,
+    /// The researchers' private key, for a survey whose answers are sealed.
+    #[command(flatten)]
+    keys: crate::keys::KeyArgs,
 }
 
 #[derive(Args, Debug)]
@@ -43,107 +47,6 @@ pub struct BudgetArgs {
     /// Folder of survey files.
     #[arg(long, default_value = "surveys/library")]
     surveys: PathBuf,
-}
-
-/// Why a publish failed: a refusal from analysis or a database problem.
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    #[error(transparent)]
-    Analysis(#[from] analysis::AnalysisError),
-    #[error(transparent)]
-    Budget(#[from] analysis::budget::BudgetError),
-    #[error(transparent)]
-    Store(#[from] db::StoreError),
-}
-
-/// A stored release and everything rendered from it.
-#[derive(Debug)]
-pub struct Published {
-    pub release: db::Release,
-    pub report: analysis::Report,
-    /// `(language, page)` for every language of the survey.
-    pub pages: Vec<(String, String)>,
-    /// `(table id, csv)` for every table.
-    pub csvs: Vec<(String, String)>,
-    pub description: String,
-}
-
-/// The whole publication, the same for `chorus publish` and the benchmark:
-/// resolve the plan and its charge (before the database is touched), then in
-/// one transaction check the budget, charge it, read every response, add
-/// noise and store the release (its JSON and default-language page); the
-/// other pages and the CSVs are rendered after the commit.
-pub fn publish_release<R: RngCore + CryptoRng>(
-    conn: &mut rusqlite::Connection,
-    survey: &Survey,
-    epsilon: Option<Epsilon>,
-    day: &str,
-    rng: &mut R,
-) -> Result<Published, PublishError> {
-    let plan = analysis::prepare(survey, epsilon)?;
-    let charge = plan.charge();
-    let description = plan.describe();
-    let mut report = None;
-    let release = db::publish::<PublishError>(
-        conn,
-        &survey.id,
-        db::Charge {
-            epsilon: charge.epsilon,
-            delta: charge.delta,
-        },
-        day,
-        &description,
-        |spent| {
-            analysis::budget::check_spend(survey.privacy_budget, spent, charge.epsilon)?;
-            Ok(())
-        },
-        // Inside the write transaction: only what is stored.
-        |cx, responses| {
-            let meta = analysis::ReleaseMeta {
-                release_id: cx.release_id.clone(),
-                published: cx.day.clone(),
-            };
-            let r = analysis::build_report(plan, responses, meta, rng)?;
-            let release = db::Release {
-                release_id: cx.release_id.clone(),
-                json: analysis::render_json(&r),
-                html: analysis::render_html(&r, &survey.default_language),
-            };
-            report = Some(r);
-            Ok(release)
-        },
-    )?;
-    let report = report.ok_or_else(|| {
-        PublishError::Store(db::StoreError::Corrupt {
-            survey: survey.id.clone(),
-            message: "the report was not built".into(),
-        })
-    })?;
-    // After the commit, so the write lock is not held for rendering.
-    let pages = survey
-        .languages
-        .iter()
-        .map(|lang| {
-            let page = if *lang == survey.default_language {
-                release.html.clone()
-            } else {
-                analysis::render_html(&report, lang)
-            };
-            (lang.clone(), page)
-        })
-        .collect();
-    let csvs = report
-        .tables
-        .iter()
-        .map(|t| (t.id.clone(), analysis::render_csv(&report, t)))
-        .collect();
-    Ok(Published {
-        release,
-        report,
-        pages,
-        csvs,
-        description,
-    })
 }
 
 /// The survey `id` among those loaded from `dir`, or an error naming them.
@@ -189,7 +92,11 @@ pub fn run(args: PublishArgs) -> Result<ExitCode> {
     // ChaCha12 seeded from the operating system: a cryptographically secure generator.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::try_from_os_rng()
         .map_err(|e| anyhow!("cannot seed the noise generator from the operating system: {e}"))?;
-    let published = publish_release(&mut conn, survey, epsilon, &day, &mut rng)?;
+    let served = db::survey_definitions(&conn, &survey.id)?;
+    let keys: Vec<seal::SecretKey> = args.keys.unlock()?.into_iter().collect();
+    let mut opener = Opener::new(survey, &served, keys);
+    let published = publish_release(&mut conn, survey, epsilon, &day, &mut opener, &mut rng)?;
+    crate::admin::report_quarantine(&opener);
 
     // The folder mirrors the collector's /results/{survey}/ so that the
     // pages' relative links (`{release}.json`, `{release}/{table}.csv`)

@@ -31,6 +31,7 @@ use warp::{Filter, Rejection, Reply};
 use crate::db::{self, StoreError};
 use crate::error::ApiError;
 use crate::export::{self, CodebookFormat, Format};
+use crate::opening::Opener;
 use crate::routes::{State, with_state};
 
 /// Every token starts with this, so a leaked one is recognisable (and
@@ -526,6 +527,17 @@ async fn export(
 ) -> Result<warp::reply::Response, Rejection> {
     caller.require(Role::Researcher)?;
     let s = survey(&state, &id)?;
+    if s.is_sealed() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "sealed",
+            format!(
+                "the answers to `{id}` are sealed to the researchers' key, which this collector does not hold; \
+                 export them on your own computer with `chorus export {id} --key FILE --from URL --token TOKEN`"
+            ),
+        )
+        .reject());
+    }
     only_known(&query, &["format", "lang", "labels", "bom"])?;
     let format = match query.get("format") {
         None => Format::Csv,
@@ -557,7 +569,8 @@ async fn export(
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
-        if let Err(e) = export::write_export(&conn, survey, &options, &mut out) {
+        let mut opener = Opener::new(survey, &[], Vec::new());
+        if let Err(e) = export::write_export(&conn, survey, &options, &mut opener, &mut out) {
             let gone =
                 matches!(&e, export::ExportError::Io(io) if io.kind() == io::ErrorKind::BrokenPipe);
             if !gone {

@@ -32,6 +32,10 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("a stored response of survey `{survey}` cannot be read: {message}")]
     Corrupt { survey: String, message: String },
+    #[error(
+        "the answers to `{survey}` are sealed; open them with the researchers' private key (--key FILE)"
+    )]
+    Sealed { survey: String },
     #[error("the database cannot store answers right now: {0}")]
     Unavailable(String),
     #[error("the collector is shutting down")]
@@ -132,6 +136,28 @@ UPDATE privacy_ledger SET delta = COALESCE(
         AND json_valid(r.report_json)
         AND typeof(json_extract(r.report_json, '$.delta')) IN ('real', 'integer')),
     0);
+"#,
+    r#"
+-- Sealed answers: a response holds either plaintext answers (a survey
+-- without public keys) or an envelope the collector cannot open, with the
+-- id of the key it is sealed to. SQLite cannot relax NOT NULL in place, so
+-- the table is rebuilt (same rows, same rowid order).
+CREATE TABLE responses_sealed (
+    submission_id  TEXT PRIMARY KEY,
+    survey_id      TEXT NOT NULL,
+    survey_version INTEGER NOT NULL,
+    received_day   TEXT NOT NULL,   -- YYYY-MM-DD, UTC; never a finer time
+    answers        TEXT,            -- JSON object, validated before insert; NULL when sealed
+    key_id         TEXT,            -- 16 hex digits: the key the envelope names
+    envelope       BLOB,            -- docs/sealing.md; opened only by researchers
+    CHECK ((answers IS NULL) <> (envelope IS NULL)),
+    CHECK ((envelope IS NULL) = (key_id IS NULL))
+) STRICT;
+INSERT INTO responses_sealed (rowid, submission_id, survey_id, survey_version, received_day, answers)
+    SELECT rowid, submission_id, survey_id, survey_version, received_day, answers FROM responses;
+DROP TABLE responses;
+ALTER TABLE responses_sealed RENAME TO responses;
+CREATE INDEX responses_by_survey ON responses (survey_id);
 "#,
 ];
 
@@ -239,7 +265,17 @@ pub struct NewResponse {
     pub survey_id: String,
     pub survey_version: u32,
     pub received_day: String,
-    pub answers_json: String,
+    pub body: Body,
+}
+
+/// What a response holds: answers the collector validated, or an envelope
+/// it can only store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// The answers as a JSON object (a survey without public keys).
+    Plain(String),
+    /// An envelope sealed to the key `key_id` (16 hex digits).
+    Sealed { key_id: String, envelope: Vec<u8> },
 }
 
 /// What storing a response did.
@@ -256,17 +292,25 @@ pub enum InsertOutcome {
 
 /// Inserts one response inside `tx`; a repeated submission id changes nothing.
 pub fn insert_response(tx: &Transaction<'_>, r: &NewResponse) -> rusqlite::Result<InsertOutcome> {
+    let (answers, key_id, envelope) = match &r.body {
+        Body::Plain(json) => (Some(json.as_str()), None, None),
+        Body::Sealed { key_id, envelope } => {
+            (None, Some(key_id.as_str()), Some(envelope.as_slice()))
+        }
+    };
     let changed = tx
         .prepare_cached(
-            "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (submission_id) DO NOTHING",
+            "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers, key_id, envelope)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (submission_id) DO NOTHING",
         )?
         .execute(params![
             r.submission_id,
             r.survey_id,
             r.survey_version,
             r.received_day,
-            r.answers_json
+            answers,
+            key_id,
+            envelope
         ])?;
     if changed == 1 {
         return Ok(InsertOutcome::Stored);
@@ -505,10 +549,12 @@ pub struct PublishContext {
 
 /// Publishes atomically: in one write transaction, `check` sees the budget
 /// spent so far and may refuse; the charge is recorded; `build` reads every
-/// stored response of the survey and makes the report; the release is stored.
-/// Any error rolls everything back, so a refused or failed publication spends
-/// nothing and stores nothing. `check` runs before `build`, so a refusal
-/// happens before any noise is drawn.
+/// stored response of the survey — each turned into answers by `open`,
+/// which may quarantine it (`Ok(None)`: left out) — and makes the report;
+/// the release is stored. Any error rolls everything back, so a refused or
+/// failed publication spends nothing and stores nothing. `check` runs
+/// before `build`, so a refusal happens before any noise is drawn.
+#[allow(clippy::too_many_arguments)]
 pub fn publish<E>(
     conn: &mut Connection,
     survey_id: &str,
@@ -516,6 +562,7 @@ pub fn publish<E>(
     day: &str,
     description: &str,
     check: impl FnOnce(Epsilon) -> Result<(), E>,
+    mut open: impl FnMut(StoredResponse<'_>) -> Result<Option<Answers>, StoreError>,
     build: impl FnOnce(&PublishContext, &mut dyn Iterator<Item = Answers>) -> Result<Release, E>,
 ) -> Result<Release, E>
 where
@@ -577,33 +624,30 @@ where
 
     let release = {
         let mut stmt = tx
-            .prepare("SELECT answers FROM responses WHERE survey_id = ?1")
+            .prepare(
+                "SELECT submission_id, survey_version, received_day, answers, key_id, envelope
+                 FROM responses WHERE survey_id = ?1 ORDER BY rowid",
+            )
             .map_err(StoreError::from)?;
         let mut rows = stmt.query([survey_id]).map_err(StoreError::from)?;
         let mut failure: Option<StoreError> = None;
         let mut iter = std::iter::from_fn(|| {
-            if failure.is_some() {
-                return None;
-            }
-            let decoded = match rows.next() {
-                Ok(Some(row)) => row
-                    .get_ref(0)
-                    .map_err(StoreError::from)
-                    .and_then(|v| v.as_str().map_err(|e| StoreError::Sql(e.into())))
-                    .and_then(|text| {
-                        decode_answers(text).map_err(|message| StoreError::Corrupt {
-                            survey: survey_id.to_string(),
-                            message,
-                        })
-                    }),
-                Ok(None) => return None,
-                Err(e) => Err(StoreError::from(e)),
-            };
-            match decoded {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    failure = Some(e);
-                    None
+            loop {
+                if failure.is_some() {
+                    return None;
+                }
+                let opened = match rows.next() {
+                    Ok(Some(row)) => stored_response(row)
+                        .map_err(StoreError::from)
+                        .and_then(&mut open),
+                    Ok(None) => return None,
+                    Err(e) => Err(StoreError::from(e)),
+                };
+                match opened {
+                    Ok(Some(a)) => return Some(a),
+                    // Quarantined by `open`: not counted.
+                    Ok(None) => {}
+                    Err(e) => failure = Some(e),
                 }
             }
         });
@@ -708,6 +752,26 @@ pub fn served_versions(conn: &Connection, survey_id: &str) -> rusqlite::Result<V
     rows.collect()
 }
 
+/// Every served version of a survey as stored (the definitions its
+/// answers were given to), ascending; versions this build cannot read are
+/// left out.
+pub fn survey_definitions(
+    conn: &Connection,
+    survey_id: &str,
+) -> rusqlite::Result<Vec<surveys::Survey>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT definition FROM survey_versions WHERE survey_id = ?1 ORDER BY version",
+    )?;
+    let rows = stmt.query_map([survey_id], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for row in rows {
+        if let Ok(s) = serde_json::from_str(&row?) {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
 /// An admin token as stored: never the token itself, only its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -782,8 +846,16 @@ pub struct StoredResponse<'a> {
     pub submission_id: &'a str,
     pub survey_version: i64,
     pub received_day: &'a str,
+    pub body: StoredBody<'a>,
+}
+
+/// A stored response's answers, or its envelope.
+#[derive(Debug, Clone, Copy)]
+pub enum StoredBody<'a> {
     /// The answers as stored (a JSON object).
-    pub answers_json: &'a str,
+    Plain(&'a str),
+    /// An envelope and the key id it names.
+    Sealed { key_id: &'a str, envelope: &'a [u8] },
 }
 
 /// Calls `each` for every stored response of a survey in the order they were
@@ -798,25 +870,41 @@ where
     E: From<rusqlite::Error>,
 {
     let mut stmt = conn.prepare(
-        "SELECT submission_id, survey_version, received_day, answers
+        "SELECT submission_id, survey_version, received_day, answers, key_id, envelope
          FROM responses WHERE survey_id = ?1 ORDER BY rowid",
     )?;
     let mut rows = stmt.query([survey_id])?;
     let mut n = 0;
     while let Some(row) = rows.next()? {
-        let submission_id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        let survey_version: i64 = row.get(1)?;
-        let received_day = row.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
-        let answers_json = row.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
-        each(StoredResponse {
-            submission_id,
-            survey_version,
-            received_day,
-            answers_json,
-        })?;
+        each(stored_response(row)?)?;
         n += 1;
     }
     Ok(n)
+}
+
+/// Reads a row of `submission_id, survey_version, received_day, answers,
+/// key_id, envelope`.
+fn stored_response<'r>(row: &'r rusqlite::Row<'_>) -> rusqlite::Result<StoredResponse<'r>> {
+    let text = |i: usize| -> rusqlite::Result<&'r str> {
+        row.get_ref(i)?.as_str().map_err(rusqlite::Error::from)
+    };
+    let body = match row
+        .get_ref(3)?
+        .as_str_or_null()
+        .map_err(rusqlite::Error::from)?
+    {
+        Some(answers) => StoredBody::Plain(answers),
+        None => StoredBody::Sealed {
+            key_id: text(4)?,
+            envelope: row.get_ref(5)?.as_blob().map_err(rusqlite::Error::from)?,
+        },
+    };
+    Ok(StoredResponse {
+        submission_id: text(0)?,
+        survey_version: row.get(1)?,
+        received_day: text(2)?,
+        body,
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -992,7 +1080,7 @@ mod tests {
             survey_id: survey.into(),
             survey_version: 1,
             received_day: "2026-11-29".into(),
-            answers_json: r#"{"q":"a"}"#.into(),
+            body: Body::Plain(r#"{"q":"a"}"#.into()),
         }
     }
 

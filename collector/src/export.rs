@@ -25,6 +25,7 @@ use rusqlite::Connection;
 use surveys::{Answer, Answers, Choice, QuestionKind, Survey, Text};
 
 use crate::db;
+use crate::opening::Opener;
 
 /// Export file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +108,8 @@ pub enum ExportError {
         submission_id: String,
         message: String,
     },
+    #[error(transparent)]
+    Store(#[from] db::StoreError),
 }
 
 /// Where a column's value comes from.
@@ -408,13 +411,41 @@ fn write_json_row(out: &mut impl Write, columns: &[Column], cells: &[Cell]) -> i
     out.write_all(b"\n")
 }
 
-/// Writes every stored response of `survey` to `out`, row by row; returns
-/// the number of rows. The caller buffers `out`.
+/// Writes every stored response of `survey` to `out`, row by row, each
+/// turned into answers by `opener` (which decodes plaintext rows, opens
+/// sealed ones with the keys it holds and quarantines what fails); returns
+/// the number of rows written. The caller buffers `out`.
 pub fn write_export(
     conn: &Connection,
     survey: &Survey,
     options: &Options,
+    opener: &mut Opener,
     out: &mut impl Write,
+) -> Result<u64, ExportError> {
+    write_rows(survey, options, out, |emit| {
+        let mut written = 0;
+        db::for_each_response::<ExportError>(conn, &survey.id, |row| {
+            if let Some(answers) = opener.open(row)? {
+                emit(&row, &answers)?;
+                written += 1;
+            }
+            Ok(())
+        })?;
+        Ok(written)
+    })
+}
+
+/// Writes the header, then calls `rows` with a function that writes one
+/// response; `rows` returns how many it wrote. The rows may come from a
+/// database or, opened on the researcher's computer, from a remote
+/// collector.
+pub fn write_rows<W: Write>(
+    survey: &Survey,
+    options: &Options,
+    out: &mut W,
+    rows: impl FnOnce(
+        &mut dyn FnMut(&db::StoredResponse<'_>, &Answers) -> Result<(), ExportError>,
+    ) -> Result<u64, ExportError>,
 ) -> Result<u64, ExportError> {
     let columns = columns(survey);
     let lang = survey.language(&options.lang);
@@ -437,13 +468,8 @@ pub fn write_export(
         }
         write_csv_record(out, columns.iter().map(|c| (c.name.as_str(), false)))?;
     }
-    let n = db::for_each_response::<ExportError>(conn, &survey.id, |row| {
-        let answers: Answers =
-            db::decode_answers(row.answers_json).map_err(|message| ExportError::Corrupt {
-                submission_id: row.submission_id.to_string(),
-                message,
-            })?;
-        let cells = maker.cells(&row, &answers);
+    let n = rows(&mut |row, answers| {
+        let cells = maker.cells(row, answers);
         match options.format {
             Format::Csv => write_csv_row(out, &cells)?,
             Format::JsonLines => write_json_row(out, &columns, &cells)?,
@@ -822,7 +848,7 @@ mod tests {
                 survey_id: "all".into(),
                 survey_version: 2,
                 received_day: "2026-01-03".into(),
-                answers_json: answers.to_string(),
+                body: db::Body::Plain(answers.to_string()),
             },
         )
         .expect("insert");
@@ -837,7 +863,14 @@ mod tests {
                 bom: false,
             };
             assert_eq!(
-                write_export(&conn, &survey, &options, &mut out).expect("export"),
+                write_export(
+                    &conn,
+                    &survey,
+                    &options,
+                    &mut Opener::new(&survey, &[], Vec::new()),
+                    &mut out
+                )
+                .expect("export"),
                 1
             );
             String::from_utf8(out).expect("utf-8")

@@ -14,6 +14,8 @@ pub mod db;
 pub mod error;
 pub mod export;
 pub mod headers;
+pub mod opening;
+pub mod publish;
 pub mod ratelimit;
 pub mod results;
 pub mod routes;

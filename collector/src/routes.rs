@@ -18,9 +18,10 @@ use crate::ratelimit::{Decision, RateLimiter};
 use crate::submit::{self, Catalog};
 use crate::writer::{SubmitError, Writer};
 
-/// Largest request body accepted, in bytes. A full answer set of the
-/// longest bundled survey is well under 16 KiB.
-pub const MAX_BODY_BYTES: u64 = 64 * 1024;
+/// Largest request body accepted, in bytes: room for the largest sealed
+/// envelope (`seal::MAX_ENVELOPE`, base64url in JSON). Plaintext answers
+/// are held to [`submit::MAX_PLAIN_BODY_BYTES`].
+pub const MAX_BODY_BYTES: u64 = 96 * 1024;
 
 /// Every public API route, as `(method, path)` with `{id}` for a survey id.
 /// The admin routes are [`crate::admin::ADMIN_ROUTES`]; `docs/openapi.json`

@@ -14,22 +14,33 @@
 //! | the body is JSON of the submission's shape | 400 | `bad_json` |
 //! | `submission_id` is a UUID | 400 | `bad_submission_id` |
 //! | `version` is one this collector has served | 409 | `unknown_version` |
+//! | a sealed version gets an envelope, never plaintext answers | 400 | `plaintext_refused` |
+//! | an unsealed version gets answers, not an envelope | 400 | `not_sealed` |
+//! | sealed: `version` is given (the envelope is bound to it) | 400 | `version_required` |
+//! | sealed: the envelope is base64url of a format-1 envelope whose ciphertext fills a size bucket | 400 | `bad_envelope` |
+//! | sealed: the envelope names a key this version lists | 422 | `unknown_key` |
+//! | plaintext: the body is at most [`MAX_PLAIN_BODY_BYTES`] | 413 | `body_too_large` |
 //! | at most 2 × questions + 8 answers (a question and its "other" text each) | 422 | `too_many_answers` |
 //! | no string longer than the survey allows (≤ [`MAX_STRING_CHARS`]) | 422 | `string_too_long` |
 //! | the answers fit that version of the survey | 422 | `invalid_answers` |
 //!
-//! The body size limit (413 `body_too_large`) is enforced by the route
-//! before a byte is read; a survey closed by command is refused in the
-//! writer's transaction (410 `survey_closed`).
+//! A sealed submission stops after the envelope checks: the collector
+//! cannot read the answers, so it stores the envelope as it came. The
+//! body size limit for both (413 `body_too_large`,
+//! [`crate::routes::MAX_BODY_BYTES`]) is enforced by the route before a
+//! byte is read; a survey closed by command is refused in the writer's
+//! transaction (410 `survey_closed`).
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+use serde_json::Map;
 use serde_json::Value;
 use surveys::model::{LONG_TEXT_LIMIT, SHORT_TEXT_DEFAULT_MAX};
-use surveys::{Date, Engine, QuestionKind, Submission, Survey};
+use surveys::{Date, Engine, QuestionKind, Survey};
 use warp::http::StatusCode;
 
-use crate::db::NewResponse;
+use crate::db::{Body, NewResponse};
 use crate::error::{ApiError, Detail};
 
 /// Deepest JSON nesting accepted. A submission is an object (1) holding
@@ -39,6 +50,23 @@ pub const MAX_DEPTH: usize = 8;
 /// No string in a submission may be longer than this, in characters,
 /// whatever the survey says (the longest long-text answer a survey may allow).
 pub const MAX_STRING_CHARS: usize = LONG_TEXT_LIMIT as usize;
+/// Largest body of plaintext answers, in bytes.
+pub const MAX_PLAIN_BODY_BYTES: usize = 64 * 1024;
+
+/// A submission as it arrives: plaintext answers (`surveys::Submission`)
+/// or an envelope (`surveys::sealing::SealedSubmission`); which one a
+/// survey version takes is checked after the version is known.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Incoming {
+    submission_id: String,
+    #[serde(default)]
+    version: Option<u32>,
+    #[serde(default)]
+    answers: Option<Map<String, Value>>,
+    #[serde(default)]
+    envelope: Option<String>,
+}
 
 /// Every survey the collector takes answers for, with every version of each
 /// it has served, compiled once.
@@ -60,6 +88,9 @@ struct Limits {
     engine: Engine,
     max_answers: usize,
     max_string: usize,
+    /// The keys envelopes to this version may be sealed to; empty when its
+    /// answers are plaintext.
+    keys: Vec<seal::KeyId>,
 }
 
 impl Limits {
@@ -74,6 +105,7 @@ impl Limits {
         Ok(Limits {
             max_answers: answer_limit(survey),
             max_string: string_limit(survey),
+            keys: surveys::sealing::key_ids(survey),
             engine,
         })
     }
@@ -183,12 +215,12 @@ pub fn check_submission(
             ),
         ));
     }
-    let submission: Submission = serde_json::from_slice(body).map_err(|e| {
+    let submission: Incoming = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_json",
             format!(
-                "the body must be JSON like {{\"submission_id\": \"<uuid>\", \"version\": 1, \"answers\": {{…}}}}: {e}"
+                "the body must be JSON like {{\"submission_id\": \"<uuid>\", \"version\": 1, \"answers\": {{…}}}} (or, for a sealed survey, \"envelope\": \"<base64url>\" instead of \"answers\"): {e}"
             ),
         )
     })?;
@@ -224,19 +256,83 @@ pub fn check_submission(
         })?,
     };
 
-    if submission.answers.len() > limits.max_answers {
+    let survey = limits.engine.survey();
+    let answers = match (
+        limits.keys.is_empty(),
+        submission.answers,
+        submission.envelope,
+    ) {
+        (false, _, Some(envelope)) => {
+            let Some(version) = submission.version else {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "version_required",
+                    "a sealed submission must say its `version`: the envelope is bound to it",
+                ));
+            };
+            let (key_id, envelope) = check_envelope(survey, &limits.keys, &envelope)?;
+            return Ok(Checked {
+                response: NewResponse {
+                    submission_id,
+                    survey_id: survey.id.clone(),
+                    survey_version: version,
+                    received_day: today_text,
+                    body: Body::Sealed { key_id, envelope },
+                },
+                closed_since,
+            });
+        }
+        (false, _, None) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "plaintext_refused",
+                format!(
+                    "survey `{survey_id}` v{} seals answers on the device, so this collector never holds them in plaintext; send {{\"submission_id\", \"version\", \"envelope\"}} (reload the form to get the runner that seals)",
+                    survey.version
+                ),
+            ));
+        }
+        (true, _, Some(_)) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "not_sealed",
+                format!(
+                    "survey `{survey_id}` v{} lists no public key, so it takes plaintext `answers`, not an `envelope`",
+                    survey.version
+                ),
+            ));
+        }
+        (true, None, None) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                "the body must have `answers`: an object of answers by question id",
+            ));
+        }
+        (true, Some(answers), None) => answers,
+    };
+    if body.len() > MAX_PLAIN_BODY_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body is larger than {MAX_PLAIN_BODY_BYTES} bytes, the most plaintext answers may take"
+            ),
+        ));
+    }
+
+    if answers.len() > limits.max_answers {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "too_many_answers",
             format!(
                 "{} answers sent; survey `{survey_id}` takes at most {}",
-                submission.answers.len(),
+                answers.len(),
                 limits.max_answers
             ),
         ));
     }
-    let long: Vec<Detail> = submission
-        .answers
+    let long: Vec<Detail> = answers
         .iter()
         .filter(|(k, v)| too_long(k, limits.max_string) || has_long_string(v, limits.max_string))
         .map(|(k, _)| Detail {
@@ -260,26 +356,22 @@ pub fn check_submission(
         .with_details(long));
     }
 
-    let survey = limits.engine.survey();
-    let valid = limits
-        .engine
-        .validate(&submission.answers, today)
-        .map_err(|errors| {
-            let details = errors
-                .into_iter()
-                .map(|e| Detail {
-                    message: e.problem.message("en"),
-                    code: e.problem.code().to_string(),
-                    question: Some(e.question),
-                })
-                .collect();
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_answers",
-                "some answers do not fit the survey; see details",
-            )
-            .with_details(details)
-        })?;
+    let valid = limits.engine.validate(&answers, today).map_err(|errors| {
+        let details = errors
+            .into_iter()
+            .map(|e| Detail {
+                message: e.problem.message("en"),
+                code: e.problem.code().to_string(),
+                question: Some(e.question),
+            })
+            .collect();
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_answers",
+            "some answers do not fit the survey; see details",
+        )
+        .with_details(details)
+    })?;
     let answers_json = serde_json::to_string(valid.answers()).map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -293,10 +385,47 @@ pub fn check_submission(
             survey_id: survey.id.clone(),
             survey_version: survey.version,
             received_day: today_text,
-            answers_json,
+            body: Body::Plain(answers_json),
         },
         closed_since,
     })
+}
+
+/// What the collector can check of an envelope without a key: that it is
+/// base64url of a format-1 envelope, that its ciphertext fills one of the
+/// padding buckets, and that it names a key `keys` holds. Returns the key
+/// id (16 hex digits) and the envelope's bytes.
+fn check_envelope(
+    survey: &Survey,
+    keys: &[seal::KeyId],
+    text: &str,
+) -> Result<(String, Vec<u8>), ApiError> {
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_envelope", message);
+    let bytes = seal::decode(text)
+        .ok_or_else(|| bad("`envelope` must be base64url without padding".into()))?;
+    let envelope = seal::Envelope::parse(&bytes).map_err(|e| match e {
+        seal::EnvelopeError::TooLarge(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "envelope_too_large",
+            e.to_string(),
+        ),
+        e => bad(e.to_string()),
+    })?;
+    if !keys.contains(&envelope.key_id) {
+        let known: Vec<String> = keys.iter().map(seal::KeyId::fingerprint).collect();
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_key",
+            format!(
+                "the envelope is sealed to key {}; survey `{}` v{} takes envelopes sealed to {} (reload the form to get its keys)",
+                envelope.key_id.fingerprint(),
+                survey.id,
+                survey.version,
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok((envelope.key_id.to_string(), bytes))
 }
 
 /// The refusal for a survey that takes no more answers.

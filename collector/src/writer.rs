@@ -240,7 +240,7 @@ mod tests {
             survey_id: "s".into(),
             survey_version: 1,
             received_day: "2026-11-29".into(),
-            answers_json: "{}".into(),
+            body: crate::db::Body::Plain("{}".into()),
         }
     }
 
@@ -283,7 +283,7 @@ mod tests {
         let (writer, thread) = Writer::start(conn).expect("start");
         let rt = runtime();
         let big = |i: usize| NewResponse {
-            answers_json: format!("{{\"comment\":\"{}\"}}", "x".repeat(3000)),
+            body: crate::db::Body::Plain(format!("{{\"comment\":\"{}\"}}", "x".repeat(3000))),
             ..response(&format!("00000000-0000-4000-8000-{i:012}"))
         };
         let mut acknowledged = Vec::new();
