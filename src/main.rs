@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod bench_open;
 mod bench_publish;
 mod import;
 mod keys;
@@ -80,6 +81,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Publish benchmark: 1 000 000 synthetic responses to a 30-question survey, then time `publish`.
     BenchPublish(bench_publish::BenchPublishArgs),
+    /// Opening benchmark: 1 000 000 sealed responses opened, validated and exported as with `export --key`.
+    BenchOpen(bench_open::BenchOpenArgs),
     /// For `chorus bench` only: a bare hyper server answering a constant 404.
     #[command(hide = true)]
     BenchBareHttp {
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => keys::keygen(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchPublish(args) => bench_publish::run(args),
+        Command::BenchOpen(args) => bench_open::run(args),
         Command::BenchBareHttp { addr } => bench::bare_http(addr),
         Command::Import {
             form,
@@ -185,6 +189,9 @@ fn serve(
             db.display(),
             app.survey_ids().join(", ")
         );
+        for id in app.plaintext_survey_ids() {
+            println!("{PLAINTEXT_NOTE_PREFIX}{id}{PLAINTEXT_NOTE}");
+        }
         if dist.is_none() {
             println!("note: no built frontend found; serving the API only (run scripts/run.sh to build it)");
         }
@@ -249,6 +256,12 @@ fn survey_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Said of every survey without `public_keys`, by `chorus check` and at the
+/// collector's start.
+const PLAINTEXT_NOTE_PREFIX: &str = "warning: survey `";
+const PLAINTEXT_NOTE: &str = "` stores answers in PLAINTEXT: whoever holds the collector's \
+     database can read them; add `public_keys` (see `chorus keygen`) to seal them on the device";
+
 fn check(paths: &[PathBuf]) -> Result<ExitCode> {
     let files = survey_files(paths)?;
     if files.is_empty() {
@@ -257,38 +270,30 @@ fn check(paths: &[PathBuf]) -> Result<ExitCode> {
     let mut problems = 0;
     let mut bad_files = 0;
     let mut clean = Vec::new();
+    let mut plaintext = Vec::new();
     for file in &files {
-        match surveys::load_file(file) {
-            // A plan with discrete-Gaussian tables is charged more than its
-            // declared ε (the zCDP conversion), so ask analysis for the real
-            // charge rather than trusting the sum.
-            Ok(s) if !s.publication.tables.is_empty() => {
-                match analysis::report::prepare(&s, None) {
-                    Ok(_) => clean.push(format!(
-                        "{} v{} ({} questions)",
-                        s.id,
-                        s.version,
-                        s.questions.len()
-                    )),
-                    Err(e) => {
-                        println!("{}: publication: {e}", file.display());
-                        problems += 1;
-                        bad_files += 1;
-                    }
+        match collector::check_survey_file(file) {
+            Ok(s) => {
+                if !s.is_sealed() {
+                    plaintext.push(s.id.clone());
                 }
+                clean.push(format!(
+                    "{} v{} ({} questions{})",
+                    s.id,
+                    s.version,
+                    s.questions.len(),
+                    if s.is_sealed() { ", sealed" } else { "" }
+                ));
             }
-            Ok(s) => clean.push(format!(
-                "{} v{} ({} questions)",
-                s.id,
-                s.version,
-                s.questions.len()
-            )),
             Err(e) => {
                 println!("{e}");
                 problems += e.problems.len();
                 bad_files += 1;
             }
         }
+    }
+    for id in &plaintext {
+        println!("{PLAINTEXT_NOTE_PREFIX}{id}{PLAINTEXT_NOTE}");
     }
     if problems > 0 {
         println!(

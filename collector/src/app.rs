@@ -80,6 +80,29 @@ pub enum StartError {
     Logic(String),
 }
 
+/// Reads and checks one survey file exactly as `chorus check` does: every
+/// rule of the loader, and then the publication plan's real charge (a plan
+/// with discrete-Gaussian tables costs more than its declared ε, so only
+/// analysis can tell whether it fits the budget). The collector loads its
+/// surveys through this too, so it never serves one that can never be
+/// published.
+pub fn check_survey_file(path: &Path) -> Result<Survey, surveys::LoadError> {
+    let survey = surveys::load_file(path)?;
+    if survey.publication.tables.is_empty() {
+        return Ok(survey);
+    }
+    match analysis::report::prepare(&survey, None) {
+        Ok(_) => Ok(survey),
+        Err(e) => Err(surveys::LoadError {
+            file: Some(path.display().to_string()),
+            problems: vec![surveys::Problem {
+                place: "publication".into(),
+                message: e.to_string(),
+            }],
+        }),
+    }
+}
+
 /// Loads every `*.toml` survey in `dir`, reporting every problem of every file.
 pub fn load_surveys(dir: &Path) -> Result<BTreeMap<String, Survey>, StartError> {
     let path = dir.display().to_string();
@@ -98,7 +121,7 @@ pub fn load_surveys(dir: &Path) -> Result<BTreeMap<String, Survey>, StartError> 
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for file in files {
-        match surveys::load_file(&file) {
+        match check_survey_file(&file) {
             Ok(s) => {
                 if out.contains_key(&s.id) {
                     return Err(StartError::DuplicateSurvey(s.id));
@@ -184,6 +207,17 @@ impl Application {
 
     pub fn survey_ids(&self) -> Vec<String> {
         self.state.surveys.keys().cloned().collect()
+    }
+
+    /// The surveys whose answers this collector stores in plaintext (they
+    /// list no public key).
+    pub fn plaintext_survey_ids(&self) -> Vec<String> {
+        self.state
+            .surveys
+            .values()
+            .filter(|s| !s.is_sealed())
+            .map(|s| s.id.clone())
+            .collect()
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, lets open

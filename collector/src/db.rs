@@ -549,8 +549,8 @@ pub struct PublishContext {
 
 /// Publishes atomically: in one write transaction, `check` sees the budget
 /// spent so far and may refuse; the charge is recorded; `build` reads every
-/// stored response of the survey — each turned into answers by `open`,
-/// which may quarantine it (`Ok(None)`: left out) — and makes the report;
+/// stored response of the survey — turned into answers by `open`, a batch
+/// at a time, which may quarantine some (`None`: left out) — and makes the report;
 /// the release is stored. Any error rolls everything back, so a refused or
 /// failed publication spends nothing and stores nothing. `check` runs
 /// before `build`, so a refusal happens before any noise is drawn.
@@ -562,7 +562,7 @@ pub fn publish<E>(
     day: &str,
     description: &str,
     check: impl FnOnce(Epsilon) -> Result<(), E>,
-    mut open: impl FnMut(StoredResponse<'_>) -> Result<Option<Answers>, StoreError>,
+    mut open: impl FnMut(&[OwnedResponse]) -> Result<Vec<Option<Answers>>, StoreError>,
     build: impl FnOnce(&PublishContext, &mut dyn Iterator<Item = Answers>) -> Result<Release, E>,
 ) -> Result<Release, E>
 where
@@ -571,7 +571,80 @@ where
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(StoreError::from)?;
-    let spent_before = spent(&tx, survey_id)?;
+    let cx = charge_in(&tx, survey_id, charge, day, description, check)?;
+
+    let release = {
+        let mut stmt = tx
+            .prepare(
+                "SELECT submission_id, survey_version, received_day, answers, key_id, envelope
+                 FROM responses WHERE survey_id = ?1 ORDER BY rowid",
+            )
+            .map_err(StoreError::from)?;
+        let mut rows = stmt.query([survey_id]).map_err(StoreError::from)?;
+        let mut failure: Option<StoreError> = None;
+        let mut ready: std::collections::VecDeque<Answers> = std::collections::VecDeque::new();
+        let mut done = false;
+        let mut iter = std::iter::from_fn(|| {
+            loop {
+                if let Some(a) = ready.pop_front() {
+                    return Some(a);
+                }
+                if done || failure.is_some() {
+                    return None;
+                }
+                // Read a batch, then open it at once (on every core).
+                let mut batch = Vec::with_capacity(OPEN_BATCH);
+                while batch.len() < OPEN_BATCH {
+                    match rows.next() {
+                        Ok(Some(row)) => match stored_response(row) {
+                            Ok(r) => batch.push(r.to_owned()),
+                            Err(e) => {
+                                failure = Some(e.into());
+                                return None;
+                            }
+                        },
+                        Ok(None) => {
+                            done = true;
+                            break;
+                        }
+                        Err(e) => {
+                            failure = Some(e.into());
+                            return None;
+                        }
+                    }
+                }
+                // Quarantined responses come back as `None`: not counted.
+                match open(&batch) {
+                    Ok(opened) => ready.extend(opened.into_iter().flatten()),
+                    Err(e) => failure = Some(e),
+                }
+            }
+        });
+        let release = build(&cx, &mut iter)?;
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        release
+    };
+    store_in(&tx, survey_id, day, &release)?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(release)
+}
+
+/// Inside `tx`: lets `check` see what the survey has spent and refuse,
+/// picks the release id and records the charge in the ledger.
+fn charge_in<E>(
+    tx: &Transaction<'_>,
+    survey_id: &str,
+    charge: Charge,
+    day: &str,
+    description: &str,
+    check: impl FnOnce(Epsilon) -> Result<(), E>,
+) -> Result<PublishContext, E>
+where
+    E: From<StoreError>,
+{
+    let spent_before = spent(tx, survey_id)?;
     check(spent_before)?;
 
     let same_day: i64 = tx
@@ -582,11 +655,13 @@ where
         )
         .map_err(StoreError::from)?;
     // `release_id` is the table's primary key across all surveys: skip a
-    // number another survey already took that day.
+    // number another survey already took that day, or one charged for a
+    // release that is still being built elsewhere ([`charge`]).
     let mut n = same_day + 1;
     while tx
         .query_row(
-            "SELECT 1 FROM releases WHERE release_id = ?1",
+            "SELECT 1 FROM releases WHERE release_id = ?1
+             UNION ALL SELECT 1 FROM privacy_ledger WHERE release_id = ?1",
             [format!("{day}.{n}")],
             |_| Ok(()),
         )
@@ -621,42 +696,16 @@ where
         ],
     )
     .map_err(StoreError::from)?;
+    Ok(cx)
+}
 
-    let release = {
-        let mut stmt = tx
-            .prepare(
-                "SELECT submission_id, survey_version, received_day, answers, key_id, envelope
-                 FROM responses WHERE survey_id = ?1 ORDER BY rowid",
-            )
-            .map_err(StoreError::from)?;
-        let mut rows = stmt.query([survey_id]).map_err(StoreError::from)?;
-        let mut failure: Option<StoreError> = None;
-        let mut iter = std::iter::from_fn(|| {
-            loop {
-                if failure.is_some() {
-                    return None;
-                }
-                let opened = match rows.next() {
-                    Ok(Some(row)) => stored_response(row)
-                        .map_err(StoreError::from)
-                        .and_then(&mut open),
-                    Ok(None) => return None,
-                    Err(e) => Err(StoreError::from(e)),
-                };
-                match opened {
-                    Ok(Some(a)) => return Some(a),
-                    // Quarantined by `open`: not counted.
-                    Ok(None) => {}
-                    Err(e) => failure = Some(e),
-                }
-            }
-        });
-        let release = build(&cx, &mut iter)?;
-        if let Some(e) = failure {
-            return Err(e.into());
-        }
-        release
-    };
+/// Inside `tx`: stores a built release of `survey_id`, published on `day`.
+fn store_in(
+    tx: &Transaction<'_>,
+    survey_id: &str,
+    day: &str,
+    release: &Release,
+) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO releases (release_id, survey_id, published_day, report_json, report_html)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -667,10 +716,89 @@ where
             release.json,
             release.html
         ],
-    )
-    .map_err(StoreError::from)?;
+    )?;
+    Ok(())
+}
+
+/// The charge step of a publication built elsewhere (on the researcher's
+/// computer, over the admin API): in one write transaction, `check` sees
+/// the budget spent so far and may refuse (then nothing is recorded), and
+/// the charge is recorded under a new release id. The release is stored
+/// later by [`store_charged_release`]. The budget is spent from here on,
+/// whether or not a release is ever uploaded: the answers may be read
+/// (and noised) once the charge is made.
+pub fn charge<E>(
+    conn: &mut Connection,
+    survey_id: &str,
+    charge: Charge,
+    day: &str,
+    description: &str,
+    check: impl FnOnce(Epsilon) -> Result<(), E>,
+) -> Result<PublishContext, E>
+where
+    E: From<StoreError>,
+{
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::from)?;
+    let cx = charge_in(&tx, survey_id, charge, day, description, check)?;
     tx.commit().map_err(StoreError::from)?;
-    Ok(release)
+    Ok(cx)
+}
+
+/// Why a release built elsewhere was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError<E> {
+    #[error("survey `{survey}` has no charge for release `{release_id}`")]
+    NoCharge { survey: String, release_id: String },
+    #[error("release `{release_id}` is already stored")]
+    AlreadyStored { release_id: String },
+    /// Refused by the caller's check of the release against its charge.
+    #[error("{0}")]
+    Refused(E),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The store step of a publication charged with [`charge`]: in one write
+/// transaction, finds the ledger entry of `release.release_id` for
+/// `survey_id` (refused when there is none, or when that release is
+/// already stored), lets `check` compare the release with its charge, and
+/// stores it under the day it was charged.
+pub fn store_charged_release<E>(
+    conn: &mut Connection,
+    survey_id: &str,
+    release: &Release,
+    check: impl FnOnce(&LedgerEntry) -> Result<(), E>,
+) -> Result<LedgerEntry, UploadError<E>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::from)?;
+    let entry = ledger(&tx, survey_id)?
+        .into_iter()
+        .find(|e| e.release_id == release.release_id)
+        .ok_or_else(|| UploadError::NoCharge {
+            survey: survey_id.to_string(),
+            release_id: release.release_id.clone(),
+        })?;
+    let stored = tx
+        .query_row(
+            "SELECT 1 FROM releases WHERE release_id = ?1",
+            [&release.release_id],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(StoreError::from)?
+        .is_some();
+    if stored {
+        return Err(UploadError::AlreadyStored {
+            release_id: release.release_id.clone(),
+        });
+    }
+    check(&entry).map_err(UploadError::Refused)?;
+    store_in(&tx, survey_id, &entry.charged_day, release)?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(entry)
 }
 
 /// Today in UTC: the finest time Chorus records.
@@ -848,6 +976,50 @@ pub struct StoredResponse<'a> {
     pub received_day: &'a str,
     pub body: StoredBody<'a>,
 }
+
+impl StoredResponse<'_> {
+    /// A copy that outlives the database row (for opening in batches).
+    pub fn to_owned(&self) -> OwnedResponse {
+        OwnedResponse {
+            submission_id: self.submission_id.to_string(),
+            survey_version: self.survey_version,
+            received_day: self.received_day.to_string(),
+            body: match self.body {
+                StoredBody::Plain(text) => Body::Plain(text.to_string()),
+                StoredBody::Sealed { key_id, envelope } => Body::Sealed {
+                    key_id: key_id.to_string(),
+                    envelope: envelope.to_vec(),
+                },
+            },
+        }
+    }
+}
+
+/// A stored response, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedResponse {
+    pub submission_id: String,
+    pub survey_version: i64,
+    pub received_day: String,
+    pub body: Body,
+}
+
+impl OwnedResponse {
+    pub fn as_stored(&self) -> StoredResponse<'_> {
+        StoredResponse {
+            submission_id: &self.submission_id,
+            survey_version: self.survey_version,
+            received_day: &self.received_day,
+            body: match &self.body {
+                Body::Plain(text) => StoredBody::Plain(text),
+                Body::Sealed { key_id, envelope } => StoredBody::Sealed { key_id, envelope },
+            },
+        }
+    }
+}
+
+/// How many stored responses are read before they are opened together.
+pub const OPEN_BATCH: usize = 2048;
 
 /// A stored response's answers, or its envelope.
 #[derive(Debug, Clone, Copy)]
@@ -1129,6 +1301,7 @@ mod tests {
             "2026-11-29",
             "test",
             |_| Ok(()),
+            |batch| Ok(batch.iter().map(|_| None).collect()),
             |cx, rows| {
                 Ok(Release {
                     release_id: cx.release_id.clone(),
@@ -1148,12 +1321,105 @@ mod tests {
                 assert_eq!(spent, one);
                 Err(StoreError::Closed)
             },
+            |_| unreachable!("nothing is read after a refusal"),
             |_, _| unreachable!("build must not run after a refusal"),
         );
         assert!(matches!(refused, Err(StoreError::Closed)));
         assert_eq!(spent(&conn, "s")?, one);
         let releases: i64 = conn.query_row("SELECT COUNT(*) FROM releases", [], |r| r.get(0))?;
         assert_eq!(releases, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_charge_then_an_upload_is_a_publication() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Corrupt {
+            survey: String::new(),
+            message: e.to_string(),
+        })?;
+        let mut conn = open(&dir.path().join("t.db"))?;
+        let half = Epsilon::new(1, 2).ok_or(StoreError::Closed)?;
+        let charge_of = Charge {
+            epsilon: half,
+            delta: 1e-6,
+        };
+        let cx = charge::<StoreError>(
+            &mut conn,
+            "s",
+            charge_of,
+            "2026-11-29",
+            "two tables",
+            |_| Ok(()),
+        )?;
+        assert_eq!(cx.release_id, "2026-11-29.1");
+        // Charged but not yet stored: a second charge takes the next id,
+        // and a local publish does too.
+        let next =
+            charge::<StoreError>(&mut conn, "s", charge_of, "2026-11-29", "again", |spent| {
+                assert_eq!(spent, half);
+                Ok(())
+            })?;
+        assert_eq!(next.release_id, "2026-11-29.2");
+        assert_eq!(spent(&conn, "s")?, Epsilon::from_integer(1));
+        assert!(list_releases(&conn, "s")?.is_empty());
+
+        // A refused charge records nothing.
+        let refused = charge::<StoreError>(&mut conn, "s", charge_of, "2026-11-29", "no", |_| {
+            Err(StoreError::Closed)
+        });
+        assert!(matches!(refused, Err(StoreError::Closed)));
+        assert_eq!(ledger(&conn, "s")?.len(), 2);
+
+        let release = Release {
+            release_id: cx.release_id.clone(),
+            json: "{}".into(),
+            html: "<p>".into(),
+        };
+        let entry = store_charged_release::<StoreError>(&mut conn, "s", &release, |e| {
+            assert_eq!(e.epsilon, half);
+            assert_eq!(e.delta, 1e-6);
+            Ok(())
+        })
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        assert_eq!(entry.charged_day, "2026-11-29");
+        assert_eq!(
+            super::release(&conn, "s", &cx.release_id)?,
+            Some(("{}".to_string(), "<p>".to_string()))
+        );
+        // Twice, for another survey, for no charge, or refused by the check:
+        // nothing more is stored.
+        let twice = store_charged_release::<StoreError>(&mut conn, "s", &release, |_| Ok(()));
+        assert!(
+            matches!(twice, Err(UploadError::AlreadyStored { .. })),
+            "{twice:?}"
+        );
+        let other = store_charged_release::<StoreError>(&mut conn, "t", &release, |_| Ok(()));
+        assert!(
+            matches!(other, Err(UploadError::NoCharge { .. })),
+            "{other:?}"
+        );
+        let none = Release {
+            release_id: "2026-11-29.9".into(),
+            ..release.clone()
+        };
+        let none = store_charged_release::<StoreError>(&mut conn, "s", &none, |_| Ok(()));
+        assert!(
+            matches!(none, Err(UploadError::NoCharge { .. })),
+            "{none:?}"
+        );
+        let second = Release {
+            release_id: next.release_id.clone(),
+            ..release
+        };
+        let checked = store_charged_release::<StoreError>(&mut conn, "s", &second, |_| {
+            Err(StoreError::Closed)
+        });
+        assert!(
+            matches!(checked, Err(UploadError::Refused(StoreError::Closed))),
+            "{checked:?}"
+        );
+        assert_eq!(list_releases(&conn, "s")?.len(), 1);
+        assert_eq!(spent(&conn, "s")?, Epsilon::from_integer(1));
         Ok(())
     }
 

@@ -424,13 +424,27 @@ pub fn write_export(
 ) -> Result<u64, ExportError> {
     write_rows(survey, options, out, |emit| {
         let mut written = 0;
+        let mut batch = Vec::with_capacity(db::OPEN_BATCH);
+        // Rows are opened a batch at a time (on every core), then written
+        // in their stored order.
+        let mut flush = |batch: &mut Vec<db::OwnedResponse>| -> Result<(), ExportError> {
+            for (row, answers) in batch.iter().zip(opener.open_batch(batch)?) {
+                if let Some(answers) = answers {
+                    emit(&row.as_stored(), &answers)?;
+                    written += 1;
+                }
+            }
+            batch.clear();
+            Ok(())
+        };
         db::for_each_response::<ExportError>(conn, &survey.id, |row| {
-            if let Some(answers) = opener.open(row)? {
-                emit(&row, &answers)?;
-                written += 1;
+            batch.push(row.to_owned());
+            if batch.len() == db::OPEN_BATCH {
+                flush(&mut batch)?;
             }
             Ok(())
         })?;
+        flush(&mut batch)?;
         Ok(written)
     })
 }

@@ -22,4 +22,4 @@ pub mod routes;
 pub mod submit;
 pub mod writer;
 
-pub use app::{Application, Config, StartError, load_surveys};
+pub use app::{Application, Config, StartError, check_survey_file, load_surveys};

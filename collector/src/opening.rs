@@ -58,6 +58,79 @@ impl Opener {
         &self.quarantined
     }
 
+    /// The answers of each response in `batch`, in order (`None` where it
+    /// was quarantined): sealed ones are opened on every core at once.
+    pub fn open_batch(
+        &mut self,
+        batch: &[db::OwnedResponse],
+    ) -> Result<Vec<Option<Answers>>, StoreError> {
+        let sealed = batch
+            .iter()
+            .filter(|r| matches!(r.body, db::Body::Sealed { .. }))
+            .count();
+        if sealed == 0 || self.keys.is_empty() {
+            return batch.iter().map(|r| self.open(r.as_stored())).collect();
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(batch.len().div_ceil(64))
+            .max(1);
+        let chunk = batch.len().div_ceil(threads);
+        let this = &*self;
+        type Opened = Result<Result<Answers, String>, StoreError>;
+        let results: Vec<Opened> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(|r| this.open_one(r)).collect::<Vec<_>>())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        (0..chunk)
+                            .map(|_| Ok(Err("the opening thread failed".to_string())))
+                            .collect()
+                    })
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(batch.len());
+        for (row, result) in batch.iter().zip(results) {
+            match result? {
+                Ok(answers) => out.push(Some(answers)),
+                Err(reason) => {
+                    self.quarantined.push(Quarantined {
+                        submission_id: row.submission_id.clone(),
+                        reason,
+                    });
+                    out.push(None);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One response, without touching the quarantine list: the answers,
+    /// or the reason it is quarantined; an error as [`Opener::open`] gives.
+    fn open_one(&self, row: &db::OwnedResponse) -> Result<Result<Answers, String>, StoreError> {
+        let stored = row.as_stored();
+        match stored.body {
+            StoredBody::Plain(text) => {
+                db::decode_answers(text)
+                    .map(Ok)
+                    .map_err(|message| StoreError::Corrupt {
+                        survey: self.survey_id.clone(),
+                        message,
+                    })
+            }
+            StoredBody::Sealed { key_id, envelope } => {
+                Ok(self.open_sealed(stored, key_id, envelope))
+            }
+        }
+    }
+
     /// The answers of one stored response: `Ok(None)` when it was
     /// quarantined; an error when the database itself is wrong (a
     /// plaintext row that does not decode) or when a sealed row meets an

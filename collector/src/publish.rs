@@ -63,19 +63,11 @@ pub fn publish_release<R: RngCore + CryptoRng>(
             analysis::budget::check_spend(survey.privacy_budget, spent, charge.epsilon)?;
             Ok(())
         },
-        |row| opener.open(row),
+        |batch| opener.open_batch(batch),
         // Inside the write transaction: only what is stored.
         |cx, responses| {
-            let meta = analysis::ReleaseMeta {
-                release_id: cx.release_id.clone(),
-                published: cx.day.clone(),
-            };
-            let r = analysis::build_report(plan, responses, meta, rng)?;
-            let release = db::Release {
-                release_id: cx.release_id.clone(),
-                json: analysis::render_json(&r),
-                html: analysis::render_html(&r, &survey.default_language),
-            };
+            let (release, r) =
+                build_release(survey, plan, &cx.release_id, &cx.day, responses, rng)?;
             report = Some(r);
             Ok(release)
         },
@@ -87,6 +79,44 @@ pub fn publish_release<R: RngCore + CryptoRng>(
         })
     })?;
     // After the commit, so the write lock is not held for rendering.
+    Ok(render_release(survey, release, report, description))
+}
+
+/// The report of one release: noise added to `plan`'s tables over
+/// `responses` (read once, as a stream), rendered as the JSON and the
+/// default-language page that are stored. `release_id` and `day` come
+/// from the charge: the local publish transaction, or a remote
+/// collector's ledger when the release is built on the researcher's
+/// computer (`chorus publish --from`).
+pub fn build_release<R: RngCore + CryptoRng>(
+    survey: &Survey,
+    plan: analysis::report::Plan<'_>,
+    release_id: &str,
+    day: &str,
+    responses: impl IntoIterator<Item = surveys::Answers>,
+    rng: &mut R,
+) -> Result<(db::Release, analysis::Report), analysis::AnalysisError> {
+    let meta = analysis::ReleaseMeta {
+        release_id: release_id.to_string(),
+        published: day.to_string(),
+    };
+    let report = analysis::build_report(plan, responses, meta, rng)?;
+    let release = db::Release {
+        release_id: release_id.to_string(),
+        json: analysis::render_json(&report),
+        html: analysis::render_html(&report, &survey.default_language),
+    };
+    Ok((release, report))
+}
+
+/// Everything else rendered from a built release: a page per survey
+/// language (the default one as stored) and a CSV per table.
+pub fn render_release(
+    survey: &Survey,
+    release: db::Release,
+    report: analysis::Report,
+    description: String,
+) -> Published {
     let pages = survey
         .languages
         .iter()
@@ -104,12 +134,11 @@ pub fn publish_release<R: RngCore + CryptoRng>(
         .iter()
         .map(|t| (t.id.clone(), analysis::render_csv(&report, t)))
         .collect();
-    Ok(Published {
+    Published {
         release,
         report,
         pages,
         csvs,
         description,
-    })
+    }
 }
-

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
+use collector::db::Body;
 use collector::submit::{Catalog, check_submission};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -73,6 +74,9 @@ fn library() -> PathBuf {
 }
 
 struct Fixture {
+    /// The sealed survey's key, and one envelope sealed to it.
+    key: seal::SecretKey,
+    envelope: Vec<u8>,
     catalog: Catalog,
     ids: Vec<String>,
     /// Question ids, choice ids and other words the surveys use, so random
@@ -81,10 +85,30 @@ struct Fixture {
     files: Vec<String>,
 }
 
+/// A sealed copy of the bundled `ost-hiv-access`, to fuzz envelopes.
+const SEALED: &str = "sealed-ost";
+
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let surveys = collector::load_surveys(&library()).expect("the library loads");
+        let mut surveys = collector::load_surveys(&library()).expect("the library loads");
+        let key = seal::SecretKey::derive(b"fuzz");
+        let text = std::fs::read_to_string(library().join("ost-hiv-access.toml")).expect("read");
+        let text = format!("public_keys = [\"{}\"]\n{}", key.public(), text).replacen(
+            "id = \"ost-hiv-access\"",
+            &format!("id = \"{SEALED}\""),
+            1,
+        );
+        let sealed = surveys::parse_survey(&text).expect("the sealed copy loads");
+        let envelope = surveys::sealing::seal_answers(
+            &sealed,
+            key.public(),
+            "7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10",
+            &Map::new(),
+        )
+        .expect("seal")
+        .envelope;
+        surveys.insert(SEALED.into(), sealed);
         let mut catalog = Catalog::default();
         let mut vocabulary = vec![
             "other".to_string(),
@@ -119,6 +143,8 @@ fn fixture() -> &'static Fixture {
         }
         files.sort();
         Fixture {
+            key,
+            envelope: seal::decode(&envelope).expect("base64url"),
             ids: surveys.keys().cloned().collect(),
             catalog,
             vocabulary,
@@ -187,6 +213,34 @@ fn submission() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Something shaped like a sealed submission: a real envelope cut,
+/// flipped or replaced, under a random or real version and id.
+fn sealed_submission() -> impl Strategy<Value = Value> {
+    let envelope = prop_oneof![
+        (0usize..5000, any::<u8>()).prop_map(|(at, bit)| {
+            let mut e = fixture().envelope.clone();
+            let i = at % e.len();
+            e[i] ^= 1 << (bit % 8);
+            Value::String(seal::encode(&e))
+        }),
+        (0usize..5000).prop_map(|len| {
+            let e = &fixture().envelope;
+            Value::String(seal::encode(&e[..len.min(e.len())]))
+        }),
+        proptest::collection::vec(any::<u8>(), 0..3000)
+            .prop_map(|b| Value::String(seal::encode(&b))),
+        json(),
+    ];
+    let version = prop_oneof![Just(Value::from(1u64)), json()];
+    (envelope, version).prop_map(|(envelope, version)| {
+        serde_json::json!({
+            "submission_id": "7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10",
+            "version": version,
+            "envelope": envelope,
+        })
+    })
+}
+
 fn survey_id() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => proptest::sample::select(fixture().ids.clone()),
@@ -209,8 +263,20 @@ fn submit_checked(survey: &str, body: &[u8]) -> Result<(), TestCaseError> {
             prop_assert_eq!(r.received_day.as_str(), "2026-11-29");
             prop_assert!(f.catalog.versions(survey).contains(&r.survey_version));
             prop_assert!(uuid::Uuid::parse_str(&r.submission_id).is_ok());
-            let stored: Result<surveys::Answers, _> = serde_json::from_str(&r.answers_json);
-            prop_assert!(stored.is_ok(), "stored answers read back");
+            match &r.body {
+                Body::Plain(json) => {
+                    let stored: Result<surveys::Answers, _> = serde_json::from_str(json);
+                    prop_assert!(stored.is_ok(), "stored answers read back");
+                    prop_assert_ne!(survey, SEALED);
+                }
+                Body::Sealed { key_id, envelope } => {
+                    // Only an envelope that parses, to a key the survey lists.
+                    prop_assert_eq!(survey, SEALED);
+                    let parsed = seal::Envelope::parse(envelope);
+                    prop_assert!(parsed.is_ok());
+                    prop_assert_eq!(key_id, &f.key.public().id().to_string());
+                }
+            }
         }
         Err(e) => {
             prop_assert!(e.status.is_client_error(), "{} {}", e.status, e.message);
@@ -236,6 +302,11 @@ proptest! {
     #[test]
     fn submission_shaped_json_is_stored_or_refused_with_a_4xx(survey in survey_id(), body in submission()) {
         submit_holds(survey, body.to_string().into_bytes())?;
+    }
+
+    #[test]
+    fn sealed_submissions_are_stored_or_refused_with_a_4xx(body in sealed_submission()) {
+        submit_holds(SEALED.into(), body.to_string().into_bytes())?;
     }
 
     #[test]

@@ -1,0 +1,651 @@
+//! Sealed surveys against a real collector: what the server checks of an
+//! envelope, what it refuses, what it stores (no answer's bytes), and
+//! `chorus export --key` / `chorus publish --key` opening, validating and
+//! quarantining on the researcher's side. Also: the collector loads survey
+//! files through exactly the check `chorus check` runs.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use crate::helpers::{chorus, get, library, new_id, post, spawn_app_with};
+
+pub const SURVEY_ID: &str = "sealed-demo";
+
+/// A small survey with a free-text account; `keys` go into `public_keys`.
+pub fn survey_text(keys: &[&seal::PublicKey], version: u32) -> String {
+    let keys: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
+    format!(
+        r#"public_keys = [{}]
+id = "{SURVEY_ID}"
+version = {version}
+languages = ["en", "ru"]
+title = {{ en = "Sealed", ru = "Запечатано" }}
+privacy_budget = 1
+
+[[questions]]
+id = "country"
+type = "single_choice"
+required = true
+label = {{ en = "Country", ru = "Страна" }}
+choices = [
+  {{ id = "ua", label = {{ en = "Ukraine", ru = "Украина" }} }},
+  {{ id = "canaryland", label = {{ en = "Canaryland", ru = "Канарейка" }} }},
+]
+
+[[questions]]
+id = "story"
+type = "long_text"
+label = {{ en = "What happened?", ru = "Что случилось?" }}
+
+[publication]
+small_cell_threshold = 0
+
+[[publication.tables]]
+id = "by_country"
+question = "country"
+statistic = "counts"
+epsilon = 0.5
+"#,
+        keys.join(", ")
+    )
+}
+
+/// A key pair and its key file (a cheap argon2id cost: tests only).
+pub struct TestKey {
+    pub secret: seal::SecretKey,
+    pub file: PathBuf,
+    pub passphrase_file: PathBuf,
+}
+
+pub fn test_key(dir: &Path, name: &str) -> TestKey {
+    let secret = seal::SecretKey::generate();
+    let cheap = seal::keyfile::Cost {
+        memory_kib: 256,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let text = seal::keyfile::lock(&secret, b"test passphrase", cheap).expect("lock");
+    let file = dir.join(format!("{name}.key"));
+    std::fs::write(&file, text).expect("write key");
+    let passphrase_file = dir.join(format!("{name}.pass"));
+    std::fs::write(&passphrase_file, "test passphrase\n").expect("write passphrase");
+    TestKey {
+        secret,
+        file,
+        passphrase_file,
+    }
+}
+
+/// A folder with the sealed survey in it.
+pub fn survey_folder(keys: &[&seal::PublicKey], version: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join(format!("{SURVEY_ID}.toml")),
+        survey_text(keys, version),
+    )
+    .expect("write survey");
+    dir
+}
+
+fn survey(folder: &Path) -> surveys::Survey {
+    surveys::load_file(&folder.join(format!("{SURVEY_ID}.toml"))).expect("survey")
+}
+
+fn answers(country: &str, story: &str) -> Map<String, Value> {
+    let v = json!({"country": country, "story": story});
+    v.as_object().expect("object").clone()
+}
+
+/// The body a browser sends for `answers` sealed to `key`.
+pub fn sealed_body(
+    survey: &surveys::Survey,
+    key: &seal::PublicKey,
+    submission_id: &str,
+    answers: &Map<String, Value>,
+) -> String {
+    let sealed = surveys::sealing::seal_answers(survey, key, submission_id, answers).expect("seal");
+    serde_json::to_string(&sealed).expect("json")
+}
+
+fn responses_url(app: &crate::helpers::TestApp) -> String {
+    app.url(&format!("/api/surveys/{SURVEY_ID}/responses"))
+}
+
+#[test]
+fn a_sealed_survey_stores_envelopes_and_refuses_plaintext() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let key = test_key(keys_dir.path(), "team");
+    let folder = survey_folder(&[key.secret.public()], 1);
+    let s = survey(folder.path());
+    let app = spawn_app_with(false, folder.path().to_path_buf(), 0);
+    let url = responses_url(&app);
+
+    // Listed as sealed, and the definition carries the key to seal to.
+    let list = get(&app.url("/api/surveys")).json();
+    assert_eq!(list[0]["sealed"], json!(true), "{list}");
+    let def = get(&app.url(&format!("/api/surveys/{SURVEY_ID}"))).json();
+    assert_eq!(
+        def["public_keys"][0],
+        json!(key.secret.public().to_string())
+    );
+
+    let id = new_id();
+    let body = sealed_body(
+        &s,
+        key.secret.public(),
+        &id,
+        &answers("canaryland", "canary-story-5521"),
+    );
+    let r = post(&url, &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let again = post(&url, &body);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["status"], "duplicate");
+
+    // Plaintext to a sealed survey: refused, nothing stored.
+    let plain = json!({"submission_id": new_id(), "version": 1, "answers": {"country": "ua"}});
+    let r = post(&url, &plain.to_string());
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], "plaintext_refused");
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("seals answers")
+    );
+    assert_eq!(app.responses(), 1);
+
+    // The stored row is the envelope, with its key id; no answer text.
+    let (answers_col, key_id, envelope): (Option<String>, String, Vec<u8>) = app
+        .conn()
+        .query_row("SELECT answers, key_id, envelope FROM responses", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("row");
+    assert_eq!(answers_col, None);
+    assert_eq!(key_id, key.secret.public().id().to_string());
+    assert_eq!(seal::Envelope::parse(&envelope).map(|e| e.bucket), Ok(1024));
+
+    let dir = app.into_dir();
+    for name in ["chorus.db", "chorus.db-wal"] {
+        let path = dir.path().join(name);
+        if let Ok(bytes) = std::fs::read(&path) {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains("canary-story-5521"),
+                "{name} holds the story"
+            );
+            assert!(!text.contains("canaryland"), "{name} holds the choice id");
+        }
+    }
+}
+
+#[test]
+fn envelopes_the_collector_can_tell_are_wrong_get_specific_refusals() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let key = test_key(keys_dir.path(), "team");
+    let stranger = seal::SecretKey::generate();
+    let folder = survey_folder(&[key.secret.public()], 1);
+    let s = survey(folder.path());
+    let app = spawn_app_with(false, folder.path().to_path_buf(), 0);
+    let url = responses_url(&app);
+    let id = new_id();
+    let good: Value = serde_json::from_str(&sealed_body(
+        &s,
+        key.secret.public(),
+        &id,
+        &answers("ua", "x"),
+    ))
+    .expect("json");
+    let envelope = seal::decode(good["envelope"].as_str().expect("text")).expect("bytes");
+    let with = |env: Value, version: Value| {
+        json!({"submission_id": new_id(), "version": version, "envelope": env}).to_string()
+    };
+    let cases: Vec<(String, u16, &str)> = vec![
+        (with(json!("***"), json!(1)), 400, "bad_envelope"),
+        (
+            with(
+                json!(seal::encode(&envelope[..envelope.len() - 1])),
+                json!(1),
+            ),
+            400,
+            "bad_envelope",
+        ),
+        (
+            with(json!(seal::encode(&envelope[..500])), json!(1)),
+            400,
+            "bad_envelope",
+        ),
+        (
+            with(
+                json!(seal::encode(&[b"XXXX".as_slice(), &envelope[4..]].concat())),
+                json!(1),
+            ),
+            400,
+            "bad_envelope",
+        ),
+        (
+            with(
+                json!(
+                    surveys::sealing::seal_answers(
+                        &s,
+                        stranger.public(),
+                        &new_id(),
+                        &answers("ua", "x")
+                    )
+                    .expect("seal")
+                    .envelope
+                ),
+                json!(1),
+            ),
+            422,
+            "unknown_key",
+        ),
+        (
+            with(good["envelope"].clone(), json!(7)),
+            409,
+            "unknown_version",
+        ),
+        (
+            json!({"submission_id": new_id(), "envelope": good["envelope"]}).to_string(),
+            400,
+            "version_required",
+        ),
+        (
+            json!({"submission_id": "nope", "version": 1, "envelope": good["envelope"]})
+                .to_string(),
+            400,
+            "bad_submission_id",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let r = post(&url, &body);
+        assert_eq!(r.status, status, "{code}: {}", r.body);
+        assert_eq!(r.json()["error"], code, "{}", r.body);
+        assert!(!r.json()["message"].as_str().unwrap_or("").is_empty());
+    }
+    // An envelope over the largest bucket.
+    let mut huge = envelope.clone();
+    huge.resize(seal::MAX_ENVELOPE + 1024, 0);
+    let r = post(&url, &with(json!(seal::encode(&huge)), json!(1)));
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(app.responses(), 0);
+
+    // An envelope to an unsealed survey.
+    let plain_app = spawn_app_with(false, library(), 0);
+    let r = post(
+        &plain_app.url("/api/surveys/ost-hiv-access/responses"),
+        &with(good["envelope"].clone(), json!(1)),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], "not_sealed");
+}
+
+fn key_args(key: &TestKey) -> Vec<String> {
+    vec![
+        "--key".into(),
+        key.file.display().to_string(),
+        "--passphrase-file".into(),
+        key.passphrase_file.display().to_string(),
+    ]
+}
+
+fn run(args: &[String], cwd: &Path) -> std::process::Output {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    chorus(&refs, cwd)
+}
+
+#[test]
+fn export_with_the_key_opens_validates_and_quarantines() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let key = test_key(keys_dir.path(), "team");
+    let folder = survey_folder(&[key.secret.public()], 1);
+    let s = survey(folder.path());
+    let app = spawn_app_with(false, folder.path().to_path_buf(), 0);
+    let url = responses_url(&app);
+
+    let good = [
+        (new_id(), answers("ua", "пришли ночью, забрали телефон")),
+        (new_id(), answers("canaryland", "a comma, and \"quotes\"")),
+    ];
+    for (id, a) in &good {
+        let r = post(&url, &sealed_body(&s, key.secret.public(), id, a));
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    // Sealed for one submission id, sent under another: the server cannot
+    // tell; the researcher's side can.
+    let moved_id = new_id();
+    let moved: Value = serde_json::from_str(&sealed_body(
+        &s,
+        key.secret.public(),
+        &new_id(),
+        &answers("ua", "moved"),
+    ))
+    .expect("json");
+    let r = post(
+        &url,
+        &json!({"submission_id": moved_id, "version": 1, "envelope": moved["envelope"]})
+            .to_string(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    // Sealed by a device that skipped validation: not a choice of the survey.
+    let invalid_id = new_id();
+    let r = post(
+        &url,
+        &sealed_body(
+            &s,
+            key.secret.public(),
+            &invalid_id,
+            &answers("atlantis", ""),
+        ),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let out = app.dir.path().join("export.json");
+    let db = app.db.display().to_string();
+    let mut args: Vec<String> = vec![
+        "export".into(),
+        SURVEY_ID.into(),
+        "--format".into(),
+        "json".into(),
+        "--db".into(),
+        db.clone(),
+        "--surveys".into(),
+        folder.path().display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    // Without the key: a clear refusal.
+    let no_key = run(&args, app.dir.path());
+    assert!(!no_key.status.success());
+    let stderr = String::from_utf8_lossy(&no_key.stderr);
+    assert!(
+        stderr.contains("sealed") && stderr.contains("--key"),
+        "{stderr}"
+    );
+
+    args.extend(key_args(&key));
+    let done = run(&args, app.dir.path());
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(stdout.contains("exported 2 responses"), "{stdout}");
+    assert!(stderr.contains("quarantined 2 responses"), "{stderr}");
+    assert!(
+        stderr.contains(&moved_id) && stderr.contains("does not open"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&invalid_id) && stderr.contains("do not fit"),
+        "{stderr}"
+    );
+
+    let rows: Vec<Value> = std::fs::read_to_string(&out)
+        .expect("export")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for ((id, a), row) in good.iter().zip(&rows) {
+        assert_eq!(row["submission_id"], json!(id));
+        assert_eq!(row["country"], a["country"]);
+        assert_eq!(row["story"], a["story"]);
+    }
+
+    // Wrong passphrase: refused with the reason.
+    std::fs::write(&key.passphrase_file, "not it\n").expect("write");
+    let wrong = run(&args, app.dir.path());
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("wrong passphrase"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+}
+
+#[test]
+fn envelopes_under_two_keys_both_open_after_a_rotation() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let old = test_key(keys_dir.path(), "old");
+    let new = test_key(keys_dir.path(), "new");
+    // Version 1 seals to the old key; version 2 lists the new key first
+    // and still accepts the old one.
+    let folder = survey_folder(&[old.secret.public()], 1);
+    let s1 = survey(folder.path());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("chorus.db");
+    let first_id = new_id();
+    {
+        let app = crate::helpers::try_spawn_app_on(
+            tempfile::tempdir().expect("tempdir"),
+            db.clone(),
+            false,
+            folder.path().to_path_buf(),
+            0,
+        )
+        .expect("starts");
+        let r = post(
+            &responses_url(&app),
+            &sealed_body(
+                &s1,
+                old.secret.public(),
+                &first_id,
+                &answers("ua", "before"),
+            ),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    std::fs::write(
+        folder.path().join(format!("{SURVEY_ID}.toml")),
+        survey_text(&[new.secret.public(), old.secret.public()], 2),
+    )
+    .expect("rotate");
+    let s2 = survey(folder.path());
+    assert_eq!(
+        surveys::sealing::sealing_key(&s2).map(|k| k.id()),
+        Ok(new.secret.public().id())
+    );
+    let second_id = new_id();
+    {
+        let app = crate::helpers::try_spawn_app_on(
+            tempfile::tempdir().expect("tempdir"),
+            db.clone(),
+            false,
+            folder.path().to_path_buf(),
+            0,
+        )
+        .expect("starts");
+        let r = post(
+            &responses_url(&app),
+            &sealed_body(
+                &s2,
+                new.secret.public(),
+                &second_id,
+                &answers("canaryland", "after"),
+            ),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let out = dir.path().join("export.json");
+    let mut args: Vec<String> = vec![
+        "export".into(),
+        SURVEY_ID.into(),
+        "--format".into(),
+        "json".into(),
+        "--db".into(),
+        db.display().to_string(),
+        "--surveys".into(),
+        folder.path().display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    args.extend(key_args(&old));
+    args.extend(key_args(&new));
+    let done = run(&args, dir.path());
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    assert!(!stderr.contains("quarantined"), "{stderr}");
+    let text = std::fs::read_to_string(&out).expect("export");
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("line"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert_eq!(rows[0]["submission_id"], json!(first_id));
+    assert_eq!(rows[0]["survey_version"], json!(1));
+    assert_eq!(rows[0]["story"], json!("before"));
+    assert_eq!(rows[1]["survey_version"], json!(2));
+    assert_eq!(rows[1]["story"], json!("after"));
+}
+
+#[test]
+fn publish_with_the_key_counts_only_what_opens_and_validates() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let key = test_key(keys_dir.path(), "team");
+    let folder = survey_folder(&[key.secret.public()], 1);
+    let s = survey(folder.path());
+    let app = spawn_app_with(false, folder.path().to_path_buf(), 0);
+    let url = responses_url(&app);
+    for i in 0..5 {
+        let country = if i < 3 { "ua" } else { "canaryland" };
+        let r = post(
+            &url,
+            &sealed_body(&s, key.secret.public(), &new_id(), &answers(country, "")),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = post(
+        &url,
+        &sealed_body(&s, key.secret.public(), &new_id(), &answers("atlantis", "")),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let out = app.dir.path().join("reports");
+    let mut args: Vec<String> = vec![
+        "publish".into(),
+        SURVEY_ID.into(),
+        "--db".into(),
+        app.db.display().to_string(),
+        "--surveys".into(),
+        folder.path().display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    let no_key = run(&args, app.dir.path());
+    assert!(!no_key.status.success());
+    assert!(
+        String::from_utf8_lossy(&no_key.stderr).contains("--key"),
+        "{}",
+        String::from_utf8_lossy(&no_key.stderr)
+    );
+    // The refused publish spent nothing.
+    let budget = run(
+        &[
+            "budget".into(),
+            SURVEY_ID.into(),
+            "--db".into(),
+            app.db.display().to_string(),
+            "--surveys".into(),
+            folder.path().display().to_string(),
+        ],
+        app.dir.path(),
+    );
+    assert!(
+        String::from_utf8_lossy(&budget.stdout).contains("nothing published yet"),
+        "{}",
+        String::from_utf8_lossy(&budget.stdout)
+    );
+
+    args.extend(key_args(&key));
+    let done = run(&args, app.dir.path());
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    assert!(stderr.contains("quarantined 1 response"), "{stderr}");
+    let report: Value = std::fs::read_dir(out.join(SURVEY_ID))
+        .expect("reports")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json"))
+        .expect("a JSON report");
+    let text = report.to_string();
+    assert!(text.contains("by_country"), "{text}");
+    assert!(!text.contains("atlantis"), "{text}");
+}
+
+/// `chorus check FILE` and the collector's loader give every file the
+/// same verdict: the library, and files made to fail each kind of check
+/// (a Gaussian plan over its budget among them).
+#[test]
+fn check_and_serve_agree_on_every_survey_file() {
+    let key = seal::SecretKey::generate();
+    let mut files: Vec<(String, String)> = std::fs::read_dir(library())
+        .expect("library")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| {
+            (
+                p.file_name().expect("name").to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).expect("read"),
+            )
+        })
+        .collect();
+    let sealed = survey_text(&[key.public()], 1);
+    files.push(("sealed.toml".into(), sealed.clone()));
+    files.push((
+        "gaussian-over-budget.toml".into(),
+        sealed.replace(
+            "epsilon = 0.5\n",
+            "epsilon = 0.9\nmechanism = \"gaussian\"\n",
+        ),
+    ));
+    files.push((
+        "bad-key.toml".into(),
+        sealed.replacen("chorus-pk1:", "chorus-pk1:A", 1),
+    ));
+    files.push(("syntax.toml".into(), "id = \"x\nversion = 1".into()));
+    let mut refused = Vec::new();
+    for (name, text) in &files {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let check = chorus(&["check", &path.display().to_string()], dir.path());
+        let served = collector::load_surveys(dir.path());
+        assert_eq!(
+            check.status.success(),
+            served.is_ok(),
+            "{name}: check says {}, the collector {:?}",
+            String::from_utf8_lossy(&check.stdout),
+            served.err().map(|e| e.to_string())
+        );
+        if !check.status.success() {
+            refused.push(name.as_str());
+        }
+    }
+    assert_eq!(
+        refused,
+        ["gaussian-over-budget.toml", "bad-key.toml", "syntax.toml"]
+    );
+}
+
+#[test]
+fn check_and_the_collector_say_when_answers_are_stored_in_plaintext() {
+    let check = chorus(
+        &["check", &library().display().to_string()],
+        &crate::helpers::repo_root(),
+    );
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("survey `ost-hiv-access` stores answers in PLAINTEXT"),
+        "{stdout}"
+    );
+    let key = seal::SecretKey::generate();
+    let folder = survey_folder(&[key.public()], 1);
+    let check = chorus(
+        &["check", &folder.path().display().to_string()],
+        folder.path(),
+    );
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(!stdout.contains("PLAINTEXT"), "{stdout}");
+    assert!(stdout.contains("sealed"), "{stdout}");
+}
