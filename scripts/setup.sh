@@ -8,6 +8,11 @@ export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
+# hpke-js, the independent HPKE that seal's interoperability test opens and
+# seals envelopes with (X-Wing as in draft-connolly-cfrg-xwing-kem-06).
+HPKE_CORE_VERSION=1.9.0
+HPKE_XWING_VERSION=0.7.0
+HPKE_CHACHA_VERSION=1.8.0
 # The CLI must equal the wasm-bindgen crate in Cargo.lock, or Trunk refuses.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
@@ -49,6 +54,28 @@ need_wasm_opt() {
         fi
         mkdir -p .tools
         npm install --prefix .tools --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION.0.0"
+    fi
+}
+
+need_hpke_js() {
+    # An independent HPKE (hpke-js) for seal's interoperability test
+    # (seal/tests/interop.rs), run by the machine's Node.js.
+    local want="$HPKE_CORE_VERSION $HPKE_XWING_VERSION $HPKE_CHACHA_VERSION" have
+    have=$(node -e '
+        const v = (p) => { try { return require(`./.tools/node_modules/${p}/package.json`).version; } catch { return "-"; } };
+        console.log(["@hpke/core", "@hpke/hybridkem-x-wing", "@hpke/chacha20poly1305"].map(v).join(" "));
+    ' 2>/dev/null || true)
+    if [ "$have" != "$want" ]; then
+        step "installing hpke-js (@hpke/core@$HPKE_CORE_VERSION, @hpke/hybridkem-x-wing@$HPKE_XWING_VERSION, @hpke/chacha20poly1305@$HPKE_CHACHA_VERSION) into .tools/"
+        if ! command -v npm >/dev/null; then
+            as_root apt-get update
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm
+        fi
+        mkdir -p .tools
+        npm install --prefix .tools --no-audit --no-fund --silent --save-exact \
+            "@hpke/core@$HPKE_CORE_VERSION" \
+            "@hpke/hybridkem-x-wing@$HPKE_XWING_VERSION" \
+            "@hpke/chacha20poly1305@$HPKE_CHACHA_VERSION"
     fi
 }
 

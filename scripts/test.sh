@@ -9,6 +9,7 @@ need_trunk
 need_wasm_bindgen
 need_wasm_opt
 need_chromium
+need_hpke_js
 
 step "formatting"
 cargo fmt --all --check

@@ -32,6 +32,7 @@ use hpke::kem::XWing;
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use sha2::{Digest, Sha256};
 
+mod fast;
 #[cfg(feature = "keyfile")]
 pub mod keyfile;
 
@@ -212,6 +213,8 @@ impl PartialEq for PublicKey {
 pub struct SecretKey {
     key: <Kem as hpke::Kem>::PrivateKey,
     public: PublicKey,
+    /// The seed expanded once, for [`SecretKey::open`].
+    receiver: fast::Receiver,
 }
 
 impl fmt::Debug for SecretKey {
@@ -239,7 +242,9 @@ impl SecretKey {
         }
     }
 
-    /// RFC 9180's `DeriveKeyPair(ikm)` for X-Wing: for test vectors.
+    /// `DeriveKeyPair(ikm)` as draft-ietf-hpke-pq defines it for X-Wing
+    /// (SHAKE256 `LabeledDerive`, not draft-06 §5.6): for test keys and
+    /// vectors only; real keys come from [`SecretKey::generate`].
     pub fn derive(ikm: &[u8]) -> SecretKey {
         let (key, public) = Kem::derive_keypair(ikm);
         SecretKey::from_parts(key, public)
@@ -249,10 +254,14 @@ impl SecretKey {
         key: <Kem as hpke::Kem>::PrivateKey,
         public: <Kem as hpke::Kem>::PublicKey,
     ) -> SecretKey {
-        let id = KeyId::of(&public.to_bytes());
+        let public_bytes = public.to_bytes();
+        let id = KeyId::of(&public_bytes);
+        let receiver = fast::Receiver::for_key(&key);
+        debug_assert_eq!(&receiver.public_key_bytes()[..], &public_bytes[..]);
         SecretKey {
             key,
             public: PublicKey { key: public, id },
+            receiver,
         }
     }
 
@@ -272,6 +281,26 @@ impl SecretKey {
     /// envelope moved to another survey, version or submission id fails
     /// with [`OpenError::Decrypt`], as a damaged one does.
     pub fn open(&self, binding: &Binding<'_>, envelope: &[u8]) -> Result<Vec<u8>, OpenError> {
+        let env = Envelope::parse(envelope)?;
+        if env.key_id != self.public.id {
+            return Err(OpenError::OtherKey(env.key_id));
+        }
+        let padded = self
+            .receiver
+            .open(env.encapped, env.ciphertext, &binding.aad(env.key_id))
+            .ok_or(OpenError::Decrypt)?;
+        unpad(padded)
+    }
+
+    /// [`SecretKey::open`] through the `hpke` crate's receiver, which
+    /// expands the seed again for every envelope: kept to check the
+    /// expanded-key path against, and to measure it.
+    #[doc(hidden)]
+    pub fn open_with_hpke(
+        &self,
+        binding: &Binding<'_>,
+        envelope: &[u8],
+    ) -> Result<Vec<u8>, OpenError> {
         let env = Envelope::parse(envelope)?;
         if env.key_id != self.public.id {
             return Err(OpenError::OtherKey(env.key_id));
