@@ -38,26 +38,38 @@ pub struct KeygenArgs {
 }
 
 /// `--key` and `--passphrase-file`, for the commands that open sealed answers.
+/// Both may be repeated (after a key rotation, answers are sealed to the old
+/// key and the new): the n-th passphrase file is the n-th key's.
 #[derive(Args, Debug, Clone, Default)]
 pub struct KeyArgs {
-    /// The researchers' private key file (from `chorus keygen`), to open sealed answers.
+    /// The researchers' private key file (from `chorus keygen`), to open sealed answers;
+    /// repeat it for answers sealed to several keys.
     #[arg(long, value_name = "FILE")]
-    pub key: Option<PathBuf>,
-    /// Read the key's passphrase from the first line of FILE instead of asking on the terminal.
+    pub key: Vec<PathBuf>,
+    /// Read the key's passphrase from the first line of FILE instead of asking on the terminal;
+    /// one for each --key, in the same order.
     #[arg(long, value_name = "FILE", requires = "key")]
-    pub passphrase_file: Option<PathBuf>,
+    pub passphrase_file: Vec<PathBuf>,
 }
 
-// Flattened into `export` and `publish`, which are being changed to use it.
-#[allow(dead_code)]
 impl KeyArgs {
-    /// The opened key, or `None` when no `--key` was given.
-    pub fn unlock(&self) -> Result<Option<SecretKey>> {
-        match (&self.key, &self.passphrase_file) {
-            (Some(key), pass) => unlock_key(key, pass.as_deref()).map(Some),
-            (None, Some(_)) => bail!("--passphrase-file is given without --key"),
-            (None, None) => Ok(None),
+    /// The opened keys, in the order given; none when no `--key` was given.
+    pub fn unlock(&self) -> Result<Vec<SecretKey>> {
+        let (keys, passes) = (self.key.len(), self.passphrase_file.len());
+        if keys == 0 && passes > 0 {
+            bail!("--passphrase-file is given without --key");
         }
+        if passes > 0 && passes != keys {
+            bail!(
+                "{keys} --key but {passes} --passphrase-file: give one passphrase file \
+                 for each key, in the same order (or none, to be asked on the terminal)"
+            );
+        }
+        self.key
+            .iter()
+            .enumerate()
+            .map(|(i, key)| unlock_key(key, self.passphrase_file.get(i).map(PathBuf::as_path)))
+            .collect()
     }
 }
 
@@ -73,7 +85,10 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
         );
     }
     if out.is_dir() {
-        bail!("{} is a folder; --out names the key file to write", out.display());
+        bail!(
+            "{} is a folder; --out names the key file to write",
+            out.display()
+        );
     }
     let passphrase = match &args.passphrase_file {
         Some(file) => passphrase_from_file(file)?,
@@ -100,7 +115,10 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
             ""
         }
     )?;
-    writeln!(stdout, "add this line to each survey file sealed to this key:")?;
+    writeln!(
+        stdout,
+        "add this line to each survey file sealed to this key:"
+    )?;
     writeln!(stdout, "public_keys = [\"{public}\"]")?;
     writeln!(
         stdout,
@@ -226,23 +244,27 @@ fn check_new_passphrase(passphrase: &[u8]) -> Result<()> {
 /// One line typed on the terminal without echo. Refused, naming
 /// `--passphrase-file`, when standard input is not a terminal.
 fn read_terminal(prompt: &str, file: &Path) -> Result<Vec<u8>> {
-    let no_terminal = || {
+    let no_terminal = |why: &str| {
         anyhow!(
-            "no terminal to ask for the passphrase of {}; pass --passphrase-file FILE \
+            "no terminal to ask for the passphrase of {}{why}; pass --passphrase-file FILE \
              (its first line is the passphrase)",
             file.display()
         )
     };
     if !std::io::stdin().is_terminal() {
-        return Err(no_terminal());
+        return Err(no_terminal(""));
     }
     match rpassword::prompt_password(prompt) {
         Ok(line) => Ok(line.into_bytes()),
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            // End the prompt's line, which the terminal did not echo.
+            if std::io::stderr().is_terminal() {
+                eprintln!();
+            }
             bail!("no passphrase was typed")
         }
         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => bail!("interrupted"),
-        Err(e) => Err(no_terminal().context(e)),
+        Err(e) => Err(no_terminal(&format!(" ({e})"))),
     }
 }
 
@@ -375,12 +397,42 @@ mod tests {
 
     #[test]
     fn key_args_unlock() {
-        assert!(KeyArgs::default().unlock().expect("no key").is_none());
+        assert!(KeyArgs::default().unlock().expect("no key").is_empty());
         let without_key = KeyArgs {
-            key: None,
-            passphrase_file: Some("pass".into()),
+            key: vec![],
+            passphrase_file: vec!["pass".into()],
         };
         let e = without_key.unlock().expect_err("no --key");
         assert!(e.to_string().contains("without --key"), "{e}");
+
+        // Two keys, each with its own passphrase, opened in order.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut args = KeyArgs::default();
+        let mut publics = Vec::new();
+        for name in ["old", "new"] {
+            let key = SecretKey::derive(name.as_bytes());
+            let path = dir.path().join(format!("{name}.key"));
+            let pass = format!("{name} passphrase");
+            std::fs::write(
+                &path,
+                keyfile::lock(&key, pass.as_bytes(), CHEAP).expect("lock"),
+            )
+            .expect("write");
+            let pass_file = dir.path().join(format!("{name}.pass"));
+            std::fs::write(&pass_file, format!("{pass}\n")).expect("write");
+            args.key.push(path);
+            args.passphrase_file.push(pass_file);
+            publics.push(key.public().clone());
+        }
+        let opened = args.unlock().expect("unlock both");
+        let opened: Vec<_> = opened.iter().map(|k| k.public().clone()).collect();
+        assert_eq!(opened, publics);
+
+        args.passphrase_file.pop();
+        let e = args.unlock().expect_err("one passphrase file short");
+        assert!(
+            e.to_string().contains("2 --key but 1 --passphrase-file"),
+            "{e}"
+        );
     }
 }

@@ -120,6 +120,9 @@ fn a_sealed_survey_stores_envelopes_and_refuses_plaintext() {
     let s = survey(folder.path());
     let app = spawn_app_with(false, folder.path().to_path_buf(), 0);
     let url = responses_url(&app);
+    // The choice id is in the stored definition; answers must not add to it.
+    let choice_ids_before = occurrences(&app.db, "canaryland");
+    assert!(choice_ids_before > 0);
 
     // Listed as sealed, and the definition carries the key to seal to.
     let list = get(&app.url("/api/surveys")).json();
@@ -167,18 +170,44 @@ fn a_sealed_survey_stores_envelopes_and_refuses_plaintext() {
     assert_eq!(key_id, key.secret.public().id().to_string());
     assert_eq!(seal::Envelope::parse(&envelope).map(|e| e.bucket), Ok(1024));
 
-    let dir = app.into_dir();
-    for name in ["chorus.db", "chorus.db-wal"] {
-        let path = dir.path().join(name);
-        if let Ok(bytes) = std::fs::read(&path) {
-            let text = String::from_utf8_lossy(&bytes);
-            assert!(
-                !text.contains("canary-story-5521"),
-                "{name} holds the story"
-            );
-            assert!(!text.contains("canaryland"), "{name} holds the choice id");
-        }
+    for i in 0..20 {
+        let body = sealed_body(
+            &s,
+            key.secret.public(),
+            &new_id(),
+            &answers("canaryland", &format!("canary-story-5521 {i}")),
+        );
+        assert_eq!(post(&url, &body).status, 201);
     }
+    let db = app.db.clone();
+    let dir = app.into_dir();
+    assert_eq!(
+        occurrences(&db, "canary-story-5521"),
+        0,
+        "the story is stored"
+    );
+    assert_eq!(
+        occurrences(&db, "canaryland"),
+        choice_ids_before,
+        "answers added the choice id to the database"
+    );
+    drop(dir);
+}
+
+/// How often `needle` occurs in the bytes of the database and its WAL.
+fn occurrences(db: &Path, needle: &str) -> usize {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    [db.to_path_buf(), PathBuf::from(wal)]
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .map(|bytes| {
+            bytes
+                .windows(needle.len())
+                .filter(|w| *w == needle.as_bytes())
+                .count()
+        })
+        .sum()
 }
 
 #[test]
