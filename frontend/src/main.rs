@@ -46,9 +46,9 @@ fn App() -> Html {
         use_effect_with(state.outgoing(), move |out| {
             if let Some(out) = out.clone() {
                 spawn_local(async move {
-                    let outcome = services::submit(&out.survey_id, &out.submission).await;
+                    let outcome = services::submit(&out.survey_id, &out.body).await;
                     d.dispatch(Action::Sent {
-                        submission_id: out.submission.submission_id,
+                        submission_id: out.body.submission_id().to_string(),
                         outcome,
                     });
                 });
@@ -98,7 +98,7 @@ fn App() -> Html {
             spawn_local(async move {
                 d.dispatch(match services::get_survey(&id).await {
                     Ok(survey) => Action::Opened {
-                        survey,
+                        survey: Box::new(survey),
                         // One id per filled form: every retry reuses it.
                         submission_id: uuid::Uuid::new_v4().to_string(),
                     },

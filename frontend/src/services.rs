@@ -2,10 +2,10 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Deserialize;
-use surveys::{Submission, Survey, path_segment};
+use surveys::{Survey, path_segment};
 use web_sys::RequestCredentials;
 
-use crate::state::{SendOutcome, SurveySummary};
+use crate::state::{Body, SendOutcome, SurveySummary};
 
 /// A request that got no usable answer. Why does not matter to the
 /// respondent: the message and the remedy (try again) are the same.
@@ -60,12 +60,13 @@ struct RefusalDetail {
     message: String,
 }
 
-/// `POST /api/surveys/{id}/responses`
-pub async fn submit(survey_id: &str, submission: &Submission) -> SendOutcome {
+/// `POST /api/surveys/{id}/responses`: the answers, or for a sealed
+/// survey their envelope. The replies are the same for both.
+pub async fn submit(survey_id: &str, body: &Body) -> SendOutcome {
     let url = format!("/api/surveys/{}/responses", path_segment(survey_id));
     let request = match Request::post(&url)
         .credentials(RequestCredentials::Omit)
-        .json(submission)
+        .json(body)
     {
         Ok(r) => r,
         Err(_) => return SendOutcome::NetworkError,

@@ -7,12 +7,18 @@
 //! comes from one place, [`Form::visible`], and this module only turns what
 //! the respondent entered into the JSON the collector expects and keeps track
 //! of the page shown.
+//!
+//! One step is not pure: for a sealed survey, [`Action::Submit`] seals the
+//! answers it would have sent (`surveys::sealing`, with the generator's
+//! randomness), and only that envelope is sent.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 use surveys::i18n::UI_LANGUAGES;
+use surveys::sealing::{SealedSubmission, SealingError, seal_answers, sealing_key};
 use surveys::{
     AnswerProblem, Choice, Engine, Question, QuestionKind, Submission, Survey, validate,
 };
@@ -104,6 +110,75 @@ pub enum SendStatus {
     NetworkError,
     /// The collector refused the submission as a whole, with its message.
     Refused(String),
+    /// The answers of a sealed survey could not be sealed: nothing was sent.
+    SealFailed(SealFailure),
+}
+
+/// Why the answers of a sealed survey could not be sealed on the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealFailure {
+    /// They do not fit in the largest envelope (`seal::MAX_PLAINTEXT`
+    /// bytes of JSON): the member can shorten their texts.
+    TooLarge,
+    /// The survey's key cannot be read, the device has no random generator,
+    /// or the encryption failed: nothing the member can change.
+    Unusable,
+}
+
+impl SealFailure {
+    fn of(error: &SealingError) -> SealFailure {
+        match error {
+            SealingError::Seal(seal::SealError::TooLarge(_)) => SealFailure::TooLarge,
+            SealingError::NotSealed(_)
+            | SealingError::BadKey { .. }
+            | SealingError::SubmissionId(_)
+            | SealingError::Seal(seal::SealError::Hpke) => SealFailure::Unusable,
+        }
+    }
+
+    /// What the member is told, in one of [`UI_LANGUAGES`] (English for
+    /// any other). Nothing was sent, and the answers are still on the page.
+    // These belong in `surveys::i18n` as `Ui` phrases; kept here until then.
+    pub fn message(self, lang: &str) -> &'static str {
+        match (self, lang) {
+            (SealFailure::TooLarge, "ru") => {
+                "Ваши ответы слишком длинные, чтобы их зашифровать и отправить. Сократите самые длинные текстовые ответы и попробуйте ещё раз. Ничего не отправлено."
+            }
+            (SealFailure::TooLarge, "uk") => {
+                "Ваші відповіді задовгі, щоб їх зашифрувати й надіслати. Скоротіть найдовші текстові відповіді та спробуйте ще раз. Нічого не надіслано."
+            }
+            (SealFailure::TooLarge, "ka") => {
+                "თქვენი პასუხები ძალიან გრძელია დასაშიფრად და გასაგზავნად. შეამოკლეთ ყველაზე გრძელი წერილობითი პასუხები და სცადეთ ხელახლა. არაფერი გაგზავნილა."
+            }
+            (SealFailure::TooLarge, "kk") => {
+                "Жауаптарыңыз шифрлап жіберу үшін тым ұзын. Ең ұзын мәтіндік жауаптарыңызды қысқартып, қайталап көріңіз. Ештеңе жіберілген жоқ."
+            }
+            (SealFailure::TooLarge, "ky") => {
+                "Жоопторуңуз шифрлеп жөнөтүү үчүн өтө узун. Эң узун тексттик жоопторуңузду кыскартып, кайра аракет кылыңыз. Эч нерсе жөнөтүлгөн жок."
+            }
+            (SealFailure::TooLarge, _) => {
+                "Your answers are too long to be encrypted and sent. Please shorten your longest written answers and try again. Nothing has been sent."
+            }
+            (SealFailure::Unusable, "ru") => {
+                "Не удалось зашифровать ответы на этом устройстве, поэтому они не отправлены. Ваши ответы сохранены на странице. Сообщите об этом организаторам опроса; может помочь другой браузер."
+            }
+            (SealFailure::Unusable, "uk") => {
+                "Не вдалося зашифрувати відповіді на цьому пристрої, тому їх не надіслано. Ваші відповіді залишилися на сторінці. Повідомте про це організаторів опитування; може допомогти інший браузер."
+            }
+            (SealFailure::Unusable, "ka") => {
+                "პასუხების დაშიფვრა ამ მოწყობილობაზე ვერ მოხერხდა, ამიტომ ისინი არ გაიგზავნა. თქვენი პასუხები ისევ აქ არის. გთხოვთ, აცნობოთ გამოკითხვის ორგანიზატორებს; შესაძლოა, სხვა ბრაუზერი დაგეხმაროთ."
+            }
+            (SealFailure::Unusable, "kk") => {
+                "Жауаптарды бұл құрылғыда шифрлау мүмкін болмады, сондықтан олар жіберілген жоқ. Жауаптарыңыз бетте сақталды. Бұл туралы сауалнаманы ұйымдастырушыларға хабарлаңыз; басқа браузер көмектесуі мүмкін."
+            }
+            (SealFailure::Unusable, "ky") => {
+                "Жоопторду бул түзмөктө шифрлөө мүмкүн болбоду, ошондуктан алар жөнөтүлгөн жок. Жоопторуңуз бетте сакталды. Бул тууралуу сурамжылоону уюштуруучуларга кабарлаңыз; башка браузер жардам бериши мүмкүн."
+            }
+            (SealFailure::Unusable, _) => {
+                "Your answers could not be encrypted on this device, so they were not sent. Your answers are still here. Please tell the survey's organisers; another browser may work."
+            }
+        }
+    }
 }
 
 /// What came back from `POST /api/surveys/{id}/responses`.
@@ -234,6 +309,11 @@ pub struct Form {
     orders: Rc<BTreeMap<String, Vec<usize>>>,
     /// The survey's logic, parsed once when the form opens.
     logic: Logic,
+    /// For a sealed survey, the envelope of the latest attempt to send:
+    /// sealed when Submit passes validation, so that the request (and the
+    /// effect that makes it) stays the same while it is under way. Every
+    /// attempt seals afresh, with the same submission id.
+    sealed: Option<Rc<SealedSubmission>>,
 }
 
 /// The `surveys` logic engine of a form; `None` when the survey's logic does
@@ -256,8 +336,36 @@ impl PartialEq for Logic {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outgoing {
     pub survey_id: String,
-    pub submission: Submission,
+    pub body: Body,
     pub attempt: u32,
+}
+
+/// The JSON body of `POST /api/surveys/{id}/responses`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// A survey without keys: the answers themselves.
+    Plain(Submission),
+    /// A sealed survey: only the envelope of the answers leaves the device.
+    Sealed(Rc<SealedSubmission>),
+}
+
+impl Body {
+    pub fn submission_id(&self) -> &str {
+        match self {
+            Body::Plain(s) => &s.submission_id,
+            Body::Sealed(s) => &s.submission_id,
+        }
+    }
+}
+
+/// Exactly the serde form of the submission or of the sealed submission.
+impl Serialize for Body {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Body::Plain(s) => s.serialize(serializer),
+            Body::Sealed(s) => s.serialize(serializer),
+        }
+    }
 }
 
 impl Form {
@@ -276,6 +384,7 @@ impl Form {
             page: 0,
             orders: Rc::new(orders),
             logic,
+            sealed: None,
         }
     }
 
@@ -453,17 +562,50 @@ impl Form {
         }
     }
 
-    /// The request to send while sending, else `None`.
+    /// The request to send while sending, else `None`. For a sealed
+    /// survey only its envelope, never the answers.
     pub fn outgoing(&self) -> Option<Outgoing> {
-        (self.status == SendStatus::Sending).then(|| Outgoing {
+        if self.status != SendStatus::Sending {
+            return None;
+        }
+        let body = if self.survey.is_sealed() {
+            Body::Sealed(Rc::clone(self.sealed.as_ref()?))
+        } else {
+            Body::Plain(self.submission())
+        };
+        Some(Outgoing {
             survey_id: self.survey.id.clone(),
-            submission: Submission {
-                submission_id: self.submission_id.clone(),
-                version: Some(self.survey.version),
-                answers: self.answers(),
-            },
+            body,
             attempt: self.attempt,
         })
+    }
+
+    /// The submission as it is sent in plaintext.
+    fn submission(&self) -> Submission {
+        Submission {
+            submission_id: self.submission_id.clone(),
+            version: Some(self.survey.version),
+            answers: self.answers(),
+        }
+    }
+
+    /// Seals the answers of [`Form::submission`] to the survey's first key.
+    fn seal(&self) -> Result<SealedSubmission, SealFailure> {
+        // hpke panics when the generator fails; ask it first.
+        if getrandom::fill(&mut [0; 1]).is_err() {
+            return Err(SealFailure::Unusable);
+        }
+        let submission = self.submission();
+        sealing_key(&self.survey)
+            .and_then(|key| {
+                seal_answers(
+                    &self.survey,
+                    &key,
+                    &submission.submission_id,
+                    &submission.answers,
+                )
+            })
+            .map_err(|e| SealFailure::of(&e))
     }
 
     /// Is the current page the last one asked?
@@ -482,7 +624,10 @@ impl Form {
         let other = other_key(&base);
         self.errors
             .retain(|e| e.question != base && e.question != other);
-        if matches!(self.status, SendStatus::Refused(_)) {
+        if matches!(
+            self.status,
+            SendStatus::Refused(_) | SendStatus::SealFailed(_)
+        ) {
             self.status = SendStatus::Editing;
         }
     }
@@ -577,6 +722,17 @@ impl Form {
         let found = self.problems(&vis);
         if found.is_empty() {
             self.errors.clear();
+            if self.survey.is_sealed() {
+                match self.seal() {
+                    Ok(sealed) => self.sealed = Some(Rc::new(sealed)),
+                    Err(failure) => {
+                        self.sealed = None;
+                        self.status = SendStatus::SealFailed(failure);
+                        self.refusals += 1;
+                        return;
+                    }
+                }
+            }
             self.status = SendStatus::Sending;
             self.attempt += 1;
             return;
@@ -901,9 +1057,10 @@ pub enum Action {
     ReloadCatalogue,
     /// The respondent pressed Start on a survey.
     Open(String),
-    /// The survey arrived; `submission_id` is fresh for this form.
+    /// The survey arrived; `submission_id` is fresh for this form. (Boxed:
+    /// a survey is much larger than every other action.)
     Opened {
-        survey: Survey,
+        survey: Box<Survey>,
         submission_id: String,
     },
     OpenFailed(String),
@@ -1031,7 +1188,7 @@ impl State {
             } => {
                 if matches!(&self.screen, Screen::List { opening: Some(id), .. } if *id == survey.id)
                 {
-                    self.screen = Screen::Form(Form::new(survey, submission_id));
+                    self.screen = Screen::Form(Form::new(*survey, submission_id));
                 }
             }
             Action::OpenFailed(id) => {
@@ -1294,7 +1451,7 @@ mod tests {
             [
                 Action::Open("s1".into()),
                 Action::Opened {
-                    survey: survey(),
+                    survey: Box::new(survey()),
                     submission_id: "id-1".into(),
                 },
             ],
@@ -1303,6 +1460,14 @@ mod tests {
 
     fn form(state: &State) -> &Form {
         state.form().expect("a form is open")
+    }
+
+    /// The plaintext submission of an unsealed survey's request.
+    fn plain(out: &Outgoing) -> &Submission {
+        match &out.body {
+            Body::Plain(s) => s,
+            Body::Sealed(_) => panic!("a survey without keys sends its answers"),
+        }
     }
 
     fn tick(choice: &str, ticked: bool) -> Action {
@@ -1351,7 +1516,7 @@ mod tests {
                 Action::Open("s1".into()),
                 Action::BackToList,
                 Action::Opened {
-                    survey: survey(),
+                    survey: Box::new(survey()),
                     submission_id: "x".into(),
                 },
             ],
@@ -1469,9 +1634,9 @@ mod tests {
         let out = s.outgoing().expect("sending");
         assert_eq!(out.survey_id, "s1");
         assert_eq!(out.attempt, 1);
-        assert_eq!(out.submission.submission_id, "id-1");
+        assert_eq!(plain(&out).submission_id, "id-1");
         assert_eq!(
-            Value::Object(out.submission.answers.clone()),
+            Value::Object(plain(&out).answers.clone()),
             json!({"country": "ge", "services": ["art"]})
         );
 
@@ -1492,7 +1657,7 @@ mod tests {
         let s = reduce(s, [Action::Submit]);
         let again = s.outgoing().expect("sending again");
         assert_eq!(again.attempt, 2);
-        assert_eq!(again.submission, out.submission);
+        assert_eq!(again.body, out.body);
 
         let s = reduce(
             s,
@@ -1662,7 +1827,7 @@ mod tests {
             [
                 Action::Open(id),
                 Action::Opened {
-                    survey,
+                    survey: Box::new(survey),
                     submission_id: "sub-1".into(),
                 },
             ],
@@ -1772,7 +1937,7 @@ mod tests {
         assert!(form(&s).on_last_page(&form(&s).visible()));
         let s = reduce(s, [text("comment", "ok"), Action::Submit]);
         assert_eq!(
-            Value::Object(s.outgoing().expect("sending").submission.answers),
+            Value::Object(plain(&s.outgoing().expect("sending")).answers.clone()),
             json!({"country": "kg", "years": 7, "comment": "ok"})
         );
         // Next on the last page goes nowhere.
@@ -2240,5 +2405,228 @@ mod tests {
         assert_eq!(page_title(&s), "End", "the police page is skipped");
         let s = reduce(s, [Action::Submit]);
         assert!(s.outgoing().is_some());
+    }
+
+    // ---- sealed surveys ----
+
+    const SEALED_ID: &str = "7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10";
+    const CANARY: &str = "canary-7731-ostrov-zhizni";
+
+    fn with_keys(mut survey: Survey, keys: &[String]) -> Survey {
+        survey.public_keys = keys.to_vec();
+        survey
+    }
+
+    fn open_as(survey: Survey, submission_id: &str) -> State {
+        let id = survey.id.clone();
+        reduce(
+            State::default(),
+            [
+                Action::Open(id),
+                Action::Opened {
+                    survey: Box::new(survey),
+                    submission_id: submission_id.into(),
+                },
+            ],
+        )
+    }
+
+    fn sealed_body(out: &Outgoing) -> Rc<SealedSubmission> {
+        match &out.body {
+            Body::Sealed(s) => Rc::clone(s),
+            Body::Plain(_) => panic!("a sealed survey sends only its envelope"),
+        }
+    }
+
+    fn opened(key: &seal::SecretKey, survey: &Survey, sealed: &SealedSubmission) -> Value {
+        let bytes = seal::decode(&sealed.envelope).expect("base64url");
+        let answers = surveys::sealing::open_answers(
+            key,
+            &survey.id,
+            survey.version,
+            &sealed.submission_id,
+            &bytes,
+        )
+        .expect("the envelope opens");
+        Value::Object(answers)
+    }
+
+    fn filled() -> Vec<Action> {
+        vec![
+            Action::Choose {
+                question: "gender".into(),
+                choice: "other".into(),
+            },
+            text("gender_other", "небинарн"),
+            text("dose", "1,5"),
+            Action::Grade {
+                question: "agree".into(),
+                statement: "a".into(),
+                choice: "yes".into(),
+            },
+            text("story", CANARY),
+            Action::Submit,
+        ]
+    }
+
+    #[test]
+    fn a_survey_without_keys_sends_the_same_body_as_before() {
+        let s = reduce(open_as(every_type(), SEALED_ID), filled());
+        let out = s.outgoing().expect("sending");
+        assert_eq!(
+            serde_json::to_value(&out.body).expect("json"),
+            json!({
+                "submission_id": SEALED_ID,
+                "version": 2,
+                "answers": {"gender": "other", "gender_other": "небинарн", "dose": 1.5,
+                            "agree": {"a": "yes"}, "story": CANARY}
+            })
+        );
+    }
+
+    #[test]
+    fn a_sealed_survey_sends_only_the_envelope_of_the_same_answers() {
+        let key = seal::SecretKey::generate();
+        let survey = with_keys(every_type(), &[key.public().to_string()]);
+        let plaintext = reduce(open_as(every_type(), SEALED_ID), filled());
+        let answers = Value::Object(
+            plain(&plaintext.outgoing().expect("sending"))
+                .answers
+                .clone(),
+        );
+
+        let s = reduce(open_as(survey.clone(), SEALED_ID), filled());
+        let out = s.outgoing().expect("sending");
+        assert_eq!((out.survey_id.as_str(), out.attempt), ("all", 1));
+        assert_eq!(out.body.submission_id(), SEALED_ID);
+        let body = serde_json::to_value(&out.body).expect("json");
+        let fields: Vec<&str> = body
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(fields, ["envelope", "submission_id", "version"]);
+        assert_eq!(body["submission_id"], json!(SEALED_ID));
+        assert_eq!(body["version"], json!(2));
+        assert!(!body.to_string().contains(CANARY));
+        let first = sealed_body(&out);
+        assert_eq!(opened(&key, &survey, &first), answers);
+        // Stable while the request is under way (the effect keys on it).
+        assert_eq!(s.outgoing(), Some(out));
+
+        // A retry seals afresh under the same submission id and version.
+        let s = reduce(
+            s,
+            [Action::Sent {
+                submission_id: SEALED_ID.into(),
+                outcome: SendOutcome::NetworkError,
+            }],
+        );
+        assert_eq!(s.outgoing(), None);
+        let s = reduce(s, [Action::Submit]);
+        let again = s.outgoing().expect("sending again");
+        assert_eq!(again.attempt, 2);
+        let second = sealed_body(&again);
+        assert_eq!(second.submission_id, SEALED_ID);
+        assert_eq!(second.version, 2);
+        assert_ne!(second.envelope, first.envelope, "fresh encapsulation");
+        assert_eq!(opened(&key, &survey, &second), answers);
+
+        let s = reduce(
+            s,
+            [Action::Sent {
+                submission_id: SEALED_ID.into(),
+                outcome: SendOutcome::Stored,
+            }],
+        );
+        assert_eq!(s.screen_key(), "done/all");
+    }
+
+    #[test]
+    fn a_sealed_survey_checks_the_answers_before_sealing() {
+        let key = seal::SecretKey::generate();
+        let mut survey = with_keys(every_type(), &[key.public().to_string()]);
+        survey.questions[4].kind = QuestionKind::Integer {
+            min: None,
+            max: Some(3),
+        };
+        let s = reduce(
+            open_as(survey, SEALED_ID),
+            [text("dose", "9"), Action::Submit],
+        );
+        assert_eq!(codes(form(&s)), [("dose".into(), "above_max".into())]);
+        assert_eq!(form(&s).status, SendStatus::Editing);
+        assert_eq!(s.outgoing(), None);
+    }
+
+    #[test]
+    fn answers_too_large_to_seal_are_kept_and_the_member_told() {
+        let key = seal::SecretKey::generate();
+        let mut survey = with_keys(every_type(), &[key.public().to_string()]);
+        survey.questions[9].kind = QuestionKind::LongText {
+            max_length: surveys::model::LONG_TEXT_LIMIT,
+        };
+        let mut second = survey.questions[9].clone();
+        second.id = "story2".into();
+        survey.questions.push(second);
+        // Two texts at the limit in Cyrillic: 80 000 bytes of JSON.
+        let full = "я".repeat(surveys::model::LONG_TEXT_LIMIT as usize);
+        let s = reduce(
+            open_as(survey, SEALED_ID),
+            [text("story", &full), text("story2", &full), Action::Submit],
+        );
+        let f = form(&s);
+        assert_eq!(f.status, SendStatus::SealFailed(SealFailure::TooLarge));
+        assert_eq!(f.refusals, 1);
+        assert_eq!(s.outgoing(), None);
+        assert_eq!(f.drafts["story"], Draft::Text(full.clone()), "answers kept");
+
+        // Shortening one text clears the message, and then it goes.
+        let s = reduce(s, [text("story2", "коротко")]);
+        assert_eq!(form(&s).status, SendStatus::Editing);
+        let s = reduce(s, [Action::Submit]);
+        assert_eq!(form(&s).status, SendStatus::Sending);
+        assert!(matches!(
+            s.outgoing().map(|o| o.body),
+            Some(Body::Sealed(_))
+        ));
+    }
+
+    #[test]
+    fn a_key_that_cannot_seal_sends_nothing() {
+        let good = seal::SecretKey::generate().public().to_string();
+        for (keys, id) in [
+            (vec!["chorus-pk1:AAAA".to_string()], SEALED_ID),
+            (vec![good], "not-a-uuid"),
+        ] {
+            let s = reduce(
+                open_as(with_keys(every_type(), &keys), id),
+                [text("story", CANARY), Action::Submit],
+            );
+            let f = form(&s);
+            assert_eq!(f.status, SendStatus::SealFailed(SealFailure::Unusable));
+            assert_eq!(s.outgoing(), None);
+            // Pressing Submit again tries again, and fails the same way.
+            let s = reduce(s, [Action::Submit]);
+            assert_eq!(form(&s).refusals, 2);
+            assert_eq!(s.outgoing(), None);
+        }
+    }
+
+    #[test]
+    fn sealing_failures_are_told_in_every_runner_language() {
+        for failure in [SealFailure::TooLarge, SealFailure::Unusable] {
+            let texts: BTreeSet<&str> = UI_LANGUAGES
+                .iter()
+                .map(|(lang, _)| failure.message(lang))
+                .collect();
+            assert_eq!(texts.len(), UI_LANGUAGES.len(), "{failure:?}");
+            assert_eq!(failure.message("xx"), failure.message("en"));
+        }
+        assert_ne!(
+            SealFailure::TooLarge.message("ru"),
+            SealFailure::Unusable.message("ru")
+        );
     }
 }

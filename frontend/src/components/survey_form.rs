@@ -95,6 +95,9 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
             html! { <p class="notice problem">{ t(Ui::NetworkError) }</p> }
         }
         SendStatus::Refused(message) => html! { <p class="notice problem">{ message }</p> },
+        SendStatus::SealFailed(failure) => {
+            html! { <p class="notice problem">{ failure.message(lang) }</p> }
+        }
     };
     let description = survey.tr(&survey.description, lang);
     let section = form.section(&vis);
