@@ -143,11 +143,11 @@ const SURVEY_KEYS: &[&str] = &[
     "description",
     "privacy_budget",
     "closes",
+    "public_keys",
     "choice_lists",
     "sections",
     "questions",
     "publication",
-    "public_keys",
 ];
 const QUESTION_TYPES: &[&str] = &[
     "single_choice",

@@ -329,3 +329,82 @@ fn a_member_walks_the_consultation_in_kyrgyz_with_skip_logic_and_pages() {
         })
     );
 }
+
+/// A sealed survey answered in the browser: the collector stores only the
+/// envelope (no canary of the answers in the database or its WAL), and
+/// `chorus export --key` on the researcher's side gives back exactly the
+/// answers.
+#[test]
+fn a_sealed_survey_answered_in_the_browser_opens_only_with_the_key() {
+    use crate::sealed::{SURVEY_ID, survey_folder, test_key};
+    assert!(
+        repo_root().join("dist").join("index.html").is_file(),
+        "the frontend is not built: run `trunk build --release` (scripts/test.sh does)"
+    );
+    let keys = tempfile::tempdir().expect("tempdir");
+    let key = test_key(keys.path(), "team");
+    let folder = survey_folder(&[key.secret.public()], 1);
+    let app = crate::helpers::spawn_app_with(true, folder.path().to_path_buf(), 0);
+    let browser = Driver::start();
+    browser.goto(&app.url("/"));
+
+    browser.click(r#"button[data-lang="en"]"#);
+    browser.click(&format!(r#"button[data-survey="{SURVEY_ID}"]"#));
+    browser.wait_text("h1", "Sealed");
+    browser.click("#q-country-canaryland");
+    let story = "canary-browser-8812: they took my phone, Kyiv district";
+    browser.type_into("textarea#q-story", story);
+    browser.click("button#submit");
+    browser.wait_text("#confirmation", "Thank");
+    assert_eq!(app.responses(), 1);
+
+    let out = app.dir.path().join("export.json");
+    let export = crate::helpers::chorus(
+        &[
+            "export",
+            SURVEY_ID,
+            "--format",
+            "json",
+            "--db",
+            &app.db.display().to_string(),
+            "--surveys",
+            &folder.path().display().to_string(),
+            "--out",
+            &out.display().to_string(),
+            "--key",
+            &key.file.display().to_string(),
+            "--passphrase-file",
+            &key.passphrase_file.display().to_string(),
+        ],
+        app.dir.path(),
+    );
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let row: Value = serde_json::from_str(
+        std::fs::read_to_string(&out)
+            .expect("export")
+            .lines()
+            .next()
+            .expect("one row"),
+    )
+    .expect("json");
+    assert_eq!(row["country"], json!("canaryland"));
+    assert_eq!(row["story"], json!(story));
+
+    let db = app.db.clone();
+    let dir = app.into_dir();
+    for path in [db.clone(), db.with_extension("db-wal")] {
+        if let Ok(bytes) = std::fs::read(&path) {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains("canary-browser-8812"),
+                "{} holds the free text",
+                path.display()
+            );
+        }
+    }
+    drop(dir);
+}
