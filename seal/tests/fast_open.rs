@@ -470,3 +470,120 @@ fn key_schedule(shared_secret: &[u8]) -> ([u8; 32], [u8; 12]) {
     expand(b"base_nonce", &mut nonce);
     (key, nonce)
 }
+
+/// On native targets the expanded-key path decapsulates ML-KEM-768 with
+/// `libcrux-ml-kem` instead of `ml-kem` (which the `hpke` path uses through
+/// `x-wing`). These tests rebuild that path here from the seed, with
+/// libcrux directly, and hold it to `hpke`'s X-Wing shared secret and to
+/// both `open`s.
+#[cfg(not(target_arch = "wasm32"))]
+mod libcrux {
+    use super::*;
+    use hpke::kem::XWing;
+    use hpke::{Deserializable, Kem as _};
+    use libcrux_ml_kem::mlkem768;
+    use sha3::{Digest, Sha3_256};
+    use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
+
+    /// `x-wing` 0.1.1's `expand_key`: SHAKE256(seed) → ML-KEM-768's
+    /// `d ‖ z` (64 bytes), then the X25519 secret (32).
+    fn expand(seed: &[u8; 32]) -> ([u8; 64], [u8; 32]) {
+        use shake::{ExtendableOutput, Shake256, Update, XofReader};
+        let mut shake = Shake256::default();
+        shake.update(seed);
+        let mut reader = shake.finalize_xof();
+        let mut d_z = [0u8; 64];
+        let mut sk_x = [0u8; 32];
+        reader.read(&mut d_z);
+        reader.read(&mut sk_x);
+        (d_z, sk_x)
+    }
+
+    /// X-Wing decapsulation with libcrux's ML-KEM-768 from `d ‖ z`.
+    fn xwing_decap(seed: &[u8; 32], encapped: &[u8]) -> [u8; 32] {
+        let (d_z, sk_x) = expand(seed);
+        let key_pair = mlkem768::generate_key_pair(d_z);
+        let ct_m = mlkem768::MlKem768Ciphertext::try_from(&encapped[..1088]).expect("1088");
+        let ss_m = mlkem768::decapsulate(key_pair.private_key(), &ct_m);
+        let sk_x = StaticSecret::from(sk_x);
+        let ct_x: [u8; 32] = encapped[1088..].try_into().expect("32 bytes");
+        let ss_x = sk_x.diffie_hellman(&X25519Public::from(ct_x));
+        let mut hasher = Sha3_256::new();
+        hasher.update(ss_m);
+        hasher.update(ss_x.as_bytes());
+        hasher.update(ct_x);
+        hasher.update(X25519Public::from(&sk_x).as_bytes());
+        hasher.update(br"\.//^\");
+        hasher.finalize().into()
+    }
+
+    /// libcrux's key generation from `d ‖ z` gives the public key the
+    /// `hpke` crate gives for the seed, for many seeds; the other order,
+    /// `z ‖ d`, gives another.
+    #[test]
+    fn libcrux_public_keys_equal_the_hpke_crates() {
+        for i in 0u64..256 {
+            let seed: [u8; 32] = bytes(i, 32).try_into().expect("32 bytes");
+            let sk = SecretKey::from_seed(&seed);
+            let pk = sk.public().to_bytes();
+            let (d_z, sk_x) = expand(&seed);
+            let ours = mlkem768::generate_key_pair(d_z);
+            assert_eq!(&ours.pk()[..], &pk[..1184], "pk_M, seed {i}");
+            let pk_x = X25519Public::from(&StaticSecret::from(sk_x));
+            assert_eq!(pk_x.as_bytes(), &pk[1184..], "pk_X, seed {i}");
+
+            let mut z_d = [0u8; 64];
+            z_d[..32].copy_from_slice(&d_z[32..]);
+            z_d[32..].copy_from_slice(&d_z[..32]);
+            let swapped = mlkem768::generate_key_pair(z_d);
+            assert_ne!(&swapped.pk()[..], &pk[..1184], "seed {i}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(32))]
+
+        /// For random keys and envelopes `seal` made, and for their
+        /// encapsulated keys damaged: libcrux's X-Wing shared secret is
+        /// `hpke`'s; it opens the envelope through the RFC 9180 key
+        /// schedule to the padded plaintext; and both `open`s return the
+        /// plaintext.
+        #[test]
+        fn libcrux_shared_secret_and_plaintext_equal_the_hpke_paths(
+            seed in any::<[u8; 32]>(),
+            len in plaintext_len(),
+            fill in any::<u64>(),
+            at in 0usize..ENCAPPED_LEN,
+            bit in 0u8..8,
+        ) {
+            use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+
+            let sk = SecretKey::from_seed(&seed);
+            let hpke_sk = <XWing as hpke::Kem>::PrivateKey::from_bytes(&seed).expect("any 32");
+            let b = Binding { survey_id: "libcrux", version: 7, submission_id: [9; 16] };
+            let plaintext = bytes(fill, len);
+            let env = seal::seal(sk.public(), &b, &plaintext).expect("seals");
+            let encapped = &env[ENC_AT..BODY_AT];
+            let hpke_decap = |enc: &[u8]| {
+                let enc = <XWing as hpke::Kem>::EncappedKey::from_bytes(enc).expect("1120");
+                XWing::decap(&hpke_sk, None, &enc).expect("decapsulates").0
+            };
+
+            let ss = xwing_decap(&seed, encapped);
+            prop_assert_eq!(&ss[..], &hpke_decap(encapped)[..]);
+            let (key, nonce) = key_schedule(&ss);
+            let padded = chacha20poly1305::ChaCha20Poly1305::new(&key.into())
+                .decrypt(&nonce.into(), Payload { msg: &env[BODY_AT..], aad: &b.aad(sk.public().id()) })
+                .expect("opens");
+            prop_assert_eq!(padded.len(), bucket_of(len));
+            prop_assert_eq!(&padded[4..4 + len], &plaintext[..]);
+            prop_assert_eq!(open_both(&sk, &b, &env), Ok(plaintext));
+
+            let mut damaged = encapped.to_vec();
+            damaged[at] ^= 1 << bit;
+            let ss_damaged = xwing_decap(&seed, &damaged);
+            prop_assert_eq!(&ss_damaged[..], &hpke_decap(&damaged)[..]);
+            prop_assert_ne!(ss_damaged, ss);
+        }
+    }
+}
