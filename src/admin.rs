@@ -12,6 +12,11 @@ use collector::db;
 use collector::export::{self, CodebookFormat, Format};
 use collector::opening::Opener;
 
+// `--from URL`: the remote collector's admin API. (Declared here, beside
+// its first user, rather than in `main.rs`.)
+#[path = "remote.rs"]
+pub(crate) mod remote;
+
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
     /// Make a new token and print it once; only its hash is stored.
@@ -93,6 +98,9 @@ pub struct ExportArgs {
     /// The researchers' private key, for a survey whose answers are sealed.
     #[command(flatten)]
     keys: crate::keys::KeyArgs,
+    /// A remote collector instead of --db.
+    #[command(flatten)]
+    remote: remote::RemoteArgs,
 }
 
 /// Says on stderr how many responses were left out and why, one line each.
@@ -198,7 +206,10 @@ pub fn survey(cmd: SurveyCommand) -> Result<ExitCode> {
 pub fn export(args: ExportArgs) -> Result<ExitCode> {
     let surveys = collector::load_surveys(&args.surveys)?;
     let survey = crate::publish::find_survey(&surveys, &args.survey, &args.surveys)?;
-    let lang = args.lang.unwrap_or_else(|| survey.default_language.clone());
+    let lang = args
+        .lang
+        .clone()
+        .unwrap_or_else(|| survey.default_language.clone());
     if !survey.languages.contains(&lang) {
         bail!(
             "--lang: survey `{}` is not written in `{lang}`; it has {}",
@@ -207,6 +218,9 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
         );
     }
     let format = Format::parse(&args.format).ok_or_else(|| anyhow!("--format: csv or json"))?;
+    if let Some(remote) = args.remote.connect()? {
+        return export_remote(&args, survey, &lang, format, &remote);
+    }
     existing_db(&args.db)?;
     let conn = db::open_read_only(&args.db)?;
     let options = export::Options {
@@ -234,7 +248,13 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
         args.out.display()
     );
     report_quarantine(&opener);
-    if let Some(path) = args.codebook {
+    write_codebook_file(&args, survey, &lang)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--codebook FILE`, when given.
+fn write_codebook_file(args: &ExportArgs, survey: &surveys::Survey, lang: &str) -> Result<()> {
+    if let Some(path) = &args.codebook {
         let format = match args.codebook_format.as_deref() {
             Some(f) => CodebookFormat::parse(f),
             None => match path.extension().and_then(|e| e.to_str()) {
@@ -243,13 +263,100 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
             },
         }
         .ok_or_else(|| anyhow!("--codebook-format: csv or md"))?;
-        let file = std::fs::File::create(&path)
+        let file = std::fs::File::create(path)
             .with_context(|| format!("cannot create {}", path.display()))?;
         let mut out = BufWriter::new(file);
-        export::write_codebook(survey, &lang, format, args.bom, &mut out)
+        export::write_codebook(survey, lang, format, args.bom, &mut out)
             .and_then(|()| out.flush())
             .with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote the codebook to {}", path.display());
     }
+    Ok(())
+}
+
+/// `chorus export --from URL`: the stored rows fetched from the collector
+/// as they are stored, opened and validated here, written as they arrive.
+fn export_remote(
+    args: &ExportArgs,
+    survey: &surveys::Survey,
+    lang: &str,
+    format: Format,
+    remote: &remote::Remote,
+) -> Result<ExitCode> {
+    // The key is opened before anything is fetched or written.
+    let keys: Vec<seal::SecretKey> = args.keys.unlock()?.into_iter().collect();
+    let served = remote.versions(&survey.id)?;
+    if let Some(s) = served.iter().find(|s| s.version == survey.version)
+        && s != survey
+    {
+        bail!(
+            "the survey file here differs from version {} of `{}` as the collector at {} serves it; \
+             export with the survey file the collector serves",
+            survey.version,
+            survey.id,
+            remote.base()
+        );
+    }
+    if keys.is_empty()
+        && served
+            .iter()
+            .chain([survey])
+            .any(surveys::Survey::is_sealed)
+    {
+        bail!(
+            "the answers to `{}` are sealed; open them with the researchers' private key (--key FILE)",
+            survey.id
+        );
+    }
+    let mut opener = Opener::new(survey, &served, keys);
+    let rows = remote.rows(&survey.id)?;
+    let options = export::Options {
+        format,
+        lang: lang.to_string(),
+        labels: args.labels,
+        bom: args.bom,
+    };
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut out = BufWriter::with_capacity(256 * 1024, file);
+    let mut failure = None;
+    let written = export::write_rows(survey, &options, &mut out, |emit| {
+        let mut opened = remote::Opened::new(rows, &mut opener);
+        let mut n = 0;
+        for (row, answers) in &mut opened {
+            emit(&row.as_stored(), &answers)?;
+            n += 1;
+        }
+        if let Err(e) = opened.finish() {
+            failure = Some(e);
+        }
+        Ok(n)
+    })
+    .with_context(|| format!("exporting to {}", args.out.display()));
+    let written = match (written, failure) {
+        (Ok(n), None) => n,
+        (Err(e), _) | (Ok(_), Some(e)) => {
+            drop(out);
+            // A partial export must not pass for a whole one.
+            let _ = std::fs::remove_file(&args.out);
+            return Err(e.context(format!(
+                "nothing was exported; {} is removed",
+                args.out.display()
+            )));
+        }
+    };
+    out.into_inner()
+        .map_err(|e| anyhow!("cannot write {}: {}", args.out.display(), e.error()))?
+        .sync_all()
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "exported {written} response{} of {} from {} to {}",
+        if written == 1 { "" } else { "s" },
+        survey.id,
+        remote.base(),
+        args.out.display()
+    );
+    report_quarantine(&opener);
+    write_codebook_file(args, survey, lang)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -46,6 +46,10 @@ pub struct BenchArgs {
     /// Submissions in each round of the throughput phase.
     #[arg(long, default_value_t = 50_000)]
     requests: usize,
+    /// Sealed submissions (envelopes made before the phase) in the sealed
+    /// ingest phase, to a sealed copy of the survey; 0 skips it.
+    #[arg(long, default_value_t = 50_000)]
+    sealed_requests: usize,
     /// Rounds of the throughput phase; the median round is the figure (a
     /// shared machine's throughput moves between runs).
     #[arg(long, default_value_t = 3)]
@@ -128,7 +132,13 @@ enum Target {
     /// The same requests to a survey that does not exist: refused (404)
     /// before the body is parsed, so nothing but the HTTP exchange.
     Nowhere,
+    /// Envelopes to the sealed copy of the survey ([`SEALED_BODIES`]).
+    Sealed,
 }
+
+/// The bodies of the sealed phase, sealed before it starts (sealing is the
+/// member's device's work, not the collector's).
+static SEALED_BODIES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
 
 impl Client {
     async fn connect(addr: SocketAddr) -> Result<Client> {
@@ -146,14 +156,21 @@ impl Client {
     /// Sends one submission; returns the status.
     async fn submit(&mut self, target: Target, i: usize) -> Result<u16> {
         let survey = match target {
-            Target::Survey => SURVEY,
+            Target::Survey | Target::Sealed => SURVEY,
             Target::Nowhere => "no-such-survey",
         };
-        let body = format!(
-            r#"{{"submission_id":"{}","answers":{}}}"#,
-            uuid(),
-            answers(i)
-        );
+        let body = match target {
+            Target::Sealed => SEALED_BODIES
+                .get()
+                .and_then(|b| b.get(i))
+                .cloned()
+                .ok_or_else(|| anyhow!("no sealed body {i}"))?,
+            _ => format!(
+                r#"{{"submission_id":"{}","answers":{}}}"#,
+                uuid(),
+                answers(i)
+            ),
+        };
         self.request.clear();
         write!(
             self.request,
@@ -362,7 +379,7 @@ impl Run {
 /// are answered, all from one client thread.
 fn closed_loop(addr: SocketAddr, connections: usize, total: usize, target: Target) -> Result<Run> {
     let expected = match target {
-        Target::Survey => 201,
+        Target::Survey | Target::Sealed => 201,
         Target::Nowhere => 404,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -618,6 +635,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         );
     }
 
+    if args.sealed_requests > 0 {
+        sealed_figure(&exe, &dir, &surveys, &args, throughput)?;
+    }
+
     // The least any HTTP server can cost here: hyper alone, same client.
     let bare = Server::bare(&exe)?;
     let bare_run = closed_loop(bare.addr, args.connections, args.requests, Target::Nowhere)?;
@@ -692,6 +713,59 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     }
     std::fs::remove_dir_all(&dir).ok();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sealed ingest: the same client and connections, envelopes to a sealed
+/// copy of the survey (the collector checks the envelope's header and
+/// bucket instead of validating answers, and stores ~2 KiB per row).
+fn sealed_figure(
+    exe: &Path,
+    dir: &Path,
+    surveys: &Path,
+    args: &BenchArgs,
+    plaintext: f64,
+) -> Result<()> {
+    let folder = dir.join("sealed-surveys");
+    std::fs::create_dir_all(&folder)?;
+    let key = seal::SecretKey::generate();
+    let text = std::fs::read_to_string(surveys.join(format!("{SURVEY}.toml")))?;
+    let text = format!("public_keys = [\"{}\"]\n{text}", key.public());
+    std::fs::write(folder.join(format!("{SURVEY}.toml")), &text)?;
+    let survey = surveys::parse_survey(&text).map_err(|e| anyhow!("{e}"))?;
+    let public = surveys::sealing::sealing_key(&survey)?;
+    let total = args.sealed_requests + 1_000;
+    let started = Instant::now();
+    let bodies: Vec<String> = (0..total)
+        .map(|i| {
+            let a = serde_json::from_str(&answers(i))?;
+            let sealed = surveys::sealing::seal_answers(&survey, &public, &uuid(), &a)?;
+            Ok(serde_json::to_string(&sealed)?)
+        })
+        .collect::<Result<_>>()?;
+    println!(
+        "sealed ingest: {total} envelopes of {} bytes sealed beforehand in {:.1} s",
+        bodies[0].len(),
+        started.elapsed().as_secs_f64()
+    );
+    SEALED_BODIES
+        .set(bodies)
+        .map_err(|_| anyhow!("the sealed bodies were already made"))?;
+    let server = Server::collector(exe, &dir.join("sealed.db"), &folder, dir)?;
+    // Warm-up on the first thousand (the phase below skips none: every
+    // body has its own submission id, so the warm-up's are not reused).
+    let run = closed_loop(server.addr, args.connections, total, Target::Sealed)?;
+    server.stop()?;
+    println!(
+        "sealed ingest: {} envelopes over {} connections in {:.2} s = {:.0}/s; p50 {}, p99 {} (plaintext above: {plaintext:.0}/s, {:.0} %)",
+        total,
+        args.connections,
+        run.elapsed.as_secs_f64(),
+        run.rate(),
+        ms(percentile(&run.latencies, 0.50)),
+        ms(percentile(&run.latencies, 0.99)),
+        run.rate() / plaintext * 100.0
+    );
+    Ok(())
 }
 
 fn export_figure(exe: &Path, dir: &Path, surveys: &Path, rows: usize) -> Result<()> {

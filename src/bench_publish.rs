@@ -255,15 +255,14 @@ fn run_in(work: &std::path::Path, n: usize) -> Result<ExitCode> {
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::try_from_os_rng()
         .map_err(|e| anyhow!("cannot seed the noise generator: {e}"))?;
     let started = Instant::now();
-    let published =
-        collector::publish::publish_release(
-            &mut conn,
-            &survey,
-            None,
-            &db::today(),
-            &mut collector::opening::Opener::new(&survey, &[], Vec::new()),
-            &mut rng,
-        )?;
+    let published = collector::publish::publish_release(
+        &mut conn,
+        &survey,
+        None,
+        &db::today(),
+        &mut collector::opening::Opener::new(&survey, &[], Vec::new()),
+        &mut rng,
+    )?;
     let secs = started.elapsed().as_secs_f64();
     let peak = crate::bench::peak_rss_mib(std::process::id());
     println!(

@@ -8,8 +8,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use collector::db;
 use collector::opening::Opener;
-use collector::publish::publish_release;
+use collector::publish::{Published, publish_release};
 use surveys::{Epsilon, Survey};
+
+use crate::admin::remote;
 
 #[derive(Args, Debug)]
 pub struct PublishArgs {
@@ -35,6 +37,10 @@ pub struct PublishArgs {
     /// The researchers' private key, for a survey whose answers are sealed.
     #[command(flatten)]
     keys: crate::keys::KeyArgs,
+    /// A remote collector instead of --db: it charges the release, and the
+    /// report built here is uploaded to it.
+    #[command(flatten)]
+    remote: remote::RemoteArgs,
 }
 
 #[derive(Args, Debug)]
@@ -79,6 +85,9 @@ pub fn run(args: PublishArgs) -> Result<ExitCode> {
     let survey = find_survey(&surveys, &args.survey, &args.surveys)?;
     // The plan and its charge are checked before the database is opened.
     let plan = analysis::prepare(survey, epsilon)?;
+    if let Some(remote) = args.remote.connect()? {
+        return run_remote(&args, survey, epsilon, plan, &remote);
+    }
     drop(plan);
     if !args.db.is_file() {
         bail!(
@@ -98,10 +107,19 @@ pub fn run(args: PublishArgs) -> Result<ExitCode> {
     let published = publish_release(&mut conn, survey, epsilon, &day, &mut opener, &mut rng)?;
     crate::admin::report_quarantine(&opener);
 
+    let written = write_files(&args.out, survey, &published)?;
+    let spent = db::spent(&conn, &survey.id)?;
+    let served = format!("/results/{}/{}", survey.id, published.release.release_id);
+    summarise(survey, &published, spent, &written, &served);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a release's files into `out`; returns their paths.
+fn write_files(out: &Path, survey: &Survey, published: &Published) -> Result<Vec<String>> {
     // The folder mirrors the collector's /results/{survey}/ so that the
     // pages' relative links (`{release}.json`, `{release}/{table}.csv`)
     // work when the files are opened from disk or put on any web server.
-    let dir = args.out.join(&survey.id);
+    let dir = out.join(&survey.id);
     let release = &published.release.release_id;
     let mut written = Vec::new();
     let mut write = |path: PathBuf, body: &str| -> Result<()> {
@@ -120,7 +138,17 @@ pub fn run(args: PublishArgs) -> Result<ExitCode> {
     for (table, csv) in &published.csvs {
         write(dir.join(release).join(format!("{table}.csv")), csv)?;
     }
-    let spent = db::spent(&conn, &survey.id)?;
+    Ok(written)
+}
+
+/// Prints what was published, the same for a local and a remote publish.
+fn summarise(
+    survey: &Survey,
+    published: &Published,
+    spent: Epsilon,
+    written: &[String],
+    served_at: &str,
+) {
     let remaining = survey
         .privacy_budget
         .checked_sub(spent)
@@ -141,10 +169,104 @@ pub fn run(args: PublishArgs) -> Result<ExitCode> {
     for w in written {
         println!("  wrote {w}");
     }
-    println!(
-        "  served at /results/{}/{}",
-        survey.id, published.release.release_id
+    println!("  served at {served_at}");
+}
+
+/// `chorus publish --from URL`: the collector charges the release from its
+/// own survey file (budget check and ledger entry in one transaction); the
+/// stored rows are fetched and opened here, the report is built here with
+/// the charge's release id and day, and uploaded. The key is opened before
+/// anything is charged, and never sent.
+fn run_remote(
+    args: &PublishArgs,
+    survey: &Survey,
+    epsilon: Option<Epsilon>,
+    plan: analysis::Plan<'_>,
+    remote: &remote::Remote,
+) -> Result<ExitCode> {
+    let keys: Vec<seal::SecretKey> = args.keys.unlock()?.into_iter().collect();
+    let info = remote.survey(&survey.id)?;
+    let served = remote.versions(&survey.id)?;
+    remote::same_as_served(survey, &info, &served)?;
+    if keys.is_empty() && (info.sealed || served.iter().any(Survey::is_sealed)) {
+        bail!(
+            "the answers to `{}` are sealed; open them with the researchers' private key (--key FILE). \
+             Nothing was charged",
+            survey.id
+        );
+    }
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::try_from_os_rng()
+        .map_err(|e| anyhow!("cannot seed the noise generator from the operating system: {e}"))?;
+    let mut opener = Opener::new(survey, &served, keys);
+    let local = plan.charge();
+
+    let charged = remote.charge(&survey.id, epsilon)?;
+    let release_id = charged.release_id.clone();
+    let uncharged = |what: String| {
+        anyhow!(
+            "{what}. Release {release_id} of `{}` is charged on the collector (ε = {}), \
+             but nothing was uploaded",
+            survey.id,
+            charged.epsilon
+        )
+    };
+    if charged.epsilon != local.epsilon || charged.delta != local.delta {
+        return Err(uncharged(format!(
+            "the collector charged ε = {}, δ = {} but the plan here costs ε = {}, δ = {}",
+            charged.epsilon,
+            db::delta_text(charged.delta),
+            local.epsilon,
+            db::delta_text(local.delta)
+        )));
+    }
+    let rows = remote
+        .rows(&survey.id)
+        .map_err(|e| uncharged(format!("{e:#}")))?;
+    let mut opened = remote::Opened::new(rows, &mut opener);
+    let built = collector::publish::build_release(
+        survey,
+        plan,
+        &charged.release_id,
+        &charged.day,
+        (&mut opened).map(|(_, answers)| answers),
+        &mut rng,
     );
+    let read = opened.finish();
+    let (release, report) = match (built, read) {
+        (Ok(b), Ok(())) => b,
+        (_, Err(e)) => return Err(uncharged(format!("{e:#}"))),
+        (Err(e), Ok(())) => return Err(uncharged(e.to_string())),
+    };
+    crate::admin::report_quarantine(&opener);
+    let published =
+        collector::publish::render_release(survey, release, report, charged.description.clone());
+    // Written before the upload: the budget has paid for this release, so
+    // it is kept even if the collector cannot take it now.
+    let written =
+        write_files(&args.out, survey, &published).map_err(|e| uncharged(format!("{e:#}")))?;
+    remote
+        .upload(
+            &survey.id,
+            &published.release.release_id,
+            &published.release.json,
+            &published.release.html,
+        )
+        .map_err(|e| {
+            anyhow!(
+                "{e:#}. Release {release_id} of `{}` is charged on the collector (ε = {}) and \
+                 written to {}, but the collector does not serve it",
+                survey.id,
+                charged.epsilon,
+                args.out.display()
+            )
+        })?;
+    let served_at = format!(
+        "{}/results/{}/{}",
+        remote.base(),
+        surveys::path_segment(&survey.id),
+        surveys::path_segment(&published.release.release_id)
+    );
+    summarise(survey, &published, charged.spent, &written, &served_at);
     Ok(ExitCode::SUCCESS)
 }
 

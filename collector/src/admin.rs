@@ -6,7 +6,13 @@
 //! hash, and the stored hash compared in constant time. Two roles:
 //! *viewers* see which surveys exist, whether they are open and how many
 //! responses each holds; *researchers* also export raw data, read the
-//! codebook, and open and close surveys.
+//! codebook, open and close surveys, and publish from their own computer:
+//! they fetch the stored rows (`/sealed`, envelopes the collector cannot
+//! open) and the served versions, have the collector charge a release to
+//! the survey's budget (`POST /releases`: the charge is resolved here, from
+//! the collector's own survey file, and recorded atomically with the
+//! budget check), and upload the release they built with the private key
+//! that never leaves their computer (`PUT /releases/{release_id}`).
 //!
 //! Refusals: 401 `unauthorized` (with `WWW-Authenticate: Bearer`) saying
 //! whether the token is missing, malformed, or unknown/revoked; 403
@@ -21,7 +27,7 @@ use std::task::{Context, Poll};
 
 use rand::TryRngCore;
 use rusqlite::Connection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use warp::http::{HeaderValue, StatusCode, header};
@@ -48,7 +54,18 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin/surveys/{id}/codebook"),
     ("POST", "/api/admin/surveys/{id}/close"),
     ("POST", "/api/admin/surveys/{id}/open"),
+    ("GET", "/api/admin/surveys/{id}/sealed"),
+    ("GET", "/api/admin/surveys/{id}/versions"),
+    ("POST", "/api/admin/surveys/{id}/releases"),
+    ("PUT", "/api/admin/surveys/{id}/releases/{release_id}"),
 ];
+
+/// Largest body of `POST /api/admin/surveys/{id}/releases` (`{"epsilon": …}`).
+pub const MAX_CHARGE_BODY_BYTES: u64 = 4 * 1024;
+
+/// Largest body of `PUT /api/admin/surveys/{id}/releases/{release_id}`: a
+/// report's JSON and its default-language page, each as a JSON string.
+pub const MAX_RELEASE_BODY_BYTES: u64 = 32 * 1024 * 1024;
 
 /// What a token allows. Researchers can do everything viewers can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -285,8 +302,30 @@ pub fn routes(
     let open = warp::path!("api" / "admin" / "surveys" / String / "open")
         .and(warp::post())
         .and(caller(state.clone()))
-        .and(with_state(state))
+        .and(with_state(state.clone()))
         .and_then(|id, c, s| lifecycle(id, c, s, false));
+    let sealed = warp::path!("api" / "admin" / "surveys" / String / "sealed")
+        .and(warp::get())
+        .and(caller(state.clone()))
+        .and(with_state(state.clone()))
+        .and_then(sealed_rows);
+    let versions = warp::path!("api" / "admin" / "surveys" / String / "versions")
+        .and(warp::get())
+        .and(caller(state.clone()))
+        .and(with_state(state.clone()))
+        .and_then(versions);
+    let charge = warp::path!("api" / "admin" / "surveys" / String / "releases")
+        .and(warp::post())
+        .and(caller(state.clone()))
+        .and(limited_body(MAX_CHARGE_BODY_BYTES))
+        .and(with_state(state.clone()))
+        .and_then(charge_release);
+    let upload = warp::path!("api" / "admin" / "surveys" / String / "releases" / String)
+        .and(warp::put())
+        .and(caller(state.clone()))
+        .and(limited_body(MAX_RELEASE_BODY_BYTES))
+        .and(with_state(state))
+        .and_then(upload_release);
     list.or(count)
         .unify()
         .or(export)
@@ -296,6 +335,14 @@ pub fn routes(
         .or(close)
         .unify()
         .or(open)
+        .unify()
+        .or(sealed)
+        .unify()
+        .or(versions)
+        .unify()
+        .or(charge)
+        .unify()
+        .or(upload)
         .unify()
         .map(no_store)
         .recover(admin_errors)
@@ -354,6 +401,12 @@ struct AdminSurvey {
     responses: u64,
     /// Versions served so far (and the current one).
     versions: Vec<u32>,
+    /// Whether the current version lists `public_keys`: answers arrive
+    /// sealed on the member's device.
+    sealed: bool,
+    /// `sealed` (envelopes this collector cannot open) or `plaintext`
+    /// (answers readable by whoever holds the database).
+    storage: &'static str,
 }
 
 fn describe(
@@ -377,6 +430,8 @@ fn describe(
         closes: s.closes.clone(),
         responses: db::response_count(conn, &s.id)?,
         versions,
+        sealed: s.is_sealed(),
+        storage: if s.is_sealed() { "sealed" } else { "plaintext" },
     })
 }
 
@@ -619,6 +674,461 @@ async fn codebook(
         HeaderValue::from_static(format.content_type()),
     );
     Ok(res)
+}
+
+/// A request body of at most `limit` bytes (with `Content-Length`), or a
+/// 413 that names this route's limit.
+fn limited_body(limit: u64) -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
+    warp::body::content_length_limit(limit)
+        .and(warp::body::bytes())
+        .or_else(move |rejection: Rejection| async move {
+            if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!(
+                        "the request body is larger than {limit} bytes, the most this address takes"
+                    ),
+                )
+                .reject());
+            }
+            if rejection.find::<warp::reject::LengthRequired>().is_some() {
+                return Err(ApiError::new(
+                    StatusCode::LENGTH_REQUIRED,
+                    "length_required",
+                    "send a Content-Length header with the body",
+                )
+                .reject());
+            }
+            Err(rejection)
+        })
+}
+
+fn bad_json(message: String) -> Rejection {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_json", message).reject()
+}
+
+/// Opens the collector's database for reading, off the async threads; a
+/// database that cannot be read is a 503 before any body is sent.
+async fn read_only_conn(state: &State) -> Result<Connection, Rejection> {
+    let path =
+        db_path(state).ok_or_else(|| ApiError::storage_unavailable("no database file").reject())?;
+    tokio::task::spawn_blocking(move || db::open_read_only(&path))
+        .await
+        .map_err(|_| ApiError::storage_unavailable("the database task stopped").reject())?
+        .map_err(|e| ApiError::storage_unavailable(e).reject())
+}
+
+/// Runs `f` on a new write connection to the collector's database, off the
+/// async threads.
+async fn with_write_conn<T: Send + 'static>(
+    state: &State,
+    f: impl FnOnce(&mut Connection) -> Result<T, Rejection> + Send + 'static,
+) -> Result<T, Rejection> {
+    let path =
+        db_path(state).ok_or_else(|| ApiError::storage_unavailable("no database file").reject())?;
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db::open(&path).map_err(|e| ApiError::storage_unavailable(e).reject())?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|_| ApiError::storage_unavailable("the database task stopped").reject())?
+}
+
+/// One line of `/sealed` for an envelope.
+#[derive(Serialize)]
+struct SealedLine<'a> {
+    submission_id: &'a str,
+    survey_version: i64,
+    received_day: &'a str,
+    key_id: &'a str,
+    envelope: String,
+}
+
+/// The fields of a `/sealed` line that precede a plaintext row's answers.
+#[derive(Serialize)]
+struct PlainHead<'a> {
+    submission_id: &'a str,
+    survey_version: i64,
+    received_day: &'a str,
+}
+
+/// Writes one stored row as a line of JSON into `line` (cleared first).
+fn row_line(row: &db::StoredResponse<'_>, line: &mut Vec<u8>) -> Result<(), export::ExportError> {
+    line.clear();
+    match row.body {
+        db::StoredBody::Sealed { key_id, envelope } => {
+            serde_json::to_writer(
+                &mut *line,
+                &SealedLine {
+                    submission_id: row.submission_id,
+                    survey_version: row.survey_version,
+                    received_day: row.received_day,
+                    key_id,
+                    envelope: seal::encode(envelope),
+                },
+            )
+            .map_err(io::Error::other)?;
+        }
+        db::StoredBody::Plain(answers) => {
+            serde_json::to_writer(
+                &mut *line,
+                &PlainHead {
+                    submission_id: row.submission_id,
+                    survey_version: row.survey_version,
+                    received_day: row.received_day,
+                },
+            )
+            .map_err(io::Error::other)?;
+            // `{…}` becomes `{…,"answers":<the stored object>}`. The stored
+            // text is the compact JSON the collector wrote; text spread over
+            // lines is re-serialised, so that one line stays one response.
+            line.pop();
+            line.extend_from_slice(b",\"answers\":");
+            if answers.contains(['\n', '\r']) {
+                let value: serde_json::Value =
+                    serde_json::from_str(answers).map_err(|e| export::ExportError::Corrupt {
+                        submission_id: row.submission_id.to_string(),
+                        message: e.to_string(),
+                    })?;
+                serde_json::to_writer(&mut *line, &value).map_err(io::Error::other)?;
+            } else {
+                line.extend_from_slice(answers.as_bytes());
+            }
+            line.push(b'}');
+        }
+    }
+    line.push(b'\n');
+    Ok(())
+}
+
+/// `GET /api/admin/surveys/{id}/sealed`: every stored row of the survey as
+/// stored (envelopes in base64url, plaintext answers as an object), one
+/// JSON line each in storage order, streamed like the export.
+async fn sealed_rows(
+    id: String,
+    caller: Caller,
+    state: Arc<State>,
+) -> Result<warp::reply::Response, Rejection> {
+    caller.require(Role::Researcher)?;
+    survey(&state, &id)?;
+    let conn = read_only_conn(&state).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(CHUNK),
+        };
+        let mut line = Vec::with_capacity(4096);
+        let result = db::for_each_response::<export::ExportError>(&conn, &id, |row| {
+            row_line(&row, &mut line)?;
+            out.write_all(&line)?;
+            Ok(())
+        })
+        .and_then(|_| out.flush().map_err(export::ExportError::from));
+        if let Err(e) = result {
+            let gone =
+                matches!(&e, export::ExportError::Io(io) if io.kind() == io::ErrorKind::BrokenPipe);
+            if !gone {
+                tracing::error!(error = %e, "sealed rows stopped");
+                // Cut the body, so a partial list is never taken for a whole one.
+                let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
+            }
+        }
+    });
+    let mut res = warp::reply::stream(ChunkStream(rx)).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson; charset=utf-8"),
+    );
+    Ok(res)
+}
+
+/// `GET /api/admin/surveys/{id}/versions`: every served definition.
+async fn versions(
+    id: String,
+    caller: Caller,
+    state: Arc<State>,
+) -> Result<warp::reply::Response, Rejection> {
+    caller.require(Role::Researcher)?;
+    survey(&state, &id)?;
+    let definitions = state
+        .read(move |conn| Ok(db::survey_definitions(conn, &id)?))
+        .await?;
+    Ok(warp::reply::json(&definitions).into_response())
+}
+
+/// ε as a client may send it: `"1/2"`, `"0.5"` or `0.5`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EpsilonValue {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChargeRequest {
+    #[serde(default)]
+    epsilon: Option<EpsilonValue>,
+}
+
+/// What `POST /releases` answers.
+#[derive(Serialize)]
+struct Charged {
+    release_id: String,
+    day: String,
+    epsilon: surveys::Epsilon,
+    delta: f64,
+    description: String,
+    /// ε spent on the survey, this charge included.
+    spent: surveys::Epsilon,
+    /// The survey's whole privacy budget.
+    budget: surveys::Epsilon,
+}
+
+fn cannot_publish(e: &analysis::AnalysisError) -> Rejection {
+    use analysis::AnalysisError as A;
+    let (status, code) = match e {
+        A::EpsilonNeeded => (StatusCode::UNPROCESSABLE_ENTITY, "epsilon_needed"),
+        A::EpsilonMismatch { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "epsilon_mismatch"),
+        A::ExceedsBudget { .. } | A::Budget(analysis::BudgetError::Overspend { .. }) => {
+            (StatusCode::CONFLICT, "budget_exceeded")
+        }
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, "cannot_publish"),
+    };
+    ApiError::new(status, code, format!("{e}; nothing was charged")).reject()
+}
+
+fn bad_epsilon(message: String) -> Rejection {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_epsilon", message).reject()
+}
+
+/// `POST /api/admin/surveys/{id}/releases`: resolves the release's plan
+/// and charge from this collector's own survey file, exactly as a local
+/// publish does, and in one write transaction checks the budget and
+/// records the charge.
+async fn charge_release(
+    id: String,
+    caller: Caller,
+    body: Bytes,
+    state: Arc<State>,
+) -> Result<warp::reply::Response, Rejection> {
+    caller.require(Role::Researcher)?;
+    let s = survey(&state, &id)?;
+    let request: ChargeRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ChargeRequest { epsilon: None }
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            bad_json(format!(
+                "the body must be {{\"epsilon\": \"1/2\"}} or {{}}: {e}"
+            ))
+        })?
+    };
+    let epsilon = match request.epsilon {
+        None => None,
+        Some(v) => {
+            let text = match v {
+                EpsilonValue::Text(t) => t,
+                EpsilonValue::Number(n) => n.to_string(),
+            };
+            let e: surveys::Epsilon = text
+                .parse()
+                .map_err(|e| bad_epsilon(format!("`epsilon` {text:?}: {e}")))?;
+            if e.is_zero() {
+                return Err(bad_epsilon("`epsilon` must be greater than 0".into()));
+            }
+            Some(e)
+        }
+    };
+    // The plan and its charge come from the collector's survey file: a
+    // client cannot ask to be charged less than the release costs.
+    let plan = analysis::prepare(s, epsilon).map_err(|e| cannot_publish(&e))?;
+    let charge = plan.charge();
+    let description = plan.describe();
+    drop(plan);
+    let budget = s.privacy_budget;
+    let day = db::today();
+    let sid = id.clone();
+    let charged = with_write_conn(&state, move |conn| {
+        let cx = db::charge::<Refusal>(
+            conn,
+            &sid,
+            db::Charge {
+                epsilon: charge.epsilon,
+                delta: charge.delta,
+            },
+            &day,
+            &description,
+            |spent| {
+                analysis::check_spend(budget, spent, charge.epsilon)
+                    .map(|_| ())
+                    .map_err(Refusal::Budget)
+            },
+        )
+        .map_err(|e| match e {
+            Refusal::Budget(b) => ApiError::new(
+                StatusCode::CONFLICT,
+                "budget_exceeded",
+                format!("{b}; nothing was charged"),
+            )
+            .reject(),
+            Refusal::Store(e) => ApiError::storage_unavailable(e).reject(),
+        })?;
+        let spent = cx
+            .spent_before
+            .checked_add(charge.epsilon)
+            .unwrap_or(budget);
+        Ok(Charged {
+            release_id: cx.release_id,
+            day: cx.day,
+            epsilon: charge.epsilon,
+            delta: charge.delta,
+            description,
+            spent,
+            budget,
+        })
+    })
+    .await?;
+    Ok(warp::reply::with_status(warp::reply::json(&charged), StatusCode::CREATED).into_response())
+}
+
+/// Why a charge was not recorded.
+#[derive(Debug)]
+enum Refusal {
+    Budget(analysis::BudgetError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Refusal::Store(e)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadRequest {
+    json: String,
+    html: String,
+}
+
+fn not_a_report(message: String) -> Rejection {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_a_report", message).reject()
+}
+
+fn report_mismatch(message: String) -> Rejection {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "report_mismatch", message).reject()
+}
+
+/// Compares a report with the charge it is uploaded for.
+fn matches_charge(report: &analysis::Report, entry: &db::LedgerEntry) -> Result<(), String> {
+    let mut wrong = Vec::new();
+    if report.epsilon != entry.epsilon {
+        wrong.push(format!(
+            "ε = {} (charged {})",
+            report.epsilon, entry.epsilon
+        ));
+    }
+    if report.delta != entry.delta {
+        wrong.push(format!(
+            "δ = {} (charged {})",
+            db::delta_text(report.delta),
+            db::delta_text(entry.delta)
+        ));
+    }
+    if report.published != entry.charged_day {
+        wrong.push(format!(
+            "published {} (charged {})",
+            report.published, entry.charged_day
+        ));
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the report does not match the charge of release `{}`: it says {}",
+            entry.release_id,
+            wrong.join(", ")
+        ))
+    }
+}
+
+/// `PUT /api/admin/surveys/{id}/releases/{release_id}`: stores, once, a
+/// release built on the researcher's computer for a charge made by
+/// [`charge_release`]. Served from then on as a locally published one.
+async fn upload_release(
+    id: String,
+    release_id: String,
+    caller: Caller,
+    body: Bytes,
+    state: Arc<State>,
+) -> Result<warp::reply::Response, Rejection> {
+    caller.require(Role::Researcher)?;
+    survey(&state, &id)?;
+    let upload: UploadRequest = serde_json::from_slice(&body).map_err(|e| {
+        bad_json(format!(
+            "the body must be {{\"json\": \"<report>\", \"html\": \"<page>\"}}: {e}"
+        ))
+    })?;
+    drop(body);
+    let report: analysis::Report = serde_json::from_str(&upload.json)
+        .map_err(|e| not_a_report(format!("`json` is not a Chorus report: {e}")))?;
+    if report.schema != analysis::report::SCHEMA {
+        return Err(not_a_report(format!(
+            "`json` is a report of schema `{}`; this collector takes `{}`",
+            report.schema,
+            analysis::report::SCHEMA
+        )));
+    }
+    if upload.html.trim().is_empty() {
+        return Err(not_a_report("`html` is empty".into()));
+    }
+    if report.survey_id != id || report.release_id != release_id {
+        return Err(report_mismatch(format!(
+            "the report is release `{}` of survey `{}`, not release `{release_id}` of `{id}`",
+            report.release_id, report.survey_id
+        )));
+    }
+    let release = db::Release {
+        release_id: release_id.clone(),
+        json: upload.json,
+        html: upload.html,
+    };
+    let (sid, rid) = (id.clone(), release_id.clone());
+    let entry = with_write_conn(&state, move |conn| {
+        db::store_charged_release(conn, &sid, &release, |entry| matches_charge(&report, entry))
+            .map_err(|e| match e {
+                db::UploadError::NoCharge { .. } => ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "no_such_charge",
+                    format!(
+                        "survey `{sid}` has no charge for release `{rid}`; charge one first with POST /api/admin/surveys/{sid}/releases"
+                    ),
+                )
+                .reject(),
+                db::UploadError::AlreadyStored { .. } => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "already_uploaded",
+                    format!("release `{rid}` is already stored; a release is uploaded once"),
+                )
+                .reject(),
+                db::UploadError::Refused(message) => report_mismatch(message),
+                db::UploadError::Store(e) => ApiError::storage_unavailable(e).reject(),
+            })
+    })
+    .await?;
+    let body = serde_json::json!({
+        "survey": id,
+        "release_id": release_id,
+        "day": entry.charged_day,
+        "url": format!(
+            "/results/{}/{}",
+            surveys::path_segment(&id),
+            surveys::path_segment(&release_id)
+        ),
+    });
+    Ok(warp::reply::with_status(warp::reply::json(&body), StatusCode::CREATED).into_response())
 }
 
 #[cfg(test)]

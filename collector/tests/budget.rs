@@ -39,6 +39,7 @@ proptest! {
                     analysis::check_spend(budget, spent, req)?;
                     Ok(())
                 },
+                |batch| Ok(batch.iter().map(|_| None).collect()),
                 |cx, rows| Ok(Release {
                     release_id: cx.release_id.clone(),
                     json: format!("{{\"n\":{}}}", rows.count()),
@@ -82,6 +83,7 @@ fn release_ids_do_not_collide_across_surveys() -> Result<(), StoreError> {
             "2026-11-29",
             "test",
             |_| Ok(()),
+            |batch| Ok(batch.iter().map(|_| None).collect()),
             |cx, _| {
                 Ok(Release {
                     release_id: cx.release_id.clone(),

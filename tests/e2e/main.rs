@@ -7,5 +7,8 @@ mod browser;
 mod cli;
 mod durability;
 mod helpers;
+mod keys;
 mod openapi;
 mod privacy;
+mod remote;
+mod sealed;

@@ -173,7 +173,61 @@ fn real_call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> Re
                 .send_string(&body.to_string()),
         );
     }
+    if path.ends_with("/releases") {
+        // A charge needs an ε: the bundled survey has no plan.
+        return charge(&url, token);
+    }
+    if path.ends_with("/releases/{release_id}") {
+        return upload(app, token);
+    }
     call(method, &url, token)
+}
+
+/// `POST …/releases` with `{"epsilon": "1"}`.
+fn charge(url: &str, token: Option<&str>) -> Resp {
+    let mut req = ureq::post(url).set("Content-Type", "application/json");
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    collect(req.send_string(r#"{"epsilon": "1"}"#))
+}
+
+/// A release charged with `POST …/releases`, built here and uploaded;
+/// without a token, an upload that is refused before anything is read.
+fn upload(app: &TestApp, token: Option<&str>) -> Resp {
+    let base = app.url(&format!("/api/admin/surveys/{SURVEY}/releases"));
+    let Some(t) = token else {
+        return collect(
+            ureq::put(&format!("{base}/2026-01-01.1"))
+                .set("Content-Type", "application/json")
+                .send_string("{}"),
+        );
+    };
+    let charged = charge(&base, Some(t));
+    assert_eq!(charged.status, 201, "{}", charged.body);
+    let charged = charged.json();
+    let (release_id, day) = (
+        charged["release_id"].as_str().expect("release_id"),
+        charged["day"].as_str().expect("day"),
+    );
+    let surveys = collector::load_surveys(&crate::helpers::library()).expect("library");
+    let survey = &surveys[SURVEY];
+    let plan = analysis::prepare(survey, Some(surveys::Epsilon::from_integer(1))).expect("plan");
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
+    let (release, _) = collector::publish::build_release(
+        survey,
+        plan,
+        release_id,
+        day,
+        std::iter::empty(),
+        &mut rng,
+    )
+    .expect("report");
+    collect(
+        ureq::put(&format!("{base}/{release_id}"))
+            .set("Authorization", &format!("Bearer {t}"))
+            .send_json(json!({"json": release.json, "html": release.html})),
+    )
 }
 
 #[test]
