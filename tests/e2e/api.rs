@@ -132,13 +132,27 @@ fn a_body_over_the_limit_is_refused_before_it_is_read() {
     let mut stream = std::net::TcpStream::connect(app.addr).expect("connect");
     write!(
         stream,
-        "POST /api/surveys/{SURVEY}/responses HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 70000\r\nConnection: close\r\n\r\n"
+        "POST /api/surveys/{SURVEY}/responses HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n"
     )
     .expect("send headers");
     let mut reply = String::new();
     stream.read_to_string(&mut reply).expect("read reply");
     assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
     assert!(reply.contains(r#""error":"body_too_large""#), "{reply}");
+    assert_eq!(app.responses(), 0);
+}
+
+#[test]
+fn plaintext_answers_over_64_kib_are_refused_though_an_envelope_may_be_larger() {
+    let app = spawn_app(false);
+    let body = json!({
+        "submission_id": new_id(),
+        "answers": {"comment": "x".repeat(70_000)}
+    })
+    .to_string();
+    let r = post(&app.url(&format!("/api/surveys/{SURVEY}/responses")), &body);
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(r.json()["error"], "body_too_large");
     assert_eq!(app.responses(), 0);
 }
 

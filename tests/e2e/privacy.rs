@@ -129,7 +129,9 @@ fn logs_and_database_hold_no_trace_of_who_answered() {
             "survey_id",
             "survey_version",
             "received_day",
-            "answers"
+            "answers",
+            "key_id",
+            "envelope"
         ]
     );
 }
