@@ -82,7 +82,11 @@ impl Opener {
             let handles: Vec<_> = batch
                 .chunks(chunk)
                 .map(|part| {
-                    scope.spawn(move || part.iter().map(|r| this.open_one(r)).collect::<Vec<_>>())
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|r| this.open_one(r.as_stored()))
+                            .collect::<Vec<_>>()
+                    })
                 })
                 .collect();
             handles
@@ -114,9 +118,8 @@ impl Opener {
 
     /// One response, without touching the quarantine list: the answers,
     /// or the reason it is quarantined; an error as [`Opener::open`] gives.
-    fn open_one(&self, row: &db::OwnedResponse) -> Result<Result<Answers, String>, StoreError> {
-        let stored = row.as_stored();
-        match stored.body {
+    fn open_one(&self, row: StoredResponse<'_>) -> Result<Result<Answers, String>, StoreError> {
+        match row.body {
             StoredBody::Plain(text) => {
                 db::decode_answers(text)
                     .map(Ok)
@@ -125,9 +128,10 @@ impl Opener {
                         message,
                     })
             }
-            StoredBody::Sealed { key_id, envelope } => {
-                Ok(self.open_sealed(stored, key_id, envelope))
-            }
+            StoredBody::Sealed { .. } if self.keys.is_empty() => Err(StoreError::Sealed {
+                survey: self.survey_id.clone(),
+            }),
+            StoredBody::Sealed { key_id, envelope } => Ok(self.open_sealed(row, key_id, envelope)),
         }
     }
 
@@ -136,31 +140,14 @@ impl Opener {
     /// plaintext row that does not decode) or when a sealed row meets an
     /// opener without keys.
     pub fn open(&mut self, row: StoredResponse<'_>) -> Result<Option<Answers>, StoreError> {
-        match row.body {
-            StoredBody::Plain(text) => {
-                db::decode_answers(text)
-                    .map(Some)
-                    .map_err(|message| StoreError::Corrupt {
-                        survey: self.survey_id.clone(),
-                        message,
-                    })
-            }
-            StoredBody::Sealed { key_id, envelope } => {
-                if self.keys.is_empty() {
-                    return Err(StoreError::Sealed {
-                        survey: self.survey_id.clone(),
-                    });
-                }
-                match self.open_sealed(row, key_id, envelope) {
-                    Ok(answers) => Ok(Some(answers)),
-                    Err(reason) => {
-                        self.quarantined.push(Quarantined {
-                            submission_id: row.submission_id.to_string(),
-                            reason,
-                        });
-                        Ok(None)
-                    }
-                }
+        match self.open_one(row)? {
+            Ok(answers) => Ok(Some(answers)),
+            Err(reason) => {
+                self.quarantined.push(Quarantined {
+                    submission_id: row.submission_id.to_string(),
+                    reason,
+                });
+                Ok(None)
             }
         }
     }

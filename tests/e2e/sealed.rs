@@ -433,6 +433,31 @@ fn export_with_the_key_opens_validates_and_quarantines() {
     );
 }
 
+/// Starts a collector on `db` with the surveys in `folder`, sends one
+/// sealed answer, and stops it.
+fn send_once(
+    db: &Path,
+    folder: &Path,
+    survey: &surveys::Survey,
+    key: &seal::PublicKey,
+    submission_id: &str,
+    answers: &Map<String, Value>,
+) {
+    let app = crate::helpers::try_spawn_app_on(
+        tempfile::tempdir().expect("tempdir"),
+        db.to_path_buf(),
+        false,
+        folder.to_path_buf(),
+        0,
+    )
+    .expect("starts");
+    let r = post(
+        &responses_url(&app),
+        &sealed_body(survey, key, submission_id, answers),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
 #[test]
 fn envelopes_under_two_keys_both_open_after_a_rotation() {
     let keys_dir = tempfile::tempdir().expect("tempdir");
@@ -445,26 +470,14 @@ fn envelopes_under_two_keys_both_open_after_a_rotation() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("chorus.db");
     let first_id = new_id();
-    {
-        let app = crate::helpers::try_spawn_app_on(
-            tempfile::tempdir().expect("tempdir"),
-            db.clone(),
-            false,
-            folder.path().to_path_buf(),
-            0,
-        )
-        .expect("starts");
-        let r = post(
-            &responses_url(&app),
-            &sealed_body(
-                &s1,
-                old.secret.public(),
-                &first_id,
-                &answers("ua", "before"),
-            ),
-        );
-        assert_eq!(r.status, 201, "{}", r.body);
-    }
+    send_once(
+        &db,
+        folder.path(),
+        &s1,
+        old.secret.public(),
+        &first_id,
+        &answers("ua", "before"),
+    );
     std::fs::write(
         folder.path().join(format!("{SURVEY_ID}.toml")),
         survey_text(&[new.secret.public(), old.secret.public()], 2),
@@ -476,26 +489,14 @@ fn envelopes_under_two_keys_both_open_after_a_rotation() {
         Ok(new.secret.public().id())
     );
     let second_id = new_id();
-    {
-        let app = crate::helpers::try_spawn_app_on(
-            tempfile::tempdir().expect("tempdir"),
-            db.clone(),
-            false,
-            folder.path().to_path_buf(),
-            0,
-        )
-        .expect("starts");
-        let r = post(
-            &responses_url(&app),
-            &sealed_body(
-                &s2,
-                new.secret.public(),
-                &second_id,
-                &answers("canaryland", "after"),
-            ),
-        );
-        assert_eq!(r.status, 201, "{}", r.body);
-    }
+    send_once(
+        &db,
+        folder.path(),
+        &s2,
+        new.secret.public(),
+        &second_id,
+        &answers("canaryland", "after"),
+    );
     let out = dir.path().join("export.json");
     let mut args: Vec<String> = vec![
         "export".into(),
