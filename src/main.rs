@@ -52,6 +52,10 @@ enum Command {
         /// memory only; 0 turns the limit off (behind a reverse proxy, limit there).
         #[arg(long, default_value_t = collector::app::DEFAULT_RATE_LIMIT)]
         rate_limit: u32,
+        /// Where the runners' quick exit goes: a neutral public page that
+        /// replaces the survey (an http or https address).
+        #[arg(long, default_value = collector::pages::DEFAULT_EXIT_URL, value_parser = exit_url)]
+        exit_url: String,
     },
     /// Check survey files and list every problem in them.
     Check {
@@ -111,7 +115,8 @@ fn main() -> ExitCode {
             surveys,
             dist,
             rate_limit,
-        } => serve(addr, db, surveys, dist, rate_limit),
+            exit_url,
+        } => serve(addr, db, surveys, dist, rate_limit, exit_url),
         Command::Check { paths } => check(&paths),
         Command::Publish(args) => publish::run(args),
         Command::Budget(args) => publish::budget(args),
@@ -138,12 +143,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--exit-url`: an absolute http(s) address, nothing a page could run.
+fn exit_url(s: &str) -> Result<String, String> {
+    let ok = (s.starts_with("https://") || s.starts_with("http://"))
+        && s.len() > "https://".len()
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not an http or https address such as https://www.example.org/"
+        ))
+    }
+}
+
 fn serve(
     addr: SocketAddr,
     db: PathBuf,
     surveys: PathBuf,
     dist: PathBuf,
     rate_limit: u32,
+    exit_url: String,
 ) -> Result<ExitCode> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -180,6 +202,7 @@ fn serve(
     runtime.block_on(async move {
         let config = collector::Config {
             rate_limit,
+            exit_url,
             ..collector::Config::new(addr, db.clone(), surveys, dist.clone())
         };
         let app = collector::Application::build(config).await?;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use surveys::Survey;
 
+use crate::assets::Assets;
 use crate::db::{self, StoreError};
 use crate::ratelimit::RateLimiter;
 use crate::routes::{self, IndexPage, State};
@@ -27,6 +28,8 @@ pub struct Config {
     pub dist: Option<PathBuf>,
     /// Submissions accepted per client and minute; 0 turns the limit off.
     pub rate_limit: u32,
+    /// Where the runners' quick exit goes (`--exit-url`): a neutral page.
+    pub exit_url: String,
 }
 
 /// Submissions per client and minute unless configured otherwise: room
@@ -47,6 +50,7 @@ impl Config {
             surveys,
             dist,
             rate_limit: DEFAULT_RATE_LIMIT,
+            exit_url: crate::pages::DEFAULT_EXIT_URL.to_string(),
         }
     }
 }
@@ -188,9 +192,16 @@ impl Application {
             writer,
             reader: Mutex::new(read_conn),
             index: config.dist.as_deref().and_then(IndexPage::load),
-            dist: config.dist,
+            assets: config.dist.as_deref().and_then(|dir| {
+                Assets::load(dir)
+                    .inspect_err(
+                        |e| tracing::warn!(error = %e, "the frontend files are not served"),
+                    )
+                    .ok()
+            }),
             catalog,
             rate_limit: (config.rate_limit > 0).then(|| RateLimiter::new(config.rate_limit)),
+            exit_url: config.exit_url,
         });
         Ok(Application {
             listener,

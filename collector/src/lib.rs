@@ -10,11 +10,13 @@
 
 pub mod admin;
 pub mod app;
+pub mod assets;
 pub mod db;
 pub mod error;
 pub mod export;
 pub mod headers;
 pub mod opening;
+pub mod pages;
 pub mod publish;
 pub mod ratelimit;
 pub mod results;

@@ -3,7 +3,6 @@
 //! [`crate::error::recover`].
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
@@ -12,6 +11,7 @@ use warp::http::{StatusCode, header};
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
 
+use crate::assets::Assets;
 use crate::db::{self, InsertOutcome};
 use crate::error::ApiError;
 use crate::ratelimit::{Decision, RateLimiter};
@@ -40,8 +40,9 @@ pub struct State {
     /// A read-only connection for serving results (WAL lets it read while
     /// the writer writes).
     pub reader: Mutex<Connection>,
-    /// Trunk's output: `index.html`, the wasm and its JS glue.
-    pub dist: Option<PathBuf>,
+    /// Trunk's output (`index.html`, the wasm, its JS glue, the styles),
+    /// read and compressed once at start; `None` when not built.
+    pub assets: Option<Assets>,
     /// `index.html` and its Content-Security-Policy, read once at start.
     pub index: Option<IndexPage>,
     /// Every version of every survey that answers are accepted for,
@@ -49,6 +50,8 @@ pub struct State {
     pub catalog: Catalog,
     /// Submissions per client and minute; `None` when off.
     pub rate_limit: Option<RateLimiter>,
+    /// Where the quick exit goes: a neutral page the operator chose.
+    pub exit_url: String,
 }
 
 /// The runner's page, with a policy that names its inline loader by hash.
@@ -64,6 +67,16 @@ impl IndexPage {
         let html = std::fs::read_to_string(dist.join("index.html")).ok()?;
         let csp = warp::http::HeaderValue::from_str(&crate::headers::csp_for_page(&html)).ok()?;
         Some(IndexPage { html, csp })
+    }
+
+    /// The page as Trunk wrote it.
+    pub(crate) fn html(&self) -> &str {
+        &self.html
+    }
+
+    /// Its policy, which names its inline loader by hash.
+    pub(crate) fn csp(&self) -> &warp::http::HeaderValue {
+        &self.csp
     }
 }
 
@@ -131,6 +144,7 @@ pub fn routes(
     let results = crate::results::routes(state.clone());
 
     let admin = crate::admin::routes(state.clone());
+    let pages = crate::pages::routes(state.clone());
     let app = frontend(state);
 
     list.map(Reply::into_response)
@@ -141,6 +155,8 @@ pub fn routes(
         .or(results)
         .unify()
         .or(admin)
+        .unify()
+        .or(pages)
         .unify()
         .or(app)
         .unify()
@@ -172,7 +188,9 @@ fn no_store(reply: impl Reply) -> warp::reply::Response {
 /// client has sent too many this minute. The peer address is only hashed
 /// with a rotating in-memory key (see [`crate::ratelimit`]); it is never
 /// logged or stored.
-fn rate_limited(state: Arc<State>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+pub(crate) fn rate_limited(
+    state: Arc<State>,
+) -> impl Filter<Extract = (), Error = Rejection> + Clone {
     warp::addr::remote()
         .and(with_state(state))
         .and_then(
@@ -203,8 +221,36 @@ async fn submit(
     body: Bytes,
     state: Arc<State>,
 ) -> Result<warp::reply::Response, Rejection> {
-    let checked = submit::check_submission(&state.catalog, &survey_id, &body, db::today_date())
-        .map_err(warp::reject::custom)?;
+    let (status, body) = match store(&state, &survey_id, &body).await {
+        Ok(Stored::New) => (StatusCode::CREATED, r#"{"status":"stored"}"#),
+        Ok(Stored::Duplicate) => (StatusCode::OK, r#"{"status":"duplicate"}"#),
+        Err(e) => return Err(warp::reject::custom(e)),
+    };
+    Ok(no_store(warp::reply::with_header(
+        warp::reply::with_status(body, status),
+        header::CONTENT_TYPE,
+        "application/json",
+    )))
+}
+
+/// A submission the collector holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stored {
+    /// Stored now.
+    New,
+    /// Stored before: a retry of the same submission.
+    Duplicate,
+}
+
+/// The one submission path, for the JSON API and the server-rendered
+/// runner alike: every check of [`submit::check_submission`], then the
+/// writer (acknowledged once committed).
+pub(crate) async fn store(
+    state: &Arc<State>,
+    survey_id: &str,
+    body: &[u8],
+) -> Result<Stored, ApiError> {
+    let checked = submit::check_submission(&state.catalog, survey_id, body, db::today_date())?;
     let closed_since = checked.closed_since;
     let outcome = state
         .writer
@@ -215,41 +261,30 @@ async fn submit(
                 SubmitError::Busy => "busy",
                 SubmitError::Store(_) => "storage_unavailable",
             };
-            warp::reject::custom(ApiError::new(
+            ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 code,
                 format!("{e}; nothing was stored, send again later"),
-            ))
+            )
         })?;
-    let (status, body) = match outcome {
-        InsertOutcome::Stored => (StatusCode::CREATED, r#"{"status":"stored"}"#),
-        InsertOutcome::Duplicate => (StatusCode::OK, r#"{"status":"duplicate"}"#),
-        InsertOutcome::Conflict => {
-            return Err(warp::reject::custom(ApiError::new(
-                StatusCode::CONFLICT,
-                "submission_id_in_use",
-                "this submission id belongs to another survey; make a new one",
-            )));
-        }
-        InsertOutcome::Closed => {
-            return Err(warp::reject::custom(submit::survey_closed(
-                &survey_id,
-                closed_since.as_deref(),
-            )));
-        }
-    };
-    Ok(no_store(warp::reply::with_header(
-        warp::reply::with_status(body, status),
-        header::CONTENT_TYPE,
-        "application/json",
-    )))
+    match outcome {
+        InsertOutcome::Stored => Ok(Stored::New),
+        InsertOutcome::Duplicate => Ok(Stored::Duplicate),
+        InsertOutcome::Conflict => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "submission_id_in_use",
+            "this submission id belongs to another survey; make a new one",
+        )),
+        InsertOutcome::Closed => Err(submit::survey_closed(survey_id, closed_since.as_deref())),
+    }
 }
 
-/// The built frontend: `/` is `index.html`, other files as they are.
+/// The built frontend: `/` is `index.html`, other files from memory in the
+/// coding the client prefers (see [`crate::assets`]).
 fn frontend(
     state: Arc<State>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
-    let dist = state.dist.clone();
+    let files_state = state.clone();
     let index = warp::path::end()
         .and(get_or_head())
         .and(with_state(state))
@@ -267,59 +302,28 @@ fn frontend(
             res
         });
     let files = get_or_head()
-        .and(warp::any().map(move || dist.clone()))
+        .and(with_state(files_state))
         .and(warp::path::tail())
-        .and_then(|dist: Option<PathBuf>, tail: warp::path::Tail| async move {
-            serve_file(dist, tail.as_str()).await
-        });
+        .and(warp::header::headers_cloned())
+        .and_then(
+            |s: Arc<State>, tail: warp::path::Tail, headers: warp::http::HeaderMap| async move {
+                serve_file(s.assets.as_ref(), tail.as_str(), &headers)
+            },
+        );
     index.or(files).unify()
 }
 
-async fn serve_file(dist: Option<PathBuf>, tail: &str) -> Result<warp::reply::Response, Rejection> {
-    let Some(dir) = dist else {
-        return Err(warp::reject::not_found());
-    };
-    // Only plain file names that Trunk writes: no directories, no dot-files.
-    let ok = !tail.is_empty()
-        && !tail.contains('/')
-        && !tail.starts_with('.')
-        && tail
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !ok {
-        return Err(warp::reject::not_found());
-    }
-    let bytes = tokio::fs::read(dir.join(tail))
-        .await
-        .map_err(|_| warp::reject::not_found())?;
-    let mime = match tail.rsplit('.').next() {
-        Some("wasm") => "application/wasm",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("html") => "text/html; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("ico") => "image/x-icon",
-        Some("json") => "application/json",
-        _ => "application/octet-stream",
-    };
-    // Trunk puts a content hash in asset names, so they can be cached long.
-    let cache = if tail.contains('-') && tail != "index.html" {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
-    let mut res = warp::reply::Response::new(bytes.into());
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        warp::http::HeaderValue::from_static(mime),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        warp::http::HeaderValue::from_static(cache),
-    );
-    Ok(res)
+/// One file of the frontend, compressed as `Accept-Encoding` asks; 404
+/// for anything that is not a file Trunk wrote.
+fn serve_file(
+    assets: Option<&Assets>,
+    tail: &str,
+    headers: &warp::http::HeaderMap,
+) -> Result<warp::reply::Response, Rejection> {
+    let accept = crate::assets::accept_encoding(headers);
+    assets
+        .and_then(|a| a.response(tail, accept.as_deref()))
+        .ok_or_else(warp::reject::not_found)
 }
 
 fn not_built() -> warp::reply::Response {

@@ -163,6 +163,18 @@ impl Catalog {
         Ok(())
     }
 
+    /// The definition of version `version` of survey `id` (`None`: the
+    /// current one), when it is served.
+    pub fn survey(&self, id: &str, version: Option<u32>) -> Option<&Survey> {
+        let v = self.surveys.get(id)?;
+        let limits = match version {
+            None => &v.current,
+            Some(n) if n == v.current.engine.survey().version => &v.current,
+            Some(n) => v.others.get(&n)?,
+        };
+        Some(limits.engine.survey())
+    }
+
     /// The versions of a survey that answers are accepted for, ascending.
     pub fn versions(&self, id: &str) -> Vec<u32> {
         let Some(v) = self.surveys.get(id) else {

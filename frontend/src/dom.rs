@@ -31,3 +31,16 @@ pub fn focus(id: &str) {
         let _ = e.focus();
     }
 }
+
+/// Where the quick exit goes: the collector names it in the page's
+/// `<meta name="chorus-exit-url">` (the operator's `--exit-url`).
+pub fn exit_url() -> String {
+    document()
+        .and_then(|d| {
+            d.query_selector("meta[name=\"chorus-exit-url\"]")
+                .ok()
+                .flatten()
+        })
+        .and_then(|m| m.get_attribute("content"))
+        .unwrap_or_else(|| "about:blank".to_string())
+}

@@ -5,12 +5,15 @@
 //! * `state` — the state and a pure reducer (tested natively);
 //! * `services` — the collector's HTTP API;
 //! * `components` — the screens;
-//! * `dom` — the page outside the component tree (lang, title, focus).
+//! * `dom` — the page outside the component tree (lang, title, focus);
+//! * `takeover` — starting on a page the collector rendered, keeping what
+//!   was typed before the runner arrived.
 
 mod components;
 mod dom;
 mod services;
 mod state;
+mod takeover;
 
 use std::rc::Rc;
 
@@ -18,12 +21,19 @@ use surveys::i18n::{Ui, ui};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use components::{Confirmation, Header, SurveyForm, SurveyList};
+use components::{Confirmation, Header, Review, SurveyForm, SurveyList};
 use state::{Action, Screen, State};
 
+#[derive(Properties, PartialEq)]
+struct AppProps {
+    /// The state to start in: the list, or a form taken over.
+    initial: State,
+}
+
 #[function_component]
-fn App() -> Html {
-    let state = use_reducer(State::default);
+fn App(props: &AppProps) -> Html {
+    let initial = props.initial.clone();
+    let state = use_reducer(move || initial);
     let dispatcher = state.dispatcher();
     let lang = state.lang;
 
@@ -130,6 +140,9 @@ fn App() -> Html {
                 {on_retry}
             />
         },
+        Screen::Form(form) if form.reviewing => html! {
+            <Review {lang} form={form.clone()} dispatch={dispatcher.clone()} />
+        },
         Screen::Form(form) => html! {
             <SurveyForm {lang} form={form.clone()} dispatch={dispatcher.clone()} />
         },
@@ -160,12 +173,34 @@ fn page_title(state: &State) -> String {
 }
 
 fn main() {
-    // The page says "loading" until the app takes over.
+    // The page says "loading" (or shows the collector's own page) until the
+    // app takes over.
     if let Some(boot) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("boot"))
     {
         boot.remove();
     }
-    yew::Renderer::<App>::new().render();
+    match takeover::rendered() {
+        takeover::Rendered::Nothing => start(State::default()),
+        takeover::Rendered::List { lang } => start(State {
+            lang,
+            ..State::default()
+        }),
+        takeover::Rendered::Form { lang, survey_id } => spawn_local(async move {
+            // The server's page stays usable while the definition comes;
+            // if it cannot come, or the page is of another version, the
+            // server's page simply stays.
+            if let Ok(survey) = services::get_survey(&survey_id).await
+                && let Some(state) = takeover::form_state(survey, lang)
+            {
+                start(state);
+            }
+        }),
+    }
+}
+
+fn start(initial: State) {
+    takeover::remove_server_page();
+    yew::Renderer::<App>::with_props(AppProps { initial }).render();
 }

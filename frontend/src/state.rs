@@ -2,43 +2,29 @@
 //!
 //! Nothing here touches the DOM or the network: the components dispatch
 //! [`Action`]s, effects in `main.rs` perform the requests and dispatch their
-//! outcomes. The rules on answers are not here either: [`Action::Submit`] and
-//! [`Action::NextPage`] ask [`surveys::validate`], which questions are asked
-//! comes from one place, [`Form::visible`], and this module only turns what
-//! the respondent entered into the JSON the collector expects and keeps track
-//! of the page shown.
+//! outcomes. The page logic — pages, relevance, drafts, the checks on Next,
+//! the review — is the `runner` crate's, shared with the collector's
+//! server-rendered runner; the rules on answers are `surveys::validate`'s.
+//! This module keeps track of the screen, the language and sending.
 //!
-//! One step is not pure: for a sealed survey, [`Action::Submit`] seals the
-//! answers it would have sent (`surveys::sealing`, with the generator's
-//! randomness), and only that envelope is sent.
+//! One step is not pure: for a sealed survey, [`Action::Submit`] on the
+//! review seals the answers it would have sent (`surveys::sealing`, with the
+//! generator's randomness), and only that envelope is sent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Deref;
 use std::rc::Rc;
 
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Number, Value};
-use surveys::i18n::UI_LANGUAGES;
+use surveys::i18n::{UI_LANGUAGES, Ui, ui};
 use surveys::sealing::{SealedSubmission, SealingError, seal_answers, sealing_key};
-use surveys::{
-    AnswerProblem, Choice, Engine, Question, QuestionKind, Submission, Survey, validate,
-};
+use surveys::{Submission, Survey};
 use yew::Reducible;
+
+pub use runner::ids::{MAIN_HEADING_ID, SECTION_TITLE_ID};
+pub use runner::{Draft, Edit, ErrorText, FieldError};
 
 /// The language the runner starts in.
 pub const INITIAL_LANGUAGE: &str = "ru";
-
-/// What a number field holds when the browser could not read it (the
-/// respondent typed something like `1e`). It is not a number, so validation
-/// reports it instead of the field silently counting as blank.
-pub const UNREADABLE_NUMBER: &str = "?";
-
-/// The id of the "Other, please specify" option of a choice question.
-pub const OTHER: &str = "other";
-
-/// The answer key of the text that goes with "Other, please specify".
-pub fn other_key(question: &str) -> String {
-    format!("{question}_other")
-}
 
 /// One entry of `GET /api/surveys` (the type is shared with the collector).
 pub use surveys::SurveySummary;
@@ -49,56 +35,6 @@ pub enum Catalogue {
     Loading,
     Loaded(Vec<SurveySummary>),
     Failed,
-}
-
-/// What the respondent has entered for one question, as entered.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Draft {
-    /// A single choice: the id of the picked option; a rating: the point
-    /// (`"1"` to the scale).
-    Choice(String),
-    /// A multiple choice: the ids of the ticked options, in ticking order.
-    Choices(Vec<String>),
-    /// A text, a number or date field's text, the "other" text.
-    Text(String),
-    /// A grid: the scale choice by statement.
-    Grid(BTreeMap<String, String>),
-    /// A ranking: the option at each rank (rank 1 first), `None` where no
-    /// option has that rank yet. As long as the number of ranks asked for.
-    Ranks(Vec<Option<String>>),
-    /// A consent box.
-    Checked(bool),
-}
-
-/// Why an answer was refused, ready to be shown.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ErrorText {
-    /// Found by [`surveys::validate`] here; translated when shown.
-    Problem(AnswerProblem),
-    /// Sent by the collector (in its own words).
-    Server(String),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct FieldError {
-    /// The question it concerns (or its `<id>_other` text); may name no
-    /// question of the survey when the collector reports it.
-    pub question: String,
-    pub text: ErrorText,
-}
-
-impl FieldError {
-    pub fn message(&self, lang: &str) -> String {
-        match &self.text {
-            ErrorText::Problem(p) => p.message(lang),
-            ErrorText::Server(m) => m.clone(),
-        }
-    }
-
-    /// Whether it concerns question `q` (its answer or its "other" text).
-    pub fn concerns(&self, q: &Question) -> bool {
-        self.question == q.id || (q.kind.has_other() && self.question == other_key(&q.id))
-    }
 }
 
 /// Where sending stands.
@@ -136,48 +72,16 @@ impl SealFailure {
         }
     }
 
-    /// What the member is told, in one of [`UI_LANGUAGES`] (English for
-    /// any other). Nothing was sent, and the answers are still on the page.
-    // These belong in `surveys::i18n` as `Ui` phrases; kept here until then.
+    /// What the member is told. Nothing was sent, and the answers are
+    /// still on the page.
     pub fn message(self, lang: &str) -> &'static str {
-        match (self, lang) {
-            (SealFailure::TooLarge, "ru") => {
-                "Ваши ответы слишком длинные, чтобы их зашифровать и отправить. Сократите самые длинные текстовые ответы и попробуйте ещё раз. Ничего не отправлено."
-            }
-            (SealFailure::TooLarge, "uk") => {
-                "Ваші відповіді задовгі, щоб їх зашифрувати й надіслати. Скоротіть найдовші текстові відповіді та спробуйте ще раз. Нічого не надіслано."
-            }
-            (SealFailure::TooLarge, "ka") => {
-                "თქვენი პასუხები ძალიან გრძელია დასაშიფრად და გასაგზავნად. შეამოკლეთ ყველაზე გრძელი წერილობითი პასუხები და სცადეთ ხელახლა. არაფერი გაგზავნილა."
-            }
-            (SealFailure::TooLarge, "kk") => {
-                "Жауаптарыңыз шифрлап жіберу үшін тым ұзын. Ең ұзын мәтіндік жауаптарыңызды қысқартып, қайталап көріңіз. Ештеңе жіберілген жоқ."
-            }
-            (SealFailure::TooLarge, "ky") => {
-                "Жоопторуңуз шифрлеп жөнөтүү үчүн өтө узун. Эң узун тексттик жоопторуңузду кыскартып, кайра аракет кылыңыз. Эч нерсе жөнөтүлгөн жок."
-            }
-            (SealFailure::TooLarge, _) => {
-                "Your answers are too long to be encrypted and sent. Please shorten your longest written answers and try again. Nothing has been sent."
-            }
-            (SealFailure::Unusable, "ru") => {
-                "Не удалось зашифровать ответы на этом устройстве, поэтому они не отправлены. Ваши ответы сохранены на странице. Сообщите об этом организаторам опроса; может помочь другой браузер."
-            }
-            (SealFailure::Unusable, "uk") => {
-                "Не вдалося зашифрувати відповіді на цьому пристрої, тому їх не надіслано. Ваші відповіді залишилися на сторінці. Повідомте про це організаторів опитування; може допомогти інший браузер."
-            }
-            (SealFailure::Unusable, "ka") => {
-                "პასუხების დაშიფვრა ამ მოწყობილობაზე ვერ მოხერხდა, ამიტომ ისინი არ გაიგზავნა. თქვენი პასუხები ისევ აქ არის. გთხოვთ, აცნობოთ გამოკითხვის ორგანიზატორებს; შესაძლოა, სხვა ბრაუზერი დაგეხმაროთ."
-            }
-            (SealFailure::Unusable, "kk") => {
-                "Жауаптарды бұл құрылғыда шифрлау мүмкін болмады, сондықтан олар жіберілген жоқ. Жауаптарыңыз бетте сақталды. Бұл туралы сауалнаманы ұйымдастырушыларға хабарлаңыз; басқа браузер көмектесуі мүмкін."
-            }
-            (SealFailure::Unusable, "ky") => {
-                "Жоопторду бул түзмөктө шифрлөө мүмкүн болбоду, ошондуктан алар жөнөтүлгөн жок. Жоопторуңуз бетте сакталды. Бул тууралуу сурамжылоону уюштуруучуларга кабарлаңыз; башка браузер жардам бериши мүмкүн."
-            }
-            (SealFailure::Unusable, _) => {
-                "Your answers could not be encrypted on this device, so they were not sent. Your answers are still here. Please tell the survey's organisers; another browser may work."
-            }
-        }
+        ui(
+            lang,
+            match self {
+                SealFailure::TooLarge => Ui::SealTooLarge,
+                SealFailure::Unusable => Ui::SealUnusable,
+            },
+        )
     }
 }
 
@@ -195,120 +99,17 @@ pub enum SendOutcome {
     },
 }
 
-/// Which questions and pages are asked now, and which questions must be
-/// answered. Made by [`Form::visible`] only.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Visibility {
-    /// Questions not relevant now.
-    hidden: BTreeSet<String>,
-    /// Sections not relevant now (with every question on them).
-    hidden_sections: BTreeSet<String>,
-    /// Questions that must be answered now.
-    required: BTreeSet<String>,
-}
-
-impl Visibility {
-    /// Every question asked; required where `required = true`.
-    pub fn everything(survey: &Survey) -> Visibility {
-        Visibility {
-            hidden: BTreeSet::new(),
-            hidden_sections: BTreeSet::new(),
-            required: survey
-                .questions
-                .iter()
-                .filter(|q| q.required.is_always())
-                .map(|q| q.id.clone())
-                .collect(),
-        }
-    }
-
-    /// Is `q` shown (and its answer sent)? Never for a `calculate`.
-    pub fn asks(&self, q: &Question) -> bool {
-        !matches!(q.kind, QuestionKind::Calculate { .. })
-            && !self.hidden.contains(&q.id)
-            && q.section
-                .as_ref()
-                .is_none_or(|s| !self.hidden_sections.contains(s))
-    }
-
-    pub fn section_shown(&self, id: &str) -> bool {
-        !self.hidden_sections.contains(id)
-    }
-
-    /// Must `q` be answered now? (Marks the question; the rule is validate's.)
-    pub fn requires(&self, q: &Question) -> bool {
-        self.required.contains(&q.id)
-    }
-}
-
-/// One page of the form: a section, or the whole survey when it has none.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Page {
-    /// Its index in `survey.sections`; `None` for a survey without sections.
-    pub section: Option<usize>,
-    /// Indexes in `survey.questions`, in order; `calculate` left out.
-    pub questions: Vec<usize>,
-}
-
-/// The pages of a survey: one per section (in the survey's order), or one
-/// page with every question. A question naming no known section stays on
-/// the page of the question before it.
-pub fn pages(survey: &Survey) -> Vec<Page> {
-    let shown = |q: &Question| !matches!(q.kind, QuestionKind::Calculate { .. });
-    if survey.sections.is_empty() {
-        return vec![Page {
-            section: None,
-            questions: (0..survey.questions.len())
-                .filter(|&i| shown(&survey.questions[i]))
-                .collect(),
-        }];
-    }
-    let mut pages: Vec<Page> = (0..survey.sections.len())
-        .map(|i| Page {
-            section: Some(i),
-            questions: Vec::new(),
-        })
-        .collect();
-    let mut page = 0;
-    for (i, q) in survey.questions.iter().enumerate() {
-        if let Some(p) = q
-            .section
-            .as_ref()
-            .and_then(|s| survey.sections.iter().position(|x| x.id == *s))
-        {
-            page = p;
-        }
-        if shown(q) {
-            pages[page].questions.push(i);
-        }
-    }
-    pages
-}
-
-/// A form being filled in.
+/// A form being filled in, and where sending it stands. The page logic is
+/// [`runner::Form`]'s (reached through `Deref`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Form {
-    pub survey: Rc<Survey>,
-    /// Made once when the form opens, reused by every attempt to send it, so
-    /// that the collector recognises a retry.
-    pub submission_id: String,
-    pub drafts: BTreeMap<String, Draft>,
-    pub errors: Vec<FieldError>,
+    core: runner::Form,
     pub status: SendStatus,
     /// Counts attempts to send; a new value starts a request.
     pub attempt: u32,
     /// Counts refusals (here or by the collector); a new value moves focus
     /// to the first error.
     pub refusals: u32,
-    pages: Rc<Vec<Page>>,
-    /// The page the respondent is on: an index in `pages`. When that page is
-    /// no longer asked, [`Form::current_page`] shows the nearest one.
-    page: usize,
-    /// Option orders (indexes in the question's choices) of questions with
-    /// `randomize`, fixed when the form opens.
-    orders: Rc<BTreeMap<String, Vec<usize>>>,
-    /// The survey's logic, parsed once when the form opens.
-    logic: Logic,
     /// For a sealed survey, the envelope of the latest attempt to send:
     /// sealed when Submit passes validation, so that the request (and the
     /// effect that makes it) stays the same while it is under way. Every
@@ -316,19 +117,11 @@ pub struct Form {
     sealed: Option<Rc<SealedSubmission>>,
 }
 
-/// The `surveys` logic engine of a form; `None` when the survey's logic does
-/// not check (the collector serves only surveys that check, so this is a
-/// safety net: every question is then asked, and validate reports it).
-#[derive(Clone, Debug)]
-struct Logic(Option<Rc<Engine>>);
+impl Deref for Form {
+    type Target = runner::Form;
 
-impl PartialEq for Logic {
-    fn eq(&self, other: &Logic) -> bool {
-        match (&self.0, &other.0) {
-            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        }
+    fn deref(&self) -> &runner::Form {
+        &self.core
     }
 }
 
@@ -370,195 +163,18 @@ impl Serialize for Body {
 
 impl Form {
     pub fn new(survey: Survey, submission_id: String) -> Form {
-        let orders = shuffled_orders(&survey, &submission_id);
-        let logic = Logic(Engine::new(&survey).ok().map(Rc::new));
+        Form::from_core(runner::Form::new(survey, submission_id))
+    }
+
+    /// A form whose drafts and page were read from a page the server
+    /// rendered (the takeover).
+    pub fn from_core(core: runner::Form) -> Form {
         Form {
-            pages: Rc::new(pages(&survey)),
-            survey: Rc::new(survey),
-            submission_id,
-            drafts: BTreeMap::new(),
-            errors: Vec::new(),
+            core,
             status: SendStatus::Editing,
             attempt: 0,
             refusals: 0,
-            page: 0,
-            orders: Rc::new(orders),
-            logic,
             sealed: None,
-        }
-    }
-
-    /// Which questions and sections are asked now, and which must be
-    /// answered. The one place relevance comes from: the `surveys` engine
-    /// evaluates the survey's logic over everything entered (it treats the
-    /// answers of questions it finds not relevant as empty).
-    pub fn visible(&self) -> Visibility {
-        let Some(engine) = &self.logic.0 else {
-            return Visibility::everything(&self.survey);
-        };
-        let everything = Visibility::everything(&self.survey);
-        let entered = answers_json(&self.survey, &self.drafts, &everything);
-        let ev = engine.evaluate(&entered, today());
-        Visibility {
-            hidden: self
-                .survey
-                .questions
-                .iter()
-                .filter(|q| !ev.is_relevant(&q.id))
-                .map(|q| q.id.clone())
-                .collect(),
-            hidden_sections: self
-                .survey
-                .sections
-                .iter()
-                .filter(|s| !ev.section_relevant(&s.id))
-                .map(|s| s.id.clone())
-                .collect(),
-            required: ev.required,
-        }
-    }
-
-    /// The answers as the collector takes them: those of asked questions
-    /// only. See [`answers_json`].
-    pub fn answers(&self) -> Map<String, Value> {
-        answers_json(&self.survey, &self.drafts, &self.visible())
-    }
-
-    #[cfg(test)]
-    pub fn pages(&self) -> &[Page] {
-        &self.pages
-    }
-
-    /// The pages asked now (indexes in [`Form::pages`]): in a relevant
-    /// section and with at least one question asked.
-    pub fn shown_pages(&self, vis: &Visibility) -> Vec<usize> {
-        let survey = &self.survey;
-        self.pages
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                p.section
-                    .is_none_or(|s| vis.section_shown(&survey.sections[s].id))
-                    && p.questions.iter().any(|&i| vis.asks(&survey.questions[i]))
-            })
-            .map(|(i, _)| i)
-            .collect()
-    }
-
-    /// The page shown: the respondent's, or when it is no longer asked the
-    /// next one asked (else the one before). `None` when nothing is asked.
-    pub fn current_page(&self, vis: &Visibility) -> Option<usize> {
-        let shown = self.shown_pages(vis);
-        shown
-            .iter()
-            .copied()
-            .find(|&p| p >= self.page)
-            .or_else(|| shown.last().copied())
-    }
-
-    /// "Page x of y" among the pages asked now (both from 1; 1 of 1 when
-    /// nothing is asked).
-    pub fn position(&self, vis: &Visibility) -> (usize, usize) {
-        let shown = self.shown_pages(vis);
-        let current = self.current_page(vis);
-        let x = shown
-            .iter()
-            .position(|&p| Some(p) == current)
-            .map_or(1, |i| i + 1);
-        (x, shown.len().max(1))
-    }
-
-    /// The questions shown on the current page.
-    pub fn page_questions(&self, vis: &Visibility) -> Vec<&Question> {
-        self.current_page(vis)
-            .map(|p| {
-                self.pages[p]
-                    .questions
-                    .iter()
-                    .map(|&i| &self.survey.questions[i])
-                    .filter(|q| vis.asks(q))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// The section of the current page, if the survey has sections.
-    pub fn section(&self, vis: &Visibility) -> Option<&surveys::Section> {
-        let p = self.current_page(vis)?;
-        self.pages[p].section.map(|s| &self.survey.sections[s])
-    }
-
-    /// The options of a choice or ranking question in the order shown.
-    pub fn choices_in_order<'a>(&'a self, q: &'a Question) -> Vec<&'a Choice> {
-        let choices = match &q.kind {
-            QuestionKind::Grid { scale, .. } => scale.as_slice(),
-            kind => kind.choices().unwrap_or_default(),
-        };
-        match self.orders.get(&q.id) {
-            Some(order) if order.len() == choices.len() => {
-                order.iter().map(|&i| &choices[i]).collect()
-            }
-            _ => choices.iter().collect(),
-        }
-    }
-
-    pub fn errors_for<'a>(&'a self, q: &'a Question) -> impl Iterator<Item = &'a FieldError> {
-        self.errors.iter().filter(move |e| e.concerns(q))
-    }
-
-    /// Errors about no question of this survey (reported by the collector).
-    pub fn stray_errors(&self) -> impl Iterator<Item = &FieldError> {
-        self.errors
-            .iter()
-            .filter(|e| !self.survey.questions.iter().any(|q| e.concerns(q)))
-    }
-
-    /// Whether the error summary is shown: some error is on this page, or
-    /// concerns no question.
-    pub fn shows_errors(&self, vis: &Visibility) -> bool {
-        self.stray_errors().next().is_some()
-            || self
-                .page_questions(vis)
-                .iter()
-                .any(|q| self.errors_for(q).next().is_some())
-    }
-
-    /// The element id to focus after a refusal: the first field of the first
-    /// question on this page with an error, else the error summary.
-    pub fn first_error_target(&self) -> String {
-        let vis = self.visible();
-        self.page_questions(&vis)
-            .into_iter()
-            .find_map(|q| {
-                let mut errors = self.errors_for(q).peekable();
-                let first = errors.peek()?;
-                Some(if first.question != q.id {
-                    field_dom_id(&first.question)
-                } else {
-                    self.first_field_id(q)
-                })
-            })
-            .unwrap_or_else(|| ERROR_SUMMARY_ID.to_string())
-    }
-
-    /// The id of the first field of a question, as rendered.
-    pub fn first_field_id(&self, q: &Question) -> String {
-        match &q.kind {
-            QuestionKind::SingleChoice { .. } | QuestionKind::MultipleChoice { .. } => self
-                .choices_in_order(q)
-                .first()
-                .map(|c| choice_dom_id(&q.id, &c.id))
-                .unwrap_or_else(|| choice_dom_id(&q.id, OTHER)),
-            QuestionKind::Rating { .. } => choice_dom_id(&q.id, "1"),
-            QuestionKind::Grid { statements, scale } => match (statements.first(), scale.first()) {
-                (Some(s), Some(c)) => grid_dom_id(&q.id, &s.id, &c.id),
-                _ => field_dom_id(&q.id),
-            },
-            QuestionKind::Ranking { .. } => match self.choices_in_order(q).first() {
-                Some(c) => rank_dom_id(&q.id, &c.id),
-                None => field_dom_id(&q.id),
-            },
-            _ => field_dom_id(&q.id),
         }
     }
 
@@ -580,16 +196,8 @@ impl Form {
         })
     }
 
-    /// The submission as it is sent in plaintext.
-    fn submission(&self) -> Submission {
-        Submission {
-            submission_id: self.submission_id.clone(),
-            version: Some(self.survey.version),
-            answers: self.answers(),
-        }
-    }
-
-    /// Seals the answers of [`Form::submission`] to the survey's first key.
+    /// Seals the answers of [`runner::Form::submission`] to the survey's
+    /// first key.
     fn seal(&self) -> Result<SealedSubmission, SealFailure> {
         // hpke panics when the generator fails; ask it first.
         if getrandom::fill(&mut [0; 1]).is_err() {
@@ -608,402 +216,115 @@ impl Form {
             .map_err(|e| SealFailure::of(&e))
     }
 
-    /// Is the current page the last one asked?
-    pub fn on_last_page(&self, vis: &Visibility) -> bool {
-        let (x, y) = self.position(vis);
-        x >= y
+    /// Submit on the review: every answer is checked again; when they pass
+    /// they are sent (sealed first for a sealed survey), else every problem
+    /// is shown from the first page that has one.
+    fn send(&mut self) {
+        if !self.core.check_all() {
+            self.status = SendStatus::Editing;
+            self.refusals += 1;
+            return;
+        }
+        if self.survey.is_sealed() {
+            match self.seal() {
+                Ok(sealed) => self.sealed = Some(Rc::new(sealed)),
+                Err(failure) => {
+                    self.sealed = None;
+                    self.status = SendStatus::SealFailed(failure);
+                    self.refusals += 1;
+                    return;
+                }
+            }
+        }
+        self.status = SendStatus::Sending;
+        self.attempt += 1;
     }
 
-    /// A change to question `question` (or its "other" text): its errors go.
-    fn edit(&mut self, question: &str) {
-        let base = question
-            .strip_suffix("_other")
-            .filter(|b| self.survey.question(b).is_some())
-            .unwrap_or(question)
-            .to_string();
-        let other = other_key(&base);
-        self.errors
-            .retain(|e| e.question != base && e.question != other);
+    /// The actions on a form's answers and pages.
+    fn apply(&mut self, action: Action) {
+        let edit = match action {
+            Action::Choose { question, choice } => Edit::Choose { question, choice },
+            Action::Tick {
+                question,
+                choice,
+                ticked,
+            } => Edit::Tick {
+                question,
+                choice,
+                ticked,
+            },
+            Action::SetText { question, text } => Edit::SetText { question, text },
+            Action::Grade {
+                question,
+                statement,
+                choice,
+            } => Edit::Grade {
+                question,
+                statement,
+                choice,
+            },
+            Action::Rank {
+                question,
+                choice,
+                rank,
+            } => Edit::Rank {
+                question,
+                choice,
+                rank,
+            },
+            Action::Check { question, checked } => Edit::Check { question, checked },
+            Action::Clear { question } => Edit::Clear { question },
+            Action::NextPage | Action::PreviousPage | Action::Submit | Action::ChangePage(_)
+                if self.status == SendStatus::Sending =>
+            {
+                return;
+            }
+            Action::NextPage => {
+                if !self.core.next_page() {
+                    self.refusals += 1;
+                }
+                return;
+            }
+            Action::PreviousPage => {
+                self.core.previous_page();
+                return;
+            }
+            Action::ChangePage(n) => {
+                let vis = self.visible();
+                if self.shown_pages(&vis).contains(&n) {
+                    self.core.reviewing = false;
+                    self.core.set_page(n);
+                }
+                return;
+            }
+            // On a page: Next (the last page's opens the review); on the
+            // review: send.
+            Action::Submit => {
+                if self.core.reviewing {
+                    self.send();
+                } else if !self.core.next_page() {
+                    self.refusals += 1;
+                }
+                return;
+            }
+            // Handled by the state.
+            Action::SetLanguage(_)
+            | Action::CatalogueLoaded(_)
+            | Action::CatalogueFailed
+            | Action::ReloadCatalogue
+            | Action::Open(_)
+            | Action::Opened { .. }
+            | Action::OpenFailed(_)
+            | Action::Sent { .. }
+            | Action::BackToList => return,
+        };
+        self.core.edit(edit);
         if matches!(
             self.status,
             SendStatus::Refused(_) | SendStatus::SealFailed(_)
         ) {
             self.status = SendStatus::Editing;
         }
-    }
-
-    /// Problems `validate` finds with the answers as they would be sent.
-    fn problems(&self, vis: &Visibility) -> Vec<FieldError> {
-        let answers = answers_json(&self.survey, &self.drafts, vis);
-        // The form's compiled engine; `validate` (which compiles the logic
-        // again, and reports why it cannot) only when there is none.
-        let checked = match &self.logic.0 {
-            Some(engine) => engine.validate(&answers, today()),
-            None => validate(&self.survey, &answers, today()),
-        };
-        match checked {
-            Ok(_) => Vec::new(),
-            Err(errors) => errors
-                .into_iter()
-                .map(|e| FieldError {
-                    question: e.question,
-                    text: ErrorText::Problem(e.problem),
-                })
-                .collect(),
-        }
-    }
-
-    /// Next: checks this page's answers and goes on only when they pass.
-    fn next_page(&mut self) {
-        if self.status == SendStatus::Sending {
-            return;
-        }
-        let vis = self.visible();
-        let Some(current) = self.current_page(&vis) else {
-            return;
-        };
-        let on_page: Vec<&Question> = self.pages[current]
-            .questions
-            .iter()
-            .map(|&i| &self.survey.questions[i])
-            .collect();
-        let concerns_page = |e: &FieldError| on_page.iter().any(|q| e.concerns(q));
-        let found: Vec<FieldError> = self
-            .problems(&vis)
-            .into_iter()
-            .filter(concerns_page)
-            .collect();
-        // This page's errors are replaced; those of other pages stay.
-        let mut errors = std::mem::take(&mut self.errors);
-        errors.retain(|e| !concerns_page(e));
-        let passed = found.is_empty();
-        errors.extend(found);
-        self.errors = errors;
-        if passed {
-            if let Some(next) = self.shown_pages(&vis).into_iter().find(|&p| p > current) {
-                self.page = next;
-            }
-        } else {
-            self.refusals += 1;
-        }
-    }
-
-    /// Back: the page asked before this one; nothing is checked or lost.
-    fn previous_page(&mut self) {
-        if self.status == SendStatus::Sending {
-            return;
-        }
-        let vis = self.visible();
-        let Some(current) = self.current_page(&vis) else {
-            return;
-        };
-        if let Some(prev) = self
-            .shown_pages(&vis)
-            .into_iter()
-            .rev()
-            .find(|&p| p < current)
-        {
-            self.page = prev;
-        }
-    }
-
-    /// Submit (or Enter in a field): on a page before the last it is Next;
-    /// on the last, every answer is checked and every problem shown, from
-    /// the first page that has one.
-    fn submit(&mut self) {
-        if self.status == SendStatus::Sending {
-            return;
-        }
-        let vis = self.visible();
-        if !self.on_last_page(&vis) {
-            self.next_page();
-            return;
-        }
-        let found = self.problems(&vis);
-        if found.is_empty() {
-            self.errors.clear();
-            if self.survey.is_sealed() {
-                match self.seal() {
-                    Ok(sealed) => self.sealed = Some(Rc::new(sealed)),
-                    Err(failure) => {
-                        self.sealed = None;
-                        self.status = SendStatus::SealFailed(failure);
-                        self.refusals += 1;
-                        return;
-                    }
-                }
-            }
-            self.status = SendStatus::Sending;
-            self.attempt += 1;
-            return;
-        }
-        self.errors = found;
-        self.status = SendStatus::Editing;
-        self.refusals += 1;
-        self.show_first_error_page(&vis);
-    }
-
-    /// Moves to the first page asked that shows one of the errors.
-    fn show_first_error_page(&mut self, vis: &Visibility) {
-        let survey = &self.survey;
-        let errors = &self.errors;
-        if let Some(p) = self.shown_pages(vis).into_iter().find(|&p| {
-            self.pages[p].questions.iter().any(|&i| {
-                let q = &survey.questions[i];
-                vis.asks(q) && errors.iter().any(|e| e.concerns(q))
-            })
-        }) {
-            self.page = p;
-        }
-    }
-}
-
-/// The id of the error summary at the top of the form.
-pub const ERROR_SUMMARY_ID: &str = "form-errors";
-
-/// The id of a question's own field (number, text, date, consent), or of
-/// the "other" text (`q-<id>_other`).
-pub fn field_dom_id(question: &str) -> String {
-    format!("q-{question}")
-}
-
-/// The id of one option's radio button or checkbox; of a rating point.
-pub fn choice_dom_id(question: &str, choice: &str) -> String {
-    format!("q-{question}-{choice}")
-}
-
-/// The id of one radio button of a grid.
-pub fn grid_dom_id(question: &str, statement: &str, choice: &str) -> String {
-    format!("q-{question}-{statement}-{choice}")
-}
-
-/// The id of the rank select of one option of a ranking.
-pub fn rank_dom_id(question: &str, choice: &str) -> String {
-    format!("q-{question}-rank-{choice}")
-}
-
-/// How many options a ranking asks to order.
-pub fn ranks_asked(kind: &QuestionKind) -> usize {
-    match kind {
-        QuestionKind::Ranking { choices, rank, .. } => rank
-            .map_or(choices.len(), |r| r as usize)
-            .min(choices.len()),
-        _ => 0,
-    }
-}
-
-/// A date bound as the browser takes it (`today` is the respondent's day).
-pub fn date_bound(bound: &str, today: surveys::Date) -> String {
-    if bound == "today" {
-        today.to_string()
-    } else {
-        bound.to_string()
-    }
-}
-
-/// A decimal as typed (`1,5` or `1.5`) as a JSON number; what does not read
-/// as one is kept as text so that validation names the problem.
-///
-/// Read with serde_json's number parser, already in the bundle, rather than
-/// `str::parse::<f64>`, which would add its own.
-fn decimal_value(s: &str) -> Value {
-    let mut normalised = s.replace(',', ".");
-    if let Some(rest) = normalised.strip_prefix('.') {
-        normalised = format!("0.{rest}");
-    } else if let Some(rest) = normalised.strip_prefix("-.") {
-        normalised = format!("-0.{rest}");
-    }
-    if normalised.ends_with('.') {
-        normalised.pop();
-    }
-    serde_json::from_str::<f64>(&normalised)
-        .ok()
-        .filter(|x| x.is_finite())
-        .and_then(Number::from_f64)
-        .map_or_else(|| Value::String(s.to_string()), Value::Number)
-}
-
-/// Turns the drafts into the `answers` object of a submission.
-///
-/// Only questions that `vis` asks are sent, and only those with something
-/// entered. A single choice is its id (with `<id>_other` when "other" is
-/// chosen and its text given), a multiple choice the list of ids (in the
-/// survey's order), a text the text, an integer or rating a JSON integer, a
-/// decimal a JSON number, a date `YYYY-MM-DD`, a grid `{statement: choice}`,
-/// a ranking the ids in rank order, a consent `true`. A number that does not
-/// read as one is sent as typed, so that validation names the problem.
-pub fn answers_json(
-    survey: &Survey,
-    drafts: &BTreeMap<String, Draft>,
-    vis: &Visibility,
-) -> Map<String, Value> {
-    let mut out = Map::new();
-    let nonblank = |s: &String| (!s.trim().is_empty()).then(|| s.clone());
-    for q in &survey.questions {
-        if !vis.asks(q) {
-            continue;
-        }
-        let Some(draft) = drafts.get(&q.id) else {
-            continue;
-        };
-        let other_text = || match drafts.get(&other_key(&q.id)) {
-            Some(Draft::Text(t)) => nonblank(t),
-            _ => None,
-        };
-        let value = match (&q.kind, draft) {
-            (QuestionKind::SingleChoice { other, .. }, Draft::Choice(c)) => {
-                if *other
-                    && c == OTHER
-                    && let Some(t) = other_text()
-                {
-                    out.insert(other_key(&q.id), Value::String(t));
-                }
-                Value::String(c.clone())
-            }
-            (QuestionKind::MultipleChoice { choices, other, .. }, Draft::Choices(ticked)) => {
-                if ticked.is_empty() {
-                    continue;
-                }
-                if *other
-                    && ticked.iter().any(|c| c == OTHER)
-                    && let Some(t) = other_text()
-                {
-                    out.insert(other_key(&q.id), Value::String(t));
-                }
-                let in_order = choices
-                    .iter()
-                    .filter(|c| ticked.contains(&c.id))
-                    .map(|c| Value::String(c.id.clone()));
-                // "other", and anything not offered (validation reports it).
-                let others = ticked
-                    .iter()
-                    .filter(|t| !choices.iter().any(|c| &c.id == *t))
-                    .map(|t| Value::String(t.clone()));
-                Value::Array(in_order.chain(others).collect())
-            }
-            (
-                QuestionKind::ShortText { .. }
-                | QuestionKind::LongText { .. }
-                | QuestionKind::Date { .. },
-                Draft::Text(s),
-            ) => match nonblank(s) {
-                Some(s) => Value::String(s),
-                None => continue,
-            },
-            (QuestionKind::Integer { .. }, Draft::Text(s))
-            | (QuestionKind::Rating { .. }, Draft::Choice(s)) => {
-                let s = s.trim();
-                if s.is_empty() {
-                    continue;
-                }
-                match s.parse::<i64>() {
-                    Ok(n) => Value::from(n),
-                    Err(_) => Value::String(s.to_string()),
-                }
-            }
-            (QuestionKind::Decimal { .. }, Draft::Text(s)) => {
-                let s = s.trim();
-                if s.is_empty() {
-                    continue;
-                }
-                decimal_value(s)
-            }
-            (QuestionKind::Grid { .. }, Draft::Grid(picked)) => {
-                if picked.is_empty() {
-                    continue;
-                }
-                Value::Object(
-                    picked
-                        .iter()
-                        .map(|(s, c)| (s.clone(), Value::String(c.clone())))
-                        .collect(),
-                )
-            }
-            (QuestionKind::Ranking { .. }, Draft::Ranks(slots)) => {
-                let ranked: Vec<Value> = slots
-                    .iter()
-                    .flatten()
-                    .map(|c| Value::String(c.clone()))
-                    .collect();
-                if ranked.is_empty() {
-                    continue;
-                }
-                Value::Array(ranked)
-            }
-            (QuestionKind::Consent, Draft::Checked(true)) => Value::Bool(true),
-            // Nothing entered, or a draft of a shape the fields cannot make.
-            _ => continue,
-        };
-        out.insert(q.id.clone(), value);
-    }
-    out
-}
-
-/// The option orders of the questions with `randomize`, drawn from the
-/// submission id (random per form), so that they stay put while the form is
-/// open. Options marked `fixed` keep their places.
-fn shuffled_orders(survey: &Survey, seed: &str) -> BTreeMap<String, Vec<usize>> {
-    survey
-        .questions
-        .iter()
-        .filter_map(|q| {
-            let choices = match &q.kind {
-                QuestionKind::SingleChoice {
-                    choices,
-                    randomize: true,
-                    ..
-                }
-                | QuestionKind::MultipleChoice {
-                    choices,
-                    randomize: true,
-                    ..
-                }
-                | QuestionKind::Ranking {
-                    choices,
-                    randomize: true,
-                    ..
-                } => choices,
-                _ => return None,
-            };
-            let mut rng = SplitMix(fnv1a(&[seed.as_bytes(), b"\xff", q.id.as_bytes()]));
-            Some((q.id.clone(), shuffle(choices, &mut rng)))
-        })
-        .collect()
-}
-
-fn shuffle(choices: &[Choice], rng: &mut SplitMix) -> Vec<usize> {
-    let free: Vec<usize> = (0..choices.len()).filter(|&i| !choices[i].fixed).collect();
-    let mut moved = free.clone();
-    for i in (1..moved.len()).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
-        moved.swap(i, j);
-    }
-    let mut order: Vec<usize> = (0..choices.len()).collect();
-    for (&place, item) in free.iter().zip(moved) {
-        order[place] = item;
-    }
-    order
-}
-
-fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in parts.iter().flat_map(|p| p.iter()) {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// SplitMix64: enough to shuffle options; nothing secret depends on it.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
     }
 }
 
@@ -1108,8 +429,11 @@ pub enum Action {
     NextPage,
     /// Go to the page asked before this one.
     PreviousPage,
-    /// Send (on the last page; before it, the same as [`Action::NextPage`]).
+    /// On a page, the same as [`Action::NextPage`] (the last page's opens
+    /// the review); on the review, send.
     Submit,
+    /// From the review to page `n` (an index in the form's pages).
+    ChangePage(usize),
     /// The collector's answer to the attempt of `submission_id`.
     Sent {
         submission_id: String,
@@ -1145,6 +469,9 @@ impl State {
     /// it changes: the page's section title on a form past its first page.
     pub fn heading(&self) -> (String, &'static str) {
         match &self.screen {
+            Screen::Form(f) if f.reviewing => {
+                (format!("{}/review", self.screen_key()), SECTION_TITLE_ID)
+            }
             Screen::Form(f) => {
                 let vis = f.visible();
                 let (x, _) = f.position(&vis);
@@ -1236,143 +563,29 @@ impl State {
             }
             SendOutcome::NetworkError => f.status = SendStatus::NetworkError,
             SendOutcome::Refused { message, details } => {
-                f.errors = details
+                f.core.errors = details
                     .into_iter()
                     .map(|(question, message)| FieldError {
                         question: question.unwrap_or_default(),
                         text: ErrorText::Server(message),
                     })
                     .collect();
-                f.status = if f.errors.is_empty() {
+                f.status = if f.core.errors.is_empty() {
                     SendStatus::Refused(message)
                 } else {
                     SendStatus::Editing
                 };
                 f.refusals += 1;
                 let vis = f.visible();
-                f.show_first_error_page(&vis);
-            }
-        }
-    }
-}
-
-impl Form {
-    /// The actions on a form's answers and pages.
-    fn apply(&mut self, action: Action) {
-        match action {
-            Action::Choose { question, choice } => {
-                self.edit(&question);
-                self.drafts.insert(question, Draft::Choice(choice));
-            }
-            Action::Tick {
-                question,
-                choice,
-                ticked,
-            } => {
-                self.edit(&question);
-                let survey = Rc::clone(&self.survey);
-                let options = survey
-                    .question(&question)
-                    .and_then(|q| q.kind.choices())
-                    .unwrap_or_default();
-                let exclusive = |id: &str| options.iter().any(|c| c.id == id && c.exclusive);
-                let entry = self
-                    .drafts
-                    .entry(question)
-                    .or_insert_with(|| Draft::Choices(Vec::new()));
-                if !matches!(entry, Draft::Choices(_)) {
-                    *entry = Draft::Choices(Vec::new());
-                }
-                if let Draft::Choices(list) = entry {
-                    list.retain(|c| *c != choice);
-                    if ticked {
-                        if exclusive(&choice) {
-                            list.clear();
-                        } else {
-                            list.retain(|c| !exclusive(c));
-                        }
-                        list.push(choice);
-                    }
+                if f.shown_pages(&vis).iter().any(|&p| {
+                    f.questions_on(p, &vis)
+                        .iter()
+                        .any(|q| f.errors_for(q).next().is_some())
+                }) {
+                    f.core.reviewing = false;
+                    f.core.show_first_error_page(&vis);
                 }
             }
-            Action::SetText { question, text } => {
-                self.edit(&question);
-                self.drafts.insert(question, Draft::Text(text));
-            }
-            Action::Grade {
-                question,
-                statement,
-                choice,
-            } => {
-                self.edit(&question);
-                let entry = self
-                    .drafts
-                    .entry(question)
-                    .or_insert_with(|| Draft::Grid(BTreeMap::new()));
-                if !matches!(entry, Draft::Grid(_)) {
-                    *entry = Draft::Grid(BTreeMap::new());
-                }
-                if let Draft::Grid(picked) = entry {
-                    picked.insert(statement, choice);
-                }
-            }
-            Action::Rank {
-                question,
-                choice,
-                rank,
-            } => {
-                self.edit(&question);
-                let k = self
-                    .survey
-                    .question(&question)
-                    .map_or(0, |q| ranks_asked(&q.kind));
-                let entry = self
-                    .drafts
-                    .entry(question)
-                    .or_insert_with(|| Draft::Ranks(vec![None; k]));
-                if !matches!(entry, Draft::Ranks(s) if s.len() == k) {
-                    *entry = Draft::Ranks(vec![None; k]);
-                }
-                if let Draft::Ranks(slots) = entry {
-                    let old = slots.iter().position(|s| s.as_ref() == Some(&choice));
-                    let new = rank
-                        .and_then(|r| usize::try_from(r).ok())
-                        .filter(|r| (1..=k).contains(r))
-                        .map(|r| r - 1);
-                    if let Some(old) = old {
-                        slots[old] = None;
-                    }
-                    if let Some(new) = new {
-                        // Whoever had that rank takes the old one (or none).
-                        let displaced = slots[new].replace(choice);
-                        if let (Some(old), Some(d)) = (old, displaced) {
-                            slots[old] = Some(d);
-                        }
-                    }
-                }
-            }
-            Action::Check { question, checked } => {
-                self.edit(&question);
-                self.drafts.insert(question, Draft::Checked(checked));
-            }
-            Action::Clear { question } => {
-                self.edit(&question);
-                self.drafts.remove(&other_key(&question));
-                self.drafts.remove(&question);
-            }
-            Action::NextPage => self.next_page(),
-            Action::PreviousPage => self.previous_page(),
-            Action::Submit => self.submit(),
-            // Handled by the state.
-            Action::SetLanguage(_)
-            | Action::CatalogueLoaded(_)
-            | Action::CatalogueFailed
-            | Action::ReloadCatalogue
-            | Action::Open(_)
-            | Action::Opened { .. }
-            | Action::OpenFailed(_)
-            | Action::Sent { .. }
-            | Action::BackToList => {}
         }
     }
 }
@@ -1387,28 +600,14 @@ impl Reducible for State {
     }
 }
 
-/// The page's main heading (the survey title on a form).
-pub const MAIN_HEADING_ID: &str = "main-heading";
-
-/// The heading of the page's section.
-pub const SECTION_TITLE_ID: &str = "section-title";
-
-/// The respondent's day (UTC), for date rules and `today()`.
-pub fn today() -> surveys::Date {
-    #[cfg(target_arch = "wasm32")]
-    let secs = (js_sys::Date::now() / 1000.0) as i64;
-    #[cfg(not(target_arch = "wasm32"))]
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    surveys::Date::from_unix_seconds(secs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use runner::{UNREADABLE_NUMBER, Visibility, answers_json, date_bound, ranks_asked};
+    use serde_json::{Value, json};
+    use surveys::{Choice, QuestionKind};
 
     fn survey() -> Survey {
         serde_json::from_value(json!({
@@ -1629,7 +828,12 @@ mod tests {
     fn a_valid_form_is_sent_once_and_retried_with_the_same_id() {
         let s = reduce(
             open_form(),
-            [choose("ge"), tick("art", true), Action::Submit],
+            [
+                choose("ge"),
+                tick("art", true),
+                Action::Submit,
+                Action::Submit,
+            ],
         );
         let out = s.outgoing().expect("sending");
         assert_eq!(out.survey_id, "s1");
@@ -1675,6 +879,8 @@ mod tests {
             open_form(),
             [
                 choose("ge"),
+                // The review, then send.
+                Action::Submit,
                 Action::Submit,
                 Action::Sent {
                     submission_id: "id-1".into(),
@@ -1701,6 +907,7 @@ mod tests {
         let s = reduce(
             s,
             [
+                Action::Submit,
                 Action::Submit,
                 Action::Sent {
                     submission_id: "id-1".into(),
@@ -1936,6 +1143,17 @@ mod tests {
         assert_eq!(page_title(&s), "Third");
         assert!(form(&s).on_last_page(&form(&s).visible()));
         let s = reduce(s, [text("comment", "ok"), Action::Submit]);
+        assert!(form(&s).reviewing, "the last page's Next opens the review");
+        assert_eq!(
+            s.heading(),
+            ("form/paged/review".to_string(), SECTION_TITLE_ID)
+        );
+        assert_eq!(
+            s.outgoing(),
+            None,
+            "nothing is sent before Submit on the review"
+        );
+        let s = reduce(s, [Action::Submit]);
         assert_eq!(
             Value::Object(plain(&s.outgoing().expect("sending")).answers.clone()),
             json!({"country": "kg", "years": 7, "comment": "ok"})
@@ -1943,6 +1161,44 @@ mod tests {
         // Next on the last page goes nowhere.
         let s = reduce(s, [Action::NextPage]);
         assert_eq!(page_title(&s), "Third");
+    }
+
+    #[test]
+    fn the_review_shows_every_answer_and_change_goes_back_to_its_page() {
+        let s = reduce(
+            open(paged()),
+            [
+                on("country", |question| Action::Choose {
+                    question,
+                    choice: "kg".into(),
+                }),
+                Action::NextPage,
+                text("years", "7"),
+                Action::NextPage,
+                text("comment", "ok"),
+                Action::NextPage,
+            ],
+        );
+        let f = form(&s);
+        assert!(f.reviewing);
+        let review = runner::review::review(f, "en");
+        let pages: Vec<usize> = review.iter().map(|p| p.page).collect();
+        assert_eq!(pages, [0, 1, 3]);
+        assert_eq!(review[1].answers[0].1, "7");
+        // Back: the last page; Change: that page, answers kept.
+        let back = reduce(s.clone(), [Action::PreviousPage]);
+        assert!(!form(&back).reviewing);
+        assert_eq!(page_title(&back), "Third");
+        let changed = reduce(s, [Action::ChangePage(1)]);
+        assert!(!form(&changed).reviewing);
+        assert_eq!(page_title(&changed), "Second");
+        assert_eq!(form(&changed).drafts["years"], Draft::Text("7".into()));
+        // A page that is not asked cannot be changed to.
+        let nowhere = reduce(
+            changed.clone(),
+            [Action::NextPage, Action::NextPage, Action::ChangePage(2)],
+        );
+        assert!(form(&nowhere).reviewing);
     }
 
     #[test]
@@ -1957,6 +1213,7 @@ mod tests {
                 Action::NextPage,
                 text("years", "3"),
                 Action::NextPage,
+                Action::Submit,
                 Action::Submit,
                 Action::Sent {
                     submission_id: "sub-1".into(),
@@ -2176,12 +1433,12 @@ mod tests {
         drafts.insert("gender_other".to_string(), Draft::Text("x".into()));
         drafts.insert("story".to_string(), Draft::Text("private".into()));
         drafts.insert("total".to_string(), Draft::Text("2".into()));
-        let mut vis = Visibility::everything(&survey);
+        let vis = Visibility::everything(&survey);
         assert_eq!(
             Value::Object(answers_json(&survey, &drafts, &vis)),
             json!({"gender": "other", "gender_other": "x", "story": "private"})
         );
-        vis.hidden.insert("gender".into());
+        let vis = vis.hiding_question("gender");
         assert_eq!(
             Value::Object(answers_json(&survey, &drafts, &vis)),
             json!({"story": "private"})
@@ -2192,8 +1449,7 @@ mod tests {
         let mut drafts = BTreeMap::new();
         drafts.insert("years".to_string(), Draft::Text("5".into()));
         drafts.insert("comment".to_string(), Draft::Text("c".into()));
-        let mut vis = Visibility::everything(&survey);
-        vis.hidden_sections.insert("p2".into());
+        let vis = Visibility::everything(&survey).hiding_section("p2");
         assert_eq!(
             Value::Object(answers_json(&survey, &drafts, &vis)),
             json!({"comment": "c"})
@@ -2403,7 +1659,7 @@ mod tests {
         );
         let s = reduce(s, [Action::NextPage]);
         assert_eq!(page_title(&s), "End", "the police page is skipped");
-        let s = reduce(s, [Action::Submit]);
+        let s = reduce(s, [Action::Submit, Action::Submit]);
         assert!(s.outgoing().is_some());
     }
 
@@ -2465,6 +1721,7 @@ mod tests {
                 choice: "yes".into(),
             },
             text("story", CANARY),
+            Action::Submit,
             Action::Submit,
         ]
     }
@@ -2574,7 +1831,12 @@ mod tests {
         let full = "я".repeat(surveys::model::LONG_TEXT_LIMIT as usize);
         let s = reduce(
             open_as(survey, SEALED_ID),
-            [text("story", &full), text("story2", &full), Action::Submit],
+            [
+                text("story", &full),
+                text("story2", &full),
+                Action::Submit,
+                Action::Submit,
+            ],
         );
         let f = form(&s);
         assert_eq!(f.status, SendStatus::SealFailed(SealFailure::TooLarge));
@@ -2585,7 +1847,7 @@ mod tests {
         // Shortening one text clears the message, and then it goes.
         let s = reduce(s, [text("story2", "коротко")]);
         assert_eq!(form(&s).status, SendStatus::Editing);
-        let s = reduce(s, [Action::Submit]);
+        let s = reduce(s, [Action::Submit, Action::Submit]);
         assert_eq!(form(&s).status, SendStatus::Sending);
         assert!(matches!(
             s.outgoing().map(|o| o.body),
@@ -2602,7 +1864,7 @@ mod tests {
         ] {
             let s = reduce(
                 open_as(with_keys(every_type(), &keys), id),
-                [text("story", CANARY), Action::Submit],
+                [text("story", CANARY), Action::Submit, Action::Submit],
             );
             let f = form(&s);
             assert_eq!(f.status, SendStatus::SealFailed(SealFailure::Unusable));

@@ -42,6 +42,28 @@ pub enum Ui {
     OtherSpecify,
     /// Under a consent tick-box.
     ConsentHint,
+    /// The skip link, first on every page.
+    SkipToContent,
+    /// Leaves the survey for a neutral page at once.
+    QuickExit,
+    /// The last page's button: on to the review of every answer.
+    Review,
+    ReviewHeading,
+    ReviewNote,
+    /// Back from the review to one page.
+    Change,
+    /// In the review, for a question left blank.
+    NotAnswered,
+    /// In the review, for a ticked consent box.
+    Agreed,
+    /// Without scripts: an answer made more questions of the same page relevant.
+    MoreQuestions,
+    /// A form post that no page could have made.
+    FormUnreadable,
+    /// The answers do not fit in the largest envelope; nothing was sent.
+    SealTooLarge,
+    /// The answers could not be sealed on this device; nothing was sent.
+    SealUnusable,
     ErrUnknownQuestion,
     ErrRequired,
     ErrWrongType,
@@ -119,6 +141,28 @@ fn en(key: Ui) -> &'static str {
         Ui::ClearAnswer => "Clear answer",
         Ui::OtherSpecify => "Other, please specify",
         Ui::ConsentHint => "Tick the box if you agree.",
+        Ui::SkipToContent => "Skip to content",
+        Ui::QuickExit => "Quick exit",
+        Ui::Review => "Review answers",
+        Ui::ReviewHeading => "Check your answers",
+        Ui::ReviewNote => {
+            "Nothing has been sent yet. Send these answers below, or change them first."
+        }
+        Ui::Change => "Change",
+        Ui::NotAnswered => "Not answered",
+        Ui::Agreed => "Agreed",
+        Ui::MoreQuestions => {
+            "Your answers open further questions on this page. Please answer them too."
+        }
+        Ui::FormUnreadable => {
+            "This page could not be read. Please go back to the list of surveys and start again."
+        }
+        Ui::SealTooLarge => {
+            "Your answers are too long to be encrypted and sent. Please shorten your longest written answers and try again. Nothing has been sent."
+        }
+        Ui::SealUnusable => {
+            "Your answers could not be encrypted on this device, so they were not sent. Your answers are still here. Please tell the survey's organisers; another browser may work."
+        }
         Ui::ErrUnknownQuestion => "This survey has no such question",
         Ui::ErrRequired => "This question is required.",
         Ui::ErrWrongType => "This answer has the wrong form",
@@ -174,6 +218,28 @@ fn ru(key: Ui) -> &'static str {
         Ui::ClearAnswer => "Очистить ответ",
         Ui::OtherSpecify => "Другое (уточните)",
         Ui::ConsentHint => "Отметьте, если вы согласны.",
+        Ui::SkipToContent => "Перейти к содержанию",
+        Ui::QuickExit => "Быстрый выход",
+        Ui::Review => "Проверить ответы",
+        Ui::ReviewHeading => "Проверьте ваши ответы",
+        Ui::ReviewNote => {
+            "Пока ничего не отправлено. Отправьте эти ответы ниже или сначала измените их."
+        }
+        Ui::Change => "Изменить",
+        Ui::NotAnswered => "Нет ответа",
+        Ui::Agreed => "Согласие дано",
+        Ui::MoreQuestions => {
+            "Ваши ответы открыли на этой странице новые вопросы. Пожалуйста, ответьте и на них."
+        }
+        Ui::FormUnreadable => {
+            "Не удалось прочитать эту страницу. Вернитесь к списку опросов и начните заново."
+        }
+        Ui::SealTooLarge => {
+            "Ваши ответы слишком длинные, чтобы их зашифровать и отправить. Сократите самые длинные текстовые ответы и попробуйте ещё раз. Ничего не отправлено."
+        }
+        Ui::SealUnusable => {
+            "Не удалось зашифровать ответы на этом устройстве, поэтому они не отправлены. Ваши ответы сохранены на странице. Сообщите об этом организаторам опроса; может помочь другой браузер."
+        }
         Ui::ErrUnknownQuestion => "В этом опросе нет такого вопроса",
         Ui::ErrRequired => "Это обязательный вопрос.",
         Ui::ErrWrongType => "Ответ имеет неверный формат",
@@ -229,6 +295,28 @@ fn uk(key: Ui) -> &'static str {
         Ui::ClearAnswer => "Очистити відповідь",
         Ui::OtherSpecify => "Інше (уточніть)",
         Ui::ConsentHint => "Позначте, якщо ви згодні.",
+        Ui::SkipToContent => "Перейти до змісту",
+        Ui::QuickExit => "Швидкий вихід",
+        Ui::Review => "Переглянути відповіді",
+        Ui::ReviewHeading => "Перевірте свої відповіді",
+        Ui::ReviewNote => {
+            "Поки що нічого не надіслано. Надішліть ці відповіді нижче або спершу змініть їх."
+        }
+        Ui::Change => "Змінити",
+        Ui::NotAnswered => "Немає відповіді",
+        Ui::Agreed => "Згоду надано",
+        Ui::MoreQuestions => {
+            "Ваші відповіді відкрили на цій сторінці нові запитання. Будь ласка, дайте відповідь і на них."
+        }
+        Ui::FormUnreadable => {
+            "Не вдалося прочитати цю сторінку. Поверніться до списку опитувань і почніть знову."
+        }
+        Ui::SealTooLarge => {
+            "Ваші відповіді задовгі, щоб їх зашифрувати й надіслати. Скоротіть найдовші текстові відповіді та спробуйте ще раз. Нічого не надіслано."
+        }
+        Ui::SealUnusable => {
+            "Не вдалося зашифрувати відповіді на цьому пристрої, тому їх не надіслано. Ваші відповіді залишилися на сторінці. Повідомте про це організаторів опитування; може допомогти інший браузер."
+        }
         Ui::ErrUnknownQuestion => "У цьому опитуванні немає такого питання",
         Ui::ErrRequired => "Це обов’язкове питання.",
         Ui::ErrWrongType => "Відповідь має неправильний формат",
@@ -286,6 +374,28 @@ fn ka(key: Ui) -> &'static str {
         Ui::ClearAnswer => "პასუხის წაშლა",
         Ui::OtherSpecify => "სხვა (მიუთითეთ)",
         Ui::ConsentHint => "მონიშნეთ, თუ თანახმა ხართ.",
+        Ui::SkipToContent => "შინაარსზე გადასვლა",
+        Ui::QuickExit => "სწრაფი გასვლა",
+        Ui::Review => "პასუხების გადახედვა",
+        Ui::ReviewHeading => "შეამოწმეთ თქვენი პასუხები",
+        Ui::ReviewNote => {
+            "ჯერ არაფერი გაგზავნილა. გააგზავნეთ ეს პასუხები ქვემოთ, ან ჯერ შეცვალეთ ისინი."
+        }
+        Ui::Change => "შეცვლა",
+        Ui::NotAnswered => "პასუხი არ არის",
+        Ui::Agreed => "თანხმობა მიცემულია",
+        Ui::MoreQuestions => {
+            "თქვენმა პასუხებმა ამ გვერდზე ახალი კითხვები გახსნა. გთხოვთ, მათაც უპასუხოთ."
+        }
+        Ui::FormUnreadable => {
+            "ამ გვერდის წაკითხვა ვერ მოხერხდა. დაბრუნდით გამოკითხვების სიაში და დაიწყეთ თავიდან."
+        }
+        Ui::SealTooLarge => {
+            "თქვენი პასუხები ძალიან გრძელია დასაშიფრად და გასაგზავნად. შეამოკლეთ ყველაზე გრძელი წერილობითი პასუხები და სცადეთ ხელახლა. არაფერი გაგზავნილა."
+        }
+        Ui::SealUnusable => {
+            "პასუხების დაშიფვრა ამ მოწყობილობაზე ვერ მოხერხდა, ამიტომ ისინი არ გაიგზავნა. თქვენი პასუხები ისევ აქ არის. გთხოვთ, აცნობოთ გამოკითხვის ორგანიზატორებს; შესაძლოა, სხვა ბრაუზერი დაგეხმაროთ."
+        }
         Ui::ErrUnknownQuestion => "ამ გამოკითხვაში ასეთი კითხვა არ არის",
         Ui::ErrRequired => "ეს კითხვა სავალდებულოა.",
         Ui::ErrWrongType => "პასუხის ფორმატი არასწორია",
@@ -343,6 +453,26 @@ fn kk(key: Ui) -> &'static str {
         Ui::ClearAnswer => "Жауапты өшіру",
         Ui::OtherSpecify => "Басқа (нақтылаңыз)",
         Ui::ConsentHint => "Келіссеңіз, белгілеңіз.",
+        Ui::SkipToContent => "Мазмұнға өту",
+        Ui::QuickExit => "Жылдам шығу",
+        Ui::Review => "Жауаптарды тексеру",
+        Ui::ReviewHeading => "Жауаптарыңызды тексеріңіз",
+        Ui::ReviewNote => {
+            "Әзірге ештеңе жіберілген жоқ. Бұл жауаптарды төменде жіберіңіз немесе алдымен өзгертіңіз."
+        }
+        Ui::Change => "Өзгерту",
+        Ui::NotAnswered => "Жауап жоқ",
+        Ui::Agreed => "Келісім берілді",
+        Ui::MoreQuestions => "Жауаптарыңыз осы бетте жаңа сұрақтар ашты. Оларға да жауап беріңіз.",
+        Ui::FormUnreadable => {
+            "Бұл бетті оқу мүмкін болмады. Сауалнамалар тізіміне оралып, қайта бастаңыз."
+        }
+        Ui::SealTooLarge => {
+            "Жауаптарыңыз шифрлап жіберу үшін тым ұзын. Ең ұзын мәтіндік жауаптарыңызды қысқартып, қайталап көріңіз. Ештеңе жіберілген жоқ."
+        }
+        Ui::SealUnusable => {
+            "Жауаптарды бұл құрылғыда шифрлау мүмкін болмады, сондықтан олар жіберілген жоқ. Жауаптарыңыз бетте сақталды. Бұл туралы сауалнаманы ұйымдастырушыларға хабарлаңыз; басқа браузер көмектесуі мүмкін."
+        }
         Ui::ErrUnknownQuestion => "Бұл сауалнамада мұндай сұрақ жоқ",
         Ui::ErrRequired => "Бұл міндетті сұрақ.",
         Ui::ErrWrongType => "Жауаптың пішімі дұрыс емес",
@@ -400,6 +530,26 @@ fn ky(key: Ui) -> &'static str {
         Ui::ClearAnswer => "Жоопту тазалоо",
         Ui::OtherSpecify => "Башка (тактаңыз)",
         Ui::ConsentHint => "Макул болсоңуз, белгилеңиз.",
+        Ui::SkipToContent => "Мазмунга өтүү",
+        Ui::QuickExit => "Тез чыгуу",
+        Ui::Review => "Жоопторду текшерүү",
+        Ui::ReviewHeading => "Жоопторуңузду текшериңиз",
+        Ui::ReviewNote => {
+            "Азырынча эч нерсе жөнөтүлгөн жок. Бул жоопторду төмөндө жөнөтүңүз же адегенде өзгөртүңүз."
+        }
+        Ui::Change => "Өзгөртүү",
+        Ui::NotAnswered => "Жооп жок",
+        Ui::Agreed => "Макулдук берилди",
+        Ui::MoreQuestions => "Жоопторуңуз бул бетте жаңы суроолорду ачты. Аларга да жооп бериңиз.",
+        Ui::FormUnreadable => {
+            "Бул баракты окуу мүмкүн болбоду. Сурамжылоолордун тизмесине кайтып, кайра баштаңыз."
+        }
+        Ui::SealTooLarge => {
+            "Жоопторуңуз шифрлеп жөнөтүү үчүн өтө узун. Эң узун тексттик жоопторуңузду кыскартып, кайра аракет кылыңыз. Эч нерсе жөнөтүлгөн жок."
+        }
+        Ui::SealUnusable => {
+            "Жоопторду бул түзмөктө шифрлөө мүмкүн болбоду, ошондуктан алар жөнөтүлгөн жок. Жоопторуңуз бетте сакталды. Бул тууралуу сурамжылоону уюштуруучуларга кабарлаңыз; башка браузер жардам бериши мүмкүн."
+        }
         Ui::ErrUnknownQuestion => "Бул сурамжылоодо мындай суроо жок",
         Ui::ErrRequired => "Бул милдеттүү суроо.",
         Ui::ErrWrongType => "Жооптун форматы туура эмес",

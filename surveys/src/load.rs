@@ -140,6 +140,7 @@ const SURVEY_KEYS: &[&str] = &[
     "languages",
     "default_language",
     "title",
+    "browser_title",
     "description",
     "privacy_budget",
     "closes",
@@ -374,6 +375,10 @@ impl Checker {
         };
 
         let title = self.text(place, "title", t.get("title"), true);
+        let browser_title = match t.get("browser_title") {
+            Some(v) => self.text(place, "browser_title", Some(v), true).map(Some),
+            None => Some(None),
+        };
         let description = match t.get("description") {
             Some(v) => self.text(place, "description", Some(v), true),
             None => Some(Text::default()),
@@ -442,6 +447,7 @@ impl Checker {
             languages: self.languages.clone(),
             default_language: default_language?,
             title: title?,
+            browser_title: browser_title?,
             description: description?,
             privacy_budget: privacy_budget?,
             closes,

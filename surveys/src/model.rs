@@ -42,6 +42,11 @@ pub struct Survey {
     pub languages: Vec<String>,
     pub default_language: String,
     pub title: Text,
+    /// A neutral title for the browser's tab and history, in place of
+    /// `title` (a report of a rights violation should not be named in a
+    /// phone's history). Absent: the title is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_title: Option<Text>,
     #[serde(default)]
     pub description: Text,
     /// Total ε that all publications of this survey together may spend.

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{SURVEY, repo_root, spawn_app};
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+pub(crate) const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     base: String,
     session: String,
@@ -37,7 +37,7 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn wd(method: &str, url: &str, body: Option<Value>) -> Value {
+pub(crate) fn wd(method: &str, url: &str, body: Option<Value>) -> Value {
     let req = ureq::request(method, url);
     let res = match body {
         Some(b) => req.send_json(b),
@@ -51,8 +51,41 @@ fn wd(method: &str, url: &str, body: Option<Value>) -> Value {
     res.into_json().expect("webdriver JSON")
 }
 
+/// How Chromium is started.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Chrome {
+    /// JavaScript on (else off for every site, as a Chromium policy would
+    /// switch it off; WebDriver's own scripts still run).
+    pub javascript: bool,
+    /// The WebDriver page load strategy: `normal` waits for the `load`
+    /// event (which waits for the preloaded WASM), `eager` only for the
+    /// document to be parsed.
+    pub page_load: &'static str,
+}
+
+impl Default for Chrome {
+    fn default() -> Chrome {
+        Chrome {
+            javascript: true,
+            page_load: "normal",
+        }
+    }
+}
+
 impl Driver {
-    fn start() -> Driver {
+    pub(crate) fn start() -> Driver {
+        Driver::start_with(Chrome::default())
+    }
+
+    /// Chromium with JavaScript off.
+    pub(crate) fn start_without_javascript() -> Driver {
+        Driver::start_with(Chrome {
+            javascript: false,
+            ..Chrome::default()
+        })
+    }
+
+    pub(crate) fn start_with(chrome: Chrome) -> Driver {
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -74,18 +107,23 @@ impl Driver {
             std::thread::sleep(Duration::from_millis(50));
         }
         let profile = tempfile::tempdir().expect("profile dir");
+        let mut options = json!({
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--window-size=360,800",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        });
+        if !chrome.javascript {
+            options["prefs"] = json!({"profile.managed_default_content_settings.javascript": 2});
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--window-size=360,800",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }
+            "pageLoadStrategy": chrome.page_load,
+            "goog:chromeOptions": options
         }}});
         let session = wd("POST", &format!("{base}/session"), Some(caps));
         let id = session["value"]["sessionId"]
@@ -100,15 +138,15 @@ impl Driver {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/session/{}{path}", self.base, self.session)
     }
 
-    fn goto(&self, url: &str) {
+    pub(crate) fn goto(&self, url: &str) {
         wd("POST", &self.url("/url"), Some(json!({ "url": url })));
     }
 
-    fn try_find(&self, css: &str) -> Option<String> {
+    pub(crate) fn try_find(&self, css: &str) -> Option<String> {
         let r = wd(
             "POST",
             &self.url("/element"),
@@ -118,7 +156,7 @@ impl Driver {
     }
 
     /// Waits (polling, bounded) until `css` matches, then returns the element.
-    fn find(&self, css: &str) -> String {
+    pub(crate) fn find(&self, css: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(e) = self.try_find(css) {
@@ -129,7 +167,7 @@ impl Driver {
         }
     }
 
-    fn click(&self, css: &str) {
+    pub(crate) fn click(&self, css: &str) {
         let e = self.find(css);
         let r = wd(
             "POST",
@@ -139,7 +177,7 @@ impl Driver {
         assert!(r["value"].is_null(), "click {css}: {r}");
     }
 
-    fn type_into(&self, css: &str, text: &str) {
+    pub(crate) fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css);
         let r = wd(
             "POST",
@@ -149,7 +187,7 @@ impl Driver {
         assert!(r["value"].is_null(), "type into {css}: {r}");
     }
 
-    fn text(&self, css: &str) -> String {
+    pub(crate) fn text(&self, css: &str) -> String {
         let e = self.find(css);
         wd("GET", &self.url(&format!("/element/{e}/text")), None)["value"]
             .as_str()
@@ -158,7 +196,7 @@ impl Driver {
     }
 
     /// Waits until the text of `css` contains `needle`.
-    fn wait_text(&self, css: &str, needle: &str) -> String {
+    pub(crate) fn wait_text(&self, css: &str, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let t = self.text(css);
@@ -189,8 +227,8 @@ fn a_member_answers_in_russian_and_the_answer_is_stored() {
     browser.click(&format!(r#"button[data-survey="{SURVEY}"]"#));
     browser.wait_text("h1", "Доступ к ОЗТ");
 
-    // Submitting without the required country shows the message in Russian.
-    browser.click("button#submit");
+    // Going on without the required country shows the message in Russian.
+    browser.click("button#next");
     browser.wait_text("#err-country", "Это обязательный вопрос.");
     assert_eq!(app.responses(), 0);
 
@@ -199,6 +237,9 @@ fn a_member_answers_in_russian_and_the_answer_is_stored() {
     browser.click("#q-services_used-hiv_test");
     browser.click("#q-barriers-police");
     browser.type_into("#q-travel_minutes", "35");
+    // The last page's button opens the review; Submit there sends.
+    browser.click("button#next");
+    browser.wait_text("h2#section-title", "Проверьте ваши ответы");
     browser.click("button#submit");
     browser.wait_text("#confirmation", "Спасибо");
 
@@ -220,7 +261,7 @@ fn a_member_answers_in_russian_and_the_answer_is_stored() {
 }
 
 /// Waits (polling, bounded) until nothing matches `css`.
-fn wait_gone(browser: &Driver, css: &str) {
+pub(crate) fn wait_gone(browser: &Driver, css: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while browser.try_find(css).is_some() {
         assert!(Instant::now() < deadline, "{css} is still there");
@@ -302,11 +343,13 @@ fn a_member_walks_the_consultation_in_kyrgyz_with_skip_logic_and_pages() {
     wait_gone(&browser, r#"[data-question="why_not_represented"]"#);
     browser.type_into("textarea#q-comment", "Больше встреч в регионах.");
 
-    // Back keeps the answers; Submit on the last page sends.
+    // Back keeps the answers; the last page leads to the review, which sends.
     browser.click("button#back");
     browser.wait_text("h2#section-title", &section(2));
     browser.click("button#next");
     browser.wait_text("h2#section-title", &section(3));
+    browser.click("button#next");
+    browser.wait_text("h2#section-title", "Жоопторуңузду текшериңиз");
     browser.click("button#submit");
     browser.wait_text("#confirmation", "Рахмат");
 
@@ -354,6 +397,8 @@ fn a_sealed_survey_answered_in_the_browser_opens_only_with_the_key() {
     browser.click("#q-country-canaryland");
     let story = "canary-browser-8812: they took my phone, Kyiv district";
     browser.type_into("textarea#q-story", story);
+    browser.click("button#next");
+    browser.wait_text("h2#section-title", "Check your answers");
     browser.click("button#submit");
     browser.wait_text("#confirmation", "Thank");
     assert_eq!(app.responses(), 1);

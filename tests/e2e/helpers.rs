@@ -86,6 +86,31 @@ pub fn spawn_app_with(with_frontend: bool, surveys: PathBuf, rate_limit: u32) ->
     try_spawn_app_on(dir, db, with_frontend, surveys, rate_limit).expect("collector starts")
 }
 
+/// A collector serving the bundled surveys (the rate limit off) whose quick
+/// exit goes to `exit_url` (the operator's `--exit-url`).
+pub fn spawn_app_exit(with_frontend: bool, exit_url: &str) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("chorus.db");
+    let config = collector::Config {
+        exit_url: exit_url.to_string(),
+        ..config(&db, with_frontend, library(), 0)
+    };
+    try_spawn_config(dir, db, config).expect("collector starts")
+}
+
+fn config(db: &Path, with_frontend: bool, surveys: PathBuf, rate_limit: u32) -> collector::Config {
+    let dist = with_frontend.then(|| repo_root().join("dist"));
+    collector::Config {
+        rate_limit,
+        ..collector::Config::new(
+            "127.0.0.1:0".parse().expect("addr"),
+            db.to_path_buf(),
+            surveys,
+            dist,
+        )
+    }
+}
+
 /// A collector on the database `db` (which may already hold data), or why
 /// it did not start.
 pub fn try_spawn_app_on(
@@ -95,16 +120,17 @@ pub fn try_spawn_app_on(
     surveys: PathBuf,
     rate_limit: u32,
 ) -> Result<TestApp, collector::StartError> {
-    let dist = with_frontend.then(|| repo_root().join("dist"));
-    let config = collector::Config {
-        rate_limit,
-        ..collector::Config::new(
-            "127.0.0.1:0".parse().expect("addr"),
-            db.clone(),
-            surveys,
-            dist,
-        )
-    };
+    let config = config(&db, with_frontend, surveys, rate_limit);
+    try_spawn_config(dir, db, config)
+}
+
+/// A collector with `config` (whose database is `db`), or why it did not
+/// start.
+fn try_spawn_config(
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    config: collector::Config,
+) -> Result<TestApp, collector::StartError> {
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {

@@ -7,7 +7,9 @@ pub struct HeaderProps {
     pub on_lang: Callback<&'static str>,
 }
 
-/// The app name and the language switch, on every screen.
+/// The skip link, the quick exit (the first control after it; the page's
+/// `/quick-exit.js` makes it replace the page and answers Escape twice),
+/// the app name and the language switch, on every screen.
 #[function_component]
 pub fn Header(props: &HeaderProps) -> Html {
     let buttons = UI_LANGUAGES.iter().map(|&(code, name)| {
@@ -27,6 +29,11 @@ pub fn Header(props: &HeaderProps) -> Html {
         }
     });
     html! {
+        <>
+        <a class="skip-link" href="#main">{ ui(props.lang, Ui::SkipToContent) }</a>
+        <a id="quick-exit" class="quick-exit" href={crate::dom::exit_url()} rel="noreferrer">
+            { ui(props.lang, Ui::QuickExit) }
+        </a>
         <header class="site-header">
             <div class="wrap bar">
                 <span class="brand">{ ui(props.lang, Ui::AppName) }</span>
@@ -35,5 +42,6 @@ pub fn Header(props: &HeaderProps) -> Html {
                 </nav>
             </div>
         </header>
+        </>
     }
 }

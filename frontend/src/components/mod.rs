@@ -4,11 +4,13 @@
 mod confirmation;
 mod header;
 mod question;
+mod review;
 mod survey_form;
 mod survey_list;
 
 pub use confirmation::Confirmation;
 pub use header::Header;
+pub use review::Review;
 pub use survey_form::SurveyForm;
 pub use survey_list::SurveyList;
 

@@ -7,10 +7,9 @@ use yew::prelude::*;
 
 use super::lang_attr;
 use crate::dom;
-use crate::state::{
-    Action, Draft, OTHER, State, UNREADABLE_NUMBER, choice_dom_id, date_bound, field_dom_id,
-    grid_dom_id, other_key, rank_dom_id, ranks_asked, today,
-};
+use crate::state::{Action, Draft, State};
+use runner::ids::{choice_dom_id, field_dom_id, grid_dom_id, rank_dom_id};
+use runner::{OTHER, UNREADABLE_NUMBER, date_bound, other_key, ranks_asked, today};
 
 /// The empty choice of a rank select: not ranked (yet).
 const NO_RANK: &str = "—";
@@ -517,7 +516,8 @@ fn grid(parts: &Parts, statements: &[Choice]) -> Html {
     let props = parts.props;
     let picked = |statement: &str, choice: &str| matches!(&props.draft, Some(Draft::Grid(m)) if m.get(statement).is_some_and(|c| c == choice));
     let rows = statements.iter().map(|s| {
-        let name = format!("{}-{}", q.id, s.id);
+        // The field name `runner::fields` reads.
+        let name = format!("{}.{}", q.id, s.id);
         let options = props.options.iter().map(|c| {
             let id = grid_dom_id(&q.id, &s.id, &c.id);
             let dispatch = props.dispatch.clone();
@@ -580,7 +580,7 @@ fn ranking(parts: &Parts) -> Html {
         });
         html! {
             <div class="rank-row" key={c.id.clone()}>
-                <RankSelect id={id.clone()} {ranks} value={rank_of(&c.id)} {onchange} />
+                <RankSelect id={id.clone()} name={format!("{}.rank.{}", q.id, c.id)} {ranks} value={rank_of(&c.id)} {onchange} />
                 <label for={id} lang={parts.text_lang.clone()}>{ parts.tr(&c.label) }</label>
             </div>
         }
@@ -591,6 +591,8 @@ fn ranking(parts: &Parts) -> Html {
 #[derive(Properties, PartialEq)]
 struct RankSelectProps {
     id: String,
+    /// The field name `runner::fields` reads.
+    name: String,
     ranks: usize,
     value: Option<usize>,
     onchange: Callback<Option<u32>>,
@@ -617,7 +619,7 @@ fn RankSelect(props: &RankSelectProps) -> Html {
         })
     };
     html! {
-        <select ref={node} id={props.id.clone()} class="rank" {onchange}>
+        <select ref={node} id={props.id.clone()} name={props.name.clone()} class="rank" {onchange}>
             <option value="" selected={props.value.is_none()}>{ NO_RANK }</option>
             { for (1..=props.ranks).map(|r| html! {
                 <option value={r.to_string()} selected={props.value == Some(r)}>{ r }</option>

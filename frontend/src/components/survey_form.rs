@@ -3,10 +3,9 @@ use yew::prelude::*;
 
 use super::lang_attr;
 use super::question::QuestionView;
-use crate::state::{
-    Action, Draft, ERROR_SUMMARY_ID, Form, MAIN_HEADING_ID, SECTION_TITLE_ID, SendStatus, State,
-    other_key,
-};
+use crate::state::{Action, Draft, Form, MAIN_HEADING_ID, SECTION_TITLE_ID, SendStatus, State};
+use runner::ids::ERROR_SUMMARY_ID;
+use runner::other_key;
 
 #[derive(Properties, PartialEq)]
 pub struct SurveyFormProps {
@@ -35,11 +34,7 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            dispatch.dispatch(if last {
-                Action::Submit
-            } else {
-                Action::NextPage
-            });
+            dispatch.dispatch(Action::NextPage);
         })
     };
     let on_leave = {
@@ -134,18 +129,9 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
             { for questions }
             <div class="send-status" role="status" aria-live="polite">{ status }</div>
             <div class="actions">
-                if last {
-                    <button
-                        id="submit"
-                        type="submit"
-                        class="primary"
-                        aria-disabled={sending.then_some("true")}
-                    >
-                        { if sending { t(Ui::Sending) } else { t(Ui::Submit) } }
-                    </button>
-                } else {
-                    <button id="next" type="submit" class="primary">{ t(Ui::Next) }</button>
-                }
+                <button id="next" type="submit" class="primary">
+                    { if last { t(Ui::Review) } else { t(Ui::Next) } }
+                </button>
                 if page > 1 {
                     <button id="back" type="button" class="secondary" onclick={on_previous}>
                         { t(Ui::Back) }

@@ -1,0 +1,331 @@
+//! The frontend's files over real HTTP: each coding a client asks for comes
+//! back with its headers, and decodes to exactly the file in `dist/`.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A collector on 127.0.0.1:0 serving `dist`, stopped on drop.
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn surveys() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../surveys/library")
+}
+
+fn spawn(dist: &Path) -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = collector::Config::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        dir.path().join("chorus.db"),
+        surveys(),
+        Some(dist.to_path_buf()),
+    );
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let app = collector::Application::build(config)
+                .await
+                .expect("collector starts");
+            addr_tx.send(app.addr()).expect("send addr");
+            app.run_until(async {
+                let _ = stop_rx.await;
+            })
+            .await;
+        });
+    });
+    let addr = addr_rx.recv().expect("collector reported its address");
+    Server {
+        addr,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+        _dir: dir,
+    }
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    /// Lower-case names; repeated fields joined with ", ".
+    headers: BTreeMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+/// One HTTP/1.1 request on its own connection, read to the end: the bytes
+/// exactly as sent, nothing decoded.
+fn request(addr: SocketAddr, method: &str, path: &str, accept_encoding: Option<&str>) -> Resp {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(ae) = accept_encoding {
+        req.push_str(&format!("Accept-Encoding: {ae}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of the header");
+    let head = std::str::from_utf8(&raw[..split]).expect("ASCII header");
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    for line in lines {
+        let (k, v) = line.split_once(':').expect("header field");
+        headers
+            .entry(k.trim().to_ascii_lowercase())
+            .and_modify(|old| {
+                old.push_str(", ");
+                old.push_str(v.trim());
+            })
+            .or_insert_with(|| v.trim().to_string());
+    }
+    Resp {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+/// Text that compresses as a real bundle does (repeated shapes, varied
+/// names and numbers), not a run of one byte. Deterministic.
+fn bundle(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let words = [
+        "survey", "question", "answer", "render", "state", "value", "choice", "submit", "queue",
+        "length", "wasm", "bindgen", "closure", "element", "option",
+    ];
+    let mut out = String::new();
+    while out.len() < len {
+        let a = words[(next() % 15) as usize];
+        let b = words[(next() % 15) as usize];
+        let n = next() % 100_000;
+        out.push_str(&format!(
+            "function {a}_{b}_{n:x}(arg0, arg1) {{ const ret = getObject(arg0).{b}(arg1 >>> {}); return addHeapObject(ret); }}\n",
+            n % 32
+        ));
+    }
+    out.truncate(len);
+    out.into_bytes()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("valid gzip");
+    out
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::Decompressor::new(bytes, 4096)
+        .read_to_end(&mut out)
+        .expect("valid brotli");
+    out
+}
+
+const WASM: &str = "frontend-3f2a9c41d0e7.wasm";
+const JS: &str = "frontend-3f2a9c41d0e7.js";
+const CSS: &str = "style-8b1d2e.css";
+const INDEX: &str = "index.html";
+const TINY: &str = "tiny-0a.js";
+const LONG: &str = "public, max-age=31536000, immutable";
+
+fn dist() -> (tempfile::TempDir, BTreeMap<&'static str, Vec<u8>>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    wasm.extend(bundle(120_000));
+    let index = format!(
+        "<!doctype html><html><head><link rel=\"stylesheet\" href=\"/{CSS}\">\
+         <script type=\"module\">import init from '/{JS}'; init('/{WASM}');</script>\
+         </head><body>{}</body></html>",
+        "<p>Chorus</p>".repeat(40)
+    );
+    let files = BTreeMap::from([
+        (WASM, wasm),
+        (JS, bundle(30_000)),
+        (CSS, bundle(6_000)),
+        (INDEX, index.into_bytes()),
+        (TINY, b"x".to_vec()),
+    ]);
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+    }
+    // Not servable: a dot-file and a folder.
+    std::fs::write(dir.path().join(".secret"), "no").expect("write");
+    std::fs::create_dir(dir.path().join("snippets")).expect("mkdir");
+    std::fs::write(dir.path().join("snippets").join("a.js"), "no").expect("write");
+    (dir, files)
+}
+
+#[test]
+fn each_coding_decodes_to_the_file_with_its_headers() {
+    let (dir, files) = dist();
+    let app = spawn(dir.path());
+    let cases: &[(Option<&str>, Option<&str>)] = &[
+        (None, None),
+        (Some("gzip"), Some("gzip")),
+        (Some("br"), Some("br")),
+        (Some("gzip, deflate, br, zstd"), Some("br")),
+        (Some("br;q=0, gzip"), Some("gzip")),
+        (Some("br;q=0.5, gzip;q=0.9"), Some("gzip")),
+        (Some("*"), Some("br")),
+        (Some("identity"), None),
+        (Some("*;q=0"), None),
+    ];
+    for name in [WASM, JS, CSS, INDEX] {
+        let original = &files[name];
+        let mut sizes = BTreeMap::new();
+        for &(accept, want) in cases {
+            let r = request(app.addr, "GET", &format!("/{name}"), accept);
+            let what = format!("{name} with Accept-Encoding {accept:?}");
+            assert_eq!(r.status, 200, "{what}");
+            assert_eq!(r.header("content-encoding"), want, "{what}");
+            assert_eq!(r.header("vary"), Some("accept-encoding"), "{what}");
+            assert_eq!(r.header("transfer-encoding"), None, "{what}");
+            assert_eq!(
+                r.header("content-length"),
+                Some(r.body.len().to_string().as_str()),
+                "{what}"
+            );
+            let cache = if name == INDEX { "no-cache" } else { LONG };
+            assert_eq!(r.header("cache-control"), Some(cache), "{what}");
+            let decoded = match want {
+                None => r.body.clone(),
+                Some("gzip") => gunzip(&r.body),
+                Some("br") => unbrotli(&r.body),
+                Some(other) => panic!("unexpected coding {other}"),
+            };
+            assert!(decoded == *original, "{what}: decodes to the file");
+            sizes.insert(want.unwrap_or("identity"), r.body.len());
+        }
+        // Compression is worth it, and brotli beats gzip.
+        assert!(sizes["gzip"] < original.len() / 3, "{name}: {sizes:?}");
+        assert!(sizes["br"] < sizes["gzip"], "{name}: {sizes:?}");
+    }
+    let types = [
+        (WASM, "application/wasm"),
+        (JS, "text/javascript; charset=utf-8"),
+        (CSS, "text/css; charset=utf-8"),
+        (INDEX, "text/html; charset=utf-8"),
+    ];
+    for (name, mime) in types {
+        let r = request(app.addr, "GET", &format!("/{name}"), Some("br"));
+        assert_eq!(r.header("content-type"), Some(mime), "{name}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn head_has_the_headers_of_get_without_the_body() {
+    let (dir, _files) = dist();
+    let app = spawn(dir.path());
+    for accept in [None, Some("gzip"), Some("br")] {
+        let get = request(app.addr, "GET", &format!("/{WASM}"), accept);
+        let head = request(app.addr, "HEAD", &format!("/{WASM}"), accept);
+        assert_eq!(head.status, 200, "{accept:?}");
+        assert!(head.body.is_empty(), "{accept:?}: HEAD has no body");
+        assert!(!get.body.is_empty());
+        for h in [
+            "content-encoding",
+            "content-length",
+            "content-type",
+            "cache-control",
+            "vary",
+        ] {
+            assert_eq!(head.header(h), get.header(h), "{accept:?}: {h}");
+        }
+        assert_eq!(
+            head.header("content-length"),
+            Some(get.body.len().to_string().as_str())
+        );
+    }
+}
+
+#[test]
+fn a_file_that_does_not_shrink_is_sent_as_it_is() {
+    let (dir, files) = dist();
+    let app = spawn(dir.path());
+    let r = request(app.addr, "GET", &format!("/{TINY}"), Some("br, gzip"));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-encoding"), None);
+    // Nothing to vary on: there is only one form.
+    assert_eq!(r.header("vary"), None);
+    assert_eq!(r.header("content-length"), Some("1"));
+    assert_eq!(r.body, files[TINY]);
+}
+
+#[test]
+fn only_plain_file_names_are_served() {
+    let (dir, _files) = dist();
+    let app = spawn(dir.path());
+    for path in [
+        "/.secret",
+        "/snippets/a.js",
+        "/snippets",
+        "/nothing-1.js",
+        "/..%2F.secret",
+    ] {
+        let r = request(app.addr, "GET", path, Some("br"));
+        assert_eq!(r.status, 404, "{path}");
+    }
+}
+
+#[test]
+fn a_missing_dist_serves_the_api_without_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = spawn(&dir.path().join("not-built"));
+    assert_eq!(request(app.addr, "GET", "/api/surveys", None).status, 200);
+    assert_eq!(
+        request(app.addr, "GET", "/style-1.css", Some("br")).status,
+        404
+    );
+}
