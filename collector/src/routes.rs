@@ -279,38 +279,20 @@ pub(crate) async fn store(
     }
 }
 
-/// The built frontend: `/` is `index.html`, other files from memory in the
-/// coding the client prefers (see [`crate::assets`]).
+/// The built frontend's files (`/` is the server-rendered runner's, see
+/// [`crate::pages`]), from memory in the coding the client prefers (see [`crate::assets`]).
 fn frontend(
     state: Arc<State>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
-    let files_state = state.clone();
-    let index = warp::path::end()
-        .and(get_or_head())
+    get_or_head()
         .and(with_state(state))
-        .map(|s: Arc<State>| {
-            let Some(page) = s.index.as_ref() else {
-                return not_built();
-            };
-            let mut res = warp::reply::html(page.html.clone()).into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CACHE_CONTROL,
-                warp::http::HeaderValue::from_static("no-cache"),
-            );
-            h.insert(header::CONTENT_SECURITY_POLICY, page.csp.clone());
-            res
-        });
-    let files = get_or_head()
-        .and(with_state(files_state))
         .and(warp::path::tail())
         .and(warp::header::headers_cloned())
         .and_then(
             |s: Arc<State>, tail: warp::path::Tail, headers: warp::http::HeaderMap| async move {
                 serve_file(s.assets.as_ref(), tail.as_str(), &headers)
             },
-        );
-    index.or(files).unify()
+        )
 }
 
 /// One file of the frontend, compressed as `Accept-Encoding` asks; 404
@@ -324,13 +306,4 @@ fn serve_file(
     assets
         .and_then(|a| a.response(tail, accept.as_deref()))
         .ok_or_else(warp::reject::not_found)
-}
-
-fn not_built() -> warp::reply::Response {
-    let page = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Chorus</title>\
-        <p>The Chorus frontend has not been built. Run <code>scripts/run.sh</code>, \
-        or <code>trunk build --release</code> and restart the collector.</p>\
-        <p>The API is available under <code>/api/surveys</code>.</p></html>";
-    warp::reply::with_status(warp::reply::html(page), StatusCode::SERVICE_UNAVAILABLE)
-        .into_response()
 }

@@ -380,3 +380,65 @@ fn a_case_that_hangs_fails_instead_of_stalling_the_run() {
     let quick = within(Duration::from_secs(5), || Ok(7));
     assert_eq!(quick.expect("finishes"), 7);
 }
+
+/// A form field name the server-rendered runner might be sent: a question,
+/// a grid line or a rank of the surveys' own words, or anything.
+fn field_name() -> impl Strategy<Value = String> {
+    let word = || proptest::sample::select(fixture().vocabulary.clone());
+    prop_oneof![
+        4 => word(),
+        2 => (word(), word()).prop_map(|(a, b)| format!("{a}.{b}")),
+        2 => (word(), word()).prop_map(|(a, b)| format!("{a}.rank.{b}")),
+        1 => text(),
+        1 => Just("_page".to_string()),
+    ]
+}
+
+fn field_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => text(),
+        1 => (0u32..12).prop_map(|n| n.to_string()),
+        1 => Just(String::new()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The form decoder of the server-rendered runner: any post decodes
+    /// or is refused without a panic, and what it decodes, written back as
+    /// fields, decodes to the same drafts.
+    #[test]
+    fn arbitrary_form_posts_decode_or_are_refused(
+        survey in proptest::sample::select(fixture().ids.clone()),
+        fields in proptest::collection::vec((field_name(), field_value()), 0..24),
+    ) {
+        within(case_limit(), move || {
+            let survey = fixture().catalog.survey(&survey, None).expect("served").clone();
+            if let Ok(drafts) = runner::fields::decode(&survey, &fields) {
+                let again = runner::fields::decode(&survey, &runner::fields::encode(&drafts));
+                prop_assert_eq!(again, Ok(drafts.clone()));
+                // And the runner can build its page from it.
+                let mut form = runner::Form::new(survey.clone(), "7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10".into());
+                form.drafts = drafts;
+                let _ = form.answers();
+                let _ = runner::review::review(&form, "ru");
+            }
+            Ok(())
+        })?;
+    }
+
+    /// Raw bytes as a form body: parsed as the collector parses it.
+    #[test]
+    fn arbitrary_form_bytes_never_panic(
+        survey in proptest::sample::select(fixture().ids.clone()),
+        body in proptest::collection::vec(any::<u8>(), 0..512),
+    ) {
+        within(case_limit(), move || {
+            let survey = fixture().catalog.survey(&survey, None).expect("served").clone();
+            let fields: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+            let _ = runner::fields::decode(&survey, &fields);
+            Ok(())
+        })?;
+    }
+}

@@ -219,3 +219,143 @@ pub fn decode(
     }
     Ok(drafts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn survey() -> Survey {
+        serde_json::from_value(json!({
+            "id": "s", "version": 1, "languages": ["en"], "default_language": "en",
+            "title": {"en": "S"}, "privacy_budget": "1",
+            "questions": [
+                {"id": "one", "type": "single_choice", "other": true, "label": {"en": "1"},
+                 "choices": [{"id": "a", "label": {"en": "A"}}, {"id": "b", "label": {"en": "B"}}]},
+                {"id": "many", "type": "multiple_choice", "label": {"en": "2"},
+                 "choices": [{"id": "a", "label": {"en": "A"}}, {"id": "b", "label": {"en": "B"}}]},
+                {"id": "n", "type": "integer", "label": {"en": "3"}},
+                {"id": "g", "type": "grid", "label": {"en": "4"},
+                 "statements": [{"id": "x", "label": {"en": "X"}}, {"id": "y", "label": {"en": "Y"}}],
+                 "scale": [{"id": "lo", "label": {"en": "Lo"}}, {"id": "hi", "label": {"en": "Hi"}}]},
+                {"id": "r", "type": "ranking", "rank": 2, "label": {"en": "5"},
+                 "choices": [{"id": "a", "label": {"en": "A"}}, {"id": "b", "label": {"en": "B"}},
+                             {"id": "c", "label": {"en": "C"}}]},
+                {"id": "ok", "type": "consent", "label": {"en": "6"}},
+                {"id": "note", "type": "note", "label": {"en": "7"}}
+            ]
+        }))
+        .expect("test survey")
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_of_field_reads_back_as_written() {
+        let s = survey();
+        let fields = pairs(&[
+            ("_page", "0"),
+            ("one", "other"),
+            ("one_other", "mine"),
+            ("many", "b"),
+            ("many", "a"),
+            ("n", "1e"),
+            ("g.y", "hi"),
+            ("r.rank.c", "1"),
+            ("r.rank.a", ""),
+            ("r.rank.b", "2"),
+            ("ok", "true"),
+        ]);
+        let drafts = decode(&s, &fields).expect("decodes");
+        assert_eq!(drafts["one"], Draft::Choice("other".into()));
+        assert_eq!(drafts["one_other"], Draft::Text("mine".into()));
+        assert_eq!(drafts["many"], Draft::Choices(vec!["b".into(), "a".into()]));
+        assert_eq!(
+            drafts["n"],
+            Draft::Text("1e".into()),
+            "as typed, for validation to name"
+        );
+        assert_eq!(
+            drafts["g"],
+            Draft::Grid([("y".to_string(), "hi".to_string())].into())
+        );
+        assert_eq!(
+            drafts["r"],
+            Draft::Ranks(vec![Some("c".into()), Some("b".into())])
+        );
+        assert_eq!(drafts["ok"], Draft::Checked(true));
+        assert_eq!(decode(&s, &encode(&drafts)), Ok(drafts));
+        // Nothing sent for a question: no draft (an unticked box, no pick).
+        assert!(
+            decode(&s, &pairs(&[("_x", "1")]))
+                .expect("decodes")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn what_no_page_could_send_is_refused() {
+        let s = survey();
+        let refused = |p: &[(&str, &str)]| decode(&s, &pairs(p)).expect_err("refused");
+        assert_eq!(
+            refused(&[("nope", "1")]),
+            FieldsError::UnknownField("nope".into())
+        );
+        assert_eq!(
+            refused(&[("note", "1")]),
+            FieldsError::UnknownField("note".into())
+        );
+        assert_eq!(
+            refused(&[("many_other", "x")]),
+            FieldsError::UnknownField("many_other".into())
+        );
+        assert_eq!(
+            refused(&[("g.z", "lo")]),
+            FieldsError::UnknownField("g.z".into())
+        );
+        assert_eq!(
+            refused(&[("n.x", "1")]),
+            FieldsError::UnknownField("n.x".into())
+        );
+        assert_eq!(
+            refused(&[("r.rank.d", "1")]),
+            FieldsError::UnknownField("r.rank.d".into())
+        );
+        assert_eq!(
+            refused(&[("one", "a"), ("one", "b")]),
+            FieldsError::Repeated("one".into())
+        );
+        assert_eq!(
+            refused(&[("many", "a"), ("many", "a")]),
+            FieldsError::Repeated("many".into())
+        );
+        assert_eq!(
+            refused(&[("g.x", "lo"), ("g.x", "hi")]),
+            FieldsError::Repeated("g.x".into())
+        );
+        assert_eq!(
+            refused(&[("ok", "yes")]),
+            FieldsError::BadValue("ok".into())
+        );
+        assert_eq!(
+            refused(&[("r.rank.a", "3")]),
+            FieldsError::BadValue("r.rank.a".into())
+        );
+        let long = "x".repeat(MAX_FIELD_BYTES + 1);
+        assert_eq!(refused(&[("n", &long)]), FieldsError::TooLong("n".into()));
+        // A choice not offered is kept, for validation to name.
+        let d = decode(&s, &pairs(&[("one", "zzz")])).expect("decodes");
+        assert_eq!(d["one"], Draft::Choice("zzz".into()));
+    }
+
+    #[test]
+    fn two_options_given_one_rank_leave_the_second_unranked() {
+        let s = survey();
+        let d = decode(&s, &pairs(&[("r.rank.a", "1"), ("r.rank.b", "1")])).expect("decodes");
+        assert_eq!(d["r"], Draft::Ranks(vec![Some("a".into()), None]));
+    }
+}

@@ -535,7 +535,7 @@ enum Next {
     Send {
         body: Vec<u8>,
         lang: String,
-        survey: Survey,
+        survey: Box<Survey>,
     },
 }
 
@@ -621,7 +621,7 @@ fn decide_send(state: &State, mut form: Form, lang: String) -> Next {
         Ok(body) => Next::Send {
             body,
             lang,
-            survey: (*form.survey).clone(),
+            survey: Box::new((*form.survey).clone()),
         },
         Err(e) => Next::Page(problem(
             state,
