@@ -433,7 +433,7 @@ pub(crate) fn check_value(
         QuestionKind::Decimal { min, max } => {
             let x = match value {
                 Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse::<f64>().ok(),
+                Value::String(s) => crate::num::parse_f64(s.trim()),
                 _ => None,
             };
             let Some(x) = x.filter(|x| x.is_finite()) else {
@@ -443,14 +443,14 @@ pub(crate) fn check_value(
                 && x < *lo
             {
                 return one(AnswerProblem::BelowMinNumber {
-                    min: lo.to_string(),
+                    min: crate::num::format_f64(*lo),
                 });
             }
             if let Some(hi) = max
                 && x > *hi
             {
                 return one(AnswerProblem::AboveMaxNumber {
-                    max: hi.to_string(),
+                    max: crate::num::format_f64(*hi),
                 });
             }
             Ok(Some(Answer::Decimal(x)))

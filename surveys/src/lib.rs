@@ -24,6 +24,7 @@ pub mod expr;
 pub mod i18n;
 pub mod load;
 pub mod model;
+mod num;
 pub mod sealing;
 mod url;
 

@@ -508,7 +508,7 @@ mechanism = "cauchy"
 "#
         ),
         &[
-            "survey: unknown key `privacy_budget_note` (known keys: id, version, languages, default_language, title, description, privacy_budget, closes, public_keys, choice_lists, sections, questions, publication)",
+            "survey: unknown key `privacy_budget_note` (known keys: id, version, languages, default_language, title, browser_title, description, privacy_budget, closes, public_keys, choice_lists, sections, questions, publication)",
             "publication table `t1`: `comment` is free text, which is never published: remove this table",
             "publication table `t1`: duplicate table id",
             "publication table `t1`: `counts` does not apply to `n`, a integer question (it applies to single_choice, multiple_choice, rating, grid)",

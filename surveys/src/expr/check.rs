@@ -239,7 +239,10 @@ impl Checker<'_> {
                     (Ty::Number, kind) => {
                         let hint = match kind {
                             ExprKind::Number(n) => {
-                                format!(": write the choice id in quotes, '{n}'")
+                                format!(
+                                    ": write the choice id in quotes, '{}'",
+                                    crate::num::format_f64(*n)
+                                )
                             }
                             _ => String::new(),
                         };
@@ -369,7 +372,13 @@ impl Checker<'_> {
                         );
                     }
                     (ExprKind::Number(n), _) => {
-                        self.err(args[1].col, format!("write the choice id in quotes: '{n}'"));
+                        self.err(
+                            args[1].col,
+                            format!(
+                                "write the choice id in quotes: '{}'",
+                                crate::num::format_f64(*n)
+                            ),
+                        );
                     }
                     _ if !second.is_textual() => {
                         self.err(

@@ -59,16 +59,16 @@ pub(super) fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
                 i = number_end(&chars, i);
                 let text: String = chars[start..i].iter().collect();
                 Tok::Num(
-                    text.parse()
-                        .map_err(|_| err(col, format!("`{text}` is not a number")))?,
+                    crate::num::parse_f64(&text)
+                        .ok_or_else(|| err(col, format!("`{text}` is not a number")))?,
                 )
             }
             '.' if next.is_some_and(|n| n.is_ascii_digit()) => {
                 i = number_end(&chars, i);
                 let text: String = chars[start..i].iter().collect();
                 Tok::Num(
-                    text.parse()
-                        .map_err(|_| err(col, format!("`{text}` is not a number")))?,
+                    crate::num::parse_f64(&text)
+                        .ok_or_else(|| err(col, format!("`{text}` is not a number")))?,
                 )
             }
             '\'' | '"' => {

@@ -177,7 +177,7 @@ impl fmt::Display for Expr {
     /// Fully parenthesised, for tests and messages.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            ExprKind::Number(n) => write!(f, "{n}"),
+            ExprKind::Number(n) => f.write_str(&crate::num::format_f64(*n)),
             ExprKind::Text(s) => write!(f, "'{s}'"),
             ExprKind::Bool(b) => write!(f, "{b}"),
             ExprKind::Dot => write!(f, "."),
