@@ -353,7 +353,7 @@ fn a_member_answers_page_by_page_without_scripts() {
         "safety": 2, "trust": {"clinic": "high", "police": "low"},
         "needs": ["lawyer", "shelter"], "consent": true
     });
-    assert_eq!(stored_answers(&app), [expected.clone()]);
+    assert_eq!(stored_answers(&app), [expected]);
     let stored_sid: String = app
         .conn()
         .query_row("SELECT submission_id FROM responses", [], |r| r.get(0))
@@ -378,7 +378,8 @@ fn forged_and_malformed_posts_are_refused_and_store_nothing() {
     let url = app.url("/s/walk");
     let first = get(&format!("{url}?lang=en")).body;
 
-    let cases: Vec<(Vec<(String, String)>, u16, &str)> = vec![
+    type Case<'a> = (Vec<(String, String)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (step(&first, &[("nickname", "x")], "next"), 400, "nickname"),
         (
             step(&first, &[("country", "ua"), ("country", "ge")], "next"),
@@ -593,7 +594,7 @@ fn the_api_and_the_server_rendered_runner_agree() {
 fn a_sealed_survey_is_sealed_on_arrival_and_no_plaintext_reaches_the_disk() {
     let keys = tempfile::tempdir().expect("tempdir");
     let key = crate::sealed::test_key(keys.path(), "team");
-    let folder = crate::sealed::survey_folder(&[&key.secret.public()], 1);
+    let folder = crate::sealed::survey_folder(&[key.secret.public()], 1);
     let app = spawn_app_with(false, folder.path().to_path_buf(), 0);
     let url = app.url(&format!("/s/{}", crate::sealed::SURVEY_ID));
     let first = get(&format!("{url}?lang=en")).body;
