@@ -13,6 +13,9 @@ BINARYEN_VERSION=132
 HPKE_CORE_VERSION=1.9.0
 HPKE_XWING_VERSION=0.7.0
 HPKE_CHACHA_VERSION=1.8.0
+# axe-core, the accessibility checker the browser tests inject into every
+# screen of both runners (tests/e2e/nojs.rs).
+AXE_CORE_VERSION=4.10.3
 # The CLI must equal the wasm-bindgen crate in Cargo.lock, or Trunk refuses.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
@@ -76,6 +79,25 @@ need_hpke_js() {
             "@hpke/core@$HPKE_CORE_VERSION" \
             "@hpke/hybridkem-x-wing@$HPKE_XWING_VERSION" \
             "@hpke/chacha20poly1305@$HPKE_CHACHA_VERSION"
+    fi
+}
+
+need_axe() {
+    # axe-core for the accessibility checks of tests/e2e/nojs.rs, which
+    # read .tools/node_modules/axe-core/axe.min.js and inject it.
+    local have
+    have=$(node -e '
+        try { console.log(require("./.tools/node_modules/axe-core/package.json").version); } catch { console.log("-"); }
+    ' 2>/dev/null || true)
+    if [ "$have" != "$AXE_CORE_VERSION" ]; then
+        step "installing axe-core@$AXE_CORE_VERSION into .tools/"
+        if ! command -v npm >/dev/null; then
+            as_root apt-get update
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm
+        fi
+        mkdir -p .tools
+        npm install --prefix .tools --no-audit --no-fund --silent --save-exact \
+            "axe-core@$AXE_CORE_VERSION"
     fi
 }
 

@@ -10,6 +10,7 @@ need_wasm_bindgen
 need_wasm_opt
 need_chromium
 need_hpke_js
+need_axe
 
 step "formatting"
 cargo fmt --all --check
