@@ -186,11 +186,15 @@ fn document(
 /// everything else too (the preloads and the inline module that starts the
 /// WASM runner), but never its own `<title>` or meta tags.
 fn trunk_head(index: &str, app: bool) -> String {
+    // Everything before `<body`: a minified page has no `<head>` tags.
     let lower = index.to_ascii_lowercase();
-    let (Some(start), Some(end)) = (lower.find("<head>"), lower.find("</head>")) else {
-        return String::new();
-    };
-    let head = &index[start + "<head>".len()..end];
+    let start = lower.find("<head>").map_or(0, |h| h + "<head>".len());
+    let end = lower
+        .find("</head>")
+        .or_else(|| lower.find("<body"))
+        .unwrap_or(index.len())
+        .max(start);
+    let head = &index[start..end];
     let mut out = String::new();
     let mut rest = head;
     while let Some(open) = rest.find('<') {
@@ -198,6 +202,11 @@ fn trunk_head(index: &str, app: bool) -> String {
         let tag_end = rest.find('>').map_or(rest.len(), |e| e + 1);
         let tag = &rest[..tag_end];
         let low = tag.to_ascii_lowercase();
+        if low.starts_with("<!--") {
+            let close = rest.find("-->").map_or(rest.len(), |c| c + "-->".len());
+            rest = &rest[close..];
+            continue;
+        }
         if low.starts_with("<script") {
             let close = rest
                 .to_ascii_lowercase()
@@ -719,6 +728,42 @@ async fn step(
                 _ => ui(&lang, Ui::ErrInvalidSurvey),
             };
             problem(state, e.status, &lang, message, Some(&e.message))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCRIPT: &str = "<script type=module>import init from '/frontend-1.js';await init('/frontend-1_bg.wasm')</script>";
+
+    #[test]
+    fn trunk_head_keeps_styles_and_with_the_app_its_loader() {
+        let full = format!(
+            "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Chorus</title>\
+             <!-- a <link rel=stylesheet href=/x.css> in a comment -->\
+             <link rel=\"stylesheet\" href=\"/style-1.css\"><link rel=\"modulepreload\" href=\"/frontend-1.js\">\
+             {SCRIPT}</head><body><noscript>x</noscript></body></html>"
+        );
+        // What Trunk's minifier writes: no <head>, unquoted attributes.
+        let minified = format!(
+            "<!doctype html><html lang=ru><meta charset=utf-8><title>Chorus</title>\
+             <link href=/style-1.css rel=stylesheet><link href=/frontend-1.js rel=modulepreload>{SCRIPT}<body><noscript>x</noscript>"
+        );
+        for page in [full.as_str(), minified.as_str()] {
+            let with_app = trunk_head(page, true);
+            assert!(with_app.contains("/style-1.css"), "{page}: {with_app}");
+            assert!(with_app.contains("modulepreload"), "{with_app}");
+            assert!(
+                with_app.contains(SCRIPT),
+                "the loader, byte for byte: {with_app}"
+            );
+            assert!(!with_app.contains("<title") && !with_app.contains("<meta"));
+            assert!(!with_app.contains("noscript") && !with_app.contains("/x.css"));
+            let without = trunk_head(page, false);
+            assert!(without.contains("/style-1.css"));
+            assert!(!without.contains("<script") && !without.contains("modulepreload"));
         }
     }
 }
