@@ -55,17 +55,7 @@ pub fn Review(props: &ReviewProps) -> Html {
             </section>
         }
     });
-    let status = match &form.status {
-        SendStatus::Editing => Html::default(),
-        SendStatus::Sending => html! { <p class="notice">{ t(Ui::Sending) }</p> },
-        SendStatus::NetworkError => {
-            html! { <p class="notice problem">{ t(Ui::NetworkError) }</p> }
-        }
-        SendStatus::Refused(message) => html! { <p class="notice problem">{ message }</p> },
-        SendStatus::SealFailed(failure) => {
-            html! { <p class="notice problem">{ failure.message(lang) }</p> }
-        }
-    };
+    let status = super::survey_form::send_status(&form.status, lang);
     let stray: Vec<String> = form.stray_errors().map(|e| e.message(lang)).collect();
     html! {
         <form

@@ -83,17 +83,7 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
         Html::default()
     };
 
-    let status = match &form.status {
-        SendStatus::Editing => Html::default(),
-        SendStatus::Sending => html! { <p class="notice">{ t(Ui::Sending) }</p> },
-        SendStatus::NetworkError => {
-            html! { <p class="notice problem">{ t(Ui::NetworkError) }</p> }
-        }
-        SendStatus::Refused(message) => html! { <p class="notice problem">{ message }</p> },
-        SendStatus::SealFailed(failure) => {
-            html! { <p class="notice problem">{ failure.message(lang) }</p> }
-        }
-    };
+    let status = send_status(&form.status, lang);
     let description = survey.tr(&survey.description, lang);
     let section = form.section(&vis);
 
@@ -143,5 +133,21 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
                 }
             </div>
         </form>
+    }
+}
+
+/// Where sending stands, as the notice under the form (the review's too).
+pub fn send_status(status: &SendStatus, lang: &'static str) -> Html {
+    let t = |k| ui(lang, k);
+    match status {
+        SendStatus::Editing => Html::default(),
+        SendStatus::Sending => html! { <p class="notice">{ t(Ui::Sending) }</p> },
+        SendStatus::NetworkError => {
+            html! { <p class="notice problem">{ t(Ui::NetworkError) }</p> }
+        }
+        SendStatus::Refused(message) => html! { <p class="notice problem">{ message }</p> },
+        SendStatus::SealFailed(failure) => {
+            html! { <p class="notice problem">{ failure.message(lang) }</p> }
+        }
     }
 }
