@@ -57,8 +57,11 @@ pub struct State {
 /// The runner's page, with a policy that names its inline loader by hash.
 #[derive(Debug)]
 pub struct IndexPage {
-    html: String,
     csp: warp::http::HeaderValue,
+    /// What of its `<head>` every server-rendered page takes, with the
+    /// WASM runner's loader and without (see `pages::trunk_head`).
+    head_with_app: String,
+    head_without_app: String,
 }
 
 impl IndexPage {
@@ -66,12 +69,20 @@ impl IndexPage {
     pub fn load(dist: &std::path::Path) -> Option<IndexPage> {
         let html = std::fs::read_to_string(dist.join("index.html")).ok()?;
         let csp = warp::http::HeaderValue::from_str(&crate::headers::csp_for_page(&html)).ok()?;
-        Some(IndexPage { html, csp })
+        Some(IndexPage {
+            head_with_app: crate::pages::trunk_head(&html, true),
+            head_without_app: crate::pages::trunk_head(&html, false),
+            csp,
+        })
     }
 
-    /// The page as Trunk wrote it.
-    pub(crate) fn html(&self) -> &str {
-        &self.html
+    /// The head a server-rendered page takes, read once at start.
+    pub(crate) fn head(&self, app: bool) -> &str {
+        if app {
+            &self.head_with_app
+        } else {
+            &self.head_without_app
+        }
     }
 
     /// Its policy, which names its inline loader by hash.

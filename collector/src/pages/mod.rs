@@ -154,7 +154,7 @@ fn document(
 ) -> warp::reply::Response {
     let (head, csp) = match state.index.as_ref() {
         Some(index) => {
-            let head = trunk_head(index.html(), app);
+            let head = index.head(app).to_string();
             let csp = if app {
                 index.csp().clone()
             } else {
@@ -185,7 +185,7 @@ fn document(
 /// What of Trunk's `<head>` a page takes: its stylesheets, and with `app`
 /// everything else too (the preloads and the inline module that starts the
 /// WASM runner), but never its own `<title>` or meta tags.
-fn trunk_head(index: &str, app: bool) -> String {
+pub(crate) fn trunk_head(index: &str, app: bool) -> String {
     // Everything before `<body`: a minified page has no `<head>` tags.
     let lower = index.to_ascii_lowercase();
     let start = lower.find("<head>").map_or(0, |h| h + "<head>".len());
