@@ -12,10 +12,7 @@ use collector::db;
 use collector::export::{self, CodebookFormat, Format};
 use collector::opening::Opener;
 
-// `--from URL`: the remote collector's admin API. (Declared here, beside
-// its first user, rather than in `main.rs`.)
-#[path = "remote.rs"]
-pub(crate) mod remote;
+use crate::remote;
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {

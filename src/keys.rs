@@ -11,6 +11,10 @@
 //! is not part of it). Nothing here ever asks on standard input when it is
 //! not a terminal: a command run by a script fails and names
 //! `--passphrase-file` instead of waiting for a person.
+//!
+//! Every copy of a passphrase this module makes (the file's bytes, the typed
+//! line, the line itself) is a [`Passphrase`], overwritten with zeros when it
+//! is dropped, so it does not linger in freed memory.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -20,6 +24,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use seal::SecretKey;
 use seal::keyfile::{self, KeyFileError};
+use zeroize::Zeroizing;
+
+/// A passphrase's bytes, zeroed when dropped.
+type Passphrase = Zeroizing<Vec<u8>>;
 
 /// The shortest passphrase `chorus keygen` accepts on the terminal.
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
@@ -188,9 +196,11 @@ fn key_file_error(key: &Path, e: KeyFileError) -> anyhow::Error {
 }
 
 /// The first line of `file`, without its line ending; refused when empty.
-fn passphrase_from_file(file: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(file)
-        .with_context(|| format!("cannot read the passphrase file {}", file.display()))?;
+fn passphrase_from_file(file: &Path) -> Result<Passphrase> {
+    let bytes = Zeroizing::new(
+        std::fs::read(file)
+            .with_context(|| format!("cannot read the passphrase file {}", file.display()))?,
+    );
     let line = first_line(&bytes);
     if line.is_empty() {
         bail!(
@@ -198,7 +208,7 @@ fn passphrase_from_file(file: &Path) -> Result<Vec<u8>> {
             file.display()
         );
     }
-    Ok(line.to_vec())
+    Ok(Zeroizing::new(line.to_vec()))
 }
 
 fn first_line(bytes: &[u8]) -> &[u8] {
@@ -210,7 +220,7 @@ fn first_line(bytes: &[u8]) -> &[u8] {
 }
 
 /// A new passphrase typed twice on the terminal.
-fn new_passphrase_from_terminal(out: &Path) -> Result<Vec<u8>> {
+fn new_passphrase_from_terminal(out: &Path) -> Result<Passphrase> {
     let first = read_terminal(
         &format!(
             "Passphrase for the new key file {} (at least {MIN_PASSPHRASE_CHARS} characters): ",
@@ -243,7 +253,7 @@ fn check_new_passphrase(passphrase: &[u8]) -> Result<()> {
 
 /// One line typed on the terminal without echo. Refused, naming
 /// `--passphrase-file`, when standard input is not a terminal.
-fn read_terminal(prompt: &str, file: &Path) -> Result<Vec<u8>> {
+fn read_terminal(prompt: &str, file: &Path) -> Result<Passphrase> {
     let no_terminal = |why: &str| {
         anyhow!(
             "no terminal to ask for the passphrase of {}{why}; pass --passphrase-file FILE \
@@ -255,7 +265,7 @@ fn read_terminal(prompt: &str, file: &Path) -> Result<Vec<u8>> {
         return Err(no_terminal(""));
     }
     match rpassword::prompt_password(prompt) {
-        Ok(line) => Ok(line.into_bytes()),
+        Ok(line) => Ok(Zeroizing::new(line.into_bytes())),
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             // End the prompt's line, which the terminal did not echo.
             if std::io::stderr().is_terminal() {

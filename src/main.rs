@@ -9,6 +9,8 @@ mod import;
 mod keys;
 mod logs;
 mod publish;
+// `--from URL`: export and publish against a remote collector's admin API.
+mod remote;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

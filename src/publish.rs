@@ -11,7 +11,7 @@ use collector::opening::Opener;
 use collector::publish::{Published, publish_release};
 use surveys::{Epsilon, Survey};
 
-use crate::admin::remote;
+use crate::remote;
 
 #[derive(Args, Debug)]
 pub struct PublishArgs {
@@ -41,6 +41,11 @@ pub struct PublishArgs {
     /// report built here is uploaded to it.
     #[command(flatten)]
     remote: remote::RemoteArgs,
+    /// With --from: charge nothing and build nothing, but upload release
+    /// RELEASE as an earlier `chorus publish --from` wrote it into --out
+    /// (after the collector had charged it and the upload failed).
+    #[arg(long, value_name = "RELEASE")]
+    upload: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -71,6 +76,9 @@ pub(crate) fn find_survey<'a>(
 }
 
 pub fn run(args: PublishArgs) -> Result<ExitCode> {
+    if let Some(release_id) = &args.upload {
+        return upload_written(&args, release_id);
+    }
     let epsilon: Option<Epsilon> = match &args.epsilon {
         None => None,
         Some(text) => {
@@ -254,9 +262,14 @@ fn run_remote(
         .map_err(|e| {
             anyhow!(
                 "{e:#}. Release {release_id} of `{}` is charged on the collector (ε = {}) and \
-                 written to {}, but the collector does not serve it",
+                 written to {}, but the collector does not serve it; once it can be reached, \
+                 upload it with `chorus publish {} --from {} --out {} --upload {release_id}` \
+                 (nothing is charged again)",
                 survey.id,
                 charged.epsilon,
+                args.out.display(),
+                survey.id,
+                remote.base(),
                 args.out.display()
             )
         })?;
@@ -267,6 +280,54 @@ fn run_remote(
         surveys::path_segment(&published.release.release_id)
     );
     summarise(survey, &published, charged.spent, &written, &served_at);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `chorus publish --from URL --upload RELEASE`: uploads a release that an
+/// earlier remote publish charged and wrote into `--out` but could not
+/// upload. Nothing is charged or opened; the collector checks that the
+/// report is the one its charge was for, and takes it once.
+fn upload_written(args: &PublishArgs, release_id: &str) -> Result<ExitCode> {
+    if args.epsilon.is_some() {
+        bail!("--upload charges nothing, so --epsilon does not apply; nothing was sent");
+    }
+    let surveys = collector::load_surveys(&args.surveys)?;
+    let survey = find_survey(&surveys, &args.survey, &args.surveys)?;
+    // A release id names files under --out: no way out of that folder.
+    let id_chars = release_id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !id_chars || release_id.starts_with('.') || release_id.contains("..") {
+        bail!(
+            "--upload takes a release id as `chorus publish` printed it (such as 2026-12-02.1), not `{release_id}`"
+        );
+    }
+    let Some(remote) = args.remote.connect()? else {
+        bail!(
+            "--upload sends a release to a remote collector: give --from URL (and its researcher token)"
+        );
+    };
+    let dir = args.out.join(&survey.id);
+    let read = |name: String| -> Result<String> {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "cannot read {} (written by the `chorus publish --from` that charged release {release_id}, \
+                 with the same --out); nothing was sent",
+                path.display()
+            )
+        })
+    };
+    let json = read(format!("{release_id}.json"))?;
+    let html = read(format!("{release_id}.{}.html", survey.default_language))?;
+    remote.upload(&survey.id, release_id, &json, &html)?;
+    println!(
+        "uploaded {} release {release_id}; served at {}/results/{}/{}",
+        survey.id,
+        remote.base(),
+        surveys::path_segment(&survey.id),
+        surveys::path_segment(release_id)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

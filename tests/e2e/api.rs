@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{SURVEY, get, new_id, post, spawn_app};
+use crate::helpers::{SURVEY, get, new_id, post, post_head_only, spawn_app};
 
 fn submit_url(app: &crate::helpers::TestApp) -> String {
     app.url(&format!("/api/surveys/{SURVEY}/responses"))
@@ -125,18 +125,13 @@ fn bad_input_gets_a_specific_error_and_stores_nothing() {
 
 #[test]
 fn a_body_over_the_limit_is_refused_before_it_is_read() {
-    use std::io::{Read, Write};
     let app = spawn_app(false);
-    // The server answers from the headers alone, so send only the headers:
-    // a client writing the whole body could see the connection close first.
-    let mut stream = std::net::TcpStream::connect(app.addr).expect("connect");
-    write!(
-        stream,
-        "POST /api/surveys/{SURVEY}/responses HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send headers");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("read reply");
+    let reply = post_head_only(
+        app.addr,
+        &format!("/api/surveys/{SURVEY}/responses"),
+        "application/json",
+        100_000,
+    );
     assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
     assert!(reply.contains(r#""error":"body_too_large""#), "{reply}");
     assert_eq!(app.responses(), 0);

@@ -234,6 +234,24 @@ pub fn collect(result: Result<ureq::Response, ureq::Error>) -> Resp {
     }
 }
 
+/// Sends only the head of a POST that announces `length` bytes of body and
+/// returns the raw reply. The collector refuses an oversized body from its
+/// headers alone and closes the connection; a client that went on writing the
+/// body could see a broken pipe instead of the answer, so tests of the size
+/// limits send no body at all.
+pub fn post_head_only(addr: SocketAddr, path: &str, content_type: &str, length: usize) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send headers");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read reply");
+    reply
+}
+
 pub fn get(url: &str) -> Resp {
     collect(ureq::get(url).call())
 }

@@ -104,6 +104,9 @@ struct RecordingProxy {
     addr: SocketAddr,
     sent: Recorded,
     stop: Arc<AtomicBool>,
+    /// While set, a request starting with `PUT ` closes its connection
+    /// unsent: an upload that cannot get through.
+    refuse_puts: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -113,7 +116,8 @@ impl RecordingProxy {
         let addr = listener.local_addr().expect("proxy address");
         let sent: Recorded = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
-        let (all, stopping) = (sent.clone(), stop.clone());
+        let refuse_puts = Arc::new(AtomicBool::new(false));
+        let (all, stopping, refusing) = (sent.clone(), stop.clone(), refuse_puts.clone());
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
@@ -125,6 +129,7 @@ impl RecordingProxy {
                 };
                 let record = Arc::new(Mutex::new(Vec::new()));
                 all.lock().expect("lock").push(record.clone());
+                let refusing = refusing.clone();
                 let (mut from_client, mut to_server) = (
                     client.try_clone().expect("clone"),
                     server.try_clone().expect("clone"),
@@ -134,6 +139,12 @@ impl RecordingProxy {
                     loop {
                         match from_client.read(&mut buf) {
                             Ok(0) | Err(_) => break,
+                            Ok(_)
+                                if refusing.load(Ordering::SeqCst) && buf.starts_with(b"PUT ") =>
+                            {
+                                let _ = from_client.shutdown(Shutdown::Both);
+                                break;
+                            }
                             Ok(n) => {
                                 record.lock().expect("lock").extend_from_slice(&buf[..n]);
                                 if to_server.write_all(&buf[..n]).is_err() {
@@ -155,8 +166,14 @@ impl RecordingProxy {
             addr,
             sent,
             stop,
+            refuse_puts,
             thread: Some(thread),
         }
+    }
+
+    /// Whether uploads (`PUT`) are cut off from now on.
+    fn refuse_puts(&self, refuse: bool) {
+        self.refuse_puts.store(refuse, Ordering::SeqCst);
     }
 
     fn url(&self) -> String {
@@ -652,6 +669,124 @@ fn export_and_publish_from_a_remote_collector_never_send_the_key() {
             );
         }
     }
+}
+
+#[test]
+fn an_upload_that_failed_after_the_charge_is_sent_again_without_a_second_charge() {
+    let me = Researcher::new();
+    let app = spawn_app_with(false, me.surveys.clone(), 0);
+    let researcher = token(&app, "researcher");
+    let proxy = RecordingProxy::start(app.addr);
+    let sealed = me.survey(SEALED);
+    submit(&app, &sealed, Some(&me.public), 12);
+    let token_env = [("CHORUS_TOKEN", researcher.as_str())];
+    let from = proxy.url();
+    let out_dir = me.path("reports");
+    let release = format!("{}.1", today());
+
+    // The collector charges, the report is built and written, the upload
+    // is cut off: the error says what was charged and how to upload.
+    proxy.refuse_puts(true);
+    let out = me.run(
+        &["publish", SEALED, "--from", &from, "--out", &out_dir],
+        true,
+        &token_env,
+    );
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains(&format!("Release {release} of `{SEALED}` is charged")),
+        "{t}"
+    );
+    let hint = format!("chorus publish {SEALED} --from {from} --out {out_dir} --upload {release}");
+    assert!(t.contains(&hint), "{t}");
+    assert_eq!(ledger(&app, SEALED), [(release.clone(), 3, 4)]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM releases"), 0);
+    let written = PathBuf::from(&out_dir)
+        .join(SEALED)
+        .join(format!("{release}.json"));
+    let json_file = std::fs::read_to_string(&written).expect("the report was written");
+    assert_eq!(
+        get(&app.url(&format!("/results/{SEALED}/{release}.json"))).status,
+        404
+    );
+
+    // Bad `--upload` arguments are refused before anything is sent.
+    proxy.refuse_puts(false);
+    let before = proxy.requests().len();
+    for (args, expected) in [
+        (
+            vec![
+                "publish", SEALED, "--from", &from, "--out", &out_dir, "--upload", "../x",
+            ],
+            "takes a release id",
+        ),
+        (
+            vec![
+                "publish",
+                SEALED,
+                "--from",
+                &from,
+                "--out",
+                "elsewhere",
+                "--upload",
+                &release,
+            ],
+            "cannot read",
+        ),
+        (
+            vec!["publish", SEALED, "--out", &out_dir, "--upload", &release],
+            "give --from URL",
+        ),
+        (
+            vec![
+                "publish",
+                SEALED,
+                "--from",
+                &from,
+                "--out",
+                &out_dir,
+                "--upload",
+                &release,
+                "--epsilon",
+                "1",
+            ],
+            "--epsilon does not apply",
+        ),
+    ] {
+        let out = me.run(&args, false, &token_env);
+        let t = text(&out);
+        assert!(!out.status.success(), "{args:?}: {t}");
+        assert!(t.contains(expected), "{args:?}: {t}");
+    }
+    assert_eq!(
+        proxy.requests().len(),
+        before,
+        "a refused --upload sent something"
+    );
+
+    // Uploaded without the key and without a second charge, then served.
+    let args = [
+        "publish", SEALED, "--from", &from, "--out", &out_dir, "--upload", &release,
+    ];
+    let out = me.run(&args, false, &token_env);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains(&format!("uploaded {SEALED} release {release}")),
+        "{t}"
+    );
+    assert_eq!(ledger(&app, SEALED), [(release.clone(), 3, 4)]);
+    let served = get(&app.url(&format!("/results/{SEALED}/{release}.json")));
+    assert_eq!(served.status, 200);
+    assert_eq!(served.body, json_file);
+
+    // A release is uploaded once.
+    let out = me.run(&args, false, &token_env);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("already_uploaded"), "{t}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM releases"), 1);
 }
 
 #[test]
