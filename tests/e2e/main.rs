@@ -14,3 +14,4 @@ mod pages;
 mod privacy;
 mod remote;
 mod sealed;
+mod webdriver;

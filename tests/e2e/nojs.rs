@@ -5,7 +5,7 @@
 //! back; every screen of both runners passes axe-core's WCAG 2.1 A and AA
 //! rules, fits a 320 px screen, is `no-store` and sets no cookie.
 //!
-//! Reuses [`Driver`] from `browser.rs` (W3C WebDriver against Debian's
+//! Reuses [`Driver`] from `webdriver.rs` (W3C WebDriver against Debian's
 //! chromedriver). axe-core is installed into `.tools/` by `scripts/test.sh`
 //! (`need_axe` in `scripts/setup.sh`) and injected with WebDriver's
 //! `execute`, which Chromium runs outside the page's Content-Security-Policy
@@ -22,8 +22,8 @@ use serde_json::{Value, json};
 use surveys::i18n::{Ui, ui};
 use surveys::{Survey, Text};
 
-use crate::browser::{Chrome, Driver, wait_gone, wd};
 use crate::helpers::{Resp, TestApp, collect, get, library, repo_root, spawn_app, spawn_app_exit};
+use crate::webdriver::{Chrome, Driver, throttle, value, wait_gone, wd};
 
 const CONSULTATION: &str = "network-priorities";
 const SHORT: &str = "ost-hiv-access";
@@ -40,29 +40,8 @@ fn consultation() -> Survey {
         .expect("the consultation loads")
 }
 
-/// The value of a WebDriver answer, or a panic with its error.
-fn value(r: Value, what: &str) -> Value {
-    if let Some(e) = r["value"]["error"].as_str() {
-        panic!(
-            "{what}: {e}: {}",
-            r["value"]["message"].as_str().unwrap_or_default()
-        );
-    }
-    r["value"].clone()
-}
-
-/// What this file asks of the browser beyond `browser.rs`.
+/// What this file asks of the browser beyond `webdriver.rs`.
 impl Driver {
-    /// Runs `script` (a function body; `arguments` are `args`) in the page.
-    fn run(&self, script: &str, args: Value) -> Value {
-        let r = wd(
-            "POST",
-            &self.url("/execute/sync"),
-            Some(json!({ "script": script, "args": args })),
-        );
-        value(r, "execute")
-    }
-
     /// Runs `script`, which calls its last argument with the result.
     fn run_async(&self, script: &str, args: Value) -> Value {
         let r = wd(
@@ -127,16 +106,6 @@ impl Driver {
         value(r, css).as_array().map_or(0, Vec::len)
     }
 
-    /// A Chrome DevTools Protocol command, through chromedriver.
-    fn cdp(&self, cmd: &str, params: Value) -> Value {
-        let r = wd(
-            "POST",
-            &self.url("/goog/cdp/execute"),
-            Some(json!({ "cmd": cmd, "params": params })),
-        );
-        value(r, cmd)
-    }
-
     fn script_timeout(&self, limit: Duration) {
         let r = wd(
             "POST",
@@ -162,7 +131,7 @@ impl Driver {
         let e = self.find(css);
         self.run(
             "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
-            json!([{ crate::browser::ELEMENT: e }]),
+            json!([{ crate::webdriver::ELEMENT: e }]),
         );
         self.click(css);
     }
@@ -428,20 +397,6 @@ fn a_member_answers_in_kyrgyz_with_javascript_off() {
             "why_not_represented": ["language", "unsafe"],
             "comment": comment
         })
-    );
-}
-
-/// Slows every download to `bytes_per_second` (`None`: full speed again).
-fn throttle(b: &Driver, bytes_per_second: Option<f64>) {
-    let rate = bytes_per_second.unwrap_or(-1.0);
-    b.cdp(
-        "Network.emulateNetworkConditions",
-        json!({
-            "offline": false,
-            "latency": 0,
-            "downloadThroughput": rate,
-            "uploadThroughput": rate,
-        }),
     );
 }
 
