@@ -24,11 +24,13 @@
 #[allow(dead_code)]
 #[path = "../tests/e2e/webdriver.rs"]
 mod webdriver;
+// `serve_child`: `chorus serve` as a child process, as the tests start it.
+#[allow(dead_code)]
+#[path = "../tests/e2e/helpers.rs"]
+mod helpers;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -131,81 +133,6 @@ fn options() -> Options {
         }
     }
     o
-}
-
-/// `chorus serve` on a loopback port with a fresh database; stopped when
-/// dropped.
-struct Collector {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<String>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Collector {
-    fn start(root: &Path) -> Collector {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chorus"))
-            .arg("serve")
-            .args(["--addr", "127.0.0.1:0", "--rate-limit", "0", "--db"])
-            .arg(dir.path().join("bench.db"))
-            .arg("--surveys")
-            .arg(root.join("surveys").join("library"))
-            .arg("--dist")
-            .arg(root.join("dist"))
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start chorus serve");
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = log.clone();
-        // Its request log is read all along, so that the pipe never fills.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut l = sink.lock().unwrap_or_else(|p| p.into_inner());
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        let base = loop {
-            line.clear();
-            if stdout.read_line(&mut line).unwrap_or(0) == 0 {
-                let _ = child.kill();
-                let _ = child.wait();
-                std::thread::sleep(Duration::from_millis(200));
-                panic!(
-                    "chorus serve stopped before listening:\n{}",
-                    log.lock().unwrap_or_else(|p| p.into_inner())
-                );
-            }
-            if let Some(addr) = line
-                .split("http://")
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-            {
-                break format!("http://{addr}");
-            }
-        };
-        std::thread::spawn(move || for _ in stdout.lines().map_while(Result::ok) {});
-        Collector {
-            child,
-            base,
-            log,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Collector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// One resource of the first visit.
@@ -522,21 +449,24 @@ fn main() {
         }
     }
 
-    let collector = Collector::start(&root);
-    let url = format!("{}/s/{}?lang={}", collector.base, o.survey, o.lang);
+    let db_dir = tempfile::tempdir().expect("a temporary folder");
+    let dist = root.join("dist").display().to_string();
+    let collector = helpers::serve_child(&db_dir.path().join("bench.db"), &["--dist", &dist], &[]);
+    let base = collector.url("");
+    let url = format!("{base}/s/{}?lang={}", o.survey, o.lang);
     let check = ureq::get(&url).call();
     if !matches!(&check, Ok(r) if r.status() == 200) {
         eprintln!(
             "network bench: {url} is not a survey page ({:?}); surveys in surveys/library/:\n{}",
             check.map(|r| r.status()).map_err(|e| e.to_string()),
-            collector.log.lock().unwrap_or_else(|p| p.into_inner())
+            collector.output.lock().unwrap_or_else(|p| p.into_inner())
         );
         std::process::exit(1);
     }
     println!(
         "network bench: GET /s/{}?lang={} on {}, {} run(s) each, every run in a fresh \
          headless Chromium (new profile, Network.setCacheDisabled)",
-        o.survey, o.lang, collector.base, o.runs
+        o.survey, o.lang, base, o.runs
     );
     println!(
         "emulated link: {KBIT_PER_S} kbit/s down and up, {RTT_MS} ms latency per request \
@@ -544,30 +474,22 @@ fn main() {
     );
     println!();
 
-    let mut slow = Vec::new();
-    for i in 0..o.runs {
-        let v = visit(&url, true);
-        eprintln!(
-            "  emulated run {}: FCP {:.0} ms, takeover {:.0} ms, {} B",
-            i + 1,
-            v.fcp,
-            v.takeover,
-            grouped(v.transfer())
-        );
-        slow.push(v);
-    }
-    let mut fast = Vec::new();
-    for i in 0..o.runs {
-        let v = visit(&url, false);
-        eprintln!(
-            "  reference run {}: FCP {:.0} ms, takeover {:.0} ms, {} B",
-            i + 1,
-            v.fcp,
-            v.takeover,
-            grouped(v.transfer())
-        );
-        fast.push(v);
-    }
+    let visits = |label: &str, emulate: bool| -> Vec<Visit> {
+        (1..=o.runs)
+            .map(|i| {
+                let v = visit(&url, emulate);
+                eprintln!(
+                    "  {label} run {i}: FCP {:.0} ms, takeover {:.0} ms, {} B",
+                    v.fcp,
+                    v.takeover,
+                    grouped(v.transfer())
+                );
+                v
+            })
+            .collect()
+    };
+    let slow = visits("emulated", true);
+    let fast = visits("reference", false);
     eprintln!();
 
     report(
@@ -578,5 +500,5 @@ fn main() {
     report("reference: no emulation (loopback)", &fast, false);
     let mut by_takeover = slow.clone();
     by_takeover.sort_by(|a, b| a.takeover.total_cmp(&b.takeover));
-    breakdown(&root, &collector.base, &by_takeover[by_takeover.len() / 2]);
+    breakdown(&root, &base, &by_takeover[by_takeover.len() / 2]);
 }

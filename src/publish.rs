@@ -273,12 +273,7 @@ fn run_remote(
                 args.out.display()
             )
         })?;
-    let served_at = format!(
-        "{}/results/{}/{}",
-        remote.base(),
-        surveys::path_segment(&survey.id),
-        surveys::path_segment(&published.release.release_id)
-    );
+    let served_at = results_url(remote, &survey.id, &published.release.release_id);
     summarise(survey, &published, charged.spent, &written, &served_at);
     Ok(ExitCode::SUCCESS)
 }
@@ -322,13 +317,21 @@ fn upload_written(args: &PublishArgs, release_id: &str) -> Result<ExitCode> {
     let html = read(format!("{release_id}.{}.html", survey.default_language))?;
     remote.upload(&survey.id, release_id, &json, &html)?;
     println!(
-        "uploaded {} release {release_id}; served at {}/results/{}/{}",
+        "uploaded {} release {release_id}; served at {}",
         survey.id,
-        remote.base(),
-        surveys::path_segment(&survey.id),
-        surveys::path_segment(release_id)
+        results_url(&remote, &survey.id, release_id)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the remote collector serves a release.
+fn results_url(remote: &remote::Remote, survey_id: &str, release_id: &str) -> String {
+    format!(
+        "{}/results/{}/{}",
+        remote.base(),
+        surveys::path_segment(survey_id),
+        surveys::path_segment(release_id)
+    )
 }
 
 /// `chorus budget`: the ledger of a survey and what remains.
