@@ -188,6 +188,7 @@ impl Application {
             source,
         })?;
         let state = Arc::new(State {
+            definitions: crate::routes::definitions(&surveys),
             surveys,
             writer,
             reader: Mutex::new(read_conn),

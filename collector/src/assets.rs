@@ -116,6 +116,50 @@ impl Asset {
     pub fn content_type(&self) -> &'static str {
         self.mime
     }
+
+    /// A response body made at start (a survey's definition, say), held
+    /// with its compressed forms; `name` gives the compressor's mode.
+    pub fn packed(
+        name: &str,
+        mime: &'static str,
+        cache: &'static str,
+        bytes: Vec<u8>,
+        settings: Settings,
+    ) -> Asset {
+        let keep = |e: Encoding| {
+            compress(name, &bytes, e, settings)
+                .filter(|p| p.len() < bytes.len())
+                .map(Bytes::from)
+        };
+        Asset {
+            mime,
+            cache,
+            gzip: keep(Encoding::Gzip),
+            brotli: keep(Encoding::Brotli),
+            identity: Bytes::from(bytes),
+        }
+    }
+
+    /// The answer to a `GET` (or `HEAD`) of this file from a client whose
+    /// `Accept-Encoding` is `accept_encoding`.
+    pub fn response(&self, accept_encoding: Option<&str>) -> warp::reply::Response {
+        let offered = self.offered();
+        let encoding = negotiate(accept_encoding, &offered);
+        let body = self.bytes(encoding).unwrap_or(&self.identity).clone();
+        let len = body.len();
+        let mut res = warp::reply::Response::new(body.into());
+        let h = res.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.mime));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(self.cache));
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        if let Some(token) = encoding.token() {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
+        }
+        if !offered.is_empty() {
+            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        res
+    }
 }
 
 /// Every servable file of a `dist/` folder, by file name.
@@ -257,23 +301,7 @@ impl Assets {
         if !is_servable_name(name) {
             return None;
         }
-        let asset = self.files.get(name)?;
-        let offered = asset.offered();
-        let encoding = negotiate(accept_encoding, &offered);
-        let body = asset.bytes(encoding).unwrap_or(&asset.identity).clone();
-        let len = body.len();
-        let mut res = warp::reply::Response::new(body.into());
-        let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.mime));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(asset.cache));
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        if let Some(token) = encoding.token() {
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
-        }
-        if !offered.is_empty() {
-            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        }
-        Some(res)
+        Some(self.files.get(name)?.response(accept_encoding))
     }
 }
 

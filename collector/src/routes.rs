@@ -11,7 +11,7 @@ use warp::http::{StatusCode, header};
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
 
-use crate::assets::Assets;
+use crate::assets::{Asset, Assets};
 use crate::db::{self, InsertOutcome};
 use crate::error::ApiError;
 use crate::ratelimit::{Decision, RateLimiter};
@@ -52,6 +52,29 @@ pub struct State {
     pub rate_limit: Option<RateLimiter>,
     /// Where the quick exit goes: a neutral page the operator chose.
     pub exit_url: String,
+    /// `GET /api/surveys/{id}`: each survey's definition as JSON, made and
+    /// compressed once at start (see [`definitions`]).
+    pub definitions: BTreeMap<String, Asset>,
+}
+
+/// Every survey's definition as its API serves it, compressed once.
+/// `no-store`: a browser's cache is left nothing that names a survey a
+/// member opened (the runner fetches it once per page load).
+pub fn definitions(surveys: &BTreeMap<String, Survey>) -> BTreeMap<String, Asset> {
+    surveys
+        .iter()
+        .map(|(id, survey)| {
+            let json = serde_json::to_vec(survey).unwrap_or_default();
+            let asset = Asset::packed(
+                "survey.json",
+                "application/json",
+                "no-store",
+                json,
+                crate::assets::Settings::default(),
+            );
+            (id.clone(), asset)
+        })
+        .collect()
 }
 
 /// The runner's page, with a policy that names its inline loader by hash.
@@ -137,12 +160,18 @@ pub fn routes(
     let one = warp::path!("api" / "surveys" / String)
         .and(get_or_head())
         .and(with_state(state.clone()))
-        .and_then(|id: String, s: Arc<State>| async move {
-            match s.surveys.get(&id) {
-                Some(survey) => Ok(no_store(warp::reply::json(survey))),
-                None => Err(warp::reject::custom(ApiError::unknown_survey(&id))),
-            }
-        });
+        .and(warp::header::headers_cloned())
+        .and_then(
+            |id: String, s: Arc<State>, headers: warp::http::HeaderMap| async move {
+                match s.definitions.get(&id) {
+                    Some(definition) => {
+                        let accept = crate::assets::accept_encoding(&headers);
+                        Ok(definition.response(accept.as_deref()))
+                    }
+                    None => Err(warp::reject::custom(ApiError::unknown_survey(&id))),
+                }
+            },
+        );
 
     let submit = warp::path!("api" / "surveys" / String / "responses")
         .and(warp::post())

@@ -32,6 +32,7 @@
 //! transaction (410 `survey_closed`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Map;
@@ -85,7 +86,7 @@ struct Versions {
 /// One version, compiled, with the input limits it implies.
 #[derive(Debug)]
 struct Limits {
-    engine: Engine,
+    engine: Arc<Engine>,
     max_answers: usize,
     max_string: usize,
     /// The keys envelopes to this version may be sealed to; empty when its
@@ -106,7 +107,7 @@ impl Limits {
             max_answers: answer_limit(survey),
             max_string: string_limit(survey),
             keys: surveys::sealing::key_ids(survey),
-            engine,
+            engine: Arc::new(engine),
         })
     }
 }
@@ -166,13 +167,19 @@ impl Catalog {
     /// The definition of version `version` of survey `id` (`None`: the
     /// current one), when it is served.
     pub fn survey(&self, id: &str, version: Option<u32>) -> Option<&Survey> {
+        self.engine(id, version).map(|e| e.survey())
+    }
+
+    /// The compiled logic of that version (`None`: the current one), shared
+    /// by every form the server-rendered runner builds for it.
+    pub fn engine(&self, id: &str, version: Option<u32>) -> Option<&Arc<Engine>> {
         let v = self.surveys.get(id)?;
         let limits = match version {
             None => &v.current,
             Some(n) if n == v.current.engine.survey().version => &v.current,
             Some(n) => v.others.get(&n)?,
         };
-        Some(limits.engine.survey())
+        Some(&limits.engine)
     }
 
     /// The versions of a survey that answers are accepted for, ascending.

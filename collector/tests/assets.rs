@@ -329,3 +329,64 @@ fn a_missing_dist_serves_the_api_without_files() {
         404
     );
 }
+
+/// `GET /api/surveys/{id}` is compressed once at start too: each coding
+/// decodes to the same definition, which is the survey file's own, and
+/// nothing of it may be kept in the browser's cache.
+#[test]
+fn a_survey_definition_is_served_compressed_and_never_cached() {
+    let (dir, _files) = dist();
+    let app = spawn(dir.path());
+    let path = "/api/surveys/network-priorities";
+    let plain = request(app.addr, "GET", path, None);
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+    let survey: surveys::Survey = serde_json::from_slice(&plain.body).expect("definition");
+    let file = surveys::load_file(&surveys().join("network-priorities.toml")).expect("loads");
+    assert_eq!(survey, file);
+    for (accept, want) in [("br", "br"), ("gzip", "gzip"), ("gzip, br", "br")] {
+        let r = request(app.addr, "GET", path, Some(accept));
+        assert_eq!(r.status, 200, "{accept}");
+        assert_eq!(r.header("content-encoding"), Some(want), "{accept}");
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{accept}");
+        assert_eq!(r.header("vary"), Some("accept-encoding"), "{accept}");
+        assert!(
+            r.body.len() < plain.body.len() / 2,
+            "{accept}: {}",
+            r.body.len()
+        );
+        let decoded = if want == "br" {
+            unbrotli(&r.body)
+        } else {
+            gunzip(&r.body)
+        };
+        assert!(decoded == plain.body, "{accept}: decodes to the definition");
+    }
+    let missing = request(app.addr, "GET", "/api/surveys/nope", Some("br"));
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("content-encoding"), None);
+}
+
+/// A form page the WASM runner takes over preloads the definition the
+/// runner will fetch (same URL, the runner's credentials mode); the list
+/// and the pages no runner takes over do not.
+#[test]
+fn a_form_page_preloads_its_survey_definition() {
+    let (dir, _files) = dist();
+    let app = spawn(dir.path());
+    let preload = |id: &str| {
+        format!(
+            "<link rel=\"preload\" href=\"/api/surveys/{id}\" as=\"fetch\" crossorigin=\"anonymous\">"
+        )
+    };
+    let page = request(app.addr, "GET", "/s/network-priorities", None);
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body).expect("utf-8");
+    assert!(html.contains(&preload("network-priorities")), "{html}");
+    let head_end = html.find("</head>").expect("head");
+    assert!(html.find("rel=\"preload\" href=\"/api/").expect("preload") < head_end);
+    let list = request(app.addr, "GET", "/", None);
+    let html = String::from_utf8(list.body).expect("utf-8");
+    assert!(!html.contains("href=\"/api/surveys/"), "{html}");
+}

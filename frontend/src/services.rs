@@ -1,4 +1,6 @@
-//! The collector's HTTP API, same origin. Requests carry no cookies.
+//! The collector's HTTP API, same origin. Requests carry no cookies: they
+//! are sent with `credentials: omit`, except the survey's definition (see
+//! [`get_survey`]), and the collector never sets a cookie.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Deserialize;
@@ -16,8 +18,10 @@ fn get(url: &str) -> RequestBuilder {
     Request::get(url).credentials(RequestCredentials::Omit)
 }
 
-async fn fetch_json<T: for<'de> Deserialize<'de>>(url: &str) -> Result<T, Unavailable> {
-    let resp = get(url).send().await.map_err(|_| Unavailable)?;
+async fn fetch_json<T: for<'de> Deserialize<'de>>(
+    request: RequestBuilder,
+) -> Result<T, Unavailable> {
+    let resp = request.send().await.map_err(|_| Unavailable)?;
     if !resp.ok() {
         return Err(Unavailable);
     }
@@ -26,12 +30,17 @@ async fn fetch_json<T: for<'de> Deserialize<'de>>(url: &str) -> Result<T, Unavai
 
 /// `GET /api/surveys`
 pub async fn list_surveys() -> Result<Vec<SurveySummary>, Unavailable> {
-    fetch_json("/api/surveys").await
+    fetch_json(get("/api/surveys")).await
 }
 
-/// `GET /api/surveys/{id}`
+/// `GET /api/surveys/{id}`. The server's form page preloads it with
+/// `crossorigin="anonymous"` so that it arrives with the wasm, not after
+/// it; the browser hands that response over only to a request in the same
+/// credentials mode, `same-origin` (the default), so this request does
+/// not ask for `omit`. On the collector's own origin the two differ only
+/// by cookies, and it sets none.
 pub async fn get_survey(id: &str) -> Result<Survey, Unavailable> {
-    fetch_json(&format!("/api/surveys/{}", path_segment(id))).await
+    fetch_json(Request::get(&format!("/api/surveys/{}", path_segment(id)))).await
 }
 
 /// Where a survey's published results are.

@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use surveys::{
-    AnswerProblem, Choice, Engine, Question, QuestionKind, Submission, Survey, validate,
+    AnswerError, AnswerProblem, Choice, Engine, Problem, Question, QuestionKind, Submission, Survey,
 };
 
 use crate::answers::{Draft, OTHER, answers_json, other_key, ranks_asked};
@@ -147,17 +148,18 @@ pub fn pages(survey: &Survey) -> Vec<Page> {
     pages
 }
 
-/// The `surveys` logic engine of a form; `None` when the survey's logic does
-/// not check (the collector serves only surveys that check, so this is a
-/// safety net: every question is then asked, and validate reports it).
+/// The `surveys` logic engine of a form, or why the survey's expressions
+/// do not parse (the collector serves only surveys that check, so this is a
+/// safety net: every question is then asked, and sending is refused with
+/// the reason).
 #[derive(Clone, Debug)]
-struct Logic(Option<Rc<Engine>>);
+struct Logic(Result<Arc<Engine>, Arc<[Problem]>>);
 
 impl PartialEq for Logic {
     fn eq(&self, other: &Logic) -> bool {
         match (&self.0, &other.0) {
-            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-            (None, None) => true,
+            (Ok(a), Ok(b)) => Arc::ptr_eq(a, b),
+            (Err(a), Err(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -247,9 +249,23 @@ pub struct Form {
 }
 
 impl Form {
+    /// A form of a survey that was checked where it came from (the
+    /// collector serves only surveys that check): its logic is parsed, not
+    /// checked again (see [`Engine::for_checked`]).
     pub fn new(survey: Survey, submission_id: String) -> Form {
-        let logic = Logic(Engine::new(&survey).ok().map(Rc::new));
+        let logic = Logic(
+            Engine::for_checked(&survey)
+                .map(Arc::new)
+                .map_err(Arc::from),
+        );
         Form::with_logic(survey, submission_id, logic)
+    }
+
+    /// A form of the survey `engine` was built for, sharing it: the
+    /// collector's server-rendered runner compiles each survey version once.
+    pub fn with_engine(engine: Arc<Engine>, submission_id: String) -> Form {
+        let survey = engine.survey().clone();
+        Form::with_logic(survey, submission_id, Logic(Ok(engine)))
     }
 
     fn with_logic(survey: Survey, submission_id: String, logic: Logic) -> Form {
@@ -272,7 +288,7 @@ impl Form {
     /// evaluates the survey's logic over everything entered (it treats the
     /// answers of questions it finds not relevant as empty).
     pub fn visible(&self) -> Visibility {
-        let Some(engine) = &self.logic.0 else {
+        let Ok(engine) = &self.logic.0 else {
             return Visibility::everything(&self.survey);
         };
         let everything = Visibility::everything(&self.survey);
@@ -597,11 +613,17 @@ impl Form {
     /// Problems `validate` finds with the answers as they would be sent.
     pub fn problems(&self, vis: &Visibility) -> Vec<FieldError> {
         let answers = answers_json(&self.survey, &self.drafts, vis);
-        // The form's compiled engine; `validate` (which compiles the logic
-        // again, and reports why it cannot) only when there is none.
         let checked = match &self.logic.0 {
-            Some(engine) => engine.validate(&answers, today()),
-            None => validate(&self.survey, &answers, today()),
+            Ok(engine) => engine.validate(&answers, today()),
+            Err(problems) => Err(problems
+                .iter()
+                .map(|p| AnswerError {
+                    question: p.place.clone(),
+                    problem: AnswerProblem::InvalidSurvey {
+                        detail: p.message.clone(),
+                    },
+                })
+                .collect()),
         };
         match checked {
             Ok(_) => Vec::new(),

@@ -14,7 +14,7 @@ use crate::answers::{
     AnswerError, AnswerProblem, Answers, ValidResponse, answer_value, check_value, is_blank,
     value_answer,
 };
-use crate::expr::{self, Compiled, LogicSource, Scope, SectionSource, check_logic};
+use crate::expr::{self, Compiled, LogicSource, Scope, SectionSource, check_logic, parse_logic};
 use crate::load::Problem;
 use crate::model::{QuestionKind, Requirement, SHORT_TEXT_DEFAULT_MAX, Survey};
 
@@ -72,6 +72,22 @@ impl Engine {
     /// [`crate::load`] always succeeds; the problems are those `chorus
     /// check` would report.
     pub fn new(survey: &Survey) -> Result<Engine, Vec<Problem>> {
+        Engine::build(survey, check_logic)
+    }
+
+    /// For a survey that was checked where it came from (the collector
+    /// serves only surveys [`Engine::new`] accepts): parses its expressions
+    /// without checking their references, types and cycles again. The
+    /// browser's runner uses this, so the checker is not in its wasm. The
+    /// problems are syntax errors only.
+    pub fn for_checked(survey: &Survey) -> Result<Engine, Vec<Problem>> {
+        Engine::build(survey, parse_logic)
+    }
+
+    fn build(
+        survey: &Survey,
+        compile: fn(&[SectionSource], &[LogicSource]) -> (Compiled, Vec<Problem>),
+    ) -> Result<Engine, Vec<Problem>> {
         let sources: Vec<LogicSource> = survey
             .questions
             .iter()
@@ -102,7 +118,7 @@ impl Engine {
                     .position(|q| q.section.as_deref() == Some(&s.id)),
             })
             .collect();
-        let (compiled, problems) = check_logic(&sections, &sources);
+        let (compiled, problems) = compile(&sections, &sources);
         if !problems.is_empty() {
             return Err(problems);
         }

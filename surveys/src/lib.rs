@@ -27,6 +27,7 @@ pub mod model;
 mod num;
 pub mod sealing;
 mod url;
+mod wire;
 
 pub use answers::{
     Answer, AnswerError, AnswerProblem, Answers, Submission, ValidResponse, validate,

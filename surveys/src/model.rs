@@ -155,7 +155,8 @@ pub struct Section {
 }
 
 /// `required = true`, `false`, or an expression deciding it per respondent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Read by hand (`crate::wire`): `true`, `false` or an expression.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Requirement {
     Fixed(bool),
@@ -184,7 +185,9 @@ pub struct Constraint {
     pub message: Option<Text>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A question. Read by hand (`crate::wire`), in the same format as it is
+/// written.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Question {
     pub id: String,
     /// Empty for `calculate` questions, which are never shown.
@@ -225,7 +228,7 @@ pub struct Question {
 /// | `consent` | `true` |
 /// | `note` | no answer |
 /// | `calculate` | computed by the engine, never sent |
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QuestionKind {
     SingleChoice {
@@ -414,8 +417,9 @@ pub struct PlannedTable {
     pub mechanism: Mechanism,
 }
 
-/// What is computed for a table.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What is computed for a table. Read by hand (`crate::wire`), in the
+/// same format as it is written.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Statistic {
     /// The number of respondents.

@@ -296,3 +296,232 @@ fn the_json_wire_format_round_trips() {
         }
     );
 }
+
+#[test]
+fn every_bundled_survey_round_trips_through_json() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/library");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("library") {
+        let path = entry.expect("entry").path();
+        let s = surveys::load_file(&path).expect("bundled survey loads");
+        let json = serde_json::to_string(&s).expect("serialises");
+        let back: surveys::Survey = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, s, "{}", path.display());
+        n += 1;
+    }
+    assert!(n >= 3, "only {n} bundled surveys");
+}
+
+/// Every question type and every statistic, with each optional field both
+/// present and absent, reads back as it was written.
+#[test]
+fn every_question_type_and_statistic_round_trips_through_json() {
+    use surveys::{Choice, Constraint, Question, Requirement, Statistic, Text};
+    let text = |s: &str| Text([("en".to_string(), s.to_string())].into());
+    let choice = |id: &str, exclusive, fixed| Choice {
+        id: id.into(),
+        label: text(id),
+        exclusive,
+        fixed,
+    };
+    let choices = vec![choice("a", false, false), choice("b", true, true)];
+    let kinds = vec![
+        QuestionKind::SingleChoice {
+            choices: choices.clone(),
+            other: false,
+            randomize: false,
+        },
+        QuestionKind::SingleChoice {
+            choices: choices.clone(),
+            other: true,
+            randomize: true,
+        },
+        QuestionKind::MultipleChoice {
+            choices: choices.clone(),
+            other: true,
+            randomize: false,
+            min_selected: Some(1),
+            max_selected: Some(2),
+        },
+        QuestionKind::MultipleChoice {
+            choices: choices.clone(),
+            other: false,
+            randomize: true,
+            min_selected: None,
+            max_selected: None,
+        },
+        QuestionKind::ShortText { max_length: 500 },
+        QuestionKind::LongText { max_length: 5000 },
+        QuestionKind::Integer {
+            min: Some(-3),
+            max: Some(i64::MAX),
+        },
+        QuestionKind::Integer {
+            min: None,
+            max: None,
+        },
+        QuestionKind::Decimal {
+            min: Some(0.0),
+            max: Some(2.5),
+        },
+        QuestionKind::Decimal {
+            min: Some(-1e300),
+            max: None,
+        },
+        QuestionKind::Date {
+            min: Some("2020-01-01".into()),
+            max: Some("today".into()),
+        },
+        QuestionKind::Date {
+            min: None,
+            max: None,
+        },
+        QuestionKind::Rating {
+            scale: 5,
+            low_label: Some(text("low")),
+            high_label: Some(text("high")),
+        },
+        QuestionKind::Rating {
+            scale: 10,
+            low_label: None,
+            high_label: None,
+        },
+        QuestionKind::Grid {
+            statements: choices.clone(),
+            scale: vec![
+                choice("agree", false, false),
+                choice("disagree", false, false),
+            ],
+        },
+        QuestionKind::Ranking {
+            choices: choices.clone(),
+            rank: Some(1),
+            randomize: true,
+        },
+        QuestionKind::Ranking {
+            choices,
+            rank: None,
+            randomize: false,
+        },
+        QuestionKind::Note,
+        QuestionKind::Consent,
+        QuestionKind::Calculate {
+            expression: "${a} + 1".into(),
+        },
+    ];
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let full = i % 2 == 0;
+        let q = Question {
+            id: format!("q{i}"),
+            label: text("label"),
+            hint: full.then(|| text("hint")),
+            section: full.then(|| "s1".to_string()),
+            required: match i % 3 {
+                0 => Requirement::Fixed(true),
+                1 => Requirement::Fixed(false),
+                _ => Requirement::When("${x} = 'yes'".into()),
+            },
+            required_message: full.then(|| text("needed")),
+            relevant: full.then(|| "${x} != 'no'".to_string()),
+            constraint: full.then(|| Constraint {
+                expression: ". != ''".into(),
+                message: (i % 4 == 0).then(|| text("bad")),
+            }),
+            kind,
+        };
+        let json = serde_json::to_string(&q).expect("serialises");
+        let back: Question = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, q, "{json}");
+    }
+    for statistic in [
+        Statistic::Total,
+        Statistic::Counts,
+        Statistic::Mean {
+            lower: 0.0,
+            upper: 120.5,
+        },
+        Statistic::Histogram {
+            edges: vec![0.0, 1.0, 10.0],
+        },
+        Statistic::Quantiles {
+            edges: vec![-1.0, 1.0],
+        },
+        Statistic::FirstChoice,
+        Statistic::MeanRank,
+    ] {
+        let json = serde_json::to_string(&statistic).expect("serialises");
+        let back: Statistic = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, statistic, "{json}");
+    }
+}
+
+/// What the wire format refuses: the message names the field or type.
+#[test]
+fn malformed_questions_on_the_wire_are_refused_with_the_reason() {
+    for (json, needle) in [
+        (
+            json!({"id": "q", "type": "slider"}),
+            "unknown variant `slider`",
+        ),
+        (json!({"id": "q"}), "missing field `type`"),
+        (
+            json!({"id": "q", "type": "single_choice"}),
+            "missing field `choices`",
+        ),
+        (
+            json!({"id": "q", "type": "short_text"}),
+            "missing field `max_length`",
+        ),
+        (
+            json!({"id": "q", "type": "integer", "min": 1.5}),
+            "`min` must be an integer",
+        ),
+        (
+            json!({"id": "q", "type": "decimal", "max": "x"}),
+            "`max` must be a number",
+        ),
+        (
+            json!({"id": "q", "type": "date", "min": 3}),
+            "`min` must be a string",
+        ),
+        (
+            json!({"id": "q", "type": "rating", "scale": 300}),
+            "at most 255",
+        ),
+        (
+            json!({"id": "q", "type": "rating", "scale": []}),
+            "must be a number",
+        ),
+        (
+            json!({"id": "q", "type": "grid", "statements": [], "scale": 5}),
+            "must be a list of options",
+        ),
+        (
+            json!({"id": "q", "type": "note", "required": 1}),
+            "true, false or an expression",
+        ),
+    ] {
+        let err = serde_json::from_value::<surveys::Question>(json.clone())
+            .expect_err(&json.to_string())
+            .to_string();
+        assert!(err.contains(needle), "{json}: {err}");
+    }
+    let err = serde_json::from_value::<surveys::Statistic>(json!({"kind": "mean", "lower": 0}))
+        .expect_err("no upper")
+        .to_string();
+    assert!(err.contains("missing field `upper`"), "{err}");
+    let err = serde_json::from_value::<surveys::Statistic>(json!({"kind": "mode"}))
+        .expect_err("unknown kind")
+        .to_string();
+    assert!(err.contains("unknown variant `mode`"), "{err}");
+    // A decimal bound written as an integer is a number all the same.
+    let q: surveys::Question =
+        serde_json::from_value(json!({"id": "q", "type": "decimal", "min": 0})).expect("parses");
+    assert_eq!(
+        q.kind,
+        QuestionKind::Decimal {
+            min: Some(0.0),
+            max: None
+        }
+    );
+}

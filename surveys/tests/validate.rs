@@ -469,3 +469,39 @@ fn a_survey_whose_logic_does_not_check_accepts_nothing() {
     assert_eq!(errs[0].problem.code(), "invalid_survey");
     assert!(Engine::new(&s).is_err());
 }
+
+/// `for_checked` (the browser's) parses without checking: it agrees with
+/// `new` on a survey that checks, builds one whose references do not
+/// check (which the collector would never serve), and still refuses a
+/// syntax error.
+#[test]
+fn for_checked_parses_without_repeating_the_checks() {
+    let answers = |v: Value| v.as_object().expect("object").clone();
+    let checked = Engine::new(&survey()).expect("checks");
+    let trusted = Engine::for_checked(&survey()).expect("parses");
+    for a in [
+        json!({}),
+        json!({"who": ["clinic"]}),
+        json!({"who": ["police", "clinic"], "detained": "yes"}),
+        json!({"consent": true, "who": ["police"], "detained": "no", "views": "x"}),
+    ] {
+        assert_eq!(
+            checked.evaluate(&answers(a.clone()), today()),
+            trusted.evaluate(&answers(a.clone()), today()),
+            "{a}"
+        );
+        assert_eq!(
+            checked.validate(&answers(a.clone()), today()),
+            trusted.validate(&answers(a.clone()), today()),
+            "{a}"
+        );
+    }
+    let mut unknown = survey();
+    unknown.questions[4].relevant = Some("${nobody} = 1".into());
+    assert!(Engine::new(&unknown).is_err());
+    assert!(Engine::for_checked(&unknown).is_ok());
+    let mut broken = survey();
+    broken.questions[4].relevant = Some("(1 = ".into());
+    let problems = Engine::for_checked(&broken).expect_err("syntax error");
+    assert!(problems[0].place.contains("relevant"), "{problems:?}");
+}

@@ -142,19 +142,41 @@ fn survey_lang<'a>(survey: &'a Survey, param: Option<&str>, accept: Option<&str>
     lang::choose(param, accept, &offered, &survey.default_language)
 }
 
-/// The whole document: Trunk's head (its stylesheet, and with `app` its
-/// loader of the WASM runner), the quick-exit script, and `body`.
+/// Which runner a page is taken over by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runner<'a> {
+    /// None: the page stays the server's (the confirmation, refusals).
+    Server,
+    /// The WASM runner's list of surveys.
+    List,
+    /// The WASM runner's form of this survey, whose definition it fetches
+    /// alongside the wasm (`<link rel=preload>`).
+    Form(&'a str),
+}
+
+/// The whole document: Trunk's head (its stylesheet, and for a WASM
+/// runner its loader), the quick-exit script, and `body`.
 fn document(
     state: &State,
     status: StatusCode,
     lang: &str,
     title: &str,
     body: &str,
-    app: bool,
+    runner: Runner,
 ) -> warp::reply::Response {
+    let app = runner != Runner::Server;
     let (head, csp) = match state.index.as_ref() {
         Some(index) => {
-            let head = index.head(app).to_string();
+            let mut head = index.head(app).to_string();
+            if let Runner::Form(id) = runner {
+                // The runner needs the definition as soon as the wasm has
+                // started: fetched with it, not after it. `anonymous` is
+                // the credentials mode of the runner's own fetch.
+                head.push_str(&format!(
+                    "<link rel=\"preload\" href=\"/api/surveys/{}\" as=\"fetch\" crossorigin=\"anonymous\">",
+                    render::esc(&surveys::path_segment(id))
+                ));
+            }
             let csp = if app {
                 index.csp().clone()
             } else {
@@ -281,7 +303,7 @@ fn list_page(state: &State, param: Option<&str>, accept: Option<&str>) -> warp::
         lang,
         &app_title(lang, None),
         &body,
-        true,
+        Runner::List,
     )
 }
 
@@ -295,11 +317,11 @@ fn start_page(
     param: Option<&str>,
     accept: Option<&str>,
 ) -> warp::reply::Response {
-    let Some(survey) = state.surveys.get(id) else {
+    let Some(engine) = state.catalog.engine(id, None) else {
         return unknown_survey(state, param, accept, id);
     };
-    let lang = survey_lang(survey, param, accept);
-    let form = Form::new(survey.clone(), uuid::Uuid::new_v4().to_string());
+    let lang = survey_lang(engine.survey(), param, accept);
+    let form = Form::with_engine(engine.clone(), uuid::Uuid::new_v4().to_string());
     form_response(state, &form, lang, &Notices::default(), StatusCode::OK)
 }
 
@@ -333,7 +355,14 @@ fn problem(
         render::header(&c),
         render::problem(&c, message, detail)
     );
-    document(state, status, lang, &app_title(lang, None), &body, false)
+    document(
+        state,
+        status,
+        lang,
+        &app_title(lang, None),
+        &body,
+        Runner::Server,
+    )
 }
 
 /// The page the form is on: a question page, or the review.
@@ -360,7 +389,7 @@ fn form_response(
         lang,
         &survey_title(&form.survey, lang),
         &body,
-        true,
+        Runner::Form(&form.survey.id),
     )
 }
 
@@ -421,10 +450,10 @@ fn read_post(state: &State, id: &str, body: &[u8], accept: Option<&str>) -> Resu
         ),
         None => None,
     };
-    let survey =
+    let engine =
         state
             .catalog
-            .survey(id, version)
+            .engine(id, version)
             .ok_or_else(|| match state.surveys.contains_key(id) {
                 true => bad_post(format!(
                     "survey `{id}` has no version {} on this collector; start again",
@@ -442,8 +471,9 @@ fn read_post(state: &State, id: &str, body: &[u8], accept: Option<&str>) -> Resu
         // Enter pressed in a browser that sends no button: Next.
         None => Go::Next,
     };
+    let survey = engine.survey();
     let drafts = runner::fields::decode(survey, &fields).map_err(|e| bad_post(e.to_string()))?;
-    let mut form = Form::new(survey.clone(), sid);
+    let mut form = Form::with_engine(engine.clone(), sid);
     form.drafts = drafts;
     let reviewing = control("_review") == Some("1");
     if reviewing {
@@ -700,7 +730,7 @@ async fn step(
                 &lang,
                 &survey_title(&survey, &lang),
                 &page,
-                false,
+                Runner::Server,
             )
         }
         Err(e) if !e.details.is_empty() => {

@@ -493,24 +493,13 @@ pub(crate) struct CompiledLogic {
     pub calculate: Option<Expr>,
 }
 
-/// Parses and checks every expression of a survey: syntax, unknown
-/// references, references forward or to the question itself, types,
-/// non-boolean conditions, cycles among calculations.
-pub(crate) fn check_logic(
+/// Parses every expression of a survey, reporting only syntax errors: what
+/// the browser needs of a survey the collector has already checked.
+pub(crate) fn parse_logic(
     sections: &[SectionSource],
     questions: &[LogicSource],
 ) -> (Compiled, Vec<Problem>) {
     let mut problems = Vec::new();
-    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
-    for (i, q) in questions.iter().enumerate() {
-        index.entry(q.id).or_insert(i);
-    }
-    let is_calc = |i: usize| {
-        questions[i].calculate.is_some()
-            || matches!(questions[i].kind, Some(QuestionKind::Calculate { .. }))
-    };
-
-    // 1. Parse.
     let mut parse_one = |place: &str, field: &str, src: Option<&str>| -> Option<Expr> {
         match parse(src?) {
             Ok(e) => Some(e),
@@ -540,6 +529,26 @@ pub(crate) fn check_logic(
             calculate: parse_one(&place, "expression", q.calculate),
         });
     }
+    (compiled, problems)
+}
+
+/// Parses and checks every expression of a survey: syntax, unknown
+/// references, references forward or to the question itself, types,
+/// non-boolean conditions, cycles among calculations.
+pub(crate) fn check_logic(
+    sections: &[SectionSource],
+    questions: &[LogicSource],
+) -> (Compiled, Vec<Problem>) {
+    // 1. Parse.
+    let (compiled, mut problems) = parse_logic(sections, questions);
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, q) in questions.iter().enumerate() {
+        index.entry(q.id).or_insert(i);
+    }
+    let is_calc = |i: usize| {
+        questions[i].calculate.is_some()
+            || matches!(questions[i].kind, Some(QuestionKind::Calculate { .. }))
+    };
 
     // 2. Cycles among calculations: i and j are on one cycle when each
     // reaches the other.

@@ -14,7 +14,7 @@ mod eval;
 mod lex;
 mod parse;
 
-pub(crate) use check::{Compiled, LogicSource, SectionSource, check_logic};
+pub(crate) use check::{Compiled, LogicSource, SectionSource, check_logic, parse_logic};
 pub use check::{Ty, TypeError, type_of};
 pub use eval::{Scope, Value, eval};
 pub use parse::parse;
