@@ -169,12 +169,13 @@ pub fn answers_json(
                 if picked.is_empty() {
                     continue;
                 }
-                Value::Object(
-                    picked
-                        .iter()
-                        .map(|(s, c)| (s.clone(), Value::String(c.clone())))
-                        .collect(),
-                )
+                // Inserted one by one, not collected: collecting into a map
+                // sorts, and each sort is kilobytes of the browser's wasm.
+                let mut grid = Map::new();
+                for (s, c) in picked {
+                    grid.insert(s.clone(), Value::String(c.clone()));
+                }
+                Value::Object(grid)
             }
             (QuestionKind::Ranking { .. }, Draft::Ranks(slots)) => {
                 let ranked: Vec<Value> = slots

@@ -61,15 +61,15 @@ pub struct Visibility {
 impl Visibility {
     /// Every question asked; required where `required = true`.
     pub fn everything(survey: &Survey) -> Visibility {
+        // Inserted, not collected (see `Form::visible`).
+        let mut required = BTreeSet::new();
+        for q in survey.questions.iter().filter(|q| q.required.is_always()) {
+            required.insert(q.id.clone());
+        }
         Visibility {
             hidden: BTreeSet::new(),
             hidden_sections: BTreeSet::new(),
-            required: survey
-                .questions
-                .iter()
-                .filter(|q| q.required.is_always())
-                .map(|q| q.id.clone())
-                .collect(),
+            required,
         }
     }
 
@@ -294,21 +294,29 @@ impl Form {
         let everything = Visibility::everything(&self.survey);
         let entered = answers_json(&self.survey, &self.drafts, &everything);
         let ev = engine.evaluate(&entered, today());
+        // Inserted one by one, not collected: collecting into a set sorts,
+        // and each sort is kilobytes of the browser's wasm.
+        let mut hidden = BTreeSet::new();
+        for q in self
+            .survey
+            .questions
+            .iter()
+            .filter(|q| !ev.is_relevant(&q.id))
+        {
+            hidden.insert(q.id.clone());
+        }
+        let mut hidden_sections = BTreeSet::new();
+        for s in self
+            .survey
+            .sections
+            .iter()
+            .filter(|s| !ev.section_relevant(&s.id))
+        {
+            hidden_sections.insert(s.id.clone());
+        }
         Visibility {
-            hidden: self
-                .survey
-                .questions
-                .iter()
-                .filter(|q| !ev.is_relevant(&q.id))
-                .map(|q| q.id.clone())
-                .collect(),
-            hidden_sections: self
-                .survey
-                .sections
-                .iter()
-                .filter(|s| !ev.section_relevant(&s.id))
-                .map(|s| s.id.clone())
-                .collect(),
+            hidden,
+            hidden_sections,
             required: ev.required,
         }
     }

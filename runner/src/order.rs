@@ -8,32 +8,32 @@ use surveys::{Choice, QuestionKind, Survey};
 /// submission id (random per form), so that they stay put while the form is
 /// open. Options marked `fixed` keep their places.
 pub(crate) fn shuffled_orders(survey: &Survey, seed: &str) -> BTreeMap<String, Vec<usize>> {
-    survey
-        .questions
-        .iter()
-        .filter_map(|q| {
-            let choices = match &q.kind {
-                QuestionKind::SingleChoice {
-                    choices,
-                    randomize: true,
-                    ..
-                }
-                | QuestionKind::MultipleChoice {
-                    choices,
-                    randomize: true,
-                    ..
-                }
-                | QuestionKind::Ranking {
-                    choices,
-                    randomize: true,
-                    ..
-                } => choices,
-                _ => return None,
-            };
-            let mut rng = SplitMix(fnv1a(&[seed.as_bytes(), b"\xff", q.id.as_bytes()]));
-            Some((q.id.clone(), shuffle(choices, &mut rng)))
-        })
-        .collect()
+    // Inserted one by one, not collected: collecting into a map sorts, and
+    // each sort is kilobytes of the browser's wasm.
+    let mut orders = BTreeMap::new();
+    for q in &survey.questions {
+        let choices = match &q.kind {
+            QuestionKind::SingleChoice {
+                choices,
+                randomize: true,
+                ..
+            }
+            | QuestionKind::MultipleChoice {
+                choices,
+                randomize: true,
+                ..
+            }
+            | QuestionKind::Ranking {
+                choices,
+                randomize: true,
+                ..
+            } => choices,
+            _ => continue,
+        };
+        let mut rng = SplitMix(fnv1a(&[seed.as_bytes(), b"\xff", q.id.as_bytes()]));
+        orders.insert(q.id.clone(), shuffle(choices, &mut rng));
+    }
+    orders
 }
 
 fn shuffle(choices: &[Choice], rng: &mut SplitMix) -> Vec<usize> {

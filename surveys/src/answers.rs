@@ -367,7 +367,7 @@ pub(crate) fn check_value(
             let mut problems = Vec::new();
             let offered =
                 |id: &str| choices.iter().any(|c| c.id == id) || (*other && id == "other");
-            let mut picked = choice_list(items, &offered, &mut problems);
+            let picked = choice_list(items, &offered, &mut problems);
             if !problems.is_empty() {
                 return Err(problems);
             }
@@ -395,14 +395,18 @@ pub(crate) fn check_value(
                 return Err(problems);
             }
             // Stored in the survey's order ("other" last), whatever order
-            // they were ticked in.
-            picked.sort_by_key(|id| {
-                choices
-                    .iter()
-                    .position(|c| &c.id == id)
-                    .unwrap_or(choices.len())
-            });
-            Ok(Some(Answer::Choices(picked)))
+            // they were ticked in. Picked out in that order rather than
+            // sorted: a sort is kilobytes of the browser's wasm.
+            let mut ordered = Vec::with_capacity(picked.len());
+            for c in choices {
+                ordered.extend(picked.iter().filter(|id| **id == c.id).cloned());
+            }
+            ordered.extend(
+                picked
+                    .into_iter()
+                    .filter(|id| !choices.iter().any(|c| c.id == *id)),
+            );
+            Ok(Some(Answer::Choices(ordered)))
         }
         QuestionKind::ShortText { max_length } | QuestionKind::LongText { max_length } => {
             let Value::String(s) = value else {

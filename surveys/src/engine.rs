@@ -122,12 +122,12 @@ impl Engine {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let section_index: BTreeMap<&str, usize> = survey
-            .sections
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.as_str(), i))
-            .collect();
+        // Inserted, not collected: collecting sorts, and each sort is
+        // kilobytes of the browser's wasm.
+        let mut section_index: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, s) in survey.sections.iter().enumerate() {
+            section_index.insert(&s.id, i);
+        }
         let section_of = survey
             .questions
             .iter()
