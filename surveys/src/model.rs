@@ -58,8 +58,12 @@ pub struct Survey {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sections: Vec<Section>,
     pub questions: Vec<Question>,
-    /// What may be published, declared in advance.
+    /// What may be published, declared in advance. The browser's runner
+    /// never uses it: compiled to wasm32 the field is skipped over when
+    /// read (left at its default), so that the runner's wasm holds no code
+    /// for reading publication plans.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub publication: Publication,
     /// The researchers' public keys (`chorus-pk1:…`, as `chorus keygen`
     /// prints them), checked by the loader. When there is one, answers are
