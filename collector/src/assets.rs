@@ -1,8 +1,10 @@
 //! The built frontend (Trunk's `dist/`), held in memory and compressed once.
 //!
 //! At start every servable file is read and its text-like ones (wasm, JS,
-//! CSS, HTML, SVG, JSON) are compressed with brotli and gzip; a compressed
-//! form is kept only when it is smaller. A request is then answered from
+//! CSS, HTML, SVG, JSON) are compressed with brotli and gzip, or their
+//! compressed forms taken from `dist/.compressed/` when an earlier start
+//! made them ([`CACHE_DIR`]); a compressed form is kept only when it is
+//! smaller. A request is then answered from
 //! memory in the coding its `Accept-Encoding` prefers ([`negotiate`]):
 //! nothing is compressed, or read from disk, per request. A rebuilt
 //! frontend is served after a restart (as `index.html` already was).
@@ -50,14 +52,14 @@ pub struct Settings {
 }
 
 impl Default for Settings {
-    /// Brotli 10 and gzip 9. Measured on a real `dist/` (a 669 KB wasm)
-    /// on two busy cores: brotli 11 took 3.1–3.5 s at start (2.0–2.3 s of
-    /// CPU) for a wasm 3% smaller than brotli 10's (229 KB against 236 KB),
-    /// which took 1.6–1.9 s (1.1–1.2 s of CPU); brotli 9 took 0.5 s but is
-    /// 10% larger. The wasm's brotli is one job: more cores do not shorten it.
+    /// Brotli 11 and gzip 9. Brotli 11 makes the runner's wasm 3% smaller
+    /// than brotli 10 (184.9 KB against 191.0 KB in December 2026: 0.12 s
+    /// less on a 400 kbit/s link) but takes 3–4 s of one core for it, so
+    /// the forms made are kept in [`CACHE_DIR`] and a later start only
+    /// checks them (about 10 ms). Brotli 9 would be 10% larger again.
     fn default() -> Settings {
         Settings {
-            brotli_quality: 10,
+            brotli_quality: 11,
             brotli_max_lgwin: 22,
             gzip_level: 9,
         }
@@ -196,7 +198,7 @@ impl Assets {
             let bytes = std::fs::read(&path).map_err(err(&path))?;
             files.push((name, bytes));
         }
-        let assets = Assets::from_files(files, settings);
+        let assets = Assets::compress_all(files, settings, Some(&dist.join(CACHE_DIR)));
         let total = |e: Encoding| -> usize {
             assets
                 .files
@@ -220,6 +222,17 @@ impl Assets {
     /// (in parallel, biggest files first). Names that are not servable are
     /// left out.
     pub fn from_files(files: Vec<(String, Vec<u8>)>, settings: Settings) -> Assets {
+        Assets::compress_all(files, settings, None)
+    }
+
+    /// [`Assets::from_files`], taking each compressed form from `cache`
+    /// when it holds one that decompresses to the file, and keeping there
+    /// each one it has to make (see [`CACHE_DIR`]).
+    fn compress_all(
+        files: Vec<(String, Vec<u8>)>,
+        settings: Settings,
+        cache: Option<&Path>,
+    ) -> Assets {
         let files: Vec<(String, Bytes)> = files
             .into_iter()
             .filter(|(name, _)| is_servable_name(name))
@@ -244,7 +257,10 @@ impl Assets {
                         let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
                         let Some((i, encoding)) = next else { break };
                         let (name, bytes) = &files[i];
-                        let packed = compress(name, bytes, encoding, settings);
+                        let packed = match cache {
+                            Some(dir) => cached_or_compress(dir, name, bytes, encoding, settings),
+                            None => compress(name, bytes, encoding, settings),
+                        };
                         done.lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .push((i, encoding, packed));
@@ -442,6 +458,72 @@ fn compressible(name: &str) -> bool {
         extension(name),
         "wasm" | "js" | "css" | "html" | "svg" | "json"
     )
+}
+
+/// Where, inside `dist/`, the compressed forms of its files are kept once
+/// made: the first start after a build compresses (brotli 11 takes seconds
+/// for the wasm), later starts only check them. A dot-folder, so it is
+/// never served; Trunk's next build replaces `dist/` and the folder with
+/// it. When `dist/` is read-only, every start compresses again.
+pub const CACHE_DIR: &str = ".compressed";
+
+/// The cache file of `name` in `encoding` under `settings` (the settings
+/// are in the name, so that other settings never reuse it).
+fn cache_name(name: &str, encoding: Encoding, settings: Settings) -> Option<String> {
+    match encoding {
+        Encoding::Identity => None,
+        Encoding::Gzip => Some(format!("{name}.{}.gz", settings.gzip_level)),
+        Encoding::Brotli => Some(format!(
+            "{name}.{}-{}.br",
+            settings.brotli_quality, settings.brotli_max_lgwin
+        )),
+    }
+}
+
+/// `bytes` in `encoding`, from the cache in `dir` when the file there
+/// decompresses to exactly `bytes`; else compressed now and written there
+/// (atomically, by rename; a failure to write only costs the next start).
+fn cached_or_compress(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    encoding: Encoding,
+    settings: Settings,
+) -> Option<Vec<u8>> {
+    let file = dir.join(cache_name(name, encoding, settings)?);
+    if let Ok(packed) = std::fs::read(&file)
+        && decompress(&packed, encoding, bytes.len()).is_some_and(|d| d == bytes)
+    {
+        return Some(packed);
+    }
+    let packed = compress(name, bytes, encoding, settings)?;
+    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&tmp, &packed))
+        .and_then(|()| std::fs::rename(&tmp, &file));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        tracing::debug!(file = name, error = %e, "compressed form not kept on disk");
+    }
+    Some(packed)
+}
+
+/// `packed` decoded, reading at most one byte past `limit`; `None` when it
+/// does not decode.
+fn decompress(packed: &[u8], encoding: Encoding, limit: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(limit);
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let read = match encoding {
+        Encoding::Identity => return None,
+        Encoding::Gzip => flate2::read::GzDecoder::new(packed)
+            .take(cap)
+            .read_to_end(&mut out),
+        Encoding::Brotli => brotli::Decompressor::new(packed, 4096)
+            .take(cap)
+            .read_to_end(&mut out),
+    };
+    read.ok().map(|_| out)
 }
 
 /// `bytes` in `encoding`; `None` if the encoder failed (then the file is
@@ -693,5 +775,51 @@ mod tests {
         for missing in ["", ".hidden.js", "a/b.js", "../index.html", "nothing.js"] {
             assert!(assets.response(missing, Some("br")).is_none(), "{missing}");
         }
+    }
+
+    /// The first load keeps each compressed form in `dist/.compressed`;
+    /// the next takes them from there; a cached form that does not decode
+    /// to its file (damaged, or the file rebuilt in place) is made again.
+    #[test]
+    fn compressed_forms_are_kept_on_disk_and_checked_before_reuse() {
+        let dist = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dist.path().join("app-1.js"), text(400)).expect("write");
+        std::fs::write(dist.path().join("index.html"), text(60)).expect("write");
+        let settings = Settings {
+            brotli_quality: 5,
+            ..Settings::default()
+        };
+        let first = Assets::load_with(dist.path(), settings).expect("loads");
+        let cache = dist.path().join(CACHE_DIR);
+        let br = cache.join("app-1.js.5-22.br");
+        let gz = cache.join("app-1.js.9.gz");
+        let kept = std::fs::read(&br).expect("brotli form kept");
+        assert_eq!(
+            Some(&Bytes::from(kept)),
+            first.get("app-1.js").and_then(|a| a.bytes(Brotli))
+        );
+        assert!(gz.is_file() && cache.join("index.html.5-22.br").is_file());
+        // The cache folder is never served.
+        assert!(first.get(CACHE_DIR).is_none());
+
+        // A damaged form and a stale one (the page rebuilt in place).
+        std::fs::write(&br, b"not brotli").expect("damage");
+        std::fs::write(dist.path().join("index.html"), text(70)).expect("rebuild");
+        let second = Assets::load_with(dist.path(), settings).expect("loads");
+        let js = second.get("app-1.js").expect("js");
+        let decoded = decompress(js.bytes(Brotli).expect("br"), Brotli, 1 << 20).expect("decodes");
+        assert_eq!(decoded, text(400));
+        assert_ne!(std::fs::read(&br).expect("rewritten"), b"not brotli");
+        let page = second.get("index.html").expect("page");
+        let decoded = decompress(page.bytes(Gzip).expect("gz"), Gzip, 1 << 20).expect("decodes");
+        assert_eq!(decoded, text(70));
+
+        // Other settings never take these files.
+        let other = Settings {
+            brotli_quality: 6,
+            ..settings
+        };
+        Assets::load_with(dist.path(), other).expect("loads");
+        assert!(cache.join("app-1.js.6-22.br").is_file());
     }
 }

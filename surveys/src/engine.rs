@@ -31,6 +31,10 @@ pub struct Engine {
     known_keys: BTreeSet<String>,
 }
 
+/// Parses (and perhaps checks) a survey's expressions: `check_logic` or
+/// `parse_logic`.
+type CompileLogic = fn(&[SectionSource], &[LogicSource]) -> (Compiled, Vec<Problem>);
+
 /// How an "other, please specify" text is checked: as a short text.
 const OTHER_TEXT: QuestionKind = QuestionKind::ShortText {
     max_length: SHORT_TEXT_DEFAULT_MAX,
@@ -86,7 +90,7 @@ impl Engine {
 
     fn build(
         survey: &Survey,
-        compile: fn(&[SectionSource], &[LogicSource]) -> (Compiled, Vec<Problem>),
+        compile: CompileLogic,
     ) -> Result<Engine, Vec<Problem>> {
         let sources: Vec<LogicSource> = survey
             .questions
