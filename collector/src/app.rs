@@ -189,6 +189,7 @@ impl Application {
         })?;
         let state = Arc::new(State {
             definitions: crate::routes::definitions(&surveys),
+            catalogue: crate::routes::catalogue(&surveys),
             surveys,
             writer,
             reader: Mutex::new(read_conn),

@@ -55,6 +55,24 @@ pub struct State {
     /// `GET /api/surveys/{id}`: each survey's definition as JSON, made and
     /// compressed once at start (see [`definitions`]).
     pub definitions: BTreeMap<String, Asset>,
+    /// `GET /api/surveys`: the list, made and compressed once at start.
+    pub catalogue: Asset,
+}
+
+/// `GET /api/surveys`'s body, compressed once.
+pub fn catalogue(surveys: &BTreeMap<String, Survey>) -> Asset {
+    let list: Vec<surveys::SurveySummary> = surveys.values().map(Survey::summary).collect();
+    json_asset(serde_json::to_vec(&list).unwrap_or_default())
+}
+
+fn json_asset(json: Vec<u8>) -> Asset {
+    Asset::packed(
+        "api.json",
+        "application/json",
+        "no-store",
+        json,
+        crate::assets::Settings::default(),
+    )
 }
 
 /// Every survey's definition as its API serves it, compressed once.
@@ -65,14 +83,7 @@ pub fn definitions(surveys: &BTreeMap<String, Survey>) -> BTreeMap<String, Asset
         .iter()
         .map(|(id, survey)| {
             let json = serde_json::to_vec(survey).unwrap_or_default();
-            let asset = Asset::packed(
-                "survey.json",
-                "application/json",
-                "no-store",
-                json,
-                crate::assets::Settings::default(),
-            );
-            (id.clone(), asset)
+            (id.clone(), json_asset(json))
         })
         .collect()
 }
@@ -151,10 +162,10 @@ pub fn routes(
     let list = warp::path!("api" / "surveys")
         .and(get_or_head())
         .and(with_state(state.clone()))
-        .map(|s: Arc<State>| {
-            let list: Vec<surveys::SurveySummary> =
-                s.surveys.values().map(Survey::summary).collect();
-            no_store(warp::reply::json(&list))
+        .and(warp::header::headers_cloned())
+        .map(|s: Arc<State>, headers: warp::http::HeaderMap| {
+            let accept = crate::assets::accept_encoding(&headers);
+            s.catalogue.response(accept.as_deref())
         });
 
     let one = warp::path!("api" / "surveys" / String)

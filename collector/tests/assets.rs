@@ -330,39 +330,46 @@ fn a_missing_dist_serves_the_api_without_files() {
     );
 }
 
-/// `GET /api/surveys/{id}` is compressed once at start too: each coding
-/// decodes to the same definition, which is the survey file's own, and
-/// nothing of it may be kept in the browser's cache.
+/// `GET /api/surveys/{id}` and `GET /api/surveys` are compressed once at
+/// start too: each coding decodes to the same JSON (the definition is the
+/// survey file's own), and nothing of it may be kept in a browser's cache.
 #[test]
-fn a_survey_definition_is_served_compressed_and_never_cached() {
+fn survey_definitions_and_the_list_are_served_compressed_and_never_cached() {
     let (dir, _files) = dist();
     let app = spawn(dir.path());
-    let path = "/api/surveys/network-priorities";
-    let plain = request(app.addr, "GET", path, None);
-    assert_eq!(plain.status, 200);
-    assert_eq!(plain.header("content-encoding"), None);
+    for path in ["/api/surveys/network-priorities", "/api/surveys"] {
+        let plain = request(app.addr, "GET", path, None);
+        assert_eq!(plain.status, 200, "{path}");
+        assert_eq!(plain.header("content-encoding"), None, "{path}");
+        assert_eq!(plain.header("cache-control"), Some("no-store"), "{path}");
+        for (accept, want) in [("br", "br"), ("gzip", "gzip"), ("gzip, br", "br")] {
+            let what = format!("{path} with {accept}");
+            let r = request(app.addr, "GET", path, Some(accept));
+            assert_eq!(r.status, 200, "{what}");
+            assert_eq!(r.header("content-encoding"), Some(want), "{what}");
+            assert_eq!(r.header("content-type"), Some("application/json"));
+            assert_eq!(r.header("cache-control"), Some("no-store"), "{what}");
+            assert_eq!(r.header("vary"), Some("accept-encoding"), "{what}");
+            assert!(
+                r.body.len() < plain.body.len() / 2,
+                "{what}: {}",
+                r.body.len()
+            );
+            let decoded = if want == "br" {
+                unbrotli(&r.body)
+            } else {
+                gunzip(&r.body)
+            };
+            assert!(decoded == plain.body, "{what}: decodes to the JSON");
+        }
+    }
+    let plain = request(app.addr, "GET", "/api/surveys/network-priorities", None);
     let survey: surveys::Survey = serde_json::from_slice(&plain.body).expect("definition");
     let file = surveys::load_file(&surveys().join("network-priorities.toml")).expect("loads");
     assert_eq!(survey, file);
-    for (accept, want) in [("br", "br"), ("gzip", "gzip"), ("gzip, br", "br")] {
-        let r = request(app.addr, "GET", path, Some(accept));
-        assert_eq!(r.status, 200, "{accept}");
-        assert_eq!(r.header("content-encoding"), Some(want), "{accept}");
-        assert_eq!(r.header("content-type"), Some("application/json"));
-        assert_eq!(r.header("cache-control"), Some("no-store"), "{accept}");
-        assert_eq!(r.header("vary"), Some("accept-encoding"), "{accept}");
-        assert!(
-            r.body.len() < plain.body.len() / 2,
-            "{accept}: {}",
-            r.body.len()
-        );
-        let decoded = if want == "br" {
-            unbrotli(&r.body)
-        } else {
-            gunzip(&r.body)
-        };
-        assert!(decoded == plain.body, "{accept}: decodes to the definition");
-    }
+    let list: Vec<surveys::SurveySummary> =
+        serde_json::from_slice(&request(app.addr, "GET", "/api/surveys", None).body).expect("list");
+    assert!(list.iter().any(|s| s == &file.summary()), "{list:?}");
     let missing = request(app.addr, "GET", "/api/surveys/nope", Some("br"));
     assert_eq!(missing.status, 404);
     assert_eq!(missing.header("content-encoding"), None);

@@ -86,16 +86,24 @@ pub fn routes(
                 Ok::<_, Rejection>(step(&s, &id, &body, accept.as_deref(), addr).await)
             },
         );
-    let script = warp::path!("quick-exit.js").and(get_or_head()).map(|| {
-        let mut res = warp::reply::Response::new(QUICK_EXIT_JS.into());
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/javascript; charset=utf-8"),
-        );
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        res
-    });
+    let script = warp::path!("quick-exit.js")
+        .and(get_or_head())
+        .and(warp::header::headers_cloned())
+        .map(|headers: warp::http::HeaderMap| {
+            // Compressed once, on the first request.
+            static SCRIPT: std::sync::OnceLock<crate::assets::Asset> = std::sync::OnceLock::new();
+            let script = SCRIPT.get_or_init(|| {
+                crate::assets::Asset::packed(
+                    "quick-exit.js",
+                    "text/javascript; charset=utf-8",
+                    "no-cache",
+                    QUICK_EXIT_JS.as_bytes().to_vec(),
+                    crate::assets::Settings::default(),
+                )
+            });
+            let accept = crate::assets::accept_encoding(&headers);
+            script.response(accept.as_deref())
+        });
     list.or(start).unify().or(step).unify().or(script).unify()
 }
 
@@ -191,7 +199,8 @@ fn document(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex, nofollow\">\
          <meta name=\"color-scheme\" content=\"light\"><meta name=\"chorus-exit-url\" content=\"{}\">\
-         <title>{}</title>{head}<script src=\"/quick-exit.js\" defer></script></head>\
+         <title>{}</title><link rel=\"icon\" href=\"data:,\">{head}\
+         <script src=\"/quick-exit.js\" defer></script></head>\
          <body><div id=\"ssr\">{body}</div></body></html>",
         render::esc(lang),
         render::esc(&state.exit_url),
