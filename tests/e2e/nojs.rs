@@ -455,6 +455,15 @@ fn the_wasm_runner_takes_over_without_losing_what_was_typed() {
     throttle(&b, None);
     wait_gone(&b, "#ssr");
     b.wait_text("#page-indicator", &page_of("en", 1, 4));
+    // The definition came once, by the page's preload alongside the wasm:
+    // the runner's own request was answered from it.
+    let fetched = b.run(
+        "return performance.getEntriesByType('resource')\
+           .filter(e => new URL(e.name).pathname === arguments[0])\
+           .map(e => e.initiatorType);",
+        json!([format!("/api/surveys/{CONSULTATION}")]),
+    );
+    assert_eq!(fetched, json!(["link"]), "the definition's requests");
     assert!(
         b.try_find("input[name=_sid]").is_none(),
         "the runner's own page has no hidden fields"
