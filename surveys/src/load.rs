@@ -150,7 +150,8 @@ const SURVEY_KEYS: &[&str] = &[
     "questions",
     "publication",
 ];
-const QUESTION_TYPES: &[&str] = &[
+/// The type names of [`crate::QuestionKind`], as written in `type`.
+pub(crate) const QUESTION_TYPES: &[&str] = &[
     "single_choice",
     "multiple_choice",
     "short_text",

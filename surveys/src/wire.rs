@@ -16,6 +16,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, de::Error as _};
 
+use crate::load::QUESTION_TYPES;
 use crate::model::{Choice, Constraint, Question, QuestionKind, Requirement, Statistic, Text};
 
 /// A JSON value that is an integer, another number or a string: the
@@ -164,23 +165,6 @@ struct QuestionFields {
 fn need<T, E: de::Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
     v.ok_or_else(|| E::missing_field(field))
 }
-
-/// The type names of [`QuestionKind`], as written in `type`.
-const QUESTION_TYPES: &[&str] = &[
-    "single_choice",
-    "multiple_choice",
-    "short_text",
-    "long_text",
-    "integer",
-    "decimal",
-    "date",
-    "rating",
-    "grid",
-    "ranking",
-    "note",
-    "consent",
-    "calculate",
-];
 
 impl QuestionFields {
     fn kind<E: de::Error>(&mut self) -> Result<QuestionKind, E> {
