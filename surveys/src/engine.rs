@@ -88,10 +88,7 @@ impl Engine {
         Engine::build(survey, parse_logic)
     }
 
-    fn build(
-        survey: &Survey,
-        compile: CompileLogic,
-    ) -> Result<Engine, Vec<Problem>> {
+    fn build(survey: &Survey, compile: CompileLogic) -> Result<Engine, Vec<Problem>> {
         let sources: Vec<LogicSource> = survey
             .questions
             .iter()
