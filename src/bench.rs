@@ -10,18 +10,24 @@
 //!    the collector refuses before parsing: its HTTP cost alone.
 //! 4. The server's peak RSS (VmHWM from /proc), and the writer's own count
 //!    of submissions and transactions (its log line at stop).
-//! 5. Bare HTTP: hyper alone (`chorus bench-bare-http`, a constant 404) under
+//! 5. Sealed ingest, on a fresh server that holds the survey and a sealed
+//!    copy of it (`ost-hiv-access-sealed`): rounds that alternate
+//!    plaintext submissions, envelopes as base64url in JSON, and envelopes
+//!    as bytes (`application/vnd.chorus.envelope`), so the three meet the
+//!    same machine (a shared one's speed moves within a run); the median
+//!    round of each, and each sealed form's rate as a share of plaintext's.
+//! 6. Bare HTTP: hyper alone (`chorus bench-bare-http`, a constant 404) under
 //!    the same client, with the CPU time one exchange costs.
-//! 6. Fixed rate, on a fresh server: submissions scheduled at a steady rate
+//! 7. Fixed rate, on a fresh server: submissions scheduled at a steady rate
 //!    (open loop); latency is measured from each submission's scheduled
 //!    time, so a stall is not hidden by the clients waiting (no coordinated
 //!    omission).
-//! 7. The ceiling: raw SQLite inserts into a fresh database with the same
+//! 8. The ceiling: raw SQLite inserts into a fresh database with the same
 //!    settings (WAL, synchronous = FULL) and insert, one commit per row, per
 //!    the writer's real group size, per connection count and per the
 //!    writer's largest group; with each, the CPU-time bound on what any
 //!    server doing a bare HTTP exchange plus that insert could reach.
-//! 8. Export: N generated responses exported by `chorus export` as a child
+//! 9. Export: N generated responses exported by `chorus export` as a child
 //!    process; time and peak RSS.
 
 use std::io::{BufRead, BufReader, Write};
@@ -76,6 +82,8 @@ pub struct BenchArgs {
 }
 
 const SURVEY: &str = "ost-hiv-access";
+/// The sealed copy of [`SURVEY`] that the sealed phase adds beside it.
+const SEALED_SURVEY: &str = "ost-hiv-access-sealed";
 
 /// A unique version-4-shaped UUID: a per-run random half and a counter.
 fn uuid() -> String {
@@ -132,13 +140,24 @@ enum Target {
     /// The same requests to a survey that does not exist: refused (404)
     /// before the body is parsed, so nothing but the HTTP exchange.
     Nowhere,
-    /// Envelopes to the sealed copy of the survey ([`SEALED_BODIES`]).
-    Sealed,
+    /// Envelopes to the sealed copy of the survey: [`SEALED_BODIES`] from
+    /// the `first`, in JSON (base64url) or as bytes
+    /// (`application/vnd.chorus.envelope`).
+    Sealed { binary: bool, first: usize },
+}
+
+/// One sealed submission, in both of the forms a device may send it.
+struct SealedBody {
+    /// `{"submission_id", "version", "envelope"}`.
+    json: String,
+    submission_id: String,
+    version: u32,
+    envelope: Vec<u8>,
 }
 
 /// The bodies of the sealed phase, sealed before it starts (sealing is the
 /// member's device's work, not the collector's).
-static SEALED_BODIES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+static SEALED_BODIES: std::sync::OnceLock<Vec<SealedBody>> = std::sync::OnceLock::new();
 
 impl Client {
     async fn connect(addr: SocketAddr) -> Result<Client> {
@@ -155,28 +174,49 @@ impl Client {
 
     /// Sends one submission; returns the status.
     async fn submit(&mut self, target: Target, i: usize) -> Result<u16> {
-        let survey = match target {
-            Target::Survey | Target::Sealed => SURVEY,
-            Target::Nowhere => "no-such-survey",
-        };
-        let body = match target {
-            Target::Sealed => SEALED_BODIES
-                .get()
-                .and_then(|b| b.get(i))
-                .cloned()
-                .ok_or_else(|| anyhow!("no sealed body {i}"))?,
-            _ => format!(
-                r#"{{"submission_id":"{}","answers":{}}}"#,
-                uuid(),
-                answers(i)
-            ),
-        };
         self.request.clear();
-        write!(
-            self.request,
-            "POST /api/surveys/{survey}/responses HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )?;
+        match target {
+            Target::Survey | Target::Nowhere => {
+                let survey = match target {
+                    Target::Nowhere => "no-such-survey",
+                    _ => SURVEY,
+                };
+                let body = format!(
+                    r#"{{"submission_id":"{}","answers":{}}}"#,
+                    uuid(),
+                    answers(i)
+                );
+                write!(
+                    self.request,
+                    "POST /api/surveys/{survey}/responses HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )?;
+            }
+            Target::Sealed { binary, first } => {
+                let sealed = SEALED_BODIES
+                    .get()
+                    .and_then(|b| b.get(first + i))
+                    .ok_or_else(|| anyhow!("no sealed body {}", first + i))?;
+                if binary {
+                    write!(
+                        self.request,
+                        "POST /api/surveys/{SEALED_SURVEY}/responses HTTP/1.1\r\nHost: bench\r\nContent-Type: {}\r\nChorus-Submission-Id: {}\r\nChorus-Version: {}\r\nContent-Length: {}\r\n\r\n",
+                        collector::submit::ENVELOPE_MEDIA_TYPE,
+                        sealed.submission_id,
+                        sealed.version,
+                        sealed.envelope.len()
+                    )?;
+                    self.request.extend_from_slice(&sealed.envelope);
+                } else {
+                    write!(
+                        self.request,
+                        "POST /api/surveys/{SEALED_SURVEY}/responses HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+                        sealed.json.len(),
+                        sealed.json
+                    )?;
+                }
+            }
+        }
         self.stream.write_all(&self.request).await?;
         let response = tokio::time::timeout(Duration::from_secs(30), self.read_response())
             .await
@@ -379,7 +419,7 @@ impl Run {
 /// are answered, all from one client thread.
 fn closed_loop(addr: SocketAddr, connections: usize, total: usize, target: Target) -> Result<Run> {
     let expected = match target {
-        Target::Survey | Target::Sealed => 201,
+        Target::Survey | Target::Sealed { .. } => 201,
         Target::Nowhere => 404,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -717,7 +757,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
 
 /// Sealed ingest: the same client and connections, envelopes to a sealed
 /// copy of the survey (the collector checks the envelope's header and
-/// bucket instead of validating answers, and stores ~2 KiB per row).
+/// bucket instead of validating answers, and stores ~2 KiB per row), in
+/// rounds that alternate with plaintext ones on the same server.
 fn sealed_figure(
     exe: &Path,
     dir: &Path,
@@ -725,46 +766,142 @@ fn sealed_figure(
     args: &BenchArgs,
     plaintext: f64,
 ) -> Result<()> {
+    const WARM_UP: usize = 1_000;
+    let rounds = args.rounds.max(1);
+    let per_round = (args.sealed_requests / rounds).max(1);
     let folder = dir.join("sealed-surveys");
     std::fs::create_dir_all(&folder)?;
     let key = seal::SecretKey::generate();
     let text = std::fs::read_to_string(surveys.join(format!("{SURVEY}.toml")))?;
-    let text = format!("public_keys = [\"{}\"]\n{text}", key.public());
     std::fs::write(folder.join(format!("{SURVEY}.toml")), &text)?;
+    let text = format!("public_keys = [\"{}\"]\n{text}", key.public()).replacen(
+        &format!("id = \"{SURVEY}\""),
+        &format!("id = \"{SEALED_SURVEY}\""),
+        1,
+    );
+    std::fs::write(folder.join(format!("{SEALED_SURVEY}.toml")), &text)?;
     let survey = surveys::parse_survey(&text).map_err(|e| anyhow!("{e}"))?;
+    if survey.id != SEALED_SURVEY {
+        bail!("the sealed copy of {SURVEY} did not get its own id");
+    }
     let public = surveys::sealing::sealing_key(&survey)?;
-    let total = args.sealed_requests + 1_000;
+    // Every envelope has its own submission id: the warm-up's, then each
+    // round's, for each form.
+    let total = WARM_UP + 2 * rounds * per_round;
     let started = Instant::now();
-    let bodies: Vec<String> = (0..total)
-        .map(|i| {
-            let a = serde_json::from_str(&answers(i))?;
-            let sealed = surveys::sealing::seal_answers(&survey, &public, &uuid(), &a)?;
-            Ok(serde_json::to_string(&sealed)?)
+    let seal_one = |i: usize| -> Result<SealedBody> {
+        let a = serde_json::from_str(&answers(i))?;
+        let submission_id = uuid();
+        let sealed = surveys::sealing::seal_answers(&survey, &public, &submission_id, &a)?;
+        Ok(SealedBody {
+            json: serde_json::to_string(&sealed)?,
+            envelope: seal::decode(&sealed.envelope)
+                .ok_or_else(|| anyhow!("an envelope that is not base64url"))?,
+            submission_id,
+            version: survey.version,
         })
-        .collect::<Result<_>>()?;
+    };
+    // Sealing is the devices' work: done on every core, before the phase.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = total.div_ceil(cores);
+    let bodies: Vec<SealedBody> = std::thread::scope(|scope| {
+        let parts: Vec<_> = (0..cores)
+            .map(|c| {
+                let seal_one = &seal_one;
+                scope.spawn(move || {
+                    (c * chunk..((c + 1) * chunk).min(total))
+                        .map(seal_one)
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(total);
+        for part in parts {
+            all.extend(
+                part.join()
+                    .map_err(|_| anyhow!("a sealing thread panicked"))??,
+            );
+        }
+        Ok::<_, anyhow::Error>(all)
+    })?;
     println!(
-        "sealed ingest: {total} envelopes of {} bytes sealed beforehand in {:.1} s",
-        bodies[0].len(),
+        "sealed ingest: {total} envelopes of {} bytes ({} as base64url in JSON) sealed beforehand in {:.1} s",
+        bodies[0].envelope.len(),
+        bodies[0].json.len(),
         started.elapsed().as_secs_f64()
     );
     SEALED_BODIES
         .set(bodies)
         .map_err(|_| anyhow!("the sealed bodies were already made"))?;
+
     let server = Server::collector(exe, &dir.join("sealed.db"), &folder, dir)?;
-    // Warm-up on the first thousand (the phase below skips none: every
-    // body has its own submission id, so the warm-up's are not reused).
-    let run = closed_loop(server.addr, args.connections, total, Target::Sealed)?;
-    server.stop()?;
+    let warm = args.connections.min(8);
+    closed_loop(server.addr, warm, WARM_UP, Target::Survey)?;
+    closed_loop(
+        server.addr,
+        warm,
+        WARM_UP,
+        Target::Sealed {
+            binary: false,
+            first: 0,
+        },
+    )?;
     println!(
-        "sealed ingest: {} envelopes over {} connections in {:.2} s = {:.0}/s; p50 {}, p99 {} (plaintext above: {plaintext:.0}/s, {:.0} %)",
-        total,
-        args.connections,
-        run.elapsed.as_secs_f64(),
-        run.rate(),
-        ms(percentile(&run.latencies, 0.50)),
-        ms(percentile(&run.latencies, 0.99)),
-        run.rate() / plaintext * 100.0
+        "sealed ingest: {rounds} rounds on one server holding both surveys, each of {per_round} plaintext submissions, then {per_round} envelopes in JSON, then {per_round} as bytes:"
     );
+    // (rate, CPU per submission) of each round, for each form.
+    let mut figures: [Vec<(f64, Option<Duration>)>; 3] = Default::default();
+    let forms = ["plaintext", "sealed, JSON", "sealed, bytes"];
+    for round in 0..rounds {
+        let mut line = Vec::new();
+        for (k, figure) in figures.iter_mut().enumerate() {
+            let target = match k {
+                0 => Target::Survey,
+                _ => Target::Sealed {
+                    binary: k == 2,
+                    first: WARM_UP + (2 * round + k - 1) * per_round,
+                },
+            };
+            let server_cpu_start = process_cpu(server.child.id());
+            let run = closed_loop(server.addr, args.connections, per_round, target)?;
+            let server_cpu = process_cpu(server.child.id())
+                .zip(server_cpu_start)
+                .map(|(end, start)| end.saturating_sub(start));
+            let cpu = run.client_cpu.zip(server_cpu).map(|(client, server)| {
+                (client + server) / u32::try_from(per_round).unwrap_or(u32::MAX)
+            });
+            line.push(format!(
+                "{} {:.0}/s (p50 {}, p99 {}{})",
+                forms[k],
+                run.rate(),
+                ms(percentile(&run.latencies, 0.50)),
+                ms(percentile(&run.latencies, 0.99)),
+                cpu.map(|c| format!(", {} CPU", us(c))).unwrap_or_default()
+            ));
+            figure.push((run.rate(), cpu));
+        }
+        println!("  round {}: {}", round + 1, line.join("; "));
+    }
+    server.stop()?;
+    let median = |v: &mut Vec<(f64, Option<Duration>)>| {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v[v.len() / 2]
+    };
+    let [plain, json, bytes] = &mut figures;
+    let (plain, plain_cpu) = median(plain);
+    let cpu_text = |cpu: Option<Duration>| {
+        cpu.map(|c| format!(", {} of CPU per submission", us(c)))
+            .unwrap_or_default()
+    };
+    for (name, (rate, cpu)) in [("JSON", median(json)), ("bytes", median(bytes))] {
+        println!(
+            "sealed ingest, {name} (median of {rounds} rounds): {rate:.0} envelopes/s{} — {:.0} % of plaintext in the same rounds ({plain:.0}/s{}), {:.0} % of the throughput phase's {plaintext:.0}/s",
+            cpu_text(cpu),
+            rate / plain * 100.0,
+            cpu_text(plain_cpu),
+            rate / plaintext * 100.0
+        );
+    }
     Ok(())
 }
 

@@ -188,6 +188,7 @@ pub fn routes(
         .and(warp::post())
         .and(rate_limited(state.clone()))
         .and(warp::body::content_length_limit(MAX_BODY_BYTES))
+        .and(envelope_headers())
         .and(warp::body::bytes())
         .and(with_state(state.clone()))
         .and_then(submit);
@@ -267,12 +268,39 @@ pub(crate) fn rate_limited(
         .untuple_one()
 }
 
+/// The headers of a sealed submission sent as the envelope's bytes:
+/// `Some` when `Content-Type` is [`submit::ENVELOPE_MEDIA_TYPE`] (any
+/// other body is read as JSON, as before that type existed).
+#[derive(Debug)]
+struct EnvelopeHeaders {
+    submission_id: Option<warp::http::HeaderValue>,
+    version: Option<warp::http::HeaderValue>,
+}
+
+fn envelope_headers()
+-> impl Filter<Extract = (Option<EnvelopeHeaders>,), Error = std::convert::Infallible> + Copy {
+    warp::filters::header::headers_cloned().map(|headers: warp::http::HeaderMap| {
+        let sealed = headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| submit::is_envelope_media_type(v.as_bytes()));
+        sealed.then(|| EnvelopeHeaders {
+            submission_id: headers.get(submit::SUBMISSION_ID_HEADER).cloned(),
+            version: headers.get(submit::VERSION_HEADER).cloned(),
+        })
+    })
+}
+
 async fn submit(
     survey_id: String,
+    envelope: Option<EnvelopeHeaders>,
     body: Bytes,
     state: Arc<State>,
 ) -> Result<warp::reply::Response, Rejection> {
-    let (status, body) = match store(&state, &survey_id, &body).await {
+    let stored = match envelope {
+        Some(headers) => store_envelope(&state, &survey_id, &headers, &body).await,
+        None => store(&state, &survey_id, &body).await,
+    };
+    let (status, body) = match stored {
         Ok(Stored::New) => (StatusCode::CREATED, r#"{"status":"stored"}"#),
         Ok(Stored::Duplicate) => (StatusCode::OK, r#"{"status":"duplicate"}"#),
         Err(e) => return Err(warp::reject::custom(e)),
@@ -302,6 +330,33 @@ pub(crate) async fn store(
     body: &[u8],
 ) -> Result<Stored, ApiError> {
     let checked = submit::check_submission(&state.catalog, survey_id, body, db::today_date())?;
+    commit(state, survey_id, checked).await
+}
+
+/// A sealed submission sent as the envelope's bytes: every check of
+/// [`submit::check_envelope_submission`], then the writer.
+async fn store_envelope(
+    state: &Arc<State>,
+    survey_id: &str,
+    headers: &EnvelopeHeaders,
+    envelope: &[u8],
+) -> Result<Stored, ApiError> {
+    let request = submit::EnvelopeRequest {
+        submission_id: headers.submission_id.as_ref().map(|v| v.as_bytes()),
+        version: headers.version.as_ref().map(|v| v.as_bytes()),
+        envelope,
+    };
+    let checked =
+        submit::check_envelope_submission(&state.catalog, survey_id, request, db::today_date())?;
+    commit(state, survey_id, checked).await
+}
+
+/// Hands a checked submission to the writer; answers once it is committed.
+async fn commit(
+    state: &Arc<State>,
+    survey_id: &str,
+    checked: submit::Checked,
+) -> Result<Stored, ApiError> {
     let closed_since = checked.closed_since;
     let outcome = state
         .writer

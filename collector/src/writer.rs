@@ -7,12 +7,23 @@
 //! each. Under load many submissions share one fsync; when idle a lone
 //! submission is committed at once.
 //!
+//! The writer checkpoints the WAL itself, once a batch has been answered
+//! and when the WAL holds [`CHECKPOINT_PAGES`] or more: SQLite's own
+//! auto-checkpoint would run inside `COMMIT`, so the batch that crossed the
+//! mark waited for the checkpoint's copying and its two fsyncs before its
+//! answers went out. Now those clients send their next requests while the
+//! checkpoint runs. The checkpoint itself is the same (PASSIVE, on the one
+//! writing connection, so it copies every frame unless a reader still
+//! needs them, and the WAL starts over).
+//!
 //! A commit that fails (disk full, I/O error, a file made read-only) fails
 //! every job of its batch: each handler answers 503 `storage_unavailable`
 //! and nothing of the batch is stored, so nothing is acknowledged that is
 //! not on disk. [`Writer::shutdown`] asks the thread to commit what is
 //! queued and stop, even while request handlers still hold a [`Writer`].
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -30,6 +41,9 @@ pub const QUEUE_CAPACITY: usize = 8192;
 /// publish` reads every answer inside its transaction: seconds for a million)
 /// before its submissions are refused with 503.
 pub const LOCK_WAIT: Duration = Duration::from_secs(60);
+/// Pages in the WAL past which the writer checkpoints after answering a
+/// batch: the threshold of SQLite's own auto-checkpoint.
+pub const CHECKPOINT_PAGES: i32 = 1000;
 
 type Reply = oneshot::Sender<Result<InsertOutcome, StoreError>>;
 
@@ -75,13 +89,22 @@ impl WriterThread {
 
 impl Writer {
     /// Starts the writer thread on `conn`.
-    pub fn start(conn: Connection) -> std::io::Result<(Writer, WriterThread)> {
+    pub fn start(mut conn: Connection) -> std::io::Result<(Writer, WriterThread)> {
         conn.busy_timeout(LOCK_WAIT)
             .map_err(std::io::Error::other)?;
+        // The WAL's size after each commit. Setting a hook replaces
+        // SQLite's auto-checkpoint on this connection: [`run`] checkpoints.
+        let wal_pages = Arc::new(AtomicI32::new(0));
+        let seen = wal_pages.clone();
+        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages| {
+            seen.store(pages, Ordering::Relaxed);
+            Ok(())
+        }))
+        .map_err(std::io::Error::other)?;
         let (tx, rx) = mpsc::sync_channel(QUEUE_CAPACITY);
         let handle = std::thread::Builder::new()
             .name("chorus-writer".into())
-            .spawn(move || run(conn, rx))?;
+            .spawn(move || run(conn, rx, &wal_pages))?;
         Ok((Writer { tx }, WriterThread(handle)))
     }
 
@@ -119,7 +142,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, rx: Receiver<Msg>) {
+fn run(mut conn: Connection, rx: Receiver<Msg>, wal_pages: &AtomicI32) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut stats = Stats::default();
     let mut stopping = false;
@@ -146,6 +169,11 @@ fn run(mut conn: Connection, rx: Receiver<Msg>) {
             stats.commits += 1;
             stats.submissions += jobs;
         }
+        // The batch is answered: now is when a checkpoint delays no one
+        // already waiting for an answer.
+        if wal_pages.load(Ordering::Relaxed) >= CHECKPOINT_PAGES {
+            checkpoint(&conn);
+        }
     }
     // Jobs still queued (sent after the shutdown) are dropped here with
     // their reply channels, so their handlers answer 503: none is
@@ -159,6 +187,17 @@ fn run(mut conn: Connection, rx: Receiver<Msg>) {
         mean_batch = format_args!("{:.1}", stats.mean_batch()),
         "writer stopped"
     );
+}
+
+/// Copies the WAL's frames into the database (PASSIVE: it waits for no
+/// one, and stops at frames a reader still needs). A checkpoint that
+/// cannot run now loses nothing: the frames stay in the WAL, and the next
+/// batch tries again.
+fn checkpoint(conn: &Connection) {
+    // It answers one row (busy, frames in the WAL, frames copied).
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        tracing::debug!(error = %e, "checkpoint postponed");
+    }
 }
 
 /// What the writer committed since it started: how well group commit
@@ -359,6 +398,48 @@ mod tests {
         assert_eq!(outcome.expect("stored"), InsertOutcome::Stored);
         drop(writer);
         thread.join();
+    }
+
+    #[test]
+    fn the_writer_checkpoints_the_wal_so_it_does_not_grow() {
+        // SQLite's own auto-checkpoint is replaced by the writer's: without
+        // it these envelopes would leave every page in the WAL (2 000+).
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
+        let rt = runtime();
+        let envelope = |i: usize| NewResponse {
+            body: crate::db::Body::Sealed {
+                key_id: "0123456789abcdef".into(),
+                envelope: vec![7; 2172],
+            },
+            ..response(&format!("00000000-0000-4000-8000-{i:012}"))
+        };
+        let outcomes = rt.block_on(async {
+            let tasks: Vec<_> = (0..6000)
+                .map(|i| {
+                    let writer = writer.clone();
+                    tokio::spawn(async move { writer.submit(envelope(i), false).await })
+                })
+                .collect();
+            let mut outcomes = Vec::new();
+            for task in tasks {
+                outcomes.push(task.await.expect("task").expect("stored"));
+            }
+            outcomes
+        });
+        assert!(outcomes.iter().all(|o| *o == InsertOutcome::Stored));
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal_bytes = std::fs::metadata(&wal).expect("wal").len();
+        // At most the threshold and one batch (512 rows) past it.
+        let frame = u64::from(db::PAGE_SIZE) + 24;
+        let bound = (CHECKPOINT_PAGES as u64 + 400) * frame;
+        assert!(wal_bytes <= bound, "the WAL holds {wal_bytes} bytes");
+        drop(writer);
+        thread.join();
+        let conn = db::open(&path).expect("open");
+        assert_eq!(db::response_count(&conn, "s").expect("count"), 6000);
     }
 
     #[test]

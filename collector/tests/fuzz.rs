@@ -13,7 +13,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use collector::db::Body;
-use collector::submit::{Catalog, check_submission};
+use collector::submit::{Catalog, EnvelopeRequest, check_envelope_submission, check_submission};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value};
@@ -286,8 +286,118 @@ fn submit_checked(survey: &str, body: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// An envelope as bytes: the fixture's, cut, flipped or replaced.
+fn envelope_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(fixture().envelope.clone()),
+        (0usize..5000, any::<u8>()).prop_map(|(at, bit)| {
+            let mut e = fixture().envelope.clone();
+            let i = at % e.len();
+            e[i] ^= 1 << (bit % 8);
+            e
+        }),
+        (0usize..5000).prop_map(|len| {
+            let e = &fixture().envelope;
+            e[..len.min(e.len())].to_vec()
+        }),
+        proptest::collection::vec(any::<u8>(), 0..3000),
+    ]
+}
+
+/// A header's value as received: often right, sometimes anything.
+fn header_value(right: &'static str) -> impl Strategy<Value = Option<Vec<u8>>> {
+    prop_oneof![
+        3 => Just(Some(right.as_bytes().to_vec())),
+        1 => Just(None),
+        1 => proptest::collection::vec(any::<u8>(), 0..40).prop_map(Some),
+        1 => text().prop_map(|t| Some(t.into_bytes())),
+    ]
+}
+
+/// The bytes form of a sealed submission: stored with what its headers
+/// say, or refused with a 4xx; and where the headers are well formed, the
+/// same outcome as the same submission in JSON.
+fn envelope_submission_holds(
+    survey: String,
+    id: Option<Vec<u8>>,
+    version: Option<Vec<u8>>,
+    envelope: Vec<u8>,
+) -> Result<(), TestCaseError> {
+    within(case_limit(), move || {
+        let f = fixture();
+        let request = EnvelopeRequest {
+            submission_id: id.as_deref(),
+            version: version.as_deref(),
+            envelope: &envelope,
+        };
+        let outcome = check_envelope_submission(&f.catalog, &survey, request, today());
+        match &outcome {
+            Ok(checked) => {
+                let r = &checked.response;
+                prop_assert_eq!(&r.survey_id, &survey);
+                prop_assert_eq!(survey.as_str(), SEALED);
+                prop_assert_eq!(
+                    Some(r.survey_version.to_string().into_bytes()),
+                    version.clone()
+                );
+                prop_assert!(uuid::Uuid::parse_str(&r.submission_id).is_ok());
+                match &r.body {
+                    Body::Sealed {
+                        key_id,
+                        envelope: stored,
+                    } => {
+                        prop_assert_eq!(stored, &envelope);
+                        prop_assert_eq!(key_id, &f.key.public().id().to_string());
+                    }
+                    Body::Plain(_) => prop_assert!(false, "plaintext from an envelope"),
+                }
+            }
+            Err(e) => {
+                prop_assert!(e.status.is_client_error(), "{} {}", e.status, e.message);
+                prop_assert!(!e.message.is_empty());
+            }
+        }
+        let id_text = id.as_deref().and_then(|b| std::str::from_utf8(b).ok());
+        let version_number = version
+            .as_deref()
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|t| t.parse::<u32>().ok());
+        if let (Some(id_text), Some(v)) = (id_text, version_number) {
+            let json = serde_json::json!({
+                "submission_id": id_text,
+                "version": v,
+                "envelope": seal::encode(&envelope),
+            });
+            let as_json =
+                check_submission(&f.catalog, &survey, json.to_string().as_bytes(), today());
+            match (&outcome, &as_json) {
+                (Ok(a), Ok(b)) => {
+                    prop_assert_eq!(&a.response.submission_id, &b.response.submission_id);
+                    prop_assert_eq!(&a.response.body, &b.response.body);
+                }
+                (Err(a), Err(b)) => {
+                    prop_assert_eq!(a.code, b.code, "{} / {}", a.message, b.message)
+                }
+                _ => prop_assert!(false, "the two forms disagree"),
+            }
+        }
+        Ok(())
+    })
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn envelopes_as_bytes_are_stored_or_refused_like_json(
+        survey in prop_oneof![4 => Just(SEALED.to_string()), 1 => survey_id()],
+        id in header_value("7f9c24e8-3b12-4fdd-a0f1-2c6a8b5d9e10"),
+        version in prop_oneof![header_value("1"), header_value("1001"), header_value("7")],
+        envelope in envelope_bytes(),
+    ) {
+        envelope_submission_holds(survey, id, version, envelope)?;
+    }
 
     #[test]
     fn arbitrary_bytes_never_panic(survey in survey_id(), body in proptest::collection::vec(any::<u8>(), 0..512)) {

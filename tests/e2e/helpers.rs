@@ -256,6 +256,15 @@ pub fn get(url: &str) -> Resp {
     collect(ureq::get(url).call())
 }
 
+/// POSTs raw `body` bytes as `content_type`, with extra request headers.
+pub fn post_bytes(url: &str, content_type: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    let mut req = ureq::post(url).set("Content-Type", content_type);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    collect(req.send_bytes(body))
+}
+
 pub fn post(url: &str, body: &str) -> Resp {
     collect(
         ureq::post(url)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::helpers::{chorus, get, library, new_id, post, spawn_app_with};
+use crate::helpers::{chorus, get, library, new_id, post, post_bytes, spawn_app_with};
 
 pub const SURVEY_ID: &str = "sealed-demo";
 
@@ -309,6 +309,274 @@ fn envelopes_the_collector_can_tell_are_wrong_get_specific_refusals() {
     );
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.json()["error"], "not_sealed");
+}
+
+/// An envelope's bytes as a device may send them instead of JSON:
+/// `application/vnd.chorus.envelope`, the binding in headers (`None`
+/// leaves a header out).
+fn post_envelope(
+    url: &str,
+    id: Option<&str>,
+    version: Option<&str>,
+    envelope: &[u8],
+) -> crate::helpers::Resp {
+    let mut headers = Vec::new();
+    if let Some(id) = id {
+        headers.push(("Chorus-Submission-Id", id));
+    }
+    if let Some(v) = version {
+        headers.push(("Chorus-Version", v));
+    }
+    post_bytes(url, "application/vnd.chorus.envelope", &headers, envelope)
+}
+
+/// The envelope's bytes of `answers` sealed to `key` for `id`.
+fn envelope_bytes(
+    survey: &surveys::Survey,
+    key: &seal::PublicKey,
+    id: &str,
+    answers: &Map<String, Value>,
+) -> Vec<u8> {
+    let sealed = surveys::sealing::seal_answers(survey, key, id, answers).expect("seal");
+    seal::decode(&sealed.envelope).expect("base64url")
+}
+
+#[test]
+fn envelopes_sent_as_bytes_are_stored_as_the_json_ones_are() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let key = test_key(keys_dir.path(), "team");
+    let folder = survey_folder(&[key.secret.public()], 1);
+    let s = survey(folder.path());
+    let app = spawn_app_with(false, folder.path().to_path_buf(), 0);
+    let url = responses_url(&app);
+
+    let id = new_id();
+    let bytes = envelope_bytes(
+        &s,
+        key.secret.public(),
+        &id,
+        &answers("ua", "canary-bytes-7730"),
+    );
+    let r = post_envelope(&url, Some(&id), Some("1"), &bytes);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["status"], "stored");
+    // A retry, as bytes or as JSON, is a duplicate and stores nothing.
+    let again = post_envelope(&url, Some(&id.to_uppercase()), Some("1"), &bytes);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["status"], "duplicate");
+    let as_json = json!({"submission_id": id, "version": 1, "envelope": seal::encode(&bytes)});
+    assert_eq!(post(&url, &as_json.to_string()).status, 200);
+    // The JSON form still works beside it; its media type may carry
+    // parameters, and any other type is read as JSON as before.
+    let other = sealed_body(&s, key.secret.public(), &new_id(), &answers("ua", "x"));
+    assert_eq!(post(&url, &other).status, 201);
+    assert_eq!(app.responses(), 2);
+
+    // The row is the envelope as it came, with its key id and the
+    // submission id in its stored form.
+    let (stored_id, version, key_id, envelope): (String, u32, String, Vec<u8>) = app
+        .conn()
+        .query_row(
+            "SELECT submission_id, survey_version, key_id, envelope FROM responses ORDER BY rowid LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .expect("row");
+    assert_eq!(stored_id, id);
+    assert_eq!(version, 1);
+    assert_eq!(key_id, key.secret.public().id().to_string());
+    assert_eq!(envelope, bytes);
+
+    // And it opens on the researchers' side like any other.
+    let db = app.db.clone();
+    let dir = app.into_dir();
+    let out = tempfile::tempdir().expect("tempdir");
+    let csv = out.path().join("out.csv");
+    let mut args: Vec<String> = vec![
+        "export".into(),
+        SURVEY_ID.into(),
+        "--db".into(),
+        db.display().to_string(),
+        "--surveys".into(),
+        folder.path().display().to_string(),
+        "--out".into(),
+        csv.display().to_string(),
+    ];
+    args.extend(key_args(&key));
+    let o = run(&args, out.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    assert!(text.contains("canary-bytes-7730"), "{text}");
+    assert_eq!(
+        occurrences(&db, "canary-bytes-7730"),
+        0,
+        "the story is stored in plaintext"
+    );
+    drop(dir);
+}
+
+#[test]
+fn envelopes_sent_as_bytes_get_the_same_specific_refusals() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let key = test_key(keys_dir.path(), "team");
+    let stranger = seal::SecretKey::generate();
+    let folder = survey_folder(&[key.secret.public()], 1);
+    // A plaintext survey beside it, for an id that survey already holds.
+    std::fs::copy(
+        library().join("ost-hiv-access.toml"),
+        folder.path().join("ost-hiv-access.toml"),
+    )
+    .expect("copy");
+    let s = survey(folder.path());
+    let app = spawn_app_with(false, folder.path().to_path_buf(), 0);
+    let url = responses_url(&app);
+    let plain_id = new_id();
+    let plain =
+        json!({"submission_id": plain_id, "answers": {"country": "ua", "services_used": ["ost"]}});
+    let r = post(
+        &app.url("/api/surveys/ost-hiv-access/responses"),
+        &plain.to_string(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let id = new_id();
+    let good = envelope_bytes(&s, key.secret.public(), &id, &answers("ua", "x"));
+    let foreign = envelope_bytes(&s, stranger.public(), &id, &answers("ua", "x"));
+    let mut magic = good.clone();
+    magic[..4].copy_from_slice(b"XXXX");
+    let mut over = good.clone();
+    over.resize(seal::MAX_ENVELOPE + 1, 0);
+    // (Chorus-Submission-Id, Chorus-Version, body, status, error)
+    type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a [u8], u16, &'a str);
+    let cases: Vec<Case> = vec![
+        (None, Some("1"), &good, 400, "bad_submission_id"),
+        (Some("nope"), Some("1"), &good, 400, "bad_submission_id"),
+        (Some(&id), None, &good, 400, "version_required"),
+        (Some(&id), Some("one"), &good, 400, "bad_version"),
+        (Some(&id), Some("-1"), &good, 400, "bad_version"),
+        (Some(&id), Some("7"), &good, 409, "unknown_version"),
+        (Some(&id), Some("1"), b"", 400, "bad_envelope"),
+        (Some(&id), Some("1"), &good[..500], 400, "bad_envelope"),
+        (
+            Some(&id),
+            Some("1"),
+            &good[..good.len() - 1],
+            400,
+            "bad_envelope",
+        ),
+        (Some(&id), Some("1"), &magic, 400, "bad_envelope"),
+        (Some(&id), Some("1"), &over, 413, "envelope_too_large"),
+        (Some(&id), Some("1"), &foreign, 422, "unknown_key"),
+        (
+            Some(&plain_id),
+            Some("1"),
+            &good,
+            409,
+            "submission_id_in_use",
+        ),
+    ];
+    for (sid, version, body, status, code) in cases {
+        let r = post_envelope(&url, sid, version, body);
+        assert_eq!(r.status, status, "{code}: {}", r.body);
+        assert_eq!(r.json()["error"], code, "{}", r.body);
+        assert!(!r.json()["message"].as_str().unwrap_or("").is_empty());
+    }
+    // To a survey that does not exist, or that is not sealed.
+    let r = post_envelope(
+        &app.url("/api/surveys/nowhere/responses"),
+        Some(&id),
+        Some("1"),
+        &good,
+    );
+    assert_eq!(
+        (r.status, r.json()["error"].clone()),
+        (404, json!("unknown_survey"))
+    );
+    let r = post_envelope(
+        &app.url("/api/surveys/ost-hiv-access/responses"),
+        Some(&new_id()),
+        Some("1"),
+        &good,
+    );
+    assert_eq!(
+        (r.status, r.json()["error"].clone()),
+        (400, json!("not_sealed")),
+        "{}",
+        r.body
+    );
+    // A body over the route's limit is refused from its headers alone.
+    let reply = crate::helpers::post_head_only(
+        app.addr,
+        &format!("/api/surveys/{SURVEY_ID}/responses"),
+        "application/vnd.chorus.envelope",
+        100 * 1024,
+    );
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert!(reply.contains("body_too_large"), "{reply}");
+    assert_eq!(app.responses(), 1, "only the plaintext answer is stored");
+
+    // Closed by command: refused, but a retry of a stored one is a duplicate.
+    let stored = post_envelope(&url, Some(&id), Some("1"), &good);
+    assert_eq!(stored.status, 201, "{}", stored.body);
+    collector::db::set_closed(&app.conn(), SURVEY_ID, true, "2026-12-01").expect("close");
+    let late = new_id();
+    let r = post_envelope(
+        &url,
+        Some(&late),
+        Some("1"),
+        &envelope_bytes(&s, key.secret.public(), &late, &answers("ua", "x")),
+    );
+    assert_eq!(
+        (r.status, r.json()["error"].clone()),
+        (410, json!("survey_closed")),
+        "{}",
+        r.body
+    );
+    assert_eq!(post_envelope(&url, Some(&id), Some("1"), &good).status, 200);
+    assert_eq!(app.responses(), 2);
+}
+
+#[test]
+fn envelopes_sent_as_bytes_are_rate_limited_and_need_a_length() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let key = test_key(keys_dir.path(), "team");
+    let folder = survey_folder(&[key.secret.public()], 1);
+    let s = survey(folder.path());
+    let app = spawn_app_with(false, folder.path().to_path_buf(), 2);
+    let url = responses_url(&app);
+    for _ in 0..2 {
+        let id = new_id();
+        let bytes = envelope_bytes(&s, key.secret.public(), &id, &answers("ua", "x"));
+        assert_eq!(
+            post_envelope(&url, Some(&id), Some("1"), &bytes).status,
+            201
+        );
+    }
+    let id = new_id();
+    let bytes = envelope_bytes(&s, key.secret.public(), &id, &answers("ua", "x"));
+    let r = post_envelope(&url, Some(&id), Some("1"), &bytes);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(r.json()["error"], "rate_limited");
+    assert!(r.header("retry-after").is_some());
+
+    // Without Content-Length (chunked): 411, before a byte of the body.
+    let open = spawn_app_with(false, folder.path().to_path_buf(), 0);
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(open.addr).expect("connect");
+    write!(
+        stream,
+        "POST /api/surveys/{SURVEY_ID}/responses HTTP/1.1\r\nHost: test\r\nContent-Type: application/vnd.chorus.envelope\r\nChorus-Submission-Id: {id}\r\nChorus-Version: 1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n",
+        bytes.len()
+    )
+    .expect("send");
+    stream.write_all(&bytes).expect("send");
+    stream.write_all(b"\r\n0\r\n\r\n").expect("send");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read");
+    assert!(reply.starts_with("HTTP/1.1 411"), "{reply}");
+    assert!(reply.contains("length_required"), "{reply}");
+    assert_eq!(open.responses(), 0);
+    assert_eq!(app.responses(), 2);
 }
 
 fn key_args(key: &TestKey) -> Vec<String> {
