@@ -228,7 +228,8 @@ const TABLE_KEYS: &[&str] = &[
     "epsilon",
     "mechanism",
 ];
-const STATISTICS: &[&str] = &[
+/// The kinds of [`crate::Statistic`], as written in `kind`.
+pub(crate) const STATISTICS: &[&str] = &[
     "total",
     "counts",
     "mean",

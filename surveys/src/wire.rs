@@ -16,7 +16,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, de::Error as _};
 
-use crate::load::QUESTION_TYPES;
+use crate::load::{QUESTION_TYPES, STATISTICS};
 use crate::model::{Choice, Constraint, Question, QuestionKind, Requirement, Statistic, Text};
 
 /// A JSON value that is an integer, another number or a string: the
@@ -289,16 +289,6 @@ struct StatisticFields {
     edges: Option<Vec<f64>>,
 }
 
-const STATISTIC_KINDS: &[&str] = &[
-    "total",
-    "counts",
-    "mean",
-    "histogram",
-    "quantiles",
-    "first_choice",
-    "mean_rank",
-];
-
 impl<'de> Deserialize<'de> for Statistic {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let f = StatisticFields::deserialize(d)?;
@@ -317,7 +307,7 @@ impl<'de> Deserialize<'de> for Statistic {
             },
             "first_choice" => Statistic::FirstChoice,
             "mean_rank" => Statistic::MeanRank,
-            other => return Err(D::Error::unknown_variant(other, STATISTIC_KINDS)),
+            other => return Err(D::Error::unknown_variant(other, STATISTICS)),
         })
     }
 }
