@@ -190,6 +190,7 @@ impl Application {
         let state = Arc::new(State {
             definitions: crate::routes::definitions(&surveys),
             catalogue: crate::routes::catalogue(&surveys),
+            words: crate::routes::ui_words(),
             surveys,
             writer,
             reader: Mutex::new(read_conn),

@@ -30,6 +30,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/surveys"),
     ("GET", "/api/surveys/{id}"),
     ("POST", "/api/surveys/{id}/responses"),
+    ("GET", "/api/ui/{lang}"),
 ];
 
 /// What every handler shares.
@@ -57,6 +58,46 @@ pub struct State {
     pub definitions: BTreeMap<String, Asset>,
     /// `GET /api/surveys`: the list, made and compressed once at start.
     pub catalogue: Asset,
+    /// The WASM runner's own words in each of its languages (see
+    /// [`ui_words`]).
+    pub words: Vec<Words>,
+}
+
+/// The runner's own words in one language, in the order of
+/// `surveys::i18n::Ui::ALL`: the wasm carries only English, and gets a
+/// member's language from the page it takes over (`embedded`) or from
+/// `GET /api/ui/{lang}` (`asset`) when the member switches.
+#[derive(Debug)]
+pub struct Words {
+    pub lang: &'static str,
+    pub asset: Asset,
+    /// The JSON array, safe inside a `<script type="application/json">`
+    /// data block (every `<` escaped).
+    pub embedded: String,
+}
+
+impl State {
+    /// `lang`'s words, when it is one of the runner's languages.
+    pub(crate) fn words(&self, lang: &str) -> Option<&Words> {
+        self.words.iter().find(|w| w.lang == lang)
+    }
+}
+
+/// [`Words`] for every language of the runner, made and compressed once.
+/// These words name no survey; they are still `no-store`, like every
+/// response of the runner.
+pub fn ui_words() -> Vec<Words> {
+    surveys::i18n::UI_LANGUAGES
+        .iter()
+        .map(|&(lang, _)| {
+            let json = serde_json::to_string(&surveys::i18n::words(lang)).unwrap_or_default();
+            Words {
+                lang,
+                embedded: json.replace('<', "\\u003c"),
+                asset: json_asset(json.into_bytes()),
+            }
+        })
+        .collect()
 }
 
 /// `GET /api/surveys`'s body, compressed once.
@@ -184,6 +225,26 @@ pub fn routes(
             },
         );
 
+    let words = warp::path!("api" / "ui" / String)
+        .and(get_or_head())
+        .and(with_state(state.clone()))
+        .and(warp::header::headers_cloned())
+        .and_then(
+            |lang: String, s: Arc<State>, headers: warp::http::HeaderMap| async move {
+                match s.words(&lang) {
+                    Some(words) => {
+                        let accept = crate::assets::accept_encoding(&headers);
+                        Ok(words.asset.response(accept.as_deref()))
+                    }
+                    None => Err(warp::reject::custom(ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "unknown_language",
+                        format!("the runner has no words in `{lang}`"),
+                    ))),
+                }
+            },
+        );
+
     let submit = warp::path!("api" / "surveys" / String / "responses")
         .and(warp::post())
         .and(rate_limited(state.clone()))
@@ -201,6 +262,8 @@ pub fn routes(
 
     list.map(Reply::into_response)
         .or(one.map(Reply::into_response))
+        .unify()
+        .or(words)
         .unify()
         .or(submit)
         .unify()

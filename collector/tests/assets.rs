@@ -397,3 +397,60 @@ fn a_form_page_preloads_its_survey_definition() {
     let html = String::from_utf8(list.body).expect("utf-8");
     assert!(!html.contains("href=\"/api/surveys/"), "{html}");
 }
+
+/// The WASM runner carries only English: a page it takes over carries the
+/// runner's words in the page's language, and `GET /api/ui/{lang}` serves
+/// any of its languages (compressed once, never cached), in the order of
+/// `Ui::ALL`.
+#[test]
+fn the_runner_gets_its_words_from_the_page_and_the_api() {
+    use surveys::i18n::{UI_LANGUAGES, Ui, words};
+    let (dir, _files) = dist();
+    let app = spawn(dir.path());
+    for &(lang, _) in UI_LANGUAGES {
+        let path = format!("/api/ui/{lang}");
+        let plain = request(app.addr, "GET", &path, None);
+        assert_eq!(plain.status, 200, "{path}");
+        assert_eq!(plain.header("cache-control"), Some("no-store"), "{path}");
+        let sent: Vec<String> = serde_json::from_slice(&plain.body).expect("JSON");
+        assert_eq!(sent, words(lang), "{path}");
+        assert_eq!(sent.len(), Ui::ALL.len());
+        let br = request(app.addr, "GET", &path, Some("br"));
+        assert_eq!(br.header("content-encoding"), Some("br"), "{path}");
+        assert!(
+            unbrotli(&br.body) == plain.body,
+            "{path}: decodes to the JSON"
+        );
+    }
+    let unknown = request(app.addr, "GET", "/api/ui/tg", None);
+    assert_eq!(unknown.status, 404);
+    let body: serde_json::Value = serde_json::from_slice(&unknown.body).expect("JSON");
+    assert_eq!(body["error"], "unknown_language");
+
+    let block = |html: &str| -> Option<(String, Vec<String>)> {
+        let open = html.find("<script type=\"application/json\" id=\"chorus-words\"")?;
+        let rest = &html[open..];
+        let lang_at = rest.find("data-lang=\"")? + "data-lang=\"".len();
+        let lang = rest[lang_at..].split('"').next()?.to_string();
+        let json = &rest[rest.find('>')? + 1..rest.find("</script>")?];
+        assert!(!json.contains('<'), "every < is escaped: {json}");
+        Some((lang, serde_json::from_str(json).expect("the block is JSON")))
+    };
+    for (path, lang) in [
+        ("/s/network-priorities?lang=ky", "ky"),
+        ("/?lang=ka", "ka"),
+        ("/s/network-priorities?lang=en", "en"),
+    ] {
+        let page = request(app.addr, "GET", path, None);
+        let html = String::from_utf8(page.body).expect("utf-8");
+        let (got, sent) = block(&html).unwrap_or_else(|| panic!("{path}: no words: {html}"));
+        assert_eq!(got, lang, "{path}");
+        assert_eq!(sent, words(lang), "{path}");
+        assert!(html.find("chorus-words").expect("block") < html.find("</head>").expect("head"));
+    }
+    // A page no runner takes over carries none.
+    let problem = request(app.addr, "GET", "/s/nope", None);
+    assert_eq!(problem.status, 404);
+    let html = String::from_utf8(problem.body).expect("utf-8");
+    assert!(block(&html).is_none(), "{html}");
+}

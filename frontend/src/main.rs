@@ -17,7 +17,7 @@ mod takeover;
 
 use std::rc::Rc;
 
-use surveys::i18n::{Ui, ui};
+use surveys::i18n::{Ui, has_words, ui};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -96,9 +96,18 @@ fn App(props: &AppProps) -> Html {
         });
     }
 
+    // Another language: its words first (from the collector, once), then
+    // the switch. If they cannot come, the runner stays as it is.
     let on_lang = {
         let d = dispatcher.clone();
-        Callback::from(move |code: &'static str| d.dispatch(Action::SetLanguage(code.into())))
+        Callback::from(move |code: &'static str| {
+            let d = d.clone();
+            spawn_local(async move {
+                if has_words(code) || services::load_words(code).await.is_ok() {
+                    d.dispatch(Action::SetLanguage(code.into()));
+                }
+            });
+        })
     };
     let on_open = {
         let d = dispatcher.clone();
@@ -181,13 +190,24 @@ fn main() {
     {
         boot.remove();
     }
+    takeover::install_page_words();
     match takeover::rendered() {
-        takeover::Rendered::Nothing => start(State::default()),
-        takeover::Rendered::List { lang } => start(State {
-            lang,
-            ..State::default()
+        takeover::Rendered::Nothing => spawn_local(async move {
+            let lang = with_words(state::INITIAL_LANGUAGE).await;
+            start(State {
+                lang,
+                ..State::default()
+            });
+        }),
+        takeover::Rendered::List { lang } => spawn_local(async move {
+            let lang = with_words(lang).await;
+            start(State {
+                lang,
+                ..State::default()
+            });
         }),
         takeover::Rendered::Form { lang, survey_id } => spawn_local(async move {
+            let lang = with_words(lang).await;
             // The server's page stays usable while the definition comes;
             // if it cannot come, or the page is of another version, the
             // server's page simply stays.
@@ -197,6 +217,16 @@ fn main() {
                 start(state);
             }
         }),
+    }
+}
+
+/// `lang` once its words are here (usually from the page itself), else
+/// English, which the wasm carries.
+async fn with_words(lang: &'static str) -> &'static str {
+    if has_words(lang) || services::load_words(lang).await.is_ok() {
+        lang
+    } else {
+        "en"
     }
 }
 

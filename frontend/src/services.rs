@@ -43,6 +43,13 @@ pub async fn get_survey(id: &str) -> Result<Survey, Unavailable> {
     fetch_json(Request::get(&format!("/api/surveys/{}", path_segment(id)))).await
 }
 
+/// `GET /api/ui/{lang}`: the runner's own words in `lang`, installed for
+/// [`surveys::i18n::ui`] (the wasm carries only English).
+pub async fn load_words(lang: &str) -> Result<&'static str, Unavailable> {
+    let words: Vec<String> = fetch_json(get(&format!("/api/ui/{}", path_segment(lang)))).await?;
+    surveys::i18n::install(lang, words).map_err(|_| Unavailable)
+}
+
 /// Where a survey's published results are.
 pub fn results_url(id: &str) -> String {
     format!("/results/{}", path_segment(id))

@@ -43,6 +43,15 @@ fn page_lang() -> &'static str {
         .map_or(INITIAL_LANGUAGE, |(code, _)| code)
 }
 
+/// Installs the runner's words that the server's page carries (in the
+/// page's language); `None` when it carries none or they cannot be read.
+pub fn install_page_words() -> Option<&'static str> {
+    let block = document()?.get_element_by_id("chorus-words")?;
+    let lang = block.get_attribute("data-lang")?;
+    let words: Vec<String> = serde_json::from_str(&block.text_content()?).ok()?;
+    surveys::i18n::install(&lang, words).ok()
+}
+
 fn ssr() -> Option<Element> {
     document()?.get_element_by_id("ssr")
 }

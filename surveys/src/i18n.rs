@@ -7,85 +7,108 @@
 //! by the caller. Translations avoid grammatical endings on a placeholder
 //! (Russian numeral agreement, Kazakh and Kyrgyz vowel harmony), so any
 //! number reads correctly.
+//!
+//! In the browser only English is compiled in: the WASM runner gets the
+//! words of the member's language from the collector ([`words`] there,
+//! [`install`] here), in the page it takes over or from `GET /api/ui/{lang}`,
+//! so that the wasm every member downloads does not carry five languages
+//! they do not read.
 
-/// Every phrase the runner shows that is not part of a survey.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ui {
-    AppName,
-    OpenSurveys,
-    NoSurveys,
-    Loading,
-    Start,
-    Submit,
-    Sending,
-    Back,
-    Required,
-    Optional,
-    ThankYou,
-    Stored,
-    AnotherSurvey,
-    FixErrors,
-    NetworkError,
-    Language,
-    Results,
-    PrivacyNote,
-    /// Go to the next page.
-    Next,
-    /// `{x}`: this page, `{y}`: the number of pages.
-    PageXOfY,
-    /// The list of surveys could not be fetched.
-    LoadFailed,
-    TryAgain,
-    /// Un-answers a question.
-    ClearAnswer,
-    /// The label of the "other" option of a choice question.
-    OtherSpecify,
-    /// Under a consent tick-box.
-    ConsentHint,
-    /// The skip link, first on every page.
-    SkipToContent,
-    /// Leaves the survey for a neutral page at once.
-    QuickExit,
-    /// The last page's button: on to the review of every answer.
-    Review,
-    ReviewHeading,
-    ReviewNote,
-    /// Back from the review to one page.
-    Change,
-    /// In the review, for a question left blank.
-    NotAnswered,
-    /// In the review, for a ticked consent box.
-    Agreed,
-    /// Without scripts: an answer made more questions of the same page relevant.
-    MoreQuestions,
-    /// A form post that no page could have made.
-    FormUnreadable,
-    /// The answers do not fit in the largest envelope; nothing was sent.
-    SealTooLarge,
-    /// The answers could not be sealed on this device; nothing was sent.
-    SealUnusable,
-    ErrUnknownQuestion,
-    ErrRequired,
-    ErrWrongType,
-    ErrUnknownChoice,
-    ErrRepeatedChoice,
-    ErrBelowMin,
-    ErrAboveMax,
-    ErrTooLong,
-    ErrNotAnswerable,
-    ErrDateTooEarly,
-    ErrDateTooLate,
-    ErrTooFewSelected,
-    ErrTooManySelected,
-    ErrExclusive,
-    ErrRankCount,
-    ErrUnknownStatement,
-    ErrIncompleteGrid,
-    ErrConsentNeeded,
-    ErrOtherMissing,
-    ErrConstraint,
-    ErrInvalidSurvey,
+use std::sync::Mutex;
+
+/// Declares [`Ui`] and [`Ui::ALL`] from one list, so that the list cannot
+/// miss a phrase.
+macro_rules! phrases {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// Every phrase the runner shows that is not part of a survey.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Ui {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Ui {
+            /// Every phrase, in declaration order (`ALL[k as usize] == k`):
+            /// the order of the words the collector sends the browser.
+            pub const ALL: &[Ui] = &[$(Ui::$name,)*];
+        }
+    };
 }
+
+phrases! {
+AppName,
+OpenSurveys,
+NoSurveys,
+Loading,
+Start,
+Submit,
+Sending,
+Back,
+Required,
+Optional,
+ThankYou,
+Stored,
+AnotherSurvey,
+FixErrors,
+NetworkError,
+Language,
+Results,
+PrivacyNote,
+/// Go to the next page.
+Next,
+/// `{x}`: this page, `{y}`: the number of pages.
+PageXOfY,
+/// The list of surveys could not be fetched.
+LoadFailed,
+TryAgain,
+/// Un-answers a question.
+ClearAnswer,
+/// The label of the "other" option of a choice question.
+OtherSpecify,
+/// Under a consent tick-box.
+ConsentHint,
+/// The skip link, first on every page.
+SkipToContent,
+/// Leaves the survey for a neutral page at once.
+QuickExit,
+/// The last page's button: on to the review of every answer.
+Review,
+ReviewHeading,
+ReviewNote,
+/// Back from the review to one page.
+Change,
+/// In the review, for a question left blank.
+NotAnswered,
+/// In the review, for a ticked consent box.
+Agreed,
+/// Without scripts: an answer made more questions of the same page relevant.
+MoreQuestions,
+/// A form post that no page could have made.
+FormUnreadable,
+/// The answers do not fit in the largest envelope; nothing was sent.
+SealTooLarge,
+/// The answers could not be sealed on this device; nothing was sent.
+SealUnusable,
+ErrUnknownQuestion,
+ErrRequired,
+ErrWrongType,
+ErrUnknownChoice,
+ErrRepeatedChoice,
+ErrBelowMin,
+ErrAboveMax,
+ErrTooLong,
+ErrNotAnswerable,
+ErrDateTooEarly,
+ErrDateTooLate,
+ErrTooFewSelected,
+ErrTooManySelected,
+ErrExclusive,
+ErrRankCount,
+ErrUnknownStatement,
+ErrIncompleteGrid,
+ErrConsentNeeded,
+ErrOtherMissing,
+ErrConstraint,
+ErrInvalidSurvey,}
 
 /// Languages with a full translation of the runner, each named in itself.
 pub const UI_LANGUAGES: &[(&str, &str)] = &[
@@ -98,16 +121,83 @@ pub const UI_LANGUAGES: &[(&str, &str)] = &[
 ];
 
 /// The phrase `key` in `lang`. Placeholders such as `{min}` are left for the
-/// caller to fill.
+/// caller to fill. In the browser, a language other than English reads
+/// what [`install`] was given, and English until then.
 pub fn ui(lang: &str, key: Ui) -> &'static str {
+    #[cfg(not(target_arch = "wasm32"))]
     match lang {
-        "ru" => ru(key),
-        "uk" => uk(key),
-        "ka" => ka(key),
-        "kk" => kk(key),
-        "ky" => ky(key),
-        _ => en(key),
+        "ru" => return ru(key),
+        "uk" => return uk(key),
+        "ka" => return ka(key),
+        "kk" => return kk(key),
+        "ky" => return ky(key),
+        _ => {}
     }
+    installed(lang).map_or_else(|| en(key), |words| words[key as usize])
+}
+
+/// Every phrase in `lang`, in the order of [`Ui::ALL`]: what the collector
+/// sends the WASM runner for [`install`].
+pub fn words(lang: &str) -> Vec<&'static str> {
+    Ui::ALL.iter().map(|&key| ui(lang, key)).collect()
+}
+
+/// Why a table of words was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WordsError {
+    #[error("`{0}` is not one of the runner's languages")]
+    UnknownLanguage(String),
+    #[error("{found} words instead of {expected}")]
+    WrongCount { found: usize, expected: usize },
+    #[error("the word for {0:?} is empty")]
+    Empty(Ui),
+}
+
+/// The tables given to [`install`], each language at most once.
+static INSTALLED: Mutex<Vec<(&'static str, &'static [&'static str])>> = Mutex::new(Vec::new());
+
+fn installed(lang: &str) -> Option<&'static [&'static str]> {
+    let tables = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    tables.iter().find(|(l, _)| *l == lang).map(|&(_, w)| w)
+}
+
+/// Whether `lang`'s words are here: English always, another language once
+/// [`install`]ed (natively, every language is compiled in).
+pub fn has_words(lang: &str) -> bool {
+    lang == "en"
+        || installed(lang).is_some()
+        || (cfg!(not(target_arch = "wasm32")) && UI_LANGUAGES.iter().any(|(l, _)| *l == lang))
+}
+
+/// Takes `lang`'s words (from [`words`], in the order of [`Ui::ALL`]) for
+/// [`ui`], and returns the language's code. A table is checked before it
+/// is taken: one word per phrase, none empty. A language installed before
+/// keeps its first table (the tables live as long as the page, which loads
+/// at most one per language).
+pub fn install(lang: &str, words: Vec<String>) -> Result<&'static str, WordsError> {
+    let code = UI_LANGUAGES
+        .iter()
+        .find(|(l, _)| *l == lang)
+        .map(|&(l, _)| l)
+        .ok_or_else(|| WordsError::UnknownLanguage(lang.to_string()))?;
+    if words.len() != Ui::ALL.len() {
+        return Err(WordsError::WrongCount {
+            found: words.len(),
+            expected: Ui::ALL.len(),
+        });
+    }
+    if let Some(i) = words.iter().position(|w| w.trim().is_empty()) {
+        return Err(WordsError::Empty(Ui::ALL[i]));
+    }
+    let mut tables = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    if !tables.iter().any(|(l, _)| *l == code) {
+        let leaked: Vec<&'static str> = words
+            .into_iter()
+            .map(|w| &*Box::leak(w.into_boxed_str()))
+            .collect();
+        tables.push((code, Box::leak(leaked.into_boxed_slice())));
+    }
+    Ok(code)
 }
 
 fn en(key: Ui) -> &'static str {
@@ -187,6 +277,7 @@ fn en(key: Ui) -> &'static str {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn ru(key: Ui) -> &'static str {
     match key {
         Ui::AppName => "Chorus",
@@ -264,6 +355,7 @@ fn ru(key: Ui) -> &'static str {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn uk(key: Ui) -> &'static str {
     match key {
         Ui::AppName => "Chorus",
@@ -341,6 +433,7 @@ fn uk(key: Ui) -> &'static str {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn ka(key: Ui) -> &'static str {
     match key {
         Ui::AppName => "Chorus",
@@ -420,6 +513,7 @@ fn ka(key: Ui) -> &'static str {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn kk(key: Ui) -> &'static str {
     match key {
         Ui::AppName => "Chorus",
@@ -497,6 +591,7 @@ fn kk(key: Ui) -> &'static str {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn ky(key: Ui) -> &'static str {
     match key {
         Ui::AppName => "Chorus",
@@ -578,54 +673,7 @@ fn ky(key: Ui) -> &'static str {
 mod tests {
     use super::*;
 
-    const ALL: &[Ui] = &[
-        Ui::AppName,
-        Ui::OpenSurveys,
-        Ui::NoSurveys,
-        Ui::Loading,
-        Ui::Start,
-        Ui::Submit,
-        Ui::Sending,
-        Ui::Back,
-        Ui::Required,
-        Ui::Optional,
-        Ui::ThankYou,
-        Ui::Stored,
-        Ui::AnotherSurvey,
-        Ui::FixErrors,
-        Ui::NetworkError,
-        Ui::Language,
-        Ui::Results,
-        Ui::PrivacyNote,
-        Ui::Next,
-        Ui::PageXOfY,
-        Ui::LoadFailed,
-        Ui::TryAgain,
-        Ui::ClearAnswer,
-        Ui::OtherSpecify,
-        Ui::ConsentHint,
-        Ui::ErrUnknownQuestion,
-        Ui::ErrRequired,
-        Ui::ErrWrongType,
-        Ui::ErrUnknownChoice,
-        Ui::ErrRepeatedChoice,
-        Ui::ErrBelowMin,
-        Ui::ErrAboveMax,
-        Ui::ErrTooLong,
-        Ui::ErrNotAnswerable,
-        Ui::ErrDateTooEarly,
-        Ui::ErrDateTooLate,
-        Ui::ErrTooFewSelected,
-        Ui::ErrTooManySelected,
-        Ui::ErrExclusive,
-        Ui::ErrRankCount,
-        Ui::ErrUnknownStatement,
-        Ui::ErrIncompleteGrid,
-        Ui::ErrConsentNeeded,
-        Ui::ErrOtherMissing,
-        Ui::ErrConstraint,
-        Ui::ErrInvalidSurvey,
-    ];
+    const ALL: &[Ui] = Ui::ALL;
 
     #[test]
     fn every_language_translates_every_phrase_with_the_same_placeholders() {
@@ -679,6 +727,54 @@ mod tests {
                 assert!(all.chars().any(|c| letters.contains(&c)), "{lang}");
             }
         }
+    }
+
+    #[test]
+    fn the_words_sent_to_the_browser_install_as_they_were() {
+        let sent: Vec<String> = words("kk").into_iter().map(String::from).collect();
+        assert_eq!(sent.len(), Ui::ALL.len());
+        assert_eq!(sent[Ui::Submit as usize], ui("kk", Ui::Submit));
+        assert_eq!(install("kk", sent.clone()), Ok("kk"));
+        let table = installed("kk").expect("installed");
+        assert_eq!(table, sent.as_slice());
+        for &key in Ui::ALL {
+            assert_eq!(table[key as usize], ui("kk", key), "{key:?}");
+        }
+        // A second table for the same language is not taken.
+        let mut other = sent.clone();
+        other[0] = "Хор".into();
+        assert_eq!(install("kk", other), Ok("kk"));
+        assert_eq!(installed("kk").expect("installed")[0], sent[0]);
+        assert!(has_words("kk") && has_words("en") && !has_words("xx"));
+    }
+
+    #[test]
+    fn a_wrong_table_of_words_is_refused_and_changes_nothing() {
+        let good: Vec<String> = words("ky").into_iter().map(String::from).collect();
+        assert_eq!(
+            install("xx", good.clone()),
+            Err(WordsError::UnknownLanguage("xx".into()))
+        );
+        assert_eq!(
+            install("ky", good[1..].to_vec()),
+            Err(WordsError::WrongCount {
+                found: Ui::ALL.len() - 1,
+                expected: Ui::ALL.len()
+            })
+        );
+        let mut blank = good;
+        blank[Ui::Next as usize] = " ".into();
+        assert_eq!(install("ky", blank), Err(WordsError::Empty(Ui::Next)));
+        assert_eq!(installed("ky"), None);
+        assert_eq!(installed("xx"), None);
+    }
+
+    #[test]
+    fn every_phrase_is_listed_once_in_declaration_order() {
+        for (i, &key) in Ui::ALL.iter().enumerate() {
+            assert_eq!(key as usize, i, "{key:?}");
+        }
+        assert_eq!(Ui::ALL.last(), Some(&Ui::ErrInvalidSurvey));
     }
 
     #[test]

@@ -243,3 +243,40 @@ fn a_sealed_survey_answered_in_the_browser_opens_only_with_the_key() {
     }
     drop(dir);
 }
+
+/// The wasm carries only English: the runner takes the words of the page's
+/// language from the page itself (no request), and fetches another
+/// language once, when the member first switches to it.
+#[test]
+fn the_runner_takes_its_words_from_the_page_and_fetches_another_language_once() {
+    use surveys::i18n::{Ui, ui};
+    let app = spawn_app(true);
+    let browser = Driver::start();
+    browser.goto(&app.url("/?lang=ka"));
+    wait_gone(&browser, "#ssr");
+    browser.wait_text("body", ui("ka", Ui::OpenSurveys));
+    let requests = |lang: &str| {
+        browser.run(
+            "return performance.getEntriesByType('resource')\
+               .filter(e => new URL(e.name).pathname === arguments[0]).length;",
+            json!([format!("/api/ui/{lang}")]),
+        )
+    };
+    assert_eq!(requests("ka"), json!(0), "Georgian came with the page");
+    browser.click(r#"button[data-lang="kk"]"#);
+    browser.wait_text("body", ui("kk", Ui::OpenSurveys));
+    // (Hidden until focused: its text is read from the DOM.)
+    assert_eq!(
+        browser.run(
+            "return document.querySelector('.skip-link').textContent;",
+            json!([])
+        ),
+        json!(ui("kk", Ui::SkipToContent))
+    );
+    browser.click(r#"button[data-lang="ka"]"#);
+    browser.wait_text("body", ui("ka", Ui::OpenSurveys));
+    browser.click(r#"button[data-lang="kk"]"#);
+    browser.wait_text("body", ui("kk", Ui::OpenSurveys));
+    assert_eq!(requests("kk"), json!(1), "Kazakh was fetched once");
+    assert_eq!(requests("ka"), json!(0));
+}

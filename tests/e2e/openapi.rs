@@ -164,7 +164,7 @@ fn conforms(spec: &Value, method: &str, path: &str, r: &Resp) {
 }
 
 fn real_call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> Resp {
-    let url = app.url(&path.replace("{id}", SURVEY));
+    let url = app.url(&path.replace("{id}", SURVEY).replace("{lang}", "ru"));
     if path.ends_with("/responses") {
         let body = json!({"submission_id": new_id(), "answers": {"country": "ua", "services_used": ["ost"]}});
         return collect(

@@ -164,6 +164,10 @@ enum Runner<'a> {
 
 /// The whole document: Trunk's head (its stylesheet, and for a WASM
 /// runner its loader), the quick-exit script, and `body`.
+/// The id of the data block with the runner's words (read by the WASM
+/// runner's `takeover`).
+pub const WORDS_ID: &str = "chorus-words";
+
 fn document(
     state: &State,
     status: StatusCode,
@@ -183,6 +187,15 @@ fn document(
                 head.push_str(&format!(
                     "<link rel=\"preload\" href=\"/api/surveys/{}\" as=\"fetch\" crossorigin=\"anonymous\">",
                     render::esc(&surveys::path_segment(id))
+                ));
+            }
+            if app && let Some(words) = state.words(lang) {
+                // The runner's words in this page's language: the wasm
+                // carries only English. A data block, never run (so the
+                // policy's script hashes do not concern it).
+                head.push_str(&format!(
+                    "<script type=\"application/json\" id=\"{}\" data-lang=\"{}\">{}</script>",
+                    WORDS_ID, words.lang, words.embedded
                 ));
             }
             let csp = if app {
