@@ -887,6 +887,23 @@ impl Checker {
                     Value::Float(f) if f.is_finite() => Some(*f),
                     _ => None,
                 })?;
+                let mut exact = true;
+                for (key, bound) in [("min", min), ("max", max)] {
+                    if let Some(x) = bound
+                        && !crate::num::exact_in_browser(x)
+                    {
+                        self.problem(
+                            place,
+                            format!(
+                                "`{key}` ({x}) has too many digits for browsers to read it exactly as the collector does: at most 15 significant digits, and a power of ten within ±22"
+                            ),
+                        );
+                        exact = false;
+                    }
+                }
+                if !exact {
+                    return None;
+                }
                 Some(QuestionKind::Decimal { min, max })
             }
             "date" => {

@@ -2,8 +2,9 @@
 //!
 //! `str::parse::<f64>` and `f64`'s `Display` each bring their own tables
 //! and code into the browser bundle (some 20 KB compressed together), while
-//! serde_json's number reader and writer, which the bundle needs anyway, give
-//! the same results: both read with correct rounding, and both write the
+//! serde_json's number reader and writer (natively) and JavaScript's
+//! `parseFloat` (in the browser), which the bundle has anyway, give the same
+//! results: all read with correct rounding, and both writers write the
 //! shortest digits that read back as the same number. The two functions here
 //! keep the standard library's behaviour exactly (the syntax it accepts, the
 //! text it writes) on top of serde_json's; the tests compare them with it.
@@ -69,12 +70,56 @@ pub fn parse_f64(s: &str) -> Option<f64> {
         json.push('e');
         json.push_str(exp);
     }
-    // serde_json refuses only a number too large for an f64, which the
-    // standard library reads as infinity (one too small reads as zero in
-    // both).
-    Some(signed(
-        serde_json::from_str::<f64>(&json).unwrap_or(f64::INFINITY),
-    ))
+    Some(signed(read_json_number(&json)))
+}
+
+/// A number in JSON's syntax, correctly rounded: by serde_json's exact
+/// reader (`float_roundtrip`), which refuses only a number too large for an
+/// f64, which the standard library reads as infinity (one too small reads
+/// as zero in both).
+#[cfg(not(target_arch = "wasm32"))]
+fn read_json_number(json: &str) -> f64 {
+    serde_json::from_str::<f64>(json).unwrap_or(f64::INFINITY)
+}
+
+/// In the browser, by JavaScript's `parseFloat`, which rounds correctly too
+/// (and reads a number too large as infinity): the bundle leaves out
+/// serde_json's exact reader, some 8 KB compressed (see `NUMBER_DIGITS`
+/// in `load` for the numbers a definition may hold).
+#[cfg(target_arch = "wasm32")]
+fn read_json_number(json: &str) -> f64 {
+    js_sys::Number::parse_float(json)
+}
+
+/// Whether `x`, as the collector writes it in a survey's definition
+/// (serde_json's shortest digits), is read back exactly by any reader of
+/// JSON numbers, the browser bundle's included (serde_json without
+/// `float_roundtrip`): its digits make a whole number below 2^53 and its
+/// power of ten is within ±22, so that reading it is one correctly rounded
+/// multiplication or division. Every bound a survey author writes by hand
+/// is (`0.5`, `120`, `37.25`); `load` refuses the others.
+pub fn exact_in_browser(x: f64) -> bool {
+    let Some(n) = serde_json::Number::from_f64(x) else {
+        return false;
+    };
+    let text = n.to_string();
+    let (mantissa, exp) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().unwrap_or(i64::MAX)),
+        None => (text.as_str(), 0),
+    };
+    let frac = mantissa.split_once('.').map_or(0, |(_, f)| f.len()) as i64;
+    let digits = mantissa
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|&d| d == b'0');
+    let mut significand: u64 = 0;
+    for d in digits {
+        significand = match significand.checked_mul(10) {
+            Some(v) if v < 1 << 53 => v + u64::from(d - b'0'),
+            _ => return false,
+        };
+    }
+    significand < 1 << 53 && (exp.saturating_sub(frac)).abs() <= 22
 }
 
 /// `x.to_string()`: the shortest digits that read back as `x`, written
@@ -232,6 +277,42 @@ mod tests {
             "format_f64({:#x})",
             x.to_bits()
         );
+    }
+
+    #[test]
+    fn hand_written_bounds_read_back_exactly_in_the_browser() {
+        for x in [
+            0.0,
+            -0.0,
+            0.5,
+            120.0,
+            37.25,
+            -12.125,
+            0.1,
+            0.001,
+            1.5e-7,
+            99.99,
+            1e21,
+            1e22,
+            123_456_789_012_345.0,
+            2.5e-20,
+        ] {
+            assert!(exact_in_browser(x), "{x}");
+        }
+        for x in [
+            0.30000000000000004,
+            1.234_567_890_123_456_7,
+            5e-324,
+            1e23,
+            1e-23,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            9_007_199_254_740_993.0 * 10.0,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            assert!(!exact_in_browser(x), "{x}");
+        }
     }
 
     #[test]

@@ -316,3 +316,84 @@ fn browser_and_server_agree_on_random_answers() {
         "the outcomes changed (or differ between native and wasm32); if the change is intended, regenerate natively with UPDATE_DIGEST=1"
     );
 }
+
+/// A decimal typed as text is read as the standard library reads it, in
+/// the browser too (where `surveys` reads numbers with JavaScript's
+/// `parseFloat`, not serde_json's exact reader): random digits, points and
+/// exponents, hard cases among them, stored as the same f64 bits.
+#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn decimals_typed_as_text_are_read_exactly_everywhere() {
+    let survey = surveys::parse_survey(
+        r#"
+id = "numbers"
+version = 1
+languages = ["en"]
+privacy_budget = 1
+title = { en = "Numbers" }
+
+[[questions]]
+id = "x"
+type = "decimal"
+label = { en = "A number" }
+"#,
+    )
+    .expect("the survey loads");
+    let engine = Engine::new(&survey).expect("no logic");
+    let today: surveys::Date = "2026-11-29".parse().expect("date");
+    let mut texts: Vec<String> = [
+        "0.1",
+        "0.30000000000000004",
+        "2.2250738585072011e-308",
+        "4.9406564584124654e-324",
+        "2.4703282292062328e-324",
+        "1.7976931348623157e308",
+        "9007199254740993",
+        "123456789012345678901234567890",
+        "1e-400",
+        "-0.0",
+        "1.00000000000000011102230246251565404236316680908203125",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut rng = Rng(0x0DEC_1A1A_5EED_0001);
+    for _ in 0..5000 {
+        let mut s = String::new();
+        for _ in 0..1 + rng.below(20) {
+            s.push(char::from(b'0' + rng.below(10) as u8));
+        }
+        if rng.chance(70) {
+            s.insert(rng.below(s.len() + 1), '.');
+            if s.ends_with('.') {
+                s.push('5');
+            }
+        }
+        if rng.chance(30) {
+            s.push_str(&format!("e{}", rng.below(60) as i64 - 30));
+        }
+        texts.push(s);
+    }
+    let mut compared = 0;
+    for text in texts {
+        let Ok(expected) = text.parse::<f64>() else {
+            continue;
+        };
+        let mut answers = Map::new();
+        answers.insert("x".into(), json!(text));
+        match engine.validate(&answers, today) {
+            Ok(stored) => {
+                let got = stored
+                    .answers()
+                    .get("x")
+                    .and_then(|a| serde_json::to_value(a).ok())
+                    .and_then(|v| v.as_f64());
+                if expected.is_finite() {
+                    assert_eq!(got.map(f64::to_bits), Some(expected.to_bits()), "{text}");
+                    compared += 1;
+                }
+            }
+            Err(e) => assert!(!expected.is_finite(), "{text}: {e:?}"),
+        }
+    }
+    assert!(compared > 4000, "only {compared} compared");
+}

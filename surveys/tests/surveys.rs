@@ -96,6 +96,33 @@ label = { ru = "Вопрос", en = "Question", de = "Frage" }
     );
 }
 
+/// The browser bundle reads a definition's numbers without serde_json's
+/// exact reader: a decimal bound must be one it reads exactly too.
+#[test]
+fn a_decimal_bound_the_browser_could_read_otherwise_is_refused() {
+    check(
+        r#"
+[[questions]]
+id = "dose"
+type = "decimal"
+min = 0.1
+max = 99.75
+label = { ru = "Доза", en = "Dose" }
+
+[[questions]]
+id = "ratio"
+type = "decimal"
+min = 0.30000000000000004
+max = 1e30
+label = { ru = "Доля", en = "Ratio" }
+"#,
+        &[
+            "question `ratio`: `min` (0.30000000000000004) has too many digits for browsers to read it exactly as the collector does: at most 15 significant digits, and a power of ten within ±22",
+            "question `ratio`: `max` (1000000000000000000000000000000) has too many digits for browsers to read it exactly as the collector does: at most 15 significant digits, and a power of ten within ±22",
+        ],
+    );
+}
+
 #[test]
 fn survey_level_problems_are_all_reported() {
     let text = r#"
