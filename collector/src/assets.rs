@@ -164,6 +164,26 @@ impl Asset {
     }
 }
 
+/// A server-rendered page that holds nothing a member entered (the list of
+/// surveys, a form's first page), compressed for this response in the
+/// coding `accept_encoding` prefers: returns the body and its coding. These
+/// pages differ per request (each form gets its own submission id), so they
+/// cannot be compressed once; brotli 5 takes well under a millisecond for
+/// them. Pages that carry answers are never compressed (see
+/// `pages::document`).
+pub fn pack_page(html: Vec<u8>, accept_encoding: Option<&str>) -> (Bytes, Encoding) {
+    const PAGE: Settings = Settings {
+        brotli_quality: 5,
+        brotli_max_lgwin: 18,
+        gzip_level: 6,
+    };
+    let encoding = negotiate(accept_encoding, &[Encoding::Brotli, Encoding::Gzip]);
+    match compress("page.html", &html, encoding, PAGE) {
+        Some(packed) if packed.len() < html.len() => (Bytes::from(packed), encoding),
+        _ => (Bytes::from(html), Encoding::Identity),
+    }
+}
+
 /// Every servable file of a `dist/` folder, by file name.
 #[derive(Debug, Clone, Default)]
 pub struct Assets {

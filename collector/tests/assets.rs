@@ -454,3 +454,33 @@ fn the_runner_gets_its_words_from_the_page_and_the_api() {
     let html = String::from_utf8(problem.body).expect("utf-8");
     assert!(block(&html).is_none(), "{html}");
 }
+
+/// The list of surveys is compressed for each response (it is made per
+/// request) and decodes to the page sent to a client that asks for none.
+#[test]
+fn the_list_page_is_compressed_per_response_and_decodes_to_the_page() {
+    let (dir, _files) = dist();
+    let app = spawn(dir.path());
+    let plain = request(app.addr, "GET", "/?lang=ru", None);
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+    for (accept, want) in [("br", "br"), ("gzip", "gzip"), ("gzip, br", "br")] {
+        let r = request(app.addr, "GET", "/?lang=ru", Some(accept));
+        assert_eq!(r.status, 200, "{accept}");
+        assert_eq!(r.header("content-encoding"), Some(want), "{accept}");
+        assert_eq!(r.header("vary"), Some("accept-encoding"), "{accept}");
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{accept}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/html; charset=utf-8"),
+            "{accept}"
+        );
+        assert!(r.body.len() < plain.body.len() / 2, "{accept}");
+        let decoded = if want == "br" {
+            unbrotli(&r.body)
+        } else {
+            gunzip(&r.body)
+        };
+        assert!(decoded == plain.body, "{accept}: decodes to the page");
+    }
+}

@@ -372,6 +372,52 @@ fn a_member_answers_page_by_page_without_scripts() {
     assert!(ru.body.contains("<title>Заметки — Chorus</title>"));
 }
 
+/// Only a page that holds nothing the member entered (the list, a form's
+/// first page) is compressed: the length of a compressed page that echoes
+/// answers would tell an observer of the encrypted traffic how alike they
+/// are to the rest of the page (as in BREACH).
+#[test]
+fn only_pages_without_answers_are_compressed() {
+    let (app, _dir) = walk_app();
+    let url = app.url("/s/walk?lang=en");
+    let coding = |r: Result<ureq::Response, ureq::Error>| {
+        let r = r.expect("a 200");
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        r.header("content-encoding").map(String::from)
+    };
+    for (accept, want) in [
+        ("br, gzip", Some("br")),
+        ("gzip", Some("gzip")),
+        ("identity", None),
+    ] {
+        for page in [app.url("/"), url.clone()] {
+            let got = coding(ureq::get(&page).set("Accept-Encoding", accept).call());
+            assert_eq!(got.as_deref(), want, "{page} with {accept}");
+        }
+    }
+    // A step that echoes an answer back (the page again, with an error and
+    // the account typed so far), asked for with brotli: sent as it is.
+    let first = get(&url);
+    let canary = "Held overnight in the station cellar";
+    let fields = step(
+        &first.body,
+        &[("detained", "yes"), ("account", canary)],
+        "next",
+    );
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&fields)
+        .finish();
+    let r = collect(
+        ureq::post(&url)
+            .set("Content-Type", "application/x-www-form-urlencoded")
+            .set("Accept-Encoding", "br, gzip")
+            .send_string(&body),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-encoding"), None, "{:?}", r.headers);
+    assert!(r.body.contains(canary), "the page holds the answer");
+}
+
 #[test]
 fn forged_and_malformed_posts_are_refused_and_store_nothing() {
     let (app, _dir) = walk_app();

@@ -26,7 +26,7 @@ use runner::{ErrorText, FieldError, Form};
 use surveys::i18n::{UI_LANGUAGES, Ui, ui};
 use surveys::sealing::{seal_answers, sealing_key};
 use surveys::{Survey, SurveySummary};
-use warp::http::{HeaderValue, StatusCode, header};
+use warp::http::{HeaderMap, HeaderValue, StatusCode, header};
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
 
@@ -54,20 +54,31 @@ pub fn routes(
         .and(get_or_head())
         .and(query())
         .and(accept_language())
+        .and(warp::header::headers_cloned())
         .and(with_state(state.clone()))
         .map(
-            |q: Vec<(String, String)>, accept: Option<String>, s: Arc<State>| {
-                list_page(&s, param(&q, "lang"), accept.as_deref())
+            |q: Vec<(String, String)>,
+             accept: Option<String>,
+             headers: HeaderMap,
+             s: Arc<State>| {
+                let packing = Packing::Compress(crate::assets::accept_encoding(&headers));
+                list_page(&s, param(&q, "lang"), accept.as_deref(), packing)
             },
         );
     let start = warp::path!("s" / String)
         .and(get_or_head())
         .and(query())
         .and(accept_language())
+        .and(warp::header::headers_cloned())
         .and(with_state(state.clone()))
         .map(
-            |id: String, q: Vec<(String, String)>, accept: Option<String>, s: Arc<State>| {
-                start_page(&s, &id, param(&q, "lang"), accept.as_deref())
+            |id: String,
+             q: Vec<(String, String)>,
+             accept: Option<String>,
+             headers: HeaderMap,
+             s: Arc<State>| {
+                let packing = Packing::Compress(crate::assets::accept_encoding(&headers));
+                start_page(&s, &id, param(&q, "lang"), accept.as_deref(), packing)
             },
         );
     let step = warp::path!("s" / String)
@@ -150,6 +161,20 @@ fn survey_lang<'a>(survey: &'a Survey, param: Option<&str>, accept: Option<&str>
     lang::choose(param, accept, &offered, &survey.default_language)
 }
 
+/// Whether a page may be compressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Packing {
+    /// As the request's `Accept-Encoding` asks: only for a page that holds
+    /// nothing the member entered.
+    Compress(Option<String>),
+    /// Never: the page holds answers (a step, the review, a refusal of
+    /// them). Its length already follows what was typed; compressed, it
+    /// would also follow how alike the answers are to the page's other
+    /// text, which an observer of the encrypted traffic could measure (as
+    /// in the BREACH attack).
+    Plain,
+}
+
 /// Which runner a page is taken over by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Runner<'a> {
@@ -175,6 +200,7 @@ fn document(
     title: &str,
     body: &str,
     runner: Runner,
+    packing: Packing,
 ) -> warp::reply::Response {
     let app = runner != Runner::Server;
     let (head, csp) = match state.index.as_ref() {
@@ -219,7 +245,26 @@ fn document(
         render::esc(&state.exit_url),
         render::esc(title),
     );
-    let mut res = warp::reply::with_status(warp::reply::html(html), status).into_response();
+    let mut res = match packing {
+        Packing::Plain => warp::reply::with_status(warp::reply::html(html), status).into_response(),
+        Packing::Compress(accept) => {
+            let (body, encoding) = crate::assets::pack_page(html.into_bytes(), accept.as_deref());
+            let len = body.len();
+            let mut res = warp::reply::Response::new(body.into());
+            *res.status_mut() = status;
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            if let Some(token) = encoding.token() {
+                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
+            }
+            res
+        }
+    };
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
@@ -305,7 +350,12 @@ fn survey_title(survey: &Survey, lang: &str) -> String {
     app_title(lang, Some(shown))
 }
 
-fn list_page(state: &State, param: Option<&str>, accept: Option<&str>) -> warp::reply::Response {
+fn list_page(
+    state: &State,
+    param: Option<&str>,
+    accept: Option<&str>,
+    packing: Packing,
+) -> warp::reply::Response {
     let codes = ui_codes();
     let lang = lang::choose(param, accept, &codes, INITIAL_LANGUAGE);
     let summaries: Vec<SurveySummary> = state.surveys.values().map(Survey::summary).collect();
@@ -326,6 +376,7 @@ fn list_page(state: &State, param: Option<&str>, accept: Option<&str>) -> warp::
         &app_title(lang, None),
         &body,
         Runner::List,
+        packing,
     )
 }
 
@@ -338,13 +389,22 @@ fn start_page(
     id: &str,
     param: Option<&str>,
     accept: Option<&str>,
+    packing: Packing,
 ) -> warp::reply::Response {
     let Some(engine) = state.catalog.engine(id, None) else {
         return unknown_survey(state, param, accept, id);
     };
     let lang = survey_lang(engine.survey(), param, accept);
     let form = Form::with_engine(engine.clone(), uuid::Uuid::new_v4().to_string());
-    form_response(state, &form, lang, &Notices::default(), StatusCode::OK)
+    // The first page holds nothing entered yet.
+    form_response(
+        state,
+        &form,
+        lang,
+        &Notices::default(),
+        StatusCode::OK,
+        packing,
+    )
 }
 
 fn unknown_survey(
@@ -384,6 +444,7 @@ fn problem(
         &app_title(lang, None),
         &body,
         Runner::Server,
+        Packing::Plain,
     )
 }
 
@@ -394,6 +455,7 @@ fn form_response(
     lang: &str,
     notices: &Notices,
     status: StatusCode,
+    packing: Packing,
 ) -> warp::reply::Response {
     let c = chrome(state, lang);
     let main = if form.reviewing {
@@ -412,6 +474,7 @@ fn form_response(
         &survey_title(&form.survey, lang),
         &body,
         Runner::Form(&form.survey.id),
+        packing,
     )
 }
 
@@ -608,7 +671,14 @@ fn decide(state: &State, post: Post) -> Next {
         shown,
     } = post;
     let page = |form: &Form, notices: &Notices| {
-        Next::Page(form_response(state, form, &lang, notices, StatusCode::OK))
+        Next::Page(form_response(
+            state,
+            form,
+            &lang,
+            notices,
+            StatusCode::OK,
+            Packing::Plain,
+        ))
     };
     match go {
         Go::Lang(_) => page(&form, &Notices::default()),
@@ -676,6 +746,7 @@ fn decide_send(state: &State, mut form: Form, lang: String) -> Next {
             &lang,
             &Notices::default(),
             StatusCode::OK,
+            Packing::Plain,
         ));
     }
     match body_to_send(&form) {
@@ -753,6 +824,7 @@ async fn step(
                 &survey_title(&survey, &lang),
                 &page,
                 Runner::Server,
+                Packing::Plain,
             )
         }
         Err(e) if !e.details.is_empty() => {
@@ -772,7 +844,14 @@ async fn step(
             form.reviewing = false;
             let vis = form.visible();
             form.show_first_error_page(&vis);
-            form_response(state, &form, &lang, &Notices::default(), e.status)
+            form_response(
+                state,
+                &form,
+                &lang,
+                &Notices::default(),
+                e.status,
+                Packing::Plain,
+            )
         }
         Err(e) => {
             let message = match e.status {
