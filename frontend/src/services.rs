@@ -3,6 +3,7 @@
 //! [`get_survey`]), and the collector never sets a cookie.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
+use runner::outbox::{self, Verdict};
 use serde::Deserialize;
 use surveys::{Survey, path_segment};
 use web_sys::RequestCredentials;
@@ -55,37 +56,27 @@ pub fn results_url(id: &str) -> String {
     format!("/results/{}", path_segment(id))
 }
 
-#[derive(Deserialize)]
-struct Accepted {
-    status: String,
-}
-
-#[derive(Deserialize)]
-struct Refusal {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    details: Vec<RefusalDetail>,
-}
-
-#[derive(Deserialize)]
-struct RefusalDetail {
-    #[serde(default)]
-    question: Option<String>,
-    #[serde(default)]
-    message: String,
-}
-
-/// `POST /api/surveys/{id}/responses`: the answers, or for a sealed
-/// survey their envelope. The replies are the same for both.
+/// `POST /api/surveys/{id}/responses`: the answers as JSON, or for a
+/// sealed survey the envelope's own bytes (`application/vnd.chorus.envelope`,
+/// what it is bound to in headers: a quarter smaller than base64 in JSON).
+/// The replies are the same for both.
 pub async fn submit(survey_id: &str, body: &Body) -> SendOutcome {
     let url = format!("/api/surveys/{}/responses", path_segment(survey_id));
-    let request = match Request::post(&url)
-        .credentials(RequestCredentials::Omit)
-        .json(body)
-    {
-        Ok(r) => r,
-        Err(_) => return SendOutcome::NetworkError,
+    let builder = Request::post(&url).credentials(RequestCredentials::Omit);
+    let request = match body {
+        Body::Sealed(s) => match seal::decode(&s.envelope) {
+            Some(bytes) => builder
+                .header("Content-Type", outbox::ENVELOPE_MEDIA_TYPE)
+                .header(outbox::SUBMISSION_ID_HEADER, &s.submission_id)
+                .header(outbox::VERSION_HEADER, &s.version.to_string())
+                .body(js_sys::Uint8Array::from(&bytes[..])),
+            // Not reached (the runner encoded it); the JSON form says the same.
+            None => builder.json(body),
+        },
+        Body::Plain(_) => builder.json(body),
+    };
+    let Ok(request) = request else {
+        return SendOutcome::NetworkError;
     };
     match request.send().await {
         Ok(resp) => read_outcome(resp).await,
@@ -93,32 +84,18 @@ pub async fn submit(survey_id: &str, body: &Body) -> SendOutcome {
     }
 }
 
+/// The reply, read by the outbox's rules (`runner::outbox::Verdict`): only
+/// the collector's own acknowledgement counts as stored, a refusal needs
+/// the collector's message, and anything else may be sent again.
 async fn read_outcome(resp: Response) -> SendOutcome {
-    match resp.status() {
-        // Only the collector's own acknowledgement counts: a captive portal
-        // or proxy can answer 200 too, and then the answers were not stored.
-        200 | 201 => match resp.json::<Accepted>().await {
-            Ok(a) if a.status == "stored" || a.status == "duplicate" => SendOutcome::Stored,
-            _ => SendOutcome::NetworkError,
-        },
-        // Too many submissions from this network for now (429), or a timeout
-        // on the way (408): nothing was stored and the same submission can be
-        // sent again, so keep the answers and let the member retry.
-        408 | 429 => SendOutcome::NetworkError,
-        400..=499 => match resp.json::<Refusal>().await {
-            Ok(r) => SendOutcome::Refused {
-                message: r.message,
-                details: r
-                    .details
-                    .into_iter()
-                    .map(|d| (d.question, d.message))
-                    .collect(),
-            },
-            // Not the collector's JSON: some proxy on the way.
-            Err(_) => SendOutcome::NetworkError,
-        },
-        // Server trouble: nothing was stored, sending again is safe.
-        _ => SendOutcome::NetworkError,
+    let status = resp.status();
+    let Ok(body) = resp.binary().await else {
+        return SendOutcome::NetworkError;
+    };
+    match Verdict::from_response(status, &body) {
+        Verdict::Stored => SendOutcome::Stored,
+        Verdict::Retry => SendOutcome::NetworkError,
+        Verdict::Refused { message, details } => SendOutcome::Refused { message, details },
     }
 }
 

@@ -8,7 +8,9 @@
 //! * [`fields`] — the form fields that carry drafts (a form post, the
 //!   inputs of a page), and back;
 //! * [`review`] — every answer in words, before sending;
-//! * [`ids`] — the element ids both renderers give the same things.
+//! * [`ids`] — the element ids both renderers give the same things;
+//! * [`outbox`] — the offline outbox's logic: what the WASM runner sends,
+//!   when it tries again, what it deletes, and its items as stored bytes.
 //!
 //! The rules on answers are not here: they are `surveys::validate`'s. This
 //! crate knows no UI library, no HTTP and no storage.
@@ -18,6 +20,7 @@ pub mod fields;
 mod form;
 pub mod ids;
 mod order;
+pub mod outbox;
 pub mod review;
 
 pub use answers::{
