@@ -58,6 +58,14 @@ enum Command {
         /// replaces the survey (an http or https address).
         #[arg(long, default_value = collector::pages::DEFAULT_EXIT_URL, value_parser = exit_url)]
         exit_url: String,
+        /// The runner's name when a member installs it on a home screen:
+        /// something neutral, seen by whoever holds the phone.
+        #[arg(long, default_value = collector::install::DEFAULT_APP_NAME, value_parser = app_name)]
+        app_name: String,
+        /// Its icon: a PNG of at least 192×192 pixels or an SVG file (by
+        /// default a plain note).
+        #[arg(long)]
+        app_icon: Option<PathBuf>,
     },
     /// Check survey files and list every problem in them.
     Check {
@@ -118,7 +126,20 @@ fn main() -> ExitCode {
             dist,
             rate_limit,
             exit_url,
-        } => serve(addr, db, surveys, dist, rate_limit, exit_url),
+            app_name,
+            app_icon,
+        } => serve(
+            addr,
+            db,
+            surveys,
+            dist,
+            rate_limit,
+            Install {
+                exit_url,
+                app_name,
+                app_icon,
+            },
+        ),
         Command::Check { paths } => check(&paths),
         Command::Publish(args) => publish::run(args),
         Command::Budget(args) => publish::budget(args),
@@ -161,13 +182,28 @@ fn exit_url(s: &str) -> Result<String, String> {
     }
 }
 
+/// `--app-name`: short plain text.
+fn app_name(s: &str) -> Result<String, String> {
+    collector::install::check_name(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// What members see of the collector outside a survey: where the quick
+/// exit goes, and what an installed runner is called and looks like.
+struct Install {
+    exit_url: String,
+    app_name: String,
+    app_icon: Option<PathBuf>,
+}
+
 fn serve(
     addr: SocketAddr,
     db: PathBuf,
     surveys: PathBuf,
     dist: PathBuf,
     rate_limit: u32,
-    exit_url: String,
+    install: Install,
 ) -> Result<ExitCode> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -204,7 +240,9 @@ fn serve(
     runtime.block_on(async move {
         let config = collector::Config {
             rate_limit,
-            exit_url,
+            exit_url: install.exit_url,
+            app_name: install.app_name,
+            app_icon: install.app_icon,
             ..collector::Config::new(addr, db.clone(), surveys, dist.clone())
         };
         let app = collector::Application::build(config).await?;

@@ -30,6 +30,11 @@ pub struct Config {
     pub rate_limit: u32,
     /// Where the runners' quick exit goes (`--exit-url`): a neutral page.
     pub exit_url: String,
+    /// The installed runner's name on a home screen (`--app-name`).
+    pub app_name: String,
+    /// Its icon (`--app-icon`: a PNG of at least 192×192 or an SVG);
+    /// `None`: a plain note.
+    pub app_icon: Option<PathBuf>,
 }
 
 /// Submissions per client and minute unless configured otherwise: room
@@ -51,6 +56,8 @@ impl Config {
             dist,
             rate_limit: DEFAULT_RATE_LIMIT,
             exit_url: crate::pages::DEFAULT_EXIT_URL.to_string(),
+            app_name: crate::install::DEFAULT_APP_NAME.to_string(),
+            app_icon: None,
         }
     }
 }
@@ -82,6 +89,8 @@ pub enum StartError {
     Thread(std::io::Error),
     #[error("{0}")]
     Logic(String),
+    #[error(transparent)]
+    Install(#[from] crate::install::InstallError),
 }
 
 /// Reads and checks one survey file exactly as `chorus check` does: every
@@ -177,6 +186,7 @@ impl Application {
         }
         let read_conn = db::open(&config.db)?;
         let (writer, writer_thread) = Writer::start(write_conn).map_err(StartError::Thread)?;
+        let install = crate::install::Install::new(&config.app_name, config.app_icon.as_deref())?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -205,6 +215,7 @@ impl Application {
             catalog,
             rate_limit: (config.rate_limit > 0).then(|| RateLimiter::new(config.rate_limit)),
             exit_url: config.exit_url,
+            install,
         });
         Ok(Application {
             listener,

@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod export;
 pub mod headers;
+pub mod install;
 pub mod opening;
 pub mod pages;
 pub mod publish;

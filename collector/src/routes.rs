@@ -33,6 +33,9 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/ui/{lang}"),
 ];
 
+/// The files that make the runner installable (not API routes).
+pub const INSTALL_ROUTES: &[&str] = &["/manifest.webmanifest", "/app-icon"];
+
 /// What every handler shares.
 #[derive(Debug)]
 pub struct State {
@@ -61,6 +64,8 @@ pub struct State {
     /// The WASM runner's own words in each of its languages (see
     /// [`ui_words`]).
     pub words: Vec<Words>,
+    /// The web app manifest and its icon (`crate::install`).
+    pub install: crate::install::Install,
 }
 
 /// The runner's own words in one language, in the order of
@@ -245,6 +250,23 @@ pub fn routes(
             },
         );
 
+    let manifest = warp::path!("manifest.webmanifest")
+        .and(get_or_head())
+        .and(with_state(state.clone()))
+        .and(warp::header::headers_cloned())
+        .map(|s: Arc<State>, headers: warp::http::HeaderMap| {
+            let accept = crate::assets::accept_encoding(&headers);
+            s.install.manifest.response(accept.as_deref())
+        });
+    let icon = warp::path!("app-icon")
+        .and(get_or_head())
+        .and(with_state(state.clone()))
+        .and(warp::header::headers_cloned())
+        .map(|s: Arc<State>, headers: warp::http::HeaderMap| {
+            let accept = crate::assets::accept_encoding(&headers);
+            s.install.icon.response(accept.as_deref())
+        });
+
     let submit = warp::path!("api" / "surveys" / String / "responses")
         .and(warp::post())
         .and(rate_limited(state.clone()))
@@ -264,6 +286,10 @@ pub fn routes(
         .or(one.map(Reply::into_response))
         .unify()
         .or(words)
+        .unify()
+        .or(manifest)
+        .unify()
+        .or(icon)
         .unify()
         .or(submit)
         .unify()

@@ -535,3 +535,79 @@ fn a_gaussian_release_records_its_delta_in_the_public_ledger() {
         page.body
     );
 }
+
+/// The runner installs under the operator's neutral name and icon: the
+/// manifest and icon are served from the collector itself, every runner
+/// page links the manifest, and the policy allows only this origin's. A
+/// name or icon that cannot be used stops `chorus serve` with the reason.
+#[test]
+fn the_runner_installs_under_the_operators_neutral_name_and_icon() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let icon = dir.path().join("notes.svg");
+    let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 8 8\"><rect width=\"8\" height=\"8\"/></svg>";
+    std::fs::write(&icon, svg).expect("write icon");
+    let icon_arg = icon.display().to_string();
+    let app = crate::helpers::serve_child(
+        &dir.path().join("chorus.db"),
+        &["--app-name", "Заметки", "--app-icon", &icon_arg],
+        &[],
+    );
+    let manifest = get(&app.url("/manifest.webmanifest"));
+    assert_eq!(manifest.status, 200);
+    assert_eq!(
+        manifest.header("content-type"),
+        Some("application/manifest+json")
+    );
+    let m = manifest.json();
+    assert_eq!(m["name"], "Заметки");
+    assert_eq!(m["short_name"], "Заметки");
+    assert_eq!(m["start_url"], "/");
+    assert_eq!(m["display"], "standalone");
+    assert_eq!(
+        m["icons"],
+        json!([{"src": "/app-icon", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}])
+    );
+    let served = get(&app.url("/app-icon"));
+    assert_eq!(served.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(served.body, svg);
+    for page in ["/", "/s/ost-hiv-access"] {
+        let r = get(&app.url(page));
+        assert!(
+            r.body
+                .contains("<link rel=\"manifest\" href=\"/manifest.webmanifest\">"),
+            "{page}"
+        );
+        let csp = r.header("content-security-policy").expect("a policy");
+        assert!(csp.contains("manifest-src 'self'"), "{page}: {csp}");
+    }
+    drop(app);
+
+    let refused = chorus(&["serve", "--app-name", "<b>Report</b>"], dir.path());
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("the app name must be 1 to 30 characters"),
+        "{}",
+        text(&refused)
+    );
+    let small = dir.path().join("tiny.txt");
+    std::fs::write(&small, "not an icon").expect("write");
+    let surveys = library().display().to_string();
+    let refused = chorus(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--surveys",
+            &surveys,
+            "--app-icon",
+            &small.display().to_string(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("must be a PNG of at least 192×192 pixels or an SVG file"),
+        "{}",
+        text(&refused)
+    );
+}

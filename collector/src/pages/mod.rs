@@ -238,7 +238,8 @@ fn document(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex, nofollow\">\
          <meta name=\"color-scheme\" content=\"light\"><meta name=\"chorus-exit-url\" content=\"{}\">\
-         <title>{}</title><link rel=\"icon\" href=\"data:,\">{head}\
+         <title>{}</title><link rel=\"icon\" href=\"data:,\">\
+         <link rel=\"manifest\" href=\"/manifest.webmanifest\">{head}\
          <script src=\"/quick-exit.js\" defer></script></head>\
          <body><div id=\"ssr\">{body}</div></body></html>",
         render::esc(lang),
