@@ -148,40 +148,61 @@ impl Asset {
         let offered = self.offered();
         let encoding = negotiate(accept_encoding, &offered);
         let body = self.bytes(encoding).unwrap_or(&self.identity).clone();
-        let len = body.len();
-        let mut res = warp::reply::Response::new(body.into());
-        let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.mime));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(self.cache));
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        if let Some(token) = encoding.token() {
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
-        }
-        if !offered.is_empty() {
-            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        }
+        let mut res = encoded_response(body, self.mime, encoding, !offered.is_empty());
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(self.cache));
         res
     }
 }
 
+/// `body` in `encoding`, with its type and length, and `Vary:
+/// Accept-Encoding` when another request could get another coding.
+fn encoded_response(
+    body: Bytes,
+    mime: &'static str,
+    encoding: Encoding,
+    vary: bool,
+) -> warp::reply::Response {
+    let len = body.len();
+    let mut res = warp::reply::Response::new(body.into());
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    if let Some(token) = encoding.token() {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
+    }
+    if vary {
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    res
+}
+
+/// The request's `Accept-Encoding` values as one list (see
+/// [`accept_encoding`]), for a route.
+pub fn accepted_encoding()
+-> impl warp::Filter<Extract = (Option<String>,), Error = std::convert::Infallible> + Clone {
+    use warp::Filter;
+    warp::header::headers_cloned().map(|headers: HeaderMap| accept_encoding(&headers))
+}
+
 /// A server-rendered page that holds nothing a member entered (the list of
 /// surveys, a form's first page), compressed for this response in the
-/// coding `accept_encoding` prefers: returns the body and its coding. These
-/// pages differ per request (each form gets its own submission id), so they
-/// cannot be compressed once; brotli 5 takes well under a millisecond for
-/// them. Pages that carry answers are never compressed (see
-/// `pages::document`).
-pub fn pack_page(html: Vec<u8>, accept_encoding: Option<&str>) -> (Bytes, Encoding) {
+/// coding `accept_encoding` prefers. These pages differ per request (each
+/// form gets its own submission id), so they cannot be compressed once;
+/// brotli 5 takes well under a millisecond for them. Pages that carry
+/// answers are never compressed (see `pages::document`).
+pub fn page_response(html: Vec<u8>, accept_encoding: Option<&str>) -> warp::reply::Response {
     const PAGE: Settings = Settings {
         brotli_quality: 5,
         brotli_max_lgwin: 18,
         gzip_level: 6,
     };
     let encoding = negotiate(accept_encoding, &[Encoding::Brotli, Encoding::Gzip]);
-    match compress("page.html", &html, encoding, PAGE) {
+    let (body, encoding) = match compress("page.html", &html, encoding, PAGE) {
         Some(packed) if packed.len() < html.len() => (Bytes::from(packed), encoding),
         _ => (Bytes::from(html), Encoding::Identity),
-    }
+    };
+    encoded_response(body, "text/html; charset=utf-8", encoding, true)
 }
 
 /// Every servable file of a `dist/` folder, by file name.

@@ -33,9 +33,6 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/ui/{lang}"),
 ];
 
-/// The files that make the runner installable (not API routes).
-pub const INSTALL_ROUTES: &[&str] = &["/manifest.webmanifest", "/app-icon"];
-
 /// What every handler shares.
 #[derive(Debug)]
 pub struct State {
@@ -208,23 +205,17 @@ pub fn routes(
     let list = warp::path!("api" / "surveys")
         .and(get_or_head())
         .and(with_state(state.clone()))
-        .and(warp::header::headers_cloned())
-        .map(|s: Arc<State>, headers: warp::http::HeaderMap| {
-            let accept = crate::assets::accept_encoding(&headers);
-            s.catalogue.response(accept.as_deref())
-        });
+        .and(crate::assets::accepted_encoding())
+        .map(|s: Arc<State>, accept: Option<String>| s.catalogue.response(accept.as_deref()));
 
     let one = warp::path!("api" / "surveys" / String)
         .and(get_or_head())
         .and(with_state(state.clone()))
-        .and(warp::header::headers_cloned())
+        .and(crate::assets::accepted_encoding())
         .and_then(
-            |id: String, s: Arc<State>, headers: warp::http::HeaderMap| async move {
+            |id: String, s: Arc<State>, accept: Option<String>| async move {
                 match s.definitions.get(&id) {
-                    Some(definition) => {
-                        let accept = crate::assets::accept_encoding(&headers);
-                        Ok(definition.response(accept.as_deref()))
-                    }
+                    Some(definition) => Ok(definition.response(accept.as_deref())),
                     None => Err(warp::reject::custom(ApiError::unknown_survey(&id))),
                 }
             },
@@ -233,14 +224,11 @@ pub fn routes(
     let words = warp::path!("api" / "ui" / String)
         .and(get_or_head())
         .and(with_state(state.clone()))
-        .and(warp::header::headers_cloned())
+        .and(crate::assets::accepted_encoding())
         .and_then(
-            |lang: String, s: Arc<State>, headers: warp::http::HeaderMap| async move {
+            |lang: String, s: Arc<State>, accept: Option<String>| async move {
                 match s.words(&lang) {
-                    Some(words) => {
-                        let accept = crate::assets::accept_encoding(&headers);
-                        Ok(words.asset.response(accept.as_deref()))
-                    }
+                    Some(words) => Ok(words.asset.response(accept.as_deref())),
                     None => Err(warp::reject::custom(ApiError::new(
                         StatusCode::NOT_FOUND,
                         "unknown_language",
@@ -253,19 +241,15 @@ pub fn routes(
     let manifest = warp::path!("manifest.webmanifest")
         .and(get_or_head())
         .and(with_state(state.clone()))
-        .and(warp::header::headers_cloned())
-        .map(|s: Arc<State>, headers: warp::http::HeaderMap| {
-            let accept = crate::assets::accept_encoding(&headers);
+        .and(crate::assets::accepted_encoding())
+        .map(|s: Arc<State>, accept: Option<String>| {
             s.install.manifest.response(accept.as_deref())
         });
     let icon = warp::path!("app-icon")
         .and(get_or_head())
         .and(with_state(state.clone()))
-        .and(warp::header::headers_cloned())
-        .map(|s: Arc<State>, headers: warp::http::HeaderMap| {
-            let accept = crate::assets::accept_encoding(&headers);
-            s.install.icon.response(accept.as_deref())
-        });
+        .and(crate::assets::accepted_encoding())
+        .map(|s: Arc<State>, accept: Option<String>| s.install.icon.response(accept.as_deref()));
 
     let submit = warp::path!("api" / "surveys" / String / "responses")
         .and(warp::post())

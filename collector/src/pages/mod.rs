@@ -26,7 +26,7 @@ use runner::{ErrorText, FieldError, Form};
 use surveys::i18n::{UI_LANGUAGES, Ui, ui};
 use surveys::sealing::{seal_answers, sealing_key};
 use surveys::{Survey, SurveySummary};
-use warp::http::{HeaderMap, HeaderValue, StatusCode, header};
+use warp::http::{HeaderValue, StatusCode, header};
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
 
@@ -54,14 +54,14 @@ pub fn routes(
         .and(get_or_head())
         .and(query())
         .and(accept_language())
-        .and(warp::header::headers_cloned())
+        .and(crate::assets::accepted_encoding())
         .and(with_state(state.clone()))
         .map(
             |q: Vec<(String, String)>,
              accept: Option<String>,
-             headers: HeaderMap,
+             encoding: Option<String>,
              s: Arc<State>| {
-                let packing = Packing::Compress(crate::assets::accept_encoding(&headers));
+                let packing = Packing::Compress(encoding);
                 list_page(&s, param(&q, "lang"), accept.as_deref(), packing)
             },
         );
@@ -69,15 +69,15 @@ pub fn routes(
         .and(get_or_head())
         .and(query())
         .and(accept_language())
-        .and(warp::header::headers_cloned())
+        .and(crate::assets::accepted_encoding())
         .and(with_state(state.clone()))
         .map(
             |id: String,
              q: Vec<(String, String)>,
              accept: Option<String>,
-             headers: HeaderMap,
+             encoding: Option<String>,
              s: Arc<State>| {
-                let packing = Packing::Compress(crate::assets::accept_encoding(&headers));
+                let packing = Packing::Compress(encoding);
                 start_page(&s, &id, param(&q, "lang"), accept.as_deref(), packing)
             },
         );
@@ -99,8 +99,8 @@ pub fn routes(
         );
     let script = warp::path!("quick-exit.js")
         .and(get_or_head())
-        .and(warp::header::headers_cloned())
-        .map(|headers: warp::http::HeaderMap| {
+        .and(crate::assets::accepted_encoding())
+        .map(|encoding: Option<String>| {
             // Compressed once, on the first request.
             static SCRIPT: std::sync::OnceLock<crate::assets::Asset> = std::sync::OnceLock::new();
             let script = SCRIPT.get_or_init(|| {
@@ -112,8 +112,7 @@ pub fn routes(
                     crate::assets::Settings::default(),
                 )
             });
-            let accept = crate::assets::accept_encoding(&headers);
-            script.response(accept.as_deref())
+            script.response(encoding.as_deref())
         });
     list.or(start).unify().or(step).unify().or(script).unify()
 }
@@ -249,20 +248,8 @@ fn document(
     let mut res = match packing {
         Packing::Plain => warp::reply::with_status(warp::reply::html(html), status).into_response(),
         Packing::Compress(accept) => {
-            let (body, encoding) = crate::assets::pack_page(html.into_bytes(), accept.as_deref());
-            let len = body.len();
-            let mut res = warp::reply::Response::new(body.into());
+            let mut res = crate::assets::page_response(html.into_bytes(), accept.as_deref());
             *res.status_mut() = status;
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-            if let Some(token) = encoding.token() {
-                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
-            }
             res
         }
     };
