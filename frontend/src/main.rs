@@ -7,10 +7,14 @@
 //! * `components` — the screens;
 //! * `dom` — the page outside the component tree (lang, title, focus);
 //! * `takeover` — starting on a page the collector rendered, keeping what
-//!   was typed before the runner arrived.
+//!   was typed before the runner arrived;
+//! * `queue` and `idb` — the outbox on the device: every Submit is kept
+//!   there until the collector has stored it.
 
 mod components;
 mod dom;
+mod idb;
+mod queue;
 mod services;
 mod state;
 mod takeover;
@@ -21,7 +25,7 @@ use surveys::i18n::{Ui, has_words, ui};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use components::{Confirmation, Header, Review, SurveyForm, SurveyList};
+use components::{Confirmation, Header, OutboxPanel, Review, Saved, SurveyForm, SurveyList};
 use state::{Action, Screen, State};
 
 #[derive(Properties, PartialEq)]
@@ -50,13 +54,22 @@ fn App(props: &AppProps) -> Html {
         });
     }
 
-    // Sending: each new attempt of the reducer's making is one request.
+    // The outbox on the device: opened once, sending what waits.
+    {
+        let d = dispatcher.clone();
+        use_effect_with((), move |_| {
+            queue::start(Callback::from(move |w| d.dispatch(Action::Waiting(w))));
+        });
+    }
+
+    // Sending: each new attempt of the reducer's making is one request,
+    // through the outbox.
     {
         let d = dispatcher.clone();
         use_effect_with(state.outgoing(), move |out| {
             if let Some(out) = out.clone() {
                 spawn_local(async move {
-                    let outcome = services::submit(&out.survey_id, &out.body).await;
+                    let outcome = queue::submit(&out).await;
                     d.dispatch(Action::Sent {
                         submission_id: out.body.submission_id().to_string(),
                         outcome,
@@ -158,12 +171,21 @@ fn App(props: &AppProps) -> Html {
         Screen::Done { survey } => html! {
             <Confirmation {lang} survey={Rc::clone(survey)} {on_back} />
         },
+        Screen::Saved { survey } => html! {
+            <Saved {lang} survey={Rc::clone(survey)} {on_back} />
+        },
     };
+    // Not on a form: its answers are not waiting yet.
+    let outbox = (state.form().is_none()).then(|| {
+        html! {
+            <OutboxPanel {lang} waiting={state.waiting.clone()} catalogue={state.catalogue.clone()} />
+        }
+    });
 
     html! {
         <>
             <Header {lang} {on_lang} />
-            <main id="main" class="wrap">{ screen }</main>
+            <main id="main" class="wrap">{ screen }{ outbox }</main>
         </>
     }
 }
@@ -173,7 +195,7 @@ fn page_title(state: &State) -> String {
     let survey = match &state.screen {
         Screen::List { .. } => None,
         Screen::Form(f) => Some(&f.survey),
-        Screen::Done { survey } => Some(survey),
+        Screen::Done { survey } | Screen::Saved { survey } => Some(survey),
     };
     match survey {
         Some(s) => format!("{} — {app}", s.tr(&s.title, state.lang)),
@@ -232,5 +254,6 @@ async fn with_words(lang: &'static str) -> &'static str {
 
 fn start(initial: State) {
     takeover::remove_server_page();
+    services::register_worker();
     yew::Renderer::<App>::with_props(AppProps { initial }).render();
 }

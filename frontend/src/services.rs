@@ -2,13 +2,15 @@
 //! are sent with `credentials: omit`, except the survey's definition (see
 //! [`get_survey`]), and the collector never sets a cookie.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
-use runner::outbox::{self, Verdict};
+use gloo_net::http::{Request, RequestBuilder};
+use runner::outbox::{Item, Verdict};
 use serde::Deserialize;
 use surveys::{Survey, path_segment};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::RequestCredentials;
 
-use crate::state::{Body, SendOutcome, SurveySummary};
+use crate::state::SurveySummary;
 
 /// A request that got no usable answer. Why does not matter to the
 /// respondent: the message and the remedy (try again) are the same.
@@ -56,47 +58,82 @@ pub fn results_url(id: &str) -> String {
     format!("/results/{}", path_segment(id))
 }
 
-/// `POST /api/surveys/{id}/responses`: the answers as JSON, or for a
-/// sealed survey the envelope's own bytes (`application/vnd.chorus.envelope`,
-/// what it is bound to in headers: a quarter smaller than base64 in JSON).
-/// The replies are the same for both.
-pub async fn submit(survey_id: &str, body: &Body) -> SendOutcome {
-    let url = format!("/api/surveys/{}/responses", path_segment(survey_id));
-    let builder = Request::post(&url).credentials(RequestCredentials::Omit);
-    let request = match body {
-        Body::Sealed(s) => match seal::decode(&s.envelope) {
-            Some(bytes) => builder
-                .header("Content-Type", outbox::ENVELOPE_MEDIA_TYPE)
-                .header(outbox::SUBMISSION_ID_HEADER, &s.submission_id)
-                .header(outbox::VERSION_HEADER, &s.version.to_string())
-                .body(js_sys::Uint8Array::from(&bytes[..])),
-            // Not reached (the runner encoded it); the JSON form says the same.
-            None => builder.json(body),
+/// How long one attempt to send may take before it counts as failed (and
+/// is tried again later): a request stuck on a dead connection must not
+/// hold its answers "in flight" for ever.
+const SEND_TIMEOUT_MS: i32 = 60_000;
+
+/// `POST /api/surveys/{id}/responses` for an outbox item, exactly as the
+/// item describes it (`runner::outbox::Item::request`): the JSON answers,
+/// or for a sealed survey the envelope's own bytes
+/// (`application/vnd.chorus.envelope`, its binding in headers: a quarter
+/// smaller than base64 in JSON). The reply is read by the outbox's rules
+/// ([`Verdict::from_response`]): only the collector's own acknowledgement
+/// counts as stored, a refusal needs the collector's message, and anything
+/// else — no answer, a timeout, a proxy's page — may be sent again.
+pub async fn send(item: &Item) -> Verdict {
+    let r = item.request();
+    let abort = web_sys::AbortController::new().ok();
+    let mut builder = Request::post(&r.url)
+        .credentials(RequestCredentials::Omit)
+        .header("Content-Type", r.content_type)
+        .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
+    for (name, value) in &r.headers {
+        builder = builder.header(name, value);
+    }
+    let Ok(request) = builder.body(js_sys::Uint8Array::from(r.body)) else {
+        return Verdict::Retry;
+    };
+    let timer = abort.and_then(|abort| {
+        let window = web_sys::window()?;
+        let stop = wasm_bindgen::closure::Closure::once_into_js(move || abort.abort());
+        window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                stop.unchecked_ref(),
+                SEND_TIMEOUT_MS,
+            )
+            .ok()
+    });
+    let verdict = match request.send().await {
+        Ok(resp) => match resp.binary().await {
+            Ok(body) => Verdict::from_response(resp.status(), &body),
+            Err(_) => Verdict::Retry,
         },
-        Body::Plain(_) => builder.json(body),
+        Err(_) => Verdict::Retry,
     };
-    let Ok(request) = request else {
-        return SendOutcome::NetworkError;
+    if let (Some(timer), Some(window)) = (timer, web_sys::window()) {
+        window.clear_timeout_with_handle(timer);
+    }
+    verdict
+}
+
+/// Registers the service worker (`/sw.js`, the collector's own), which
+/// keeps the runner and the open surveys' definitions for use offline.
+/// Where there is none (scripts on but no service workers: some private
+/// windows, insecure origins) the runner works online as before.
+pub fn register_worker() {
+    let Some(window) = web_sys::window() else {
+        return;
     };
-    match request.send().await {
-        Ok(resp) => read_outcome(resp).await,
-        Err(_) => SendOutcome::NetworkError,
+    let navigator = window.navigator();
+    if js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
+        // A failed registration leaves the runner as it is; nothing to tell.
+        let _ = navigator.service_worker().register("/sw.js");
     }
 }
 
-/// The reply, read by the outbox's rules (`runner::outbox::Verdict`): only
-/// the collector's own acknowledgement counts as stored, a refusal needs
-/// the collector's message, and anything else may be sent again.
-async fn read_outcome(resp: Response) -> SendOutcome {
-    let status = resp.status();
-    let Ok(body) = resp.binary().await else {
-        return SendOutcome::NetworkError;
-    };
-    match Verdict::from_response(status, &body) {
-        Verdict::Stored => SendOutcome::Stored,
-        Verdict::Retry => SendOutcome::NetworkError,
-        Verdict::Refused { message, details } => SendOutcome::Refused { message, details },
+/// Asks the browser to keep this origin's storage (the outbox) when space
+/// runs low: `navigator.storage.persist()`. `None` where it cannot be
+/// asked.
+pub async fn persist_storage() -> Option<bool> {
+    let navigator = web_sys::window()?.navigator();
+    if !js_sys::Reflect::has(&navigator, &"storage".into()).unwrap_or(false) {
+        return None;
     }
+    let granted = JsFuture::from(navigator.storage().persist().ok()?)
+        .await
+        .ok()?;
+    granted.as_bool()
 }
 
 #[cfg(test)]

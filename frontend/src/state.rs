@@ -14,6 +14,7 @@
 use std::ops::Deref;
 use std::rc::Rc;
 
+use runner::outbox;
 use serde::{Serialize, Serializer};
 use surveys::i18n::{UI_LANGUAGES, Ui, ui};
 use surveys::sealing::{SealedSubmission, SealingError, seal_answers, sealing_key};
@@ -92,6 +93,9 @@ pub enum SendOutcome {
     Stored,
     /// No usable answer: offline, timeout, server error, something not ours.
     NetworkError,
+    /// No usable answer, but the submission is kept on the device, in the
+    /// outbox, and will be sent from there (`crate::queue`).
+    Saved,
     /// A 4xx refusal: the message, and `(question, message)` per answer.
     Refused {
         message: String,
@@ -129,8 +133,67 @@ impl Deref for Form {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outgoing {
     pub survey_id: String,
+    /// The survey version the answers were made (and sealed) for.
+    pub version: u32,
     pub body: Body,
     pub attempt: u32,
+}
+
+impl Outgoing {
+    /// The outbox item for this request, due at `now`: the body exactly as
+    /// it is sent — the envelope's bytes for a sealed survey, the JSON
+    /// submission otherwise. `None` only for an envelope that does not
+    /// decode (the runner encoded it, so not reached).
+    pub fn item(&self, now: u64) -> Option<outbox::Item> {
+        let body = match &self.body {
+            Body::Plain(s) => outbox::Body::Plain(serde_json::to_string(s).ok()?),
+            Body::Sealed(s) => outbox::Body::Sealed(seal::decode(&s.envelope)?),
+        };
+        Some(outbox::Item::new(
+            self.survey_id.clone(),
+            self.version,
+            self.body.submission_id().to_string(),
+            body,
+            now,
+        ))
+    }
+}
+
+/// Whether the device can keep answers waiting to be sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Storage {
+    /// Not known yet (the outbox is being opened).
+    #[default]
+    Unknown,
+    /// IndexedDB works: an answer that cannot be sent waits on the device.
+    Available,
+    /// No IndexedDB (some private windows): answers are sent online only.
+    Unavailable,
+}
+
+/// A submission the collector refused for good while it waited.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub submission_id: String,
+    pub survey_id: String,
+    /// The collector's message.
+    pub message: String,
+}
+
+/// What the outbox on the device holds, for the screens (`crate::queue`
+/// keeps the outbox itself).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Waiting {
+    pub storage: Storage,
+    /// `navigator.storage.persist()`'s answer, once asked (when an answer
+    /// is first kept on the device).
+    pub persistent: Option<bool>,
+    /// Submissions still to be sent.
+    pub count: usize,
+    /// Refused while waiting: shown until the member has read them.
+    pub refused: Vec<Refusal>,
+    /// Submissions that waited and have been stored since the page opened.
+    pub received: u32,
 }
 
 /// The JSON body of `POST /api/surveys/{id}/responses`.
@@ -191,6 +254,7 @@ impl Form {
         };
         Some(Outgoing {
             survey_id: self.survey.id.clone(),
+            version: self.survey.version,
             body,
             attempt: self.attempt,
         })
@@ -316,6 +380,7 @@ impl Form {
             | Action::Opened { .. }
             | Action::OpenFailed(_)
             | Action::Sent { .. }
+            | Action::Waiting(_)
             | Action::BackToList => return,
         };
         self.core.edit(edit);
@@ -342,6 +407,10 @@ pub enum Screen {
     Done {
         survey: Rc<Survey>,
     },
+    /// Submitted without a connection: the answers wait on the device.
+    Saved {
+        survey: Rc<Survey>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -352,6 +421,8 @@ pub struct State {
     /// Counts loads of the catalogue; a new value starts a request.
     pub catalogue_load: u32,
     pub screen: Screen,
+    /// The outbox on the device.
+    pub waiting: Waiting,
 }
 
 impl Default for State {
@@ -364,6 +435,7 @@ impl Default for State {
                 opening: None,
                 open_failed: false,
             },
+            waiting: Waiting::default(),
         }
     }
 }
@@ -439,6 +511,8 @@ pub enum Action {
         submission_id: String,
         outcome: SendOutcome,
     },
+    /// What the outbox on the device holds now.
+    Waiting(Waiting),
     /// Leave the form or the confirmation, forgetting the answers.
     BackToList,
 }
@@ -462,6 +536,7 @@ impl State {
             Screen::List { .. } => "list".to_string(),
             Screen::Form(f) => format!("form/{}", f.survey.id),
             Screen::Done { survey } => format!("done/{}", survey.id),
+            Screen::Saved { survey } => format!("saved/{}", survey.id),
         }
     }
 
@@ -530,6 +605,7 @@ impl State {
                 submission_id,
                 outcome,
             } => self.sent(submission_id, outcome),
+            Action::Waiting(waiting) => self.waiting = waiting,
             Action::BackToList => {
                 self.screen = Screen::List {
                     opening: None,
@@ -558,6 +634,11 @@ impl State {
         match outcome {
             SendOutcome::Stored => {
                 self.screen = Screen::Done {
+                    survey: f.survey.clone(),
+                };
+            }
+            SendOutcome::Saved => {
+                self.screen = Screen::Saved {
                     survey: f.survey.clone(),
                 };
             }
@@ -1890,5 +1971,79 @@ mod tests {
             SealFailure::TooLarge.message("ru"),
             SealFailure::Unusable.message("ru")
         );
+    }
+
+    /// The outbox keeps the request exactly as the runner sends it: the
+    /// JSON submission, or only the envelope's bytes under its binding.
+    #[test]
+    fn the_outbox_item_is_the_request_as_sent() {
+        let s = reduce(open_as(every_type(), SEALED_ID), filled());
+        let out = s.outgoing().expect("sending");
+        let item = out.item(42).expect("an item");
+        assert_eq!(
+            (item.survey_id(), item.version(), item.submission_id()),
+            ("all", 2, SEALED_ID)
+        );
+        assert_eq!(item.next_attempt(), 42);
+        let outbox::Body::Plain(json) = item.body() else {
+            panic!("a survey without keys keeps its JSON submission");
+        };
+        assert_eq!(
+            serde_json::from_str::<Value>(json).expect("json"),
+            serde_json::to_value(&out.body).expect("json")
+        );
+
+        let key = seal::SecretKey::generate();
+        let survey = with_keys(every_type(), &[key.public().to_string()]);
+        let s = reduce(open_as(survey.clone(), SEALED_ID), filled());
+        let out = s.outgoing().expect("sending");
+        let item = out.item(7).expect("an item");
+        let outbox::Body::Sealed(bytes) = item.body() else {
+            panic!("a sealed survey keeps only its envelope");
+        };
+        let sealed = sealed_body(&out);
+        assert_eq!(Some(bytes.clone()), seal::decode(&sealed.envelope));
+        assert!(
+            !item
+                .encode()
+                .windows(CANARY.len())
+                .any(|w| w == CANARY.as_bytes())
+        );
+        let request = item.request();
+        assert_eq!(request.content_type, outbox::ENVELOPE_MEDIA_TYPE);
+        assert_eq!(
+            request.headers,
+            [
+                (outbox::SUBMISSION_ID_HEADER, SEALED_ID.to_string()),
+                (outbox::VERSION_HEADER, "2".to_string())
+            ]
+        );
+    }
+
+    /// Kept on the device: the form is left (its answers are in the outbox
+    /// now, not on the screen), and a later reply changes nothing.
+    #[test]
+    fn answers_kept_on_the_device_leave_the_form_for_the_saved_screen() {
+        let s = reduce(open_as(every_type(), SEALED_ID), filled());
+        let sent = |outcome| Action::Sent {
+            submission_id: SEALED_ID.into(),
+            outcome,
+        };
+        let s = reduce(s, [sent(SendOutcome::Saved)]);
+        assert_eq!(s.screen_key(), "saved/all");
+        assert_eq!(s.form(), None);
+        let s = reduce(s, [sent(SendOutcome::Stored)]);
+        assert_eq!(s.screen_key(), "saved/all");
+
+        let waiting = Waiting {
+            storage: Storage::Available,
+            persistent: Some(false),
+            count: 1,
+            refused: Vec::new(),
+            received: 0,
+        };
+        let s = reduce(s, [Action::Waiting(waiting.clone()), Action::BackToList]);
+        assert_eq!(s.screen_key(), "list");
+        assert_eq!(s.waiting, waiting);
     }
 }

@@ -88,6 +88,29 @@ FormUnreadable,
 SealTooLarge,
 /// The answers could not be sealed on this device; nothing was sent.
 SealUnusable,
+/// Submit without a connection: the heading of the screen that says the
+/// answers wait on the device.
+SavedHeading,
+SavedNote,
+/// `{n}`: how many answers wait on the device to be sent.
+WaitingToSend,
+/// Sends the waiting answers at once.
+SendNow,
+/// Answers that waited on the device have been stored.
+QueueReceived,
+/// Before the collector's message: it refused answers that waited.
+QueueRefused,
+/// The member has read a refusal: its answers are deleted.
+RefusalSeen,
+/// Said before the member starts: no IndexedDB (some private windows).
+NoDeviceStorage,
+/// `navigator.storage.persist()` was refused.
+MayBeDeleted,
+/// Removes every answer still waiting (the quick exit keeps them).
+DeleteWaiting,
+DeleteWaitingConfirm,
+DeleteYes,
+Cancel,
 ErrUnknownQuestion,
 ErrRequired,
 ErrWrongType,
@@ -253,6 +276,29 @@ fn en(key: Ui) -> &'static str {
         Ui::SealUnusable => {
             "Your answers could not be encrypted on this device, so they were not sent. Your answers are still here. Please tell the survey's organisers; another browser may work."
         }
+        Ui::SavedHeading => "Saved on this device",
+        Ui::SavedNote => {
+            "There is no connection to the server right now. Your answers are saved on this device and will be sent automatically when there is a connection and this app is open."
+        }
+        Ui::WaitingToSend => "Answers waiting to be sent: {n}",
+        Ui::SendNow => "Send now",
+        Ui::QueueReceived => {
+            "Your saved answers have been received. Nothing of them is left on this device."
+        }
+        Ui::QueueRefused => "The server did not accept answers saved on this device:",
+        Ui::RefusalSeen => "Remove from this device",
+        Ui::NoDeviceStorage => {
+            "This browser cannot keep answers on this device (for example in a private window). Your answers can be sent only while there is a connection."
+        }
+        Ui::MayBeDeleted => {
+            "This browser may delete saved answers when the phone runs low on space. Please go online soon so that they are sent."
+        }
+        Ui::DeleteWaiting => "Delete unsent answers from this phone",
+        Ui::DeleteWaitingConfirm => {
+            "Delete the answers that were not sent? They cannot be recovered."
+        }
+        Ui::DeleteYes => "Delete",
+        Ui::Cancel => "Cancel",
         Ui::ErrUnknownQuestion => "This survey has no such question",
         Ui::ErrRequired => "This question is required.",
         Ui::ErrWrongType => "This answer has the wrong form",
@@ -331,6 +377,27 @@ fn ru(key: Ui) -> &'static str {
         Ui::SealUnusable => {
             "Не удалось зашифровать ответы на этом устройстве, поэтому они не отправлены. Ваши ответы сохранены на странице. Сообщите об этом организаторам опроса; может помочь другой браузер."
         }
+        Ui::SavedHeading => "Сохранено на этом устройстве",
+        Ui::SavedNote => {
+            "Сейчас нет связи с сервером. Ваши ответы сохранены на этом устройстве и будут отправлены автоматически, когда появится связь и будет открыто это приложение."
+        }
+        Ui::WaitingToSend => "Ответы, ожидающие отправки: {n}",
+        Ui::SendNow => "Отправить сейчас",
+        Ui::QueueReceived => {
+            "Сохранённые ответы получены. На этом устройстве от них ничего не осталось."
+        }
+        Ui::QueueRefused => "Сервер не принял ответы, сохранённые на этом устройстве:",
+        Ui::RefusalSeen => "Удалить с этого устройства",
+        Ui::NoDeviceStorage => {
+            "Этот браузер не может хранить ответы на устройстве (например, в приватном окне). Ответы можно отправить только при наличии связи."
+        }
+        Ui::MayBeDeleted => {
+            "Браузер может удалить сохранённые ответы, если на телефоне мало места. Подключитесь к сети как можно скорее, чтобы они были отправлены."
+        }
+        Ui::DeleteWaiting => "Удалить неотправленные ответы с этого телефона",
+        Ui::DeleteWaitingConfirm => "Удалить неотправленные ответы? Восстановить их будет нельзя.",
+        Ui::DeleteYes => "Удалить",
+        Ui::Cancel => "Отмена",
         Ui::ErrUnknownQuestion => "В этом опросе нет такого вопроса",
         Ui::ErrRequired => "Это обязательный вопрос.",
         Ui::ErrWrongType => "Ответ имеет неверный формат",
@@ -409,6 +476,27 @@ fn uk(key: Ui) -> &'static str {
         Ui::SealUnusable => {
             "Не вдалося зашифрувати відповіді на цьому пристрої, тому їх не надіслано. Ваші відповіді залишилися на сторінці. Повідомте про це організаторів опитування; може допомогти інший браузер."
         }
+        Ui::SavedHeading => "Збережено на цьому пристрої",
+        Ui::SavedNote => {
+            "Зараз немає зв’язку з сервером. Ваші відповіді збережено на цьому пристрої, і їх буде надіслано автоматично, коли з’явиться зв’язок і буде відкрито цей застосунок."
+        }
+        Ui::WaitingToSend => "Відповіді, що чекають на надсилання: {n}",
+        Ui::SendNow => "Надіслати зараз",
+        Ui::QueueReceived => {
+            "Збережені відповіді отримано. На цьому пристрої від них нічого не залишилося."
+        }
+        Ui::QueueRefused => "Сервер не прийняв відповіді, збережені на цьому пристрої:",
+        Ui::RefusalSeen => "Видалити з цього пристрою",
+        Ui::NoDeviceStorage => {
+            "Цей браузер не може зберігати відповіді на пристрої (наприклад, у приватному вікні). Відповіді можна надіслати лише за наявності зв’язку."
+        }
+        Ui::MayBeDeleted => {
+            "Браузер може видалити збережені відповіді, якщо на телефоні мало місця. Підключіться до мережі якнайшвидше, щоб їх було надіслано."
+        }
+        Ui::DeleteWaiting => "Видалити ненадіслані відповіді з цього телефона",
+        Ui::DeleteWaitingConfirm => "Видалити ненадіслані відповіді? Відновити їх буде неможливо.",
+        Ui::DeleteYes => "Видалити",
+        Ui::Cancel => "Скасувати",
         Ui::ErrUnknownQuestion => "У цьому опитуванні немає такого питання",
         Ui::ErrRequired => "Це обов’язкове питання.",
         Ui::ErrWrongType => "Відповідь має неправильний формат",
@@ -489,6 +577,27 @@ fn ka(key: Ui) -> &'static str {
         Ui::SealUnusable => {
             "პასუხების დაშიფვრა ამ მოწყობილობაზე ვერ მოხერხდა, ამიტომ ისინი არ გაიგზავნა. თქვენი პასუხები ისევ აქ არის. გთხოვთ, აცნობოთ გამოკითხვის ორგანიზატორებს; შესაძლოა, სხვა ბრაუზერი დაგეხმაროთ."
         }
+        Ui::SavedHeading => "შენახულია ამ მოწყობილობაზე",
+        Ui::SavedNote => {
+            "სერვერთან კავშირი ახლა არ არის. თქვენი პასუხები შენახულია ამ მოწყობილობაზე და ავტომატურად გაიგზავნება, როცა კავშირი აღდგება და ეს აპლიკაცია გახსნილი იქნება."
+        }
+        Ui::WaitingToSend => "გასაგზავნად მომლოდინე პასუხები: {n}",
+        Ui::SendNow => "ახლავე გაგზავნა",
+        Ui::QueueReceived => "შენახული პასუხები მიღებულია. ამ მოწყობილობაზე მათგან არაფერი დარჩა.",
+        Ui::QueueRefused => "სერვერმა არ მიიღო ამ მოწყობილობაზე შენახული პასუხები:",
+        Ui::RefusalSeen => "ამ მოწყობილობიდან წაშლა",
+        Ui::NoDeviceStorage => {
+            "ეს ბრაუზერი ვერ ინახავს პასუხებს მოწყობილობაზე (მაგალითად, პირად ფანჯარაში). პასუხების გაგზავნა მხოლოდ კავშირის არსებობისას შეიძლება."
+        }
+        Ui::MayBeDeleted => {
+            "ბრაუზერმა შეიძლება წაშალოს შენახული პასუხები, თუ ტელეფონზე ადგილი ცოტაა. დაუკავშირდით ქსელს რაც შეიძლება მალე, რომ ისინი გაიგზავნოს."
+        }
+        Ui::DeleteWaiting => "გაუგზავნელი პასუხების წაშლა ამ ტელეფონიდან",
+        Ui::DeleteWaitingConfirm => {
+            "წავშალოთ გაუგზავნელი პასუხები? მათი აღდგენა შეუძლებელი იქნება."
+        }
+        Ui::DeleteYes => "წაშლა",
+        Ui::Cancel => "გაუქმება",
         Ui::ErrUnknownQuestion => "ამ გამოკითხვაში ასეთი კითხვა არ არის",
         Ui::ErrRequired => "ეს კითხვა სავალდებულოა.",
         Ui::ErrWrongType => "პასუხის ფორმატი არასწორია",
@@ -567,6 +676,27 @@ fn kk(key: Ui) -> &'static str {
         Ui::SealUnusable => {
             "Жауаптарды бұл құрылғыда шифрлау мүмкін болмады, сондықтан олар жіберілген жоқ. Жауаптарыңыз бетте сақталды. Бұл туралы сауалнаманы ұйымдастырушыларға хабарлаңыз; басқа браузер көмектесуі мүмкін."
         }
+        Ui::SavedHeading => "Осы құрылғыда сақталды",
+        Ui::SavedNote => {
+            "Қазір сервермен байланыс жоқ. Жауаптарыңыз осы құрылғыда сақталды және байланыс пайда болып, осы қолданба ашық болғанда автоматты түрде жіберіледі."
+        }
+        Ui::WaitingToSend => "Жіберуді күтіп тұрған жауаптар: {n}",
+        Ui::SendNow => "Қазір жіберу",
+        Ui::QueueReceived => "Сақталған жауаптар алынды. Осы құрылғыда олардан ештеңе қалған жоқ.",
+        Ui::QueueRefused => "Сервер осы құрылғыда сақталған жауаптарды қабылдамады:",
+        Ui::RefusalSeen => "Осы құрылғыдан жою",
+        Ui::NoDeviceStorage => {
+            "Бұл браузер жауаптарды құрылғыда сақтай алмайды (мысалы, жеке терезеде). Жауаптарды тек байланыс болғанда жіберуге болады."
+        }
+        Ui::MayBeDeleted => {
+            "Телефонда орын аз болса, браузер сақталған жауаптарды жоюы мүмкін. Олар жіберілуі үшін желіге мүмкіндігінше тезірек қосылыңыз."
+        }
+        Ui::DeleteWaiting => "Жіберілмеген жауаптарды осы телефоннан жою",
+        Ui::DeleteWaitingConfirm => {
+            "Жіберілмеген жауаптар жойылсын ба? Оларды қалпына келтіру мүмкін болмайды."
+        }
+        Ui::DeleteYes => "Жою",
+        Ui::Cancel => "Бас тарту",
         Ui::ErrUnknownQuestion => "Бұл сауалнамада мұндай сұрақ жоқ",
         Ui::ErrRequired => "Бұл міндетті сұрақ.",
         Ui::ErrWrongType => "Жауаптың пішімі дұрыс емес",
@@ -645,6 +775,27 @@ fn ky(key: Ui) -> &'static str {
         Ui::SealUnusable => {
             "Жоопторду бул түзмөктө шифрлөө мүмкүн болбоду, ошондуктан алар жөнөтүлгөн жок. Жоопторуңуз бетте сакталды. Бул тууралуу сурамжылоону уюштуруучуларга кабарлаңыз; башка браузер жардам бериши мүмкүн."
         }
+        Ui::SavedHeading => "Ушул түзмөктө сакталды",
+        Ui::SavedNote => {
+            "Азыр сервер менен байланыш жок. Жоопторуңуз ушул түзмөктө сакталды жана байланыш пайда болуп, ушул колдонмо ачык турганда автоматтык түрдө жөнөтүлөт."
+        }
+        Ui::WaitingToSend => "Жөнөтүлүүнү күтүп жаткан жооптор: {n}",
+        Ui::SendNow => "Азыр жөнөтүү",
+        Ui::QueueReceived => "Сакталган жооптор алынды. Ушул түзмөктө алардан эч нерсе калган жок.",
+        Ui::QueueRefused => "Сервер ушул түзмөктө сакталган жоопторду кабыл алган жок:",
+        Ui::RefusalSeen => "Ушул түзмөктөн өчүрүү",
+        Ui::NoDeviceStorage => {
+            "Бул браузер жоопторду түзмөктө сактай албайт (мисалы, жеке терезеде). Жоопторду байланыш болгондо гана жөнөтүүгө болот."
+        }
+        Ui::MayBeDeleted => {
+            "Телефондо орун аз болсо, браузер сакталган жоопторду өчүрүп салышы мүмкүн. Алар жөнөтүлүшү үчүн тармакка мүмкүн болушунча тезирээк кошулуңуз."
+        }
+        Ui::DeleteWaiting => "Жөнөтүлбөгөн жоопторду ушул телефондон өчүрүү",
+        Ui::DeleteWaitingConfirm => {
+            "Жөнөтүлбөгөн жооптор өчүрүлсүнбү? Аларды калыбына келтирүү мүмкүн болбойт."
+        }
+        Ui::DeleteYes => "Өчүрүү",
+        Ui::Cancel => "Жокко чыгаруу",
         Ui::ErrUnknownQuestion => "Бул сурамжылоодо мындай суроо жок",
         Ui::ErrRequired => "Бул милдеттүү суроо.",
         Ui::ErrWrongType => "Жооптун форматы туура эмес",

@@ -35,3 +35,27 @@ pub fn Confirmation(props: &ConfirmationProps) -> Html {
         </section>
     }
 }
+
+/// Shown when the answers could not be sent and wait on the device: they
+/// go by themselves once there is a connection (`crate::queue`), and the
+/// outbox panel under this says how many wait and when they arrive.
+#[function_component]
+pub fn Saved(props: &ConfirmationProps) -> Html {
+    let lang = props.lang;
+    let survey = &props.survey;
+    let on_back = props.on_back.clone();
+    html! {
+        <section id="saved" class="confirmation">
+            <p class="survey-name" lang={lang_attr(survey.language(lang), lang)}>
+                { survey.tr(&survey.title, lang) }
+            </p>
+            <h1 id={MAIN_HEADING_ID} tabindex="-1">{ ui(lang, Ui::SavedHeading) }</h1>
+            <p>{ ui(lang, Ui::SavedNote) }</p>
+            <div class="actions">
+                <button type="button" class="secondary" onclick={move |_| on_back.emit(())}>
+                    { ui(lang, Ui::AnotherSurvey) }
+                </button>
+            </div>
+        </section>
+    }
+}

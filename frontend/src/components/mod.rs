@@ -3,13 +3,15 @@
 
 mod confirmation;
 mod header;
+mod outbox;
 mod question;
 mod review;
 mod survey_form;
 mod survey_list;
 
-pub use confirmation::Confirmation;
+pub use confirmation::{Confirmation, Saved};
 pub use header::Header;
+pub use outbox::OutboxPanel;
 pub use review::Review;
 pub use survey_form::SurveyForm;
 pub use survey_list::SurveyList;

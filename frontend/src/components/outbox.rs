@@ -1,0 +1,126 @@
+use surveys::i18n::{Ui, ui};
+use yew::prelude::*;
+
+use super::lang_attr;
+use crate::queue;
+use crate::state::{Catalogue, Storage, Waiting};
+
+#[derive(Properties, PartialEq)]
+pub struct OutboxPanelProps {
+    pub lang: &'static str,
+    pub waiting: Waiting,
+    /// For the titles of refused surveys.
+    pub catalogue: Catalogue,
+}
+
+/// What waits on this device: how many answers, "Send now", the refusals
+/// to read, and the member's own control to delete what was not sent.
+/// Before the member starts, it says when this browser cannot keep answers.
+/// Its buttons act on the outbox itself (`crate::queue`).
+#[function_component]
+pub fn OutboxPanel(props: &OutboxPanelProps) -> Html {
+    let lang = props.lang;
+    let t = |k| ui(lang, k);
+    let w = &props.waiting;
+    let confirming = use_state(|| false);
+    if w.storage == Storage::Unavailable {
+        return html! {
+            <p id="storage-unavailable" class="notice problem">{ t(Ui::NoDeviceStorage) }</p>
+        };
+    }
+    if w.count == 0 && w.refused.is_empty() {
+        return html! {
+            if w.received > 0 {
+                <section id="outbox" class="outbox">
+                    <p id="outbox-received" class="notice" role="status">{ t(Ui::QueueReceived) }</p>
+                </section>
+            }
+        };
+    }
+    let title = |survey_id: &str| {
+        match &props.catalogue {
+            Catalogue::Loaded(list) => list.iter().find(|s| s.id == survey_id).map(|s| {
+                (
+                    s.tr(&s.title, lang).to_string(),
+                    lang_attr(s.language(lang), lang),
+                )
+            }),
+            _ => None,
+        }
+        .unwrap_or_else(|| (survey_id.to_string(), None))
+    };
+    let delete = if *confirming {
+        let yes = {
+            let confirming = confirming.clone();
+            move |_| {
+                queue::discard_all();
+                confirming.set(false);
+            }
+        };
+        let no = {
+            let confirming = confirming.clone();
+            move |_| confirming.set(false)
+        };
+        html! {
+            <div class="actions" role="group" aria-labelledby="delete-waiting-question">
+                <p id="delete-waiting-question">{ t(Ui::DeleteWaitingConfirm) }</p>
+                <button type="button" id="delete-waiting-confirm" class="secondary danger" onclick={yes}>
+                    { t(Ui::DeleteYes) }
+                </button>
+                <button type="button" id="delete-waiting-cancel" class="secondary" onclick={no}>{ t(Ui::Cancel) }</button>
+            </div>
+        }
+    } else {
+        let ask = {
+            let confirming = confirming.clone();
+            move |_| confirming.set(true)
+        };
+        html! {
+            <div class="actions">
+                <button type="button" id="delete-waiting" class="secondary" onclick={ask}>
+                    { t(Ui::DeleteWaiting) }
+                </button>
+            </div>
+        }
+    };
+    html! {
+        <section id="outbox" class="outbox" aria-live="polite">
+            if w.count > 0 {
+                <p id="waiting-count" class="notice">
+                    { t(Ui::WaitingToSend).replace("{n}", &w.count.to_string()) }
+                </p>
+                if w.persistent == Some(false) {
+                    <p id="storage-not-persistent" class="outbox-note">{ t(Ui::MayBeDeleted) }</p>
+                }
+                <div class="actions">
+                    <button type="button" id="send-now" class="primary" onclick={|_| queue::send_now()}>
+                        { t(Ui::SendNow) }
+                    </button>
+                </div>
+            }
+            if !w.refused.is_empty() {
+                <ul class="refusals">
+                    { for w.refused.iter().map(|r| {
+                        let (name, name_lang) = title(&r.survey_id);
+                        let id = r.submission_id.clone();
+                        html! {
+                            <li class="refusal notice problem" key={r.submission_id.clone()} role="alert">
+                                <p>{ t(Ui::QueueRefused) }</p>
+                                <p><strong lang={name_lang}>{ name }</strong></p>
+                                <p class="server-message">{ r.message.clone() }</p>
+                                <button
+                                    type="button"
+                                    class="secondary refusal-seen"
+                                    onclick={move |_| queue::seen(id.clone())}
+                                >
+                                    { t(Ui::RefusalSeen) }
+                                </button>
+                            </li>
+                        }
+                    }) }
+                </ul>
+            }
+            { delete }
+        </section>
+    }
+}
