@@ -197,21 +197,25 @@ impl Application {
             addr: config.addr,
             source,
         })?;
+        let assets = config.dist.as_deref().and_then(|dir| {
+            Assets::load(dir)
+                .inspect_err(|e| tracing::warn!(error = %e, "the frontend files are not served"))
+                .ok()
+        });
+        let words = crate::routes::ui_words();
+        let worker = assets
+            .as_ref()
+            .map(|a| crate::worker::Worker::new(a, &words, &install));
         let state = Arc::new(State {
             definitions: crate::routes::definitions(&surveys),
             catalogue: crate::routes::catalogue(&surveys),
-            words: crate::routes::ui_words(),
+            words,
             surveys,
             writer,
             reader: Mutex::new(read_conn),
             index: config.dist.as_deref().and_then(IndexPage::load),
-            assets: config.dist.as_deref().and_then(|dir| {
-                Assets::load(dir)
-                    .inspect_err(
-                        |e| tracing::warn!(error = %e, "the frontend files are not served"),
-                    )
-                    .ok()
-            }),
+            assets,
+            worker,
             catalog,
             rate_limit: (config.rate_limit > 0).then(|| RateLimiter::new(config.rate_limit)),
             exit_url: config.exit_url,

@@ -12,7 +12,7 @@ use warp::http::{HeaderMap, HeaderValue, header};
 
 /// The policy of every response that does not set its own. `script-src`
 /// gains the hashes of `index.html`'s inline scripts on that page.
-pub const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+pub const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The policy for an HTML page whose inline scripts are `page`'s.
 pub fn csp_for_page(page: &str) -> String {

@@ -23,6 +23,7 @@ pub mod ratelimit;
 pub mod results;
 pub mod routes;
 pub mod submit;
+pub mod worker;
 pub mod writer;
 
 pub use app::{Application, Config, StartError, check_survey_file, load_surveys};

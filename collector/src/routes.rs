@@ -63,6 +63,8 @@ pub struct State {
     pub words: Vec<Words>,
     /// The web app manifest and its icon (`crate::install`).
     pub install: crate::install::Install,
+    /// The service worker, when the frontend is served (`crate::worker`).
+    pub worker: Option<crate::worker::Worker>,
 }
 
 /// The runner's own words in one language, in the order of
@@ -251,6 +253,17 @@ pub fn routes(
         .and(crate::assets::accepted_encoding())
         .map(|s: Arc<State>, accept: Option<String>| s.install.icon.response(accept.as_deref()));
 
+    let worker = warp::path!("sw.js")
+        .and(get_or_head())
+        .and(with_state(state.clone()))
+        .and(crate::assets::accepted_encoding())
+        .and_then(|s: Arc<State>, accept: Option<String>| async move {
+            match &s.worker {
+                Some(worker) => Ok(worker.script.response(accept.as_deref())),
+                None => Err(warp::reject::not_found()),
+            }
+        });
+
     let submit = warp::path!("api" / "surveys" / String / "responses")
         .and(warp::post())
         .and(rate_limited(state.clone()))
@@ -274,6 +287,8 @@ pub fn routes(
         .or(manifest)
         .unify()
         .or(icon)
+        .unify()
+        .or(worker)
         .unify()
         .or(submit)
         .unify()

@@ -31,13 +31,21 @@ fn surveys() -> PathBuf {
 }
 
 fn spawn(dist: &Path) -> Server {
+    spawn_with(Some(dist), collector::install::DEFAULT_APP_NAME)
+}
+
+/// A collector serving `dist` (or no frontend) under the app name `name`.
+fn spawn_with(dist: Option<&Path>, name: &str) -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = collector::Config::new(
-        "127.0.0.1:0".parse().expect("addr"),
-        dir.path().join("chorus.db"),
-        surveys(),
-        Some(dist.to_path_buf()),
-    );
+    let config = collector::Config {
+        app_name: name.to_string(),
+        ..collector::Config::new(
+            "127.0.0.1:0".parse().expect("addr"),
+            dir.path().join("chorus.db"),
+            surveys(),
+            dist.map(Path::to_path_buf),
+        )
+    };
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -483,4 +491,84 @@ fn the_list_page_is_compressed_per_response_and_decodes_to_the_page() {
         };
         assert!(decoded == plain.body, "{accept}: decodes to the page");
     }
+}
+
+/// `VERSION` and `SHELL` of a served `/sw.js`.
+fn worker_constants(app: &Server) -> (String, Vec<String>, String) {
+    let res = request(app.addr, "GET", "/sw.js", None);
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(res.header("cache-control"), Some("no-cache"));
+    let script = String::from_utf8(res.body).expect("UTF-8");
+    let constant = |name: &str| -> serde_json::Value {
+        let line = script
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("const {name} = ")))
+            .unwrap_or_else(|| panic!("no {name} in the script"));
+        serde_json::from_str(line.trim_end_matches(';')).expect("a JSON literal")
+    };
+    let version = constant("VERSION").as_str().expect("a string").to_string();
+    let shell = serde_json::from_value(constant("SHELL")).expect("strings");
+    (version, shell, script)
+}
+
+/// The service worker keeps exactly the runner's files, the manifest, the
+/// icon and the words; a new frontend or another app name is a new
+/// version (so browsers update), the same inputs the same version.
+#[test]
+fn the_service_worker_lists_the_runner_and_changes_with_it() {
+    let (dir, files) = dist();
+    let app = spawn(dir.path());
+    let (version, shell, script) = worker_constants(&app);
+    assert_eq!(version.len(), 16);
+    let mut expected: Vec<String> = files.keys().map(|n| format!("/{n}")).collect();
+    expected.push("/manifest.webmanifest".into());
+    expected.push("/app-icon".into());
+    for (lang, _) in surveys::i18n::UI_LANGUAGES {
+        expected.push(format!("/api/ui/{lang}"));
+    }
+    assert_eq!(shell, expected);
+    for path in &shell {
+        assert_eq!(request(app.addr, "GET", path, None).status, 200, "{path}");
+    }
+    assert!(script.contains("addEventListener(\"fetch\""));
+
+    assert_eq!(
+        worker_constants(&spawn(dir.path())).0,
+        version,
+        "same inputs"
+    );
+    let renamed = spawn_with(Some(dir.path()), "Notes");
+    assert_ne!(worker_constants(&renamed).0, version, "another name");
+    std::fs::write(dir.path().join(CSS), b"body{color:red}").expect("rebuild");
+    assert_ne!(
+        worker_constants(&spawn(dir.path())).0,
+        version,
+        "another build"
+    );
+
+    let without = spawn_with(None, collector::install::DEFAULT_APP_NAME);
+    assert_eq!(request(without.addr, "GET", "/sw.js", None).status, 404);
+}
+
+/// The script as served is JavaScript that Node.js can parse.
+#[test]
+fn the_service_worker_parses_as_javascript() {
+    let (dir, _) = dist();
+    let (_, _, script) = worker_constants(&spawn(dir.path()));
+    let file = dir.path().join("sw-check.js");
+    std::fs::write(&file, script).expect("write");
+    let out = std::process::Command::new("node")
+        .arg("--check")
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run node ({e}): scripts/setup.sh installs Node.js"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -448,7 +448,7 @@ fn submissions_beyond_the_rate_limit_get_429_and_store_nothing() {
     assert_eq!(app.responses(), 3);
 }
 
-const STRICT_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const STRICT_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 #[test]
 fn every_route_carries_the_security_headers_and_its_caching() {
