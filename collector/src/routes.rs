@@ -484,7 +484,18 @@ fn frontend(
         .and(warp::header::headers_cloned())
         .and_then(
             |s: Arc<State>, tail: warp::path::Tail, headers: warp::http::HeaderMap| async move {
-                serve_file(s.assets.as_ref(), tail.as_str(), &headers)
+                let mut res = serve_file(s.assets.as_ref(), tail.as_str(), &headers)?;
+                // Trunk's page (the service worker's offline shell) runs
+                // its inline loader: its policy names it by hash.
+                if tail.as_str() == "index.html"
+                    && let Some(index) = &s.index
+                {
+                    res.headers_mut().insert(
+                        warp::http::header::CONTENT_SECURITY_POLICY,
+                        index.csp().clone(),
+                    );
+                }
+                Ok::<_, Rejection>(res)
             },
         )
 }

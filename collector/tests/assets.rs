@@ -535,6 +535,10 @@ fn the_service_worker_lists_the_runner_and_changes_with_it() {
         assert_eq!(request(app.addr, "GET", path, None).status, 200, "{path}");
     }
     assert!(script.contains("addEventListener(\"fetch\""));
+    // The offline shell runs its inline loader: its policy names it.
+    let shell_page = request(app.addr, "GET", "/index.html", None);
+    let csp = shell_page.header("content-security-policy").expect("a policy");
+    assert!(csp.contains("'wasm-unsafe-eval' 'sha256-"), "{csp}");
 
     assert_eq!(
         worker_constants(&spawn(dir.path())).0,

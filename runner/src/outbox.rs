@@ -1,6 +1,6 @@
 //! The offline outbox's logic: what the browser runner sends, when it
 //! tries again, and what it deletes. No clock, no storage, no HTTP: the
-//! caller (the service worker / IndexedDB glue) supplies the time, the
+//! caller (the IndexedDB glue, frontend/src/queue.rs) supplies the time, the
 //! jitter and the collector's replies, and stores the bytes
 //! [`Item::encode`] gives.
 //!
@@ -114,8 +114,8 @@ pub enum Verdict {
 
 impl Verdict {
     /// Reads the collector's reply to `POST /api/surveys/{id}/responses`,
-    /// the one place that does. The rules are the frontend's
-    /// (`read_outcome` in frontend/src/services.rs):
+    /// the one place that does (the WASM runner reads every reply here,
+    /// `send` in frontend/src/services.rs):
     ///
     /// * `200` or `201` with a JSON object whose `status` is `"stored"` or
     ///   `"duplicate"`: [`Verdict::Stored`]. Any other 2xx, or a 200/201
@@ -133,10 +133,9 @@ impl Verdict {
     /// * Everything else (5xx, 1xx, 3xx): [`Verdict::Retry`]; server
     ///   trouble stores nothing, and sending again is safe.
     ///
-    /// One difference from `read_outcome`: that one also takes a 4xx JSON
-    /// object *without* `message` as a refusal (with an empty message); here
-    /// it is a retry, since a refusal deletes the answers once the member
-    /// has seen it, and every refusal of the collector has a message.
+    /// A 4xx JSON object *without* `message` is a retry, not a refusal: a
+    /// refusal deletes the answers once the member has seen it, and every
+    /// refusal of the collector has a message.
     pub fn from_response(status: u16, body: &[u8]) -> Verdict {
         match status {
             200 | 201 if acknowledged(body) => Verdict::Stored,

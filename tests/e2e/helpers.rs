@@ -170,6 +170,24 @@ fn try_spawn_config(
     })
 }
 
+/// The collector started again on `addr` (the same origin for a browser)
+/// and the database in `dir` (from [`TestApp::into_dir`]), with the
+/// frontend, serving `surveys`, named `app_name` when given.
+pub fn respawn(
+    dir: tempfile::TempDir,
+    addr: SocketAddr,
+    surveys: &Path,
+    app_name: Option<&str>,
+) -> TestApp {
+    let db = dir.path().join("chorus.db");
+    let mut config = config(&db, true, surveys.to_path_buf(), 0);
+    config.addr = addr;
+    if let Some(name) = app_name {
+        config.app_name = name.to_string();
+    }
+    try_spawn_config(dir, db, config).expect("the collector starts again")
+}
+
 /// A folder holding a copy of the bundled survey `file` (e.g.
 /// `ost-hiv-access.toml`) with each `(from, to)` replacement made once.
 pub fn survey_folder(file: &str, edits: &[(&str, &str)]) -> tempfile::TempDir {

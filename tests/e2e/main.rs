@@ -9,6 +9,7 @@ mod durability;
 mod helpers;
 mod keys;
 mod nojs;
+mod offline;
 mod openapi;
 mod pages;
 mod privacy;

@@ -42,16 +42,6 @@ fn consultation() -> Survey {
 
 /// What this file asks of the browser beyond `webdriver.rs`.
 impl Driver {
-    /// Runs `script`, which calls its last argument with the result.
-    fn run_async(&self, script: &str, args: Value) -> Value {
-        let r = wd(
-            "POST",
-            &self.url("/execute/async"),
-            Some(json!({ "script": script, "args": args })),
-        );
-        value(r, "execute async")
-    }
-
     fn current_url(&self) -> String {
         value(wd("GET", &self.url("/url"), None), "url")
             .as_str()

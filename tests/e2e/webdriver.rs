@@ -231,6 +231,17 @@ impl Driver {
         value(r, "execute")
     }
 
+    /// Runs an asynchronous `script` in the page: it ends by calling its
+    /// last argument (after `args`) with the result.
+    pub(crate) fn run_async(&self, script: &str, args: Value) -> Value {
+        let r = wd(
+            "POST",
+            &self.url("/execute/async"),
+            Some(json!({ "script": script, "args": args })),
+        );
+        value(r, "execute async")
+    }
+
     /// A Chrome DevTools Protocol command, through chromedriver.
     pub(crate) fn cdp(&self, cmd: &str, params: Value) -> Value {
         let r = wd(
