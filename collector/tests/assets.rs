@@ -537,7 +537,9 @@ fn the_service_worker_lists_the_runner_and_changes_with_it() {
     assert!(script.contains("addEventListener(\"fetch\""));
     // The offline shell runs its inline loader: its policy names it.
     let shell_page = request(app.addr, "GET", "/index.html", None);
-    let csp = shell_page.header("content-security-policy").expect("a policy");
+    let csp = shell_page
+        .header("content-security-policy")
+        .expect("a policy");
     assert!(csp.contains("'wasm-unsafe-eval' 'sha256-"), "{csp}");
 
     assert_eq!(
