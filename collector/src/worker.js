@@ -26,7 +26,9 @@ const WORDS = /^\/api\/ui\/[^/]+$/;
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE).then(async (cache) => {
-      await cache.addAll(SHELL.map((path) => new Request(path, { cache: "reload", credentials: "omit" })));
+      // Through the HTTP cache: the hashed files the page has just loaded
+      // (immutable) are not downloaded a second time on a slow network.
+      await cache.addAll(SHELL.map((path) => new Request(path, { credentials: "omit" })));
       // The surveys open now, best effort: offline the runner can do
       // without them only until the first time it is online.
       try {

@@ -160,6 +160,7 @@ fn App(props: &AppProps) -> Html {
                 open_failed={*open_failed}
                 {on_open}
                 {on_retry}
+                online_only={state.waiting.storage == state::Storage::Unavailable}
             />
         },
         Screen::Form(form) if form.reviewing => html! {

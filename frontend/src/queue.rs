@@ -103,6 +103,14 @@ pub async fn submit(out: &Outgoing) -> SendOutcome {
         return SendOutcome::NetworkError;
     };
     let id = item.submission_id().to_string();
+    // The store opens in milliseconds at start; a Submit can only come
+    // sooner on a page taken over at its review.
+    for _ in 0..40 {
+        if with(|q| q.storage != Storage::Unknown) {
+            break;
+        }
+        sleep(50).await;
+    }
     let store = with(|q| q.store.clone());
     let kept = match &store {
         Some(store) => store.put(&id, &item.encode()).await.is_ok(),
@@ -250,6 +258,16 @@ fn schedule() {
             .ok();
         with(|q| q.timer = timer);
     }
+}
+
+/// Waits `ms` milliseconds.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// Asks once per page for persistent storage, and remembers the answer.

@@ -426,6 +426,9 @@ fn the_wasm_runner_takes_over_without_losing_what_was_typed() {
     });
     b.cdp("Network.enable", json!({}));
     b.cdp("Network.setCacheDisabled", json!({"cacheDisabled": true}));
+    // Every visit as the first: the service worker the runner registers
+    // would serve the wasm at once from its cache on the second.
+    b.cdp("Network.setBypassServiceWorker", json!({"bypass": true}));
     // The WASM takes about 15 s to arrive; a page of the form well under 1 s.
     let rate = (wasm_download_size(&app) as f64 / 15.0).max(8_000.0);
     let start = app.url(&format!("/s/{CONSULTATION}?lang=en"));

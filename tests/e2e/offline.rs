@@ -149,7 +149,8 @@ fn keys_dir() -> (tempfile::TempDir, crate::sealed::TestKey) {
 }
 
 /// Open online, go offline, reload from the service worker, answer,
-/// submit: "waiting"; reload again; go online: stored exactly once and the
+/// submit: "waiting"; reload again, close the browser and open it again; go
+/// online: stored exactly once and the
 /// outbox empty. What waits is the envelope: neither IndexedDB nor the
 /// caches hold the answers' text.
 #[test]
@@ -185,7 +186,16 @@ fn an_answer_submitted_offline_waits_sealed_on_the_device_and_is_stored_once_onl
         assert!(!text.contains(CANARY), "a cache holds the answer");
     }
 
-    // Reloaded offline, the answer still waits.
+    // Reloaded offline, the answer still waits; and after the browser was
+    // closed and opened again.
+    browser.goto(&format!("http://{addr}/"));
+    browser.click(r#"button[data-lang="en"]"#);
+    browser.wait_text(
+        "#waiting-count",
+        &ui("en", Ui::WaitingToSend).replace("{n}", "1"),
+    );
+    let browser = browser.restart();
+    offline(&browser, true);
     browser.goto(&format!("http://{addr}/"));
     browser.click(r#"button[data-lang="en"]"#);
     browser.wait_text(

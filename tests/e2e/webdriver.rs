@@ -96,6 +96,26 @@ impl Driver {
     }
 
     pub(crate) fn start_with(chrome: Chrome) -> Driver {
+        Driver::start_in(chrome, tempfile::tempdir().expect("profile dir"))
+    }
+
+    /// Quits the browser and starts it again on the same profile — its
+    /// service workers, caches and IndexedDB — as after a phone was
+    /// switched off and on.
+    pub(crate) fn restart(mut self) -> Driver {
+        let profile = std::mem::replace(&mut self._profile, tempfile::tempdir().expect("tempdir"));
+        drop(self);
+        // Chromium removes its lock when it has written the profile and quit.
+        let lock = profile.path().join("SingletonLock");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while lock.symlink_metadata().is_ok() {
+            assert!(Instant::now() < deadline, "Chromium did not quit");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver::start_in(Chrome::default(), profile)
+    }
+
+    fn start_in(chrome: Chrome, profile: tempfile::TempDir) -> Driver {
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -116,7 +136,6 @@ impl Driver {
             assert!(Instant::now() < deadline, "chromedriver did not come up");
             std::thread::sleep(Duration::from_millis(50));
         }
-        let profile = tempfile::tempdir().expect("profile dir");
         let mut options = json!({
             "binary": chromium,
             "args": [

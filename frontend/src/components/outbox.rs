@@ -15,7 +15,6 @@ pub struct OutboxPanelProps {
 
 /// What waits on this device: how many answers, "Send now", the refusals
 /// to read, and the member's own control to delete what was not sent.
-/// Before the member starts, it says when this browser cannot keep answers.
 /// Its buttons act on the outbox itself (`crate::queue`).
 #[function_component]
 pub fn OutboxPanel(props: &OutboxPanelProps) -> Html {
@@ -24,9 +23,8 @@ pub fn OutboxPanel(props: &OutboxPanelProps) -> Html {
     let w = &props.waiting;
     let confirming = use_state(|| false);
     if w.storage == Storage::Unavailable {
-        return html! {
-            <p id="storage-unavailable" class="notice problem">{ t(Ui::NoDeviceStorage) }</p>
-        };
+        // Nothing can wait here; the list says so.
+        return html! {};
     }
     if w.count == 0 && w.refused.is_empty() {
         return html! {

@@ -15,6 +15,9 @@ pub struct SurveyListProps {
     pub on_open: Callback<String>,
     /// Load the list again after a failure.
     pub on_retry: Callback<()>,
+    /// This browser cannot keep answers waiting (no IndexedDB): said
+    /// before the member starts.
+    pub online_only: bool,
 }
 
 /// The open surveys, each with a Start button and a link to its results.
@@ -55,6 +58,9 @@ pub fn SurveyList(props: &SurveyListProps) -> Html {
         <section class="survey-list">
             <h1 id={MAIN_HEADING_ID} tabindex="-1">{ t(Ui::OpenSurveys) }</h1>
             <p class="privacy">{ t(Ui::PrivacyNote) }</p>
+            if props.online_only {
+                <p id="storage-unavailable" class="notice problem">{ t(Ui::NoDeviceStorage) }</p>
+            }
             if props.open_failed {
                 <p class="notice problem" role="alert">{ t(Ui::NetworkError) }</p>
             }
