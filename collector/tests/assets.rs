@@ -535,6 +535,15 @@ fn the_service_worker_lists_the_runner_and_changes_with_it() {
         assert_eq!(request(app.addr, "GET", path, None).status, 200, "{path}");
     }
     assert!(script.contains("addEventListener(\"fetch\""));
+    // HEAD like every file; compressed once, decoding to the same script.
+    let head = request(app.addr, "HEAD", "/sw.js", None);
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("cache-control"), Some("no-cache"));
+    assert!(head.body.is_empty());
+    let packed = request(app.addr, "GET", "/sw.js", Some("br"));
+    assert_eq!(packed.header("content-encoding"), Some("br"));
+    assert_eq!(packed.header("cache-control"), Some("no-cache"));
+    assert!(unbrotli(&packed.body) == script.as_bytes(), "decodes to it");
     // The offline shell runs its inline loader: its policy names it.
     let shell_page = request(app.addr, "GET", "/index.html", None);
     let csp = shell_page
