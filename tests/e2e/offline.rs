@@ -168,8 +168,9 @@ fn an_answer_submitted_offline_waits_sealed_on_the_device_and_is_stored_once_onl
     let (addr, dir) = stop(app);
     browser.goto(&format!("http://{addr}/"));
     // The runner's shell from the service worker, not the collector's page
-    // (which carries the words in a data block).
-    browser.find(r#"button[data-lang="en"]"#);
+    // (which carries the words in a data block), in Russian: its words
+    // were kept too.
+    browser.wait_text("h1", ui("ru", Ui::OpenSurveys));
     assert_eq!(
         browser.run("return document.getElementById('chorus-words');", json!([])),
         Value::Null
