@@ -9,10 +9,13 @@
 //! * `takeover` — starting on a page the collector rendered, keeping what
 //!   was typed before the runner arrived;
 //! * `queue` and `idb` — the outbox on the device: every Submit is kept
-//!   there until the collector has stored it.
+//!   there until the collector has stored it;
+//! * `drafts` — unfinished answers kept on the phone, locked with the
+//!   member's passphrase, for a survey that allows drafts.
 
 mod components;
 mod dom;
+mod drafts;
 mod idb;
 mod queue;
 mod services;
@@ -25,7 +28,10 @@ use surveys::i18n::{Ui, has_words, ui};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use components::{Confirmation, Header, OutboxPanel, Review, Saved, SurveyForm, SurveyList};
+use components::{
+    Confirmation, Header, KeepPanel, OutboxPanel, Review, Saved, SurveyForm, SurveyList,
+    UnfinishedPanel,
+};
 use state::{Action, Screen, State};
 
 #[derive(Properties, PartialEq)]
@@ -62,6 +68,23 @@ fn App(props: &AppProps) -> Html {
         });
     }
 
+    // Unfinished answers locked on the device: counted once; the open
+    // form, when kept, saved after each change; the key forgotten when
+    // the form is left.
+    {
+        let d = dispatcher.clone();
+        use_effect_with((), move |_| {
+            drafts::start(Callback::from(move |k| d.dispatch(Action::Kept(k))));
+        });
+    }
+    use_effect_with(
+        state.form().and_then(state::Form::unfinished),
+        |now| match now.clone() {
+            Some(now) => drafts::save(now),
+            None => drafts::forget(),
+        },
+    );
+
     // Sending: each new attempt of the reducer's making is one request,
     // through the outbox.
     {
@@ -70,6 +93,13 @@ fn App(props: &AppProps) -> Html {
             if let Some(out) = out.clone() {
                 spawn_local(async move {
                     let outcome = queue::submit(&out).await;
+                    // In the outbox or stored: the locked draft goes.
+                    if matches!(
+                        outcome,
+                        state::SendOutcome::Stored | state::SendOutcome::Saved
+                    ) {
+                        drafts::discard();
+                    }
                     d.dispatch(Action::Sent {
                         submission_id: out.body.submission_id().to_string(),
                         outcome,
@@ -182,11 +212,20 @@ fn App(props: &AppProps) -> Html {
             <OutboxPanel {lang} waiting={state.waiting.clone()} catalogue={state.catalogue.clone()} />
         }
     });
+    let kept = match &state.screen {
+        Screen::List { .. } => html! {
+            <UnfinishedPanel {lang} kept={state.kept} dispatch={dispatcher.clone()} />
+        },
+        Screen::Form(form) if form.survey.drafts && state.kept.available => html! {
+            <KeepPanel {lang} form={form.clone()} dispatch={dispatcher.clone()} />
+        },
+        _ => html! {},
+    };
 
     html! {
         <>
             <Header {lang} {on_lang} />
-            <main id="main" class="wrap">{ screen }{ outbox }</main>
+            <main id="main" class="wrap">{ screen }{ kept }{ outbox }</main>
         </>
     }
 }

@@ -72,7 +72,7 @@ pub fn start(listener: Callback<Waiting>) {
         online.forget();
     }
     spawn_local(async {
-        match Store::open().await {
+        match Store::open(&crate::idb::OUTBOX).await {
             Ok(store) => {
                 let values = store.all().await.unwrap_or_default();
                 let kept = with(|q| {

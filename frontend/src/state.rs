@@ -119,6 +119,9 @@ pub struct Form {
     /// effect that makes it) stays the same while it is under way. Every
     /// attempt seals afresh, with the same submission id.
     sealed: Option<Rc<SealedSubmission>>,
+    /// Kept on this phone, locked with the member's passphrase, and saved
+    /// as it changes (a survey with `drafts = true`; see `crate::drafts`).
+    pub kept: bool,
 }
 
 impl Deref for Form {
@@ -196,6 +199,17 @@ pub struct Waiting {
     pub received: u32,
 }
 
+/// The unfinished answers locked on this phone (`crate::drafts` keeps
+/// them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Kept {
+    /// The drafts' database opened: a survey that allows drafts may offer
+    /// to keep the answers.
+    pub available: bool,
+    /// Locked drafts on the phone.
+    pub count: usize,
+}
+
 /// The JSON body of `POST /api/surveys/{id}/responses`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Body {
@@ -238,7 +252,14 @@ impl Form {
             attempt: 0,
             refusals: 0,
             sealed: None,
+            kept: false,
         }
+    }
+
+    /// What a locked draft of this form holds, while it is kept.
+    pub fn unfinished(&self) -> Option<runner::unfinished::Unfinished> {
+        self.kept
+            .then(|| runner::unfinished::Unfinished::of(&self.core))
     }
 
     /// The request to send while sending, else `None`. For a sealed
@@ -381,6 +402,9 @@ impl Form {
             | Action::OpenFailed(_)
             | Action::Sent { .. }
             | Action::Waiting(_)
+            | Action::Kept(_)
+            | Action::Keeping(_)
+            | Action::Resumed(_)
             | Action::BackToList => return,
         };
         self.core.edit(edit);
@@ -423,6 +447,8 @@ pub struct State {
     pub screen: Screen,
     /// The outbox on the device.
     pub waiting: Waiting,
+    /// Unfinished answers locked on the device.
+    pub kept: Kept,
 }
 
 impl Default for State {
@@ -436,6 +462,7 @@ impl Default for State {
                 open_failed: false,
             },
             waiting: Waiting::default(),
+            kept: Kept::default(),
         }
     }
 }
@@ -513,6 +540,14 @@ pub enum Action {
     },
     /// What the outbox on the device holds now.
     Waiting(Waiting),
+    /// What the drafts' store holds now.
+    Kept(Kept),
+    /// The open form is now kept on the phone, locked (or no longer is:
+    /// the member deleted it from the phone).
+    Keeping(bool),
+    /// A locked draft opened with its passphrase, on its survey's current
+    /// definition: the form continues where it stopped, kept.
+    Resumed(Box<runner::Form>),
     /// Leave the form or the confirmation, forgetting the answers.
     BackToList,
 }
@@ -606,6 +641,20 @@ impl State {
                 outcome,
             } => self.sent(submission_id, outcome),
             Action::Waiting(waiting) => self.waiting = waiting,
+            Action::Kept(kept) => self.kept = kept,
+            Action::Keeping(on) => {
+                if let Screen::Form(f) = &mut self.screen
+                    && f.survey.drafts
+                {
+                    f.kept = on;
+                }
+            }
+            Action::Resumed(core) if matches!(self.screen, Screen::List { .. }) => {
+                let mut form = Form::from_core(*core);
+                form.kept = form.survey.drafts;
+                self.screen = Screen::Form(form);
+            }
+            Action::Resumed(_) => {}
             Action::BackToList => {
                 self.screen = Screen::List {
                     opening: None,
@@ -2045,5 +2094,60 @@ mod tests {
         let s = reduce(s, [Action::Waiting(waiting.clone()), Action::BackToList]);
         assert_eq!(s.screen_key(), "list");
         assert_eq!(s.waiting, waiting);
+    }
+
+    fn with_drafts() -> Survey {
+        Survey {
+            drafts: true,
+            ..survey()
+        }
+    }
+
+    /// Keeping a form on the phone: only for a survey that allows drafts,
+    /// and what is locked is the form as it stands.
+    #[test]
+    fn a_form_is_kept_only_when_its_survey_allows_drafts() {
+        let s = reduce(open_form(), [Action::Keeping(true)]);
+        assert!(!form(&s).kept);
+        assert_eq!(form(&s).unfinished(), None);
+
+        let s = reduce(
+            State::default(),
+            [
+                Action::Open("s1".into()),
+                Action::Opened {
+                    survey: Box::new(with_drafts()),
+                    submission_id: "id-1".into(),
+                },
+                Action::Choose {
+                    question: "country".into(),
+                    choice: "ge".into(),
+                },
+                Action::Keeping(true),
+            ],
+        );
+        assert!(form(&s).kept);
+        let unfinished = form(&s).unfinished().expect("kept");
+        assert_eq!(unfinished.submission_id, "id-1");
+        assert_eq!(unfinished.fields, vec![("country".into(), "ge".into())]);
+        let s = reduce(s, [Action::Keeping(false)]);
+        assert_eq!(form(&s).unfinished(), None);
+    }
+
+    /// A draft opened on the list continues, kept; on any other screen
+    /// (a late reply) it changes nothing.
+    #[test]
+    fn a_resumed_draft_opens_its_form_kept_from_the_list_only() {
+        let mut core = runner::Form::new(with_drafts(), "id-9".into());
+        core.drafts
+            .insert("years".into(), runner::Draft::Text("7".into()));
+        let s = reduce(State::default(), [Action::Resumed(Box::new(core.clone()))]);
+        assert!(form(&s).kept);
+        assert_eq!(form(&s).submission_id, "id-9");
+        assert_eq!(form(&s).answers()["years"], json!(7));
+
+        let s = reduce(open_form(), [Action::Resumed(Box::new(core))]);
+        assert_eq!(form(&s).submission_id, "id-1");
+        assert!(!form(&s).kept);
     }
 }

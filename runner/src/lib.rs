@@ -10,7 +10,9 @@
 //! * [`review`] — every answer in words, before sending;
 //! * [`ids`] — the element ids both renderers give the same things;
 //! * [`outbox`] — the offline outbox's logic: what the WASM runner sends,
-//!   when it tries again, what it deletes, and its items as stored bytes.
+//!   when it tries again, what it deletes, and its items as stored bytes;
+//! * [`unfinished`] — an unfinished answer kept on the phone, locked with
+//!   the member's passphrase, for a survey that allows drafts.
 //!
 //! The rules on answers are not here: they are `surveys::validate`'s. This
 //! crate knows no UI library, no HTTP and no storage.
@@ -22,6 +24,7 @@ pub mod ids;
 mod order;
 pub mod outbox;
 pub mod review;
+pub mod unfinished;
 
 pub use answers::{
     Draft, OTHER, UNREADABLE_NUMBER, answers_json, date_bound, other_key, ranks_asked,

@@ -16,13 +16,14 @@
 //! the public key's 1216 bytes, so a file whose public key was swapped does
 //! not open; and the opened seed must give that public key again.
 
-use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use serde::{Deserialize, Serialize};
 
+pub use crate::passphrase::Cost;
+use crate::passphrase::derive;
 use crate::{PublicKey, SECRET_KEY_LEN, SecretKey};
 
 const FORMAT: &str = "chorus-secret-key-v1";
@@ -35,14 +36,6 @@ pub const DEFAULT_COST: Cost = Cost {
     iterations: 3,
     parallelism: 1,
 };
-
-/// argon2id's parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cost {
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
-}
 
 /// Why a key file did not open.
 #[derive(Debug, thiserror::Error)]
@@ -82,16 +75,6 @@ struct Kdf {
     salt: String,
 }
 
-fn derive(passphrase: &[u8], salt: &[u8], cost: Cost) -> Result<[u8; 32], KeyFileError> {
-    let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, Some(32))
-        .map_err(|e| KeyFileError::Cost(e.to_string()))?;
-    let mut key = [0; 32];
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(passphrase, salt, &mut key)
-        .map_err(|e| KeyFileError::Cost(e.to_string()))?;
-    Ok(key)
-}
-
 fn nonce_of(bytes: &[u8]) -> Result<Nonce, KeyFileError> {
     Nonce::try_from(bytes).map_err(|_| KeyFileError::Damaged("the nonce is not 12 bytes".into()))
 }
@@ -112,7 +95,7 @@ pub fn lock(key: &SecretKey, passphrase: &[u8], cost: Cost) -> Result<String, Ke
     let mut nonce = [0; 12];
     getrandom::fill(&mut salt).map_err(|e| KeyFileError::Damaged(e.to_string()))?;
     getrandom::fill(&mut nonce).map_err(|e| KeyFileError::Damaged(e.to_string()))?;
-    let wrap = derive(passphrase, &salt, cost)?;
+    let wrap = derive(passphrase, &salt, cost).map_err(KeyFileError::Cost)?;
     let cipher = ChaCha20Poly1305::new(&Key::from(wrap));
     let sealed = cipher
         .encrypt(
@@ -177,7 +160,12 @@ pub fn unlock(text: &str, passphrase: &[u8]) -> Result<SecretKey, KeyFileError> 
     }
     // A file asking for more than 4 GiB or 64 passes is refused rather
     // than run: opening a key must not be a way to exhaust a computer.
-    if file.kdf.memory_kib > 4 * 1024 * 1024 || file.kdf.iterations > 64 {
+    let cost = Cost {
+        memory_kib: file.kdf.memory_kib,
+        iterations: file.kdf.iterations,
+        parallelism: file.kdf.parallelism,
+    };
+    if !cost.within(4 * 1024 * 1024) {
         return Err(KeyFileError::Cost(format!(
             "{} KiB and {} passes is more than Chorus runs",
             file.kdf.memory_kib, file.kdf.iterations
@@ -196,12 +184,7 @@ pub fn unlock(text: &str, passphrase: &[u8]) -> Result<SecretKey, KeyFileError> 
     let salt = field("salt", &file.kdf.salt, 16)?;
     let nonce = field("nonce", &file.nonce, 12)?;
     let sealed = field("sealed_seed", &file.sealed_seed, SECRET_KEY_LEN + 16)?;
-    let cost = Cost {
-        memory_kib: file.kdf.memory_kib,
-        iterations: file.kdf.iterations,
-        parallelism: file.kdf.parallelism,
-    };
-    let wrap = derive(passphrase, &salt, cost)?;
+    let wrap = derive(passphrase, &salt, cost).map_err(KeyFileError::Cost)?;
     let cipher = ChaCha20Poly1305::new(&Key::from(wrap));
     let seed = cipher
         .decrypt(

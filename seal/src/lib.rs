@@ -21,6 +21,8 @@
 //!   [`SecretKey::open`] opens and unpads.
 //! - [`keyfile`] (feature `keyfile`): the private key protected by a
 //!   passphrase (argon2id and ChaCha20-Poly1305).
+//! - [`draft`] (feature `passphrase`): a member's unfinished answers locked
+//!   on their phone with a passphrase of their own (the same two).
 
 use std::fmt;
 
@@ -32,9 +34,13 @@ use hpke::kem::XWing;
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use sha2::{Digest, Sha256};
 
+#[cfg(feature = "passphrase")]
+pub mod draft;
 mod fast;
 #[cfg(feature = "keyfile")]
 pub mod keyfile;
+#[cfg(feature = "passphrase")]
+mod passphrase;
 
 type Kem = XWing;
 
@@ -437,11 +443,7 @@ pub fn seal(
     binding: &Binding<'_>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, SealError> {
-    let bucket = bucket_for(plaintext.len()).ok_or(SealError::TooLarge(plaintext.len()))?;
-    let mut padded = Vec::with_capacity(bucket);
-    padded.extend_from_slice(&(plaintext.len() as u32).to_be_bytes());
-    padded.extend_from_slice(plaintext);
-    padded.resize(bucket, 0);
+    let padded = pad(plaintext).ok_or(SealError::TooLarge(plaintext.len()))?;
     let (encapped, mut ctx) =
         hpke::setup_sender::<ChaCha20Poly1305, HkdfSha256, Kem>(&OpModeS::Base, &key.key, INFO)
             .map_err(|_| SealError::Hpke)?;
@@ -454,6 +456,17 @@ pub fn seal(
     out.extend_from_slice(&encapped.to_bytes());
     out.extend_from_slice(&ciphertext);
     Ok(out)
+}
+
+/// `len` as u32 BE, the bytes, zeros up to the smallest bucket that holds
+/// them; `None` when no bucket does.
+fn pad(plaintext: &[u8]) -> Option<Vec<u8>> {
+    let bucket = bucket_for(plaintext.len())?;
+    let mut padded = Vec::with_capacity(bucket);
+    padded.extend_from_slice(&(plaintext.len() as u32).to_be_bytes());
+    padded.extend_from_slice(plaintext);
+    padded.resize(bucket, 0);
+    Some(padded)
 }
 
 fn unpad(mut padded: Vec<u8>) -> Result<Vec<u8>, OpenError> {

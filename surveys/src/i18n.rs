@@ -111,6 +111,26 @@ DeleteWaiting,
 DeleteWaitingConfirm,
 DeleteYes,
 Cancel,
+/// A survey that allows drafts: the heading of the offer to keep an
+/// unfinished answer on the phone, locked with the member's passphrase.
+KeepHeading,
+KeepNote,
+Passphrase,
+PassphraseAgain,
+KeepAnswers,
+PassphraseShort,
+PassphraseDiffers,
+PleaseWait,
+KeptNote,
+/// Removes the locked unfinished answers (the quick exit does too).
+DeleteKept,
+/// `{n}`: how many locked unfinished answers the phone keeps.
+UnfinishedHeading,
+UnfinishedNote,
+Continue,
+WrongPassphrase,
+KeepFailed,
+DeleteKeptConfirm,
 ErrUnknownQuestion,
 ErrRequired,
 ErrWrongType,
@@ -299,6 +319,28 @@ fn en(key: Ui) -> &'static str {
         }
         Ui::DeleteYes => "Delete",
         Ui::Cancel => "Cancel",
+        Ui::KeepHeading => "Finish later on this phone",
+        Ui::KeepNote => {
+            "You can keep these answers on this phone, locked with a passphrase you choose, and finish later. Nobody can open them without the passphrase — not even the survey's organisers — so remember it: it cannot be recovered."
+        }
+        Ui::Passphrase => "Passphrase (at least 8 characters)",
+        Ui::PassphraseAgain => "The same passphrase again",
+        Ui::KeepAnswers => "Keep my answers on this phone",
+        Ui::PassphraseShort => "The passphrase needs at least 8 characters.",
+        Ui::PassphraseDiffers => "The two passphrases are not the same.",
+        Ui::PleaseWait => "Please wait…",
+        Ui::KeptNote => {
+            "Your answers are kept on this phone, locked with your passphrase, and saved as you go. They are deleted when you submit, on quick exit, or with the button below."
+        }
+        Ui::DeleteKept => "Delete my answers from this phone",
+        Ui::UnfinishedHeading => "Unfinished answers on this phone: {n}",
+        Ui::UnfinishedNote => "Enter your passphrase to continue where you stopped.",
+        Ui::Continue => "Continue",
+        Ui::WrongPassphrase => "This passphrase does not open the answers kept on this phone.",
+        Ui::KeepFailed => "The answers could not be kept on this phone.",
+        Ui::DeleteKeptConfirm => {
+            "Delete the unfinished answers from this phone? They cannot be recovered."
+        }
         Ui::ErrUnknownQuestion => "This survey has no such question",
         Ui::ErrRequired => "This question is required.",
         Ui::ErrWrongType => "This answer has the wrong form",
@@ -398,6 +440,28 @@ fn ru(key: Ui) -> &'static str {
         Ui::DeleteWaitingConfirm => "Удалить неотправленные ответы? Восстановить их будет нельзя.",
         Ui::DeleteYes => "Удалить",
         Ui::Cancel => "Отмена",
+        Ui::KeepHeading => "Закончить позже на этом телефоне",
+        Ui::KeepNote => {
+            "Можно сохранить эти ответы на этом телефоне под паролем, который вы выберете, и закончить позже. Без пароля их не откроет никто — даже организаторы опроса, поэтому запомните его: восстановить его нельзя."
+        }
+        Ui::Passphrase => "Пароль (не меньше 8 знаков)",
+        Ui::PassphraseAgain => "Тот же пароль ещё раз",
+        Ui::KeepAnswers => "Сохранить мои ответы на этом телефоне",
+        Ui::PassphraseShort => "В пароле должно быть не меньше 8 знаков.",
+        Ui::PassphraseDiffers => "Пароли не совпадают.",
+        Ui::PleaseWait => "Подождите…",
+        Ui::KeptNote => {
+            "Ваши ответы хранятся на этом телефоне под вашим паролем и сохраняются по ходу заполнения. Они удаляются, когда вы отправите ответы, при быстром выходе или кнопкой ниже."
+        }
+        Ui::DeleteKept => "Удалить мои ответы с этого телефона",
+        Ui::UnfinishedHeading => "Незаконченные ответы на этом телефоне: {n}",
+        Ui::UnfinishedNote => "Введите пароль, чтобы продолжить с того места, где вы остановились.",
+        Ui::Continue => "Продолжить",
+        Ui::WrongPassphrase => "Этот пароль не открывает ответы, сохранённые на этом телефоне.",
+        Ui::KeepFailed => "Не удалось сохранить ответы на этом телефоне.",
+        Ui::DeleteKeptConfirm => {
+            "Удалить незаконченные ответы с этого телефона? Восстановить их будет нельзя."
+        }
         Ui::ErrUnknownQuestion => "В этом опросе нет такого вопроса",
         Ui::ErrRequired => "Это обязательный вопрос.",
         Ui::ErrWrongType => "Ответ имеет неверный формат",
@@ -497,6 +561,28 @@ fn uk(key: Ui) -> &'static str {
         Ui::DeleteWaitingConfirm => "Видалити ненадіслані відповіді? Відновити їх буде неможливо.",
         Ui::DeleteYes => "Видалити",
         Ui::Cancel => "Скасувати",
+        Ui::KeepHeading => "Завершити пізніше на цьому телефоні",
+        Ui::KeepNote => {
+            "Можна зберегти ці відповіді на цьому телефоні під паролем, який ви оберете, і завершити пізніше. Без пароля їх не відкриє ніхто — навіть організатори опитування, тож запам'ятайте його: відновити його неможливо."
+        }
+        Ui::Passphrase => "Пароль (щонайменше 8 знаків)",
+        Ui::PassphraseAgain => "Той самий пароль ще раз",
+        Ui::KeepAnswers => "Зберегти мої відповіді на цьому телефоні",
+        Ui::PassphraseShort => "Пароль має містити щонайменше 8 знаків.",
+        Ui::PassphraseDiffers => "Паролі не збігаються.",
+        Ui::PleaseWait => "Зачекайте…",
+        Ui::KeptNote => {
+            "Ваші відповіді збережено на цьому телефоні під вашим паролем; вони оновлюються в міру заповнення. Їх буде видалено, коли ви надішлете відповіді, під час швидкого виходу або кнопкою нижче."
+        }
+        Ui::DeleteKept => "Видалити мої відповіді з цього телефона",
+        Ui::UnfinishedHeading => "Незавершені відповіді на цьому телефоні: {n}",
+        Ui::UnfinishedNote => "Введіть пароль, щоб продовжити з того місця, де ви зупинилися.",
+        Ui::Continue => "Продовжити",
+        Ui::WrongPassphrase => "Цей пароль не відкриває відповіді, збережені на цьому телефоні.",
+        Ui::KeepFailed => "Не вдалося зберегти відповіді на цьому телефоні.",
+        Ui::DeleteKeptConfirm => {
+            "Видалити незавершені відповіді з цього телефона? Відновити їх буде неможливо."
+        }
         Ui::ErrUnknownQuestion => "У цьому опитуванні немає такого питання",
         Ui::ErrRequired => "Це обов’язкове питання.",
         Ui::ErrWrongType => "Відповідь має неправильний формат",
@@ -598,6 +684,28 @@ fn ka(key: Ui) -> &'static str {
         }
         Ui::DeleteYes => "წაშლა",
         Ui::Cancel => "გაუქმება",
+        Ui::KeepHeading => "დასრულება მოგვიანებით ამ ტელეფონზე",
+        Ui::KeepNote => {
+            "შეგიძლიათ ეს პასუხები ამ ტელეფონზე შეინახოთ თქვენ მიერ არჩეული პაროლით დაბლოკილი და მოგვიანებით დაასრულოთ. პაროლის გარეშე მათ ვერავინ გახსნის — ვერც გამოკითხვის ორგანიზატორები, ამიტომ დაიმახსოვრეთ: მისი აღდგენა შეუძლებელია."
+        }
+        Ui::Passphrase => "პაროლი (მინიმუმ 8 სიმბოლო)",
+        Ui::PassphraseAgain => "იგივე პაროლი ხელახლა",
+        Ui::KeepAnswers => "ჩემი პასუხების შენახვა ამ ტელეფონზე",
+        Ui::PassphraseShort => "პაროლი მინიმუმ 8 სიმბოლოსგან უნდა შედგებოდეს.",
+        Ui::PassphraseDiffers => "პაროლები არ ემთხვევა.",
+        Ui::PleaseWait => "გთხოვთ, მოიცადოთ…",
+        Ui::KeptNote => {
+            "თქვენი პასუხები ინახება ამ ტელეფონზე, დაბლოკილია თქვენი პაროლით და შევსებისას ახლდება. ისინი წაიშლება, როცა პასუხებს გაგზავნით, სწრაფი გასვლისას ან ქვემოთ მოცემული ღილაკით."
+        }
+        Ui::DeleteKept => "ჩემი პასუხების წაშლა ამ ტელეფონიდან",
+        Ui::UnfinishedHeading => "დაუსრულებელი პასუხები ამ ტელეფონზე: {n}",
+        Ui::UnfinishedNote => "შეიყვანეთ პაროლი, რომ გააგრძელოთ იქიდან, სადაც გაჩერდით.",
+        Ui::Continue => "გაგრძელება",
+        Ui::WrongPassphrase => "ეს პაროლი ვერ ხსნის ამ ტელეფონზე შენახულ პასუხებს.",
+        Ui::KeepFailed => "პასუხების შენახვა ამ ტელეფონზე ვერ მოხერხდა.",
+        Ui::DeleteKeptConfirm => {
+            "წავშალოთ დაუსრულებელი პასუხები ამ ტელეფონიდან? მათი აღდგენა შეუძლებელი იქნება."
+        }
         Ui::ErrUnknownQuestion => "ამ გამოკითხვაში ასეთი კითხვა არ არის",
         Ui::ErrRequired => "ეს კითხვა სავალდებულოა.",
         Ui::ErrWrongType => "პასუხის ფორმატი არასწორია",
@@ -697,6 +805,28 @@ fn kk(key: Ui) -> &'static str {
         }
         Ui::DeleteYes => "Жою",
         Ui::Cancel => "Бас тарту",
+        Ui::KeepHeading => "Кейін осы телефонда аяқтау",
+        Ui::KeepNote => {
+            "Бұл жауаптарды өзіңіз таңдаған құпиясөзбен құлыптап, осы телефонда сақтап, кейін аяқтауға болады. Құпиясөзсіз оларды ешкім аша алмайды — тіпті сауалнаманы ұйымдастырушылар да, сондықтан оны есте сақтаңыз: оны қалпына келтіру мүмкін емес."
+        }
+        Ui::Passphrase => "Құпиясөз (кемінде 8 таңба)",
+        Ui::PassphraseAgain => "Сол құпиясөзді қайта енгізіңіз",
+        Ui::KeepAnswers => "Жауаптарымды осы телефонда сақтау",
+        Ui::PassphraseShort => "Құпиясөзде кемінде 8 таңба болуы керек.",
+        Ui::PassphraseDiffers => "Құпиясөздер сәйкес келмейді.",
+        Ui::PleaseWait => "Күте тұрыңыз…",
+        Ui::KeptNote => {
+            "Жауаптарыңыз осы телефонда құпиясөзіңізбен құлыпталып сақталады және толтырған сайын жаңартылады. Олар жауаптарды жібергенде, жылдам шыққанда немесе төмендегі түймемен жойылады."
+        }
+        Ui::DeleteKept => "Жауаптарымды осы телефоннан жою",
+        Ui::UnfinishedHeading => "Осы телефондағы аяқталмаған жауаптар: {n}",
+        Ui::UnfinishedNote => "Тоқтаған жерден жалғастыру үшін құпиясөзді енгізіңіз.",
+        Ui::Continue => "Жалғастыру",
+        Ui::WrongPassphrase => "Бұл құпиясөз осы телефонда сақталған жауаптарды ашпайды.",
+        Ui::KeepFailed => "Жауаптарды осы телефонда сақтау мүмкін болмады.",
+        Ui::DeleteKeptConfirm => {
+            "Аяқталмаған жауаптар осы телефоннан жойылсын ба? Оларды қалпына келтіру мүмкін болмайды."
+        }
         Ui::ErrUnknownQuestion => "Бұл сауалнамада мұндай сұрақ жоқ",
         Ui::ErrRequired => "Бұл міндетті сұрақ.",
         Ui::ErrWrongType => "Жауаптың пішімі дұрыс емес",
@@ -796,6 +926,28 @@ fn ky(key: Ui) -> &'static str {
         }
         Ui::DeleteYes => "Өчүрүү",
         Ui::Cancel => "Жокко чыгаруу",
+        Ui::KeepHeading => "Кийин ушул телефондо бүтүрүү",
+        Ui::KeepNote => {
+            "Бул жоопторду өзүңүз тандаган сырсөз менен кулпулап, ушул телефондо сактап, кийин бүтүрсөңүз болот. Сырсөзсүз аларды эч ким ача албайт — сурамжылоону уюштуруучулар да, ошондуктан аны эсиңизде сактаңыз: аны калыбына келтирүү мүмкүн эмес."
+        }
+        Ui::Passphrase => "Сырсөз (кеминде 8 белги)",
+        Ui::PassphraseAgain => "Ошол эле сырсөздү кайра киргизиңиз",
+        Ui::KeepAnswers => "Жоопторумду ушул телефондо сактоо",
+        Ui::PassphraseShort => "Сырсөздө кеминде 8 белги болушу керек.",
+        Ui::PassphraseDiffers => "Сырсөздөр дал келбейт.",
+        Ui::PleaseWait => "Күтө туруңуз…",
+        Ui::KeptNote => {
+            "Жоопторуңуз ушул телефондо сырсөзүңүз менен кулпуланып сакталат жана толтурган сайын жаңыланат. Алар жоопторду жөнөткөндө, тез чыкканда же төмөнкү баскыч менен өчүрүлөт."
+        }
+        Ui::DeleteKept => "Жоопторумду ушул телефондон өчүрүү",
+        Ui::UnfinishedHeading => "Ушул телефондогу бүтпөгөн жооптор: {n}",
+        Ui::UnfinishedNote => "Токтогон жериңизден улантуу үчүн сырсөздү киргизиңиз.",
+        Ui::Continue => "Улантуу",
+        Ui::WrongPassphrase => "Бул сырсөз ушул телефондо сакталган жоопторду ачпайды.",
+        Ui::KeepFailed => "Жоопторду ушул телефондо сактоо мүмкүн болбоду.",
+        Ui::DeleteKeptConfirm => {
+            "Бүтпөгөн жооптор ушул телефондон өчүрүлсүнбү? Аларды калыбына келтирүү мүмкүн болбойт."
+        }
         Ui::ErrUnknownQuestion => "Бул сурамжылоодо мындай суроо жок",
         Ui::ErrRequired => "Бул милдеттүү суроо.",
         Ui::ErrWrongType => "Жооптун форматы туура эмес",

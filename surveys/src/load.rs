@@ -145,6 +145,7 @@ const SURVEY_KEYS: &[&str] = &[
     "privacy_budget",
     "closes",
     "public_keys",
+    "drafts",
     "choice_lists",
     "sections",
     "questions",
@@ -416,6 +417,17 @@ impl Checker {
         };
 
         let public_keys = self.public_keys(t.get("public_keys"));
+        let drafts = match t.get("drafts") {
+            None => false,
+            Some(Value::Boolean(b)) => *b,
+            Some(_) => {
+                self.problem(
+                    place,
+                    "`drafts` must be true (members may keep an unfinished answer on their phone, locked with a passphrase) or false",
+                );
+                false
+            }
+        };
         self.choice_lists(t.get("choice_lists"));
         let sections = self.sections(t.get("sections"));
 
@@ -457,6 +469,7 @@ impl Checker {
             questions: questions?,
             publication: publication?,
             public_keys,
+            drafts,
         })
     }
 

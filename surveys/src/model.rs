@@ -72,6 +72,12 @@ pub struct Survey {
     /// rotated. Empty: answers are stored in plaintext.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub public_keys: Vec<String>,
+    /// `drafts = true`: the WASM runner offers to keep an unfinished answer
+    /// on the member's phone, locked with a passphrase the member chooses
+    /// (for long surveys). Absent or false: nothing stays on the device
+    /// before Submit.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drafts: bool,
 }
 
 impl Survey {

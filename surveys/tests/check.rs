@@ -508,7 +508,7 @@ mechanism = "cauchy"
 "#
         ),
         &[
-            "survey: unknown key `privacy_budget_note` (known keys: id, version, languages, default_language, title, browser_title, description, privacy_budget, closes, public_keys, choice_lists, sections, questions, publication)",
+            "survey: unknown key `privacy_budget_note` (known keys: id, version, languages, default_language, title, browser_title, description, privacy_budget, closes, public_keys, drafts, choice_lists, sections, questions, publication)",
             "publication table `t1`: `comment` is free text, which is never published: remove this table",
             "publication table `t1`: duplicate table id",
             "publication table `t1`: `counts` does not apply to `n`, a integer question (it applies to single_choice, multiple_choice, rating, grid)",
@@ -550,6 +550,41 @@ epsilon = "2/3"
 "#
         ),
         &["publication: the tables spend ε = 7/6 in all, more than the privacy_budget of 1"],
+    );
+}
+
+/// `drafts` is a yes or no; `true` loads and reaches the runner.
+#[test]
+fn drafts_is_true_or_false() {
+    check(
+        &format!(
+            r#"
+drafts = "yes"
+[[questions]]
+id = "n"
+type = "integer"
+{L}
+"#
+        ),
+        &[
+            "survey: `drafts` must be true (members may keep an unfinished answer on their phone, locked with a passphrase) or false",
+        ],
+    );
+    let text = format!("{HEAD}drafts = true\n[[questions]]\nid = \"n\"\ntype = \"integer\"\n{L}\n");
+    let survey = parse_survey(&text).expect("loads");
+    assert!(survey.drafts);
+    let json = serde_json::to_value(&survey).expect("json");
+    assert_eq!(json["drafts"], serde_json::json!(true));
+    let without = parse_survey(&format!(
+        "{HEAD}[[questions]]\nid = \"n\"\ntype = \"integer\"\n{L}\n"
+    ))
+    .expect("loads");
+    assert!(!without.drafts);
+    assert!(
+        serde_json::to_value(&without)
+            .expect("json")
+            .get("drafts")
+            .is_none()
     );
 }
 

@@ -5,6 +5,7 @@ mod admin;
 mod api;
 mod browser;
 mod cli;
+mod drafts;
 mod durability;
 mod helpers;
 mod keys;

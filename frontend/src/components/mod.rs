@@ -3,6 +3,7 @@
 
 mod confirmation;
 mod header;
+mod keep;
 mod outbox;
 mod question;
 mod review;
@@ -11,6 +12,7 @@ mod survey_list;
 
 pub use confirmation::{Confirmation, Saved};
 pub use header::Header;
+pub use keep::{KeepPanel, UnfinishedPanel};
 pub use outbox::OutboxPanel;
 pub use review::Review;
 pub use survey_form::SurveyForm;
