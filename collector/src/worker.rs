@@ -11,8 +11,8 @@
 //! const SHELL = ["/index.html", "/frontend-….js", …];
 //! ```
 //!
-//! `SHELL` is every file of the built frontend, the manifest, the icon and
-//! the runner's words in each language: what the runner needs to start
+//! `SHELL` is every file of the built frontend, the manifest, the icon, the
+//! quick exit's script and the runner's words in each language: what the runner needs to start
 //! offline. `VERSION` is a SHA-256 of those paths and bytes, so a rebuilt
 //! frontend, another `--app-name` or `--app-icon` or new words give a new
 //! worker, which browsers install beside the old one (byte-for-byte
@@ -49,6 +49,11 @@ impl Worker {
         files.sort();
         files.push(("/manifest.webmanifest".into(), identity(&install.manifest)));
         files.push(("/app-icon".into(), identity(&install.icon)));
+        // Trunk's page loads it: the quick exit works offline too.
+        files.push((
+            "/quick-exit.js".into(),
+            crate::pages::QUICK_EXIT_JS.as_bytes(),
+        ));
         for w in words {
             files.push((format!("/api/ui/{}", w.lang), identity(&w.asset)));
         }

@@ -527,6 +527,7 @@ fn the_service_worker_lists_the_runner_and_changes_with_it() {
     let mut expected: Vec<String> = files.keys().map(|n| format!("/{n}")).collect();
     expected.push("/manifest.webmanifest".into());
     expected.push("/app-icon".into());
+    expected.push("/quick-exit.js".into());
     for (lang, _) in surveys::i18n::UI_LANGUAGES {
         expected.push(format!("/api/ui/{lang}"));
     }

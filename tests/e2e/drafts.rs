@@ -280,7 +280,8 @@ fn drafts_are_deleted_by_the_member_and_by_the_quick_exit_which_keeps_waiting_an
     assert!(drafts_kept(&browser).is_empty());
 
     // A new draft; then an answer to the other survey submitted while the
-    // collector is down (it waits on the phone); then the quick exit.
+    // collector is down (it waits on the phone); then the quick exit, on
+    // the runner reopened offline.
     start_and_keep(&browser);
     browser.click("#leave");
     browser.click(&format!(r#"button[data-survey="{SURVEY_ID}"]"#));
@@ -297,6 +298,24 @@ fn drafts_are_deleted_by_the_member_and_by_the_quick_exit_which_keeps_waiting_an
     let dir = app.into_dir();
     browser.click("button#submit");
     browser.wait_text("#saved h1", ui("en", Ui::SavedHeading));
+    // Reopened with the collector down: the runner's shell, from the
+    // service worker, offers the draft — and its quick exit deletes it.
+    wait_for("the service worker controls the page", || {
+        browser.run_async(
+            "const done = arguments[0];\
+             navigator.serviceWorker.ready.then(() => done(!!navigator.serviceWorker.controller));",
+            json!([]),
+        ) == json!(true)
+    });
+    browser.goto(&format!("http://{addr}/"));
+    browser.wait_text(
+        "#unfinished h2",
+        &ui("ru", Ui::UnfinishedHeading).replace("{n}", "1"),
+    );
+    assert!(
+        browser.try_find("#ssr").is_none(),
+        "not the collector's page"
+    );
     browser.click("#quick-exit");
     wait_for("left the runner", || {
         !browser

@@ -1148,12 +1148,19 @@ fn every_screen_of_the_wasm_runner_is_accessible_narrow_and_kept_nowhere() {
 
     b.tap_on(&start);
     b.wait_text("#page-indicator", &page_of("ru", 1, 4));
+    // The consultation allows drafts: its offer is checked with each page.
+    b.wait_text("#keep h2", ui("ru", Ui::KeepHeading));
     check_screen(&b, &axe_source, "page 1", &mut problems);
 
     b.tap_on("button#next");
     b.find("#err-consent");
     b.find("#form-errors");
     check_screen(&b, &axe_source, "page 1 with errors", &mut problems);
+    // The offer refusing a short passphrase, as the member sees it.
+    b.type_into("#keep-passphrase", "short");
+    b.tap_on("#keep-answers");
+    b.wait_text("#keep-note", ui("ru", Ui::PassphraseShort));
+    check_screen(&b, &axe_source, "the offer to keep, refused", &mut problems);
 
     tap(&b, "q-consent");
     tap(&b, "q-country-ge");

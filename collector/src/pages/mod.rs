@@ -44,7 +44,7 @@ pub const DEFAULT_EXIT_URL: &str = "https://www.google.com/";
 /// The script that makes the quick exit replace the page (so that Back does
 /// not return to it) and answers Escape pressed twice. Served from the
 /// collector itself; without scripts the quick exit is a plain link.
-const QUICK_EXIT_JS: &str = include_str!("quick-exit.js");
+pub(crate) const QUICK_EXIT_JS: &str = include_str!("quick-exit.js");
 
 /// The runner's routes: `/`, `/s/{id}` (GET and POST), `/quick-exit.js`.
 pub fn routes(
