@@ -59,7 +59,7 @@ impl Worker {
         }
         let version = version(&files);
         let shell: Vec<String> = files.into_iter().map(|(path, _)| path).collect();
-        let script = format!("{}{LOGIC}", header(&version, &shell));
+        let script = format!("{}{}", header(&version, &shell), logic());
         Worker {
             script: Asset::packed(
                 "sw.js",
@@ -72,6 +72,21 @@ impl Worker {
             shell,
         }
     }
+}
+
+/// `worker.js` as served: without its comment lines and blank lines (its
+/// comments are for maintainers; every member downloads the script).
+/// Whole lines only, so nothing inside code or a string is touched.
+fn logic() -> String {
+    let mut out = String::with_capacity(LOGIC.len());
+    for line in LOGIC.lines() {
+        let code = line.trim_start();
+        if !code.is_empty() && !code.starts_with("//") {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn identity(asset: &Asset) -> &[u8] {

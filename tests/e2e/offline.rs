@@ -384,3 +384,66 @@ fn without_indexeddb_the_member_is_told_and_answers_are_sent_online_only() {
     browser.wait_text("#confirmation", "Thank");
     assert_eq!(app.responses(), 1);
 }
+
+/// Background Sync (Chromium): an answer saved while the collector was
+/// down is sent by the service worker's `sync` handler with no page of the
+/// runner open (the page is moved to `about:blank`), and deleted from the
+/// device once stored. The browser fires the sync it was asked for as soon
+/// as it is online — here while the collector is still down, so that
+/// attempt fails and the browser would try again minutes later; the test
+/// fires the retry itself, as DevTools' "Sync" button does
+/// (`ServiceWorker.dispatchSyncEvent`).
+#[test]
+fn the_service_worker_sends_what_waits_with_no_page_of_the_runner_open() {
+    assert_built();
+    let (_keys, key) = keys_dir();
+    let folder = survey_folder(&[key.secret.public()], 1);
+    let app = crate::helpers::spawn_app_with(true, folder.path().to_path_buf(), 0);
+    let browser = Driver::start();
+    open_online(&browser, &app);
+    answer_to_review(&browser);
+    let (addr, dir) = stop(app);
+    browser.click("button#submit");
+    saved(&browser);
+    wait_until(
+        &browser,
+        "the page asked for a sync",
+        "const done = arguments[0];\
+         navigator.serviceWorker.ready.then(r => r.sync.getTags()).then(\
+           t => done(t.includes('chorus-outbox')), () => done(false));",
+    );
+    browser.goto("about:blank");
+    let app = respawn(dir, addr, folder.path(), None);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        app.responses(),
+        0,
+        "nothing sends with no page open but the sync"
+    );
+    browser.cdp("ServiceWorker.enable", json!({}));
+    // The profile's one registration, the first made in it: id 0.
+    browser.cdp(
+        "ServiceWorker.dispatchSyncEvent",
+        json!({"origin": format!("http://{addr}"), "registrationId": "0", "tag": "chorus-outbox", "lastChance": false}),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.responses() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the worker never sent the answer"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Looked at from a page of the origin where no runner runs.
+    browser.goto(&app.url("/api/surveys"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !outbox_values(&browser).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the stored answer is still on the device"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(app.responses(), 1);
+}
