@@ -254,8 +254,11 @@ fn main() {
     }
     takeover::install_page_words();
     match takeover::rendered() {
+        // Trunk's page (the shell the service worker opens offline): the
+        // browser's first language the runner speaks, as the collector's
+        // pages choose by `Accept-Language`.
         takeover::Rendered::Nothing => spawn_local(async move {
-            let lang = with_words(state::INITIAL_LANGUAGE).await;
+            let lang = with_words(browser_language()).await;
             start(State {
                 lang,
                 ..State::default()
@@ -280,6 +283,25 @@ fn main() {
             }
         }),
     }
+}
+
+/// The first of `navigator.languages` (region left out: `ru-RU` is `ru`)
+/// that the runner speaks; else [`state::INITIAL_LANGUAGE`].
+fn browser_language() -> &'static str {
+    let wanted = web_sys::window()
+        .map(|w| w.navigator().languages().to_vec())
+        .unwrap_or_default();
+    wanted
+        .iter()
+        .filter_map(|l| l.as_string())
+        .find_map(|l| {
+            let primary = l.split('-').next().unwrap_or("").to_ascii_lowercase();
+            surveys::i18n::UI_LANGUAGES
+                .iter()
+                .find(|(code, _)| *code == primary)
+                .map(|(code, _)| *code)
+        })
+        .unwrap_or(state::INITIAL_LANGUAGE)
 }
 
 /// `lang` once its words are here (usually from the page itself), else

@@ -310,7 +310,7 @@ fn drafts_are_deleted_by_the_member_and_by_the_quick_exit_which_keeps_waiting_an
     browser.goto(&format!("http://{addr}/"));
     browser.wait_text(
         "#unfinished h2",
-        &ui("ru", Ui::UnfinishedHeading).replace("{n}", "1"),
+        &ui("en", Ui::UnfinishedHeading).replace("{n}", "1"),
     );
     assert!(
         browser.try_find("#ssr").is_none(),

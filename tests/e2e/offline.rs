@@ -166,11 +166,17 @@ fn an_answer_submitted_offline_waits_sealed_on_the_device_and_is_stored_once_onl
     // stopped (the switch does not reach the service worker's own fetches).
     offline(&browser, true);
     let (addr, dir) = stop(app);
+    // A phone set to Kyrgyz.
+    let agent = browser.run("return navigator.userAgent;", json!([]));
+    browser.cdp(
+        "Network.setUserAgentOverride",
+        json!({"userAgent": agent, "acceptLanguage": "ky-KG,ky;q=0.9"}),
+    );
     browser.goto(&format!("http://{addr}/"));
     // The runner's shell from the service worker, not the collector's page
-    // (which carries the words in a data block), in Russian: its words
-    // were kept too.
-    browser.wait_text("h1", ui("ru", Ui::OpenSurveys));
+    // (which carries the words in a data block), in the phone's language:
+    // its words were kept too.
+    browser.wait_text("h1", ui("ky", Ui::OpenSurveys));
     assert_eq!(
         browser.run("return document.getElementById('chorus-words');", json!([])),
         Value::Null
