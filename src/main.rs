@@ -66,6 +66,20 @@ enum Command {
         /// default a plain note).
         #[arg(long)]
         app_icon: Option<PathBuf>,
+        /// Seconds a client may take to send a whole request header (on a
+        /// new connection and between keep-alive requests); then it is
+        /// closed.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
+        /// Seconds from a request's header to its response, body upload
+        /// included; a slower request gets 408.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        request_timeout: u64,
+        /// Open connections at most. At the cap a new connection closes the
+        /// idle one that waited longest (never one whose request is being
+        /// handled). Keep it under the open-files limit (`ulimit -n`).
+        #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections: u64,
     },
     /// Check survey files and list every problem in them.
     Check {
@@ -128,6 +142,9 @@ fn main() -> ExitCode {
             exit_url,
             app_name,
             app_icon,
+            header_timeout,
+            request_timeout,
+            max_connections,
         } => serve(
             addr,
             db,
@@ -138,6 +155,11 @@ fn main() -> ExitCode {
                 exit_url,
                 app_name,
                 app_icon,
+            },
+            collector::serve::Limits {
+                header_timeout: std::time::Duration::from_secs(header_timeout),
+                request_timeout: std::time::Duration::from_secs(request_timeout),
+                max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
             },
         ),
         Command::Check { paths } => check(&paths),
@@ -204,6 +226,7 @@ fn serve(
     dist: PathBuf,
     rate_limit: u32,
     install: Install,
+    limits: collector::serve::Limits,
 ) -> Result<ExitCode> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -243,6 +266,7 @@ fn serve(
             exit_url: install.exit_url,
             app_name: install.app_name,
             app_icon: install.app_icon,
+            limits,
             ..collector::Config::new(addr, db.clone(), surveys, dist.clone())
         };
         let app = collector::Application::build(config).await?;

@@ -35,6 +35,8 @@ pub struct Config {
     /// Its icon (`--app-icon`: a PNG of at least 192×192 or an SVG);
     /// `None`: a plain note.
     pub app_icon: Option<PathBuf>,
+    /// Timeouts and the connection cap against slow and hostile clients.
+    pub limits: crate::serve::Limits,
 }
 
 /// Submissions per client and minute unless configured otherwise: room
@@ -58,6 +60,7 @@ impl Config {
             exit_url: crate::pages::DEFAULT_EXIT_URL.to_string(),
             app_name: crate::install::DEFAULT_APP_NAME.to_string(),
             app_icon: None,
+            limits: crate::serve::Limits::default(),
         }
     }
 }
@@ -166,6 +169,7 @@ pub struct Application {
     addr: SocketAddr,
     state: Arc<State>,
     writer_thread: WriterThread,
+    limits: crate::serve::Limits,
 }
 
 impl Application {
@@ -226,6 +230,7 @@ impl Application {
             addr,
             state,
             writer_thread,
+            limits: config.limits,
         })
     }
 
@@ -259,6 +264,7 @@ impl Application {
             listener,
             state,
             writer_thread,
+            limits,
             ..
         } = self;
         let writer = state.writer.clone();
@@ -267,11 +273,8 @@ impl Application {
             shutdown.await;
             let _ = asked_tx.send(());
         };
-        let filter = routes::routes(state);
-        let server = warp::serve(filter)
-            .incoming(listener)
-            .graceful(signal)
-            .run();
+        let service = warp::service(routes::routes(state));
+        let server = crate::serve::run(listener, service, limits, signal);
         let grace = async move {
             if asked_rx.await.is_err() {
                 std::future::pending::<()>().await;

@@ -22,6 +22,7 @@ pub mod publish;
 pub mod ratelimit;
 pub mod results;
 pub mod routes;
+pub mod serve;
 pub mod submit;
 pub mod worker;
 pub mod writer;

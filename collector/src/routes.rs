@@ -331,7 +331,7 @@ fn no_store(reply: impl Reply) -> warp::reply::Response {
 pub(crate) fn rate_limited(
     state: Arc<State>,
 ) -> impl Filter<Extract = (), Error = Rejection> + Clone {
-    warp::addr::remote()
+    crate::serve::peer()
         .and(with_state(state))
         .and_then(
             |addr: Option<std::net::SocketAddr>, s: Arc<State>| async move {

@@ -16,4 +16,5 @@ mod pages;
 mod privacy;
 mod remote;
 mod sealed;
+mod slow;
 mod webdriver;

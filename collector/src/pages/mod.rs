@@ -86,7 +86,7 @@ pub fn routes(
         .and(warp::body::content_length_limit(MAX_FORM_BYTES))
         .and(warp::body::bytes())
         .and(accept_language())
-        .and(warp::addr::remote())
+        .and(crate::serve::peer())
         .and(with_state(state))
         .and_then(
             |id: String,
