@@ -19,6 +19,14 @@
 //!   request is the new one closed straight away (the outbox sends it again
 //!   later).
 //!
+//! * **Lingering close**: when hyper closes a connection whose request
+//!   body it did not read (a `413` for a body over the limit, say), the
+//!   collector first stops sending, then reads and discards what the client
+//!   is still sending — at most [`LINGER_BYTES`] for at most
+//!   [`LINGER_TIME`], and only while bytes keep coming (a pause of
+//!   [`LINGER_QUIET`] ends it, so an idle client costs nothing) — so that the client reads the reply instead of a
+//!   connection reset (as nginx's lingering close does).
+//!
 //! The peer's address reaches the routes as a request extension ([`Peer`])
 //! for the in-memory rate limiter only; it is never logged or stored. A
 //! client that goes away mid-request is not an error (logged at `debug`,
@@ -36,6 +44,113 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use warp::Filter;
+
+/// The most a closing connection reads and discards ([`Lingering`]).
+pub const LINGER_BYTES: usize = 1 << 20;
+/// The longest a closing connection waits for the client's last bytes.
+pub const LINGER_TIME: Duration = Duration::from_secs(5);
+/// A pause this long in what the client sends ends the wait.
+pub const LINGER_QUIET: Duration = Duration::from_millis(500);
+
+/// A closing connection's wait: bytes left to read, the overall deadline,
+/// the pause that ends it.
+struct Drain {
+    left: usize,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    quiet: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+/// A connection's socket that, asked to shut down, first ends its own
+/// sending and then drains what the client still sends (bounded), before
+/// it is dropped: closing a socket with unread bytes makes the kernel
+/// send a reset, which can reach the client before the reply does.
+struct Lingering {
+    stream: tokio::net::TcpStream,
+    /// While draining.
+    drain: Option<Drain>,
+}
+
+impl Lingering {
+    fn new(stream: tokio::net::TcpStream) -> Lingering {
+        Lingering {
+            stream,
+            drain: None,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Lingering {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Lingering {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        if this.drain.is_none() {
+            std::task::ready!(std::pin::Pin::new(&mut this.stream).poll_shutdown(cx))?;
+            this.drain = Some(Drain {
+                left: LINGER_BYTES,
+                deadline: Box::pin(tokio::time::sleep(LINGER_TIME)),
+                quiet: Box::pin(tokio::time::sleep(LINGER_QUIET)),
+            });
+        }
+        let Some(drain) = this.drain.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        let mut scratch = [0u8; 8192];
+        loop {
+            if drain.left == 0
+                || drain.deadline.as_mut().poll(cx).is_ready()
+                || drain.quiet.as_mut().poll(cx).is_ready()
+            {
+                return Poll::Ready(Ok(()));
+            }
+            let mut buf = tokio::io::ReadBuf::new(&mut scratch);
+            match tokio::io::AsyncRead::poll_read(
+                std::pin::Pin::new(&mut this.stream),
+                cx,
+                &mut buf,
+            ) {
+                // The client has finished (or the socket failed): done.
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => {
+                    drain.left = drain.left.saturating_sub(buf.filled().len());
+                    drain
+                        .quiet
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + LINGER_QUIET);
+                }
+                Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
 
 /// The defences' settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,7 +293,7 @@ pub async fn run<S>(
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
-            .serve_connection(TokioIo::new(stream), service);
+            .serve_connection(TokioIo::new(Lingering::new(stream)), service);
         let conn = graceful.watch(conn);
         let registry = Arc::clone(&registry);
         tokio::spawn(async move {

@@ -141,3 +141,35 @@ fn the_defences_take_no_nonsense_settings() {
         assert!(err.contains(flag), "{flag} {value}: {err}");
     }
 }
+
+/// A client still writing a body over the limit reads the 413, not a
+/// connection reset: the collector drains what it sends (bounded) before
+/// closing.
+#[test]
+fn a_client_writing_a_body_over_the_limit_reads_the_413() {
+    let (_dir, app) = serve(&[]);
+    let mut s = TcpStream::connect(app.addr).expect("connect");
+    write!(
+        s,
+        "POST /api/surveys/ost-hiv-access/responses HTTP/1.1\r\nHost: test\r\n\
+         Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n"
+    )
+    .expect("send headers");
+    // The reply comes at once; the client goes on writing for a while.
+    std::thread::sleep(Duration::from_millis(200));
+    let chunk = [b'x'; 16 * 1024];
+    for i in 0..32 {
+        s.write_all(&chunk)
+            .unwrap_or_else(|e| panic!("chunk {i} refused by a reset: {e}"));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert!(reply.contains("body_too_large"), "{reply}");
+    let (status, output) = app.terminate();
+    assert!(status.success(), "{output}");
+}
