@@ -13,7 +13,8 @@
 //! * **Connection cap** (`--max-connections`, default 1024): at the cap, a
 //!   new connection closes the **idle** connection that has waited longest
 //!   — one that is reading a request header or between keep-alive requests,
-//!   never one whose request is being handled — so a flood of half-sent
+//!   never one whose request is being handled or whose response is still
+//!   being sent — so a flood of half-sent
 //!   headers cannot keep honest members out: each of them takes the place
 //!   of an idle one at once. Only when every connection is busy with a
 //!   request is the new one closed straight away (the outbox sends it again
@@ -276,17 +277,21 @@ pub async fn run<S>(
             let busy = Arc::clone(&busy);
             move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(Peer(addr));
+                // Busy from the complete header until the response's body
+                // has been sent (a streamed export too), or dropped.
                 busy.store(true, Ordering::Release);
-                let busy = Arc::clone(&busy);
+                let guard = Busy(Arc::clone(&busy));
                 let reply = tower_service::Service::call(&mut filtered.clone(), req);
                 async move {
                     let reply = tokio::time::timeout(limits.request_timeout, reply).await;
-                    busy.store(false, Ordering::Release);
-                    Ok::<_, std::convert::Infallible>(match reply {
+                    let response = match reply {
                         Ok(Ok(response)) => response,
                         Ok(Err(never)) => match never {},
                         Err(_) => timed_out(),
-                    })
+                    };
+                    Ok::<_, std::convert::Infallible>(
+                        response.map(|body| Tracked { body, _busy: guard }),
+                    )
                 }
             }
         });
@@ -319,6 +324,42 @@ pub async fn run<S>(
     graceful.shutdown().await;
 }
 
+/// Marks its connection idle again when dropped.
+struct Busy(Arc<AtomicBool>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// A response body that keeps its connection busy until it is dropped
+/// (hyper drops it once it is sent, or when the connection ends).
+struct Tracked<B> {
+    body: B,
+    _busy: Busy,
+}
+
+impl<B: http_body::Body + Unpin> http_body::Body for Tracked<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// `408`: the request's body did not arrive in time. The connection is
 /// closed after it (the rest of a half-sent body cannot be told from the
 /// next request).
@@ -349,6 +390,19 @@ mod tests {
             },
             close,
         )
+    }
+
+    #[test]
+    fn a_connection_stays_busy_until_its_response_body_is_dropped() {
+        let busy = Arc::new(AtomicBool::new(true));
+        let body = Tracked {
+            body: String::from("a streamed export"),
+            _busy: Busy(Arc::clone(&busy)),
+        };
+        assert!(busy.load(Ordering::Acquire), "busy while the body is sent");
+        assert_eq!(http_body::Body::size_hint(&body).exact(), Some(17));
+        drop(body);
+        assert!(!busy.load(Ordering::Acquire), "idle once it is gone");
     }
 
     #[test]
