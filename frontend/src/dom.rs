@@ -44,3 +44,13 @@ pub fn exit_url() -> String {
         .and_then(|m| m.get_attribute("content"))
         .unwrap_or_else(|| "about:blank".to_string())
 }
+
+/// Waits `ms` milliseconds (and lets the page paint meanwhile).
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

@@ -99,7 +99,7 @@ pub fn start(listener: Callback<Kept>) {
 async fn recount() {
     let store = with(|d| d.store.clone());
     if let Some(store) = store {
-        let count = store.entries().await.map_or(0, |e| e.len());
+        let count = store.count().await.unwrap_or(0);
         with(|d| d.kept.count = count);
     }
     notify();
@@ -114,12 +114,7 @@ fn notify() {
 
 /// Lets the page paint ("please wait") before argon2 holds the thread.
 async fn yield_to_paint() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    crate::dom::sleep(30).await;
 }
 
 /// Starts keeping the open form: a key from `passphrase`, the first save.

@@ -151,6 +151,13 @@ impl Store {
             .collect())
     }
 
+    /// How many values the store holds (without reading them).
+    pub async fn count(&self) -> Result<usize, JsValue> {
+        let (_tx, store) = self.transaction(false)?;
+        let n = finished(&store.count()?).await?;
+        Ok(n.as_f64().unwrap_or(0.0) as usize)
+    }
+
     /// Stores `bytes` under `key`, replacing what was there; returns once
     /// the write is committed.
     pub async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), JsValue> {

@@ -295,11 +295,7 @@ fn browser_language() -> &'static str {
         .iter()
         .filter_map(|l| l.as_string())
         .find_map(|l| {
-            let primary = l.split('-').next().unwrap_or("").to_ascii_lowercase();
-            surveys::i18n::UI_LANGUAGES
-                .iter()
-                .find(|(code, _)| *code == primary)
-                .map(|(code, _)| *code)
+            surveys::i18n::ui_language(&l.split('-').next().unwrap_or("").to_ascii_lowercase())
         })
         .unwrap_or(state::INITIAL_LANGUAGE)
 }

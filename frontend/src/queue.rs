@@ -109,7 +109,7 @@ pub async fn submit(out: &Outgoing) -> SendOutcome {
         if with(|q| q.storage != Storage::Unknown) {
             break;
         }
-        sleep(50).await;
+        crate::dom::sleep(50).await;
     }
     let store = with(|q| q.store.clone());
     let kept = match &store {
@@ -258,16 +258,6 @@ fn schedule() {
             .ok();
         with(|q| q.timer = timer);
     }
-}
-
-/// Waits `ms` milliseconds.
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// Asks once per page for persistent storage, and remembers the answer.

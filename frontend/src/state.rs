@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use runner::outbox;
 use serde::{Serialize, Serializer};
-use surveys::i18n::{UI_LANGUAGES, Ui, ui};
+use surveys::i18n::{Ui, ui};
 use surveys::sealing::{SealedSubmission, SealingError, seal_answers, sealing_key};
 use surveys::{Submission, Survey};
 use yew::Reducible;
@@ -599,7 +599,7 @@ impl State {
     fn apply(&mut self, action: Action) {
         match action {
             Action::SetLanguage(lang) => {
-                if let Some((code, _)) = UI_LANGUAGES.iter().find(|(code, _)| *code == lang) {
+                if let Some(code) = surveys::i18n::ui_language(&lang) {
                     self.lang = code;
                 }
             }
@@ -734,6 +734,7 @@ impl Reducible for State {
 mod tests {
     use super::*;
     use std::collections::{BTreeMap, BTreeSet};
+    use surveys::i18n::UI_LANGUAGES;
 
     use runner::{UNREADABLE_NUMBER, Visibility, answers_json, date_bound, ranks_asked};
     use serde_json::{Value, json};

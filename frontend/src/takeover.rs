@@ -9,7 +9,6 @@
 //! submission id. Only then is the server's markup replaced.
 
 use surveys::Survey;
-use surveys::i18n::UI_LANGUAGES;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, FormData, HtmlFormElement};
 
@@ -37,10 +36,7 @@ fn page_lang() -> &'static str {
         .and_then(|d| d.document_element())
         .and_then(|e| e.get_attribute("lang"))
         .unwrap_or_default();
-    UI_LANGUAGES
-        .iter()
-        .find(|(code, _)| *code == lang)
-        .map_or(INITIAL_LANGUAGE, |(code, _)| code)
+    surveys::i18n::ui_language(&lang).unwrap_or(INITIAL_LANGUAGE)
 }
 
 /// Installs the runner's words that the server's page carries (in the

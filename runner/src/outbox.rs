@@ -485,7 +485,7 @@ impl Item {
     }
 }
 
-fn put_len(out: &mut Vec<u8>, len: usize) {
+pub(crate) fn put_len(out: &mut Vec<u8>, len: usize) {
     // Nothing stored comes near 4 GiB (a body is at most 64 KiB); saturate
     // rather than wrap, so that such an item would fail to decode instead of
     // decoding as something else.
@@ -493,17 +493,20 @@ fn put_len(out: &mut Vec<u8>, len: usize) {
     out.extend_from_slice(&len.to_le_bytes());
 }
 
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+/// A byte string as the outbox's and the locked draft's layouts write it:
+/// its length (u32 LE), then its bytes.
+pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     put_len(out, bytes.len());
     out.extend_from_slice(bytes);
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
+/// Reads what [`put_bytes`] and little-endian integers wrote.
+pub(crate) struct Reader<'a> {
+    pub(crate) rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
+    pub(crate) fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         if self.rest.len() < n {
             return Err(DecodeError::Truncated(field));
         }
@@ -512,29 +515,29 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
+    pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
         Ok(self.take(1, field)?[0])
     }
 
-    fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
+    pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
         let mut b = [0; 4];
         b.copy_from_slice(self.take(4, field)?);
         Ok(u32::from_le_bytes(b))
     }
 
-    fn u64(&mut self, field: &'static str) -> Result<u64, DecodeError> {
+    pub(crate) fn u64(&mut self, field: &'static str) -> Result<u64, DecodeError> {
         let mut b = [0; 8];
         b.copy_from_slice(self.take(8, field)?);
         Ok(u64::from_le_bytes(b))
     }
 
-    fn bytes(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
+    pub(crate) fn bytes(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let len = self.u32(field)?;
         let len = usize::try_from(len).map_err(|_| DecodeError::Truncated(field))?;
         self.take(len, field)
     }
 
-    fn text(&mut self, field: &'static str) -> Result<String, DecodeError> {
+    pub(crate) fn text(&mut self, field: &'static str) -> Result<String, DecodeError> {
         let bytes = self.bytes(field)?;
         match std::str::from_utf8(bytes) {
             Ok(s) => Ok(s.to_owned()),

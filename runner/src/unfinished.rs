@@ -6,13 +6,14 @@
 //! Inside the lock: the survey, its version, the submission id, the page,
 //! and the answers as the form fields that carry them ([`crate::fields`]) —
 //! the same encoding the server-rendered pages post, so a draft reads back
-//! through the same checks. Written as length-prefixed strings, not JSON:
-//! a serde form of it would cost every member's download several KB.
+//! through the same checks. Written as length-prefixed strings, not JSON
+//! (a serde form of it would cost every member's download several KB), in
+//! the outbox's conventions and with its reader ([`crate::outbox`]):
 //!
 //! ```text
-//! 0x01 ‖ version (u32 BE) ‖ page (u32 BE) ‖ review (0 or 1)
-//!      ‖ string survey id ‖ string submission id ‖ field count (u32 BE)
-//!      ‖ (string name ‖ string value)*        string = length (u32 BE) ‖ UTF-8
+//! 0x01 ‖ version (u32 LE) ‖ page (u32 LE) ‖ review (0 or 1)
+//!      ‖ string survey id ‖ string submission id ‖ field count (u32 LE)
+//!      ‖ (string name ‖ string value)*        string = length (u32 LE) ‖ UTF-8
 //! ```
 
 use surveys::Survey;
@@ -21,6 +22,7 @@ pub use seal::draft::{DRAFT_COST, DraftError, DraftKey, MIN_PASSPHRASE_CHARS};
 
 use crate::fields;
 use crate::form::Form;
+use crate::outbox::{Reader, put_bytes, put_len};
 
 /// The first byte inside the lock: this layout.
 const FORMAT: u8 = 1;
@@ -53,20 +55,16 @@ impl Unfinished {
 
     /// Its bytes, as locked (see the module's layout).
     pub fn to_bytes(&self) -> Vec<u8> {
-        fn string(out: &mut Vec<u8>, s: &str) {
-            out.extend_from_slice(&(s.len() as u32).to_be_bytes());
-            out.extend_from_slice(s.as_bytes());
-        }
         let mut out = vec![FORMAT];
-        out.extend_from_slice(&self.version.to_be_bytes());
-        out.extend_from_slice(&(self.page as u32).to_be_bytes());
+        out.extend_from_slice(&self.version.to_le_bytes());
+        put_len(&mut out, self.page);
         out.push(u8::from(self.review));
-        string(&mut out, &self.survey_id);
-        string(&mut out, &self.submission_id);
-        out.extend_from_slice(&(self.fields.len() as u32).to_be_bytes());
+        put_bytes(&mut out, self.survey_id.as_bytes());
+        put_bytes(&mut out, self.submission_id.as_bytes());
+        put_len(&mut out, self.fields.len());
         for (name, value) in &self.fields {
-            string(&mut out, name);
-            string(&mut out, value);
+            put_bytes(&mut out, name.as_bytes());
+            put_bytes(&mut out, value.as_bytes());
         }
         out
     }
@@ -74,41 +72,27 @@ impl Unfinished {
     /// The inverse of [`Unfinished::to_bytes`]; `None` for bytes it did
     /// not make.
     pub fn from_bytes(bytes: &[u8]) -> Option<Unfinished> {
-        struct Reader<'a>(&'a [u8]);
-        impl Reader<'_> {
-            fn take(&mut self, n: usize) -> Option<&[u8]> {
-                let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
-                self.0 = rest;
-                Some(head)
-            }
-            fn word(&mut self) -> Option<u32> {
-                Some(u32::from_be_bytes(self.take(4)?.try_into().ok()?))
-            }
-            fn string(&mut self) -> Option<String> {
-                let n = self.word()? as usize;
-                String::from_utf8(self.take(n)?.to_vec()).ok()
-            }
-        }
-        let mut r = Reader(bytes);
-        if r.take(1)? != [FORMAT] {
+        let mut r = Reader { rest: bytes };
+        if r.u8("format").ok()? != FORMAT {
             return None;
         }
-        let version = r.word()?;
-        let page = r.word()? as usize;
-        let review = match r.take(1)? {
-            [0] => false,
-            [1] => true,
+        let version = r.u32("version").ok()?;
+        let page = r.u32("page").ok()? as usize;
+        let review = match r.u8("review").ok()? {
+            0 => false,
+            1 => true,
             _ => return None,
         };
-        let survey_id = r.string()?;
-        let submission_id = r.string()?;
-        let count = r.word()? as usize;
-        // No more fields than bytes left: a count cannot make it allocate.
-        let mut fields = Vec::with_capacity(count.min(r.0.len() / 8));
+        let survey_id = r.text("survey id").ok()?;
+        let submission_id = r.text("submission id").ok()?;
+        let count = r.u32("fields").ok()?;
+        // No capacity from the count: each field takes at least eight
+        // bytes, so the loop ends when the bytes do.
+        let mut fields = Vec::new();
         for _ in 0..count {
-            fields.push((r.string()?, r.string()?));
+            fields.push((r.text("name").ok()?, r.text("value").ok()?));
         }
-        r.0.is_empty().then_some(Unfinished {
+        r.rest.is_empty().then_some(Unfinished {
             survey_id,
             version,
             submission_id,

@@ -212,17 +212,22 @@ pub fn has_words(lang: &str) -> bool {
         || (cfg!(not(target_arch = "wasm32")) && UI_LANGUAGES.iter().any(|(l, _)| *l == lang))
 }
 
+/// `code` as one of [`UI_LANGUAGES`]' codes (with its `'static` lifetime),
+/// or `None` when the runner does not speak it.
+pub fn ui_language(code: &str) -> Option<&'static str> {
+    UI_LANGUAGES
+        .iter()
+        .find(|(l, _)| *l == code)
+        .map(|&(l, _)| l)
+}
+
 /// Takes `lang`'s words (from [`words`], in the order of [`Ui::ALL`]) for
 /// [`ui`], and returns the language's code. A table is checked before it
 /// is taken: one word per phrase, none empty. A language installed before
 /// keeps its first table (the tables live as long as the page, which loads
 /// at most one per language).
 pub fn install(lang: &str, words: Vec<String>) -> Result<&'static str, WordsError> {
-    let code = UI_LANGUAGES
-        .iter()
-        .find(|(l, _)| *l == lang)
-        .map(|&(l, _)| l)
-        .ok_or_else(|| WordsError::UnknownLanguage(lang.to_string()))?;
+    let code = ui_language(lang).ok_or_else(|| WordsError::UnknownLanguage(lang.to_string()))?;
     if words.len() != Ui::ALL.len() {
         return Err(WordsError::WrongCount {
             found: words.len(),

@@ -11,6 +11,7 @@ use serde_json::json;
 use surveys::i18n::{Ui, ui};
 
 use crate::helpers::TestApp;
+use crate::offline::{contains, idb_values, wait_until};
 use crate::sealed::{SURVEY_ID, survey_text, test_key};
 use crate::webdriver::{Driver, wait_gone};
 
@@ -94,34 +95,8 @@ fn setup() -> Setup {
     }
 }
 
-/// The values of a database's one store, as bytes (`[]` when the database
-/// does not exist: it is not created by asking).
-fn values(browser: &Driver, database: &str, store: &str) -> Vec<Vec<u8>> {
-    let v = browser.run_async(
-        "const [database, store, done] = arguments;\
-         const open = indexedDB.open(database);\
-         open.onupgradeneeded = () => open.transaction.abort();\
-         open.onerror = () => done([]);\
-         open.onsuccess = () => {\
-           const db = open.result;\
-           if (!db.objectStoreNames.contains(store)) { db.close(); return done([]); }\
-           const all = db.transaction(store).objectStore(store).getAll();\
-           all.onsuccess = () => { db.close(); done(all.result.map(v => Array.from(v))); };\
-           all.onerror = () => done('error');\
-         };",
-        json!([database, store]),
-    );
-    serde_json::from_value(v.clone()).unwrap_or_else(|_| panic!("{database} values: {v}"))
-}
-
 fn drafts_kept(browser: &Driver) -> Vec<Vec<u8>> {
-    values(browser, "chorus-drafts", "drafts")
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
+    idb_values(browser, "chorus-drafts", "drafts")
 }
 
 fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
@@ -202,7 +177,7 @@ fn a_kept_draft_is_locked_survives_a_restart_and_is_deleted_on_submit() {
         assert!(!contains(&kept[0], needle), "the draft shows `{needle}`");
     }
     assert!(
-        values(&browser, "chorus", "outbox").is_empty(),
+        idb_values(&browser, "chorus", "outbox").is_empty(),
         "nothing waits to be sent"
     );
 
@@ -300,13 +275,12 @@ fn drafts_are_deleted_by_the_member_and_by_the_quick_exit_which_keeps_waiting_an
     browser.wait_text("#saved h1", ui("en", Ui::SavedHeading));
     // Reopened with the collector down: the runner's shell, from the
     // service worker, offers the draft — and its quick exit deletes it.
-    wait_for("the service worker controls the page", || {
-        browser.run_async(
-            "const done = arguments[0];\
-             navigator.serviceWorker.ready.then(() => done(!!navigator.serviceWorker.controller));",
-            json!([]),
-        ) == json!(true)
-    });
+    wait_until(
+        &browser,
+        "the service worker controls the page",
+        "const done = arguments[0];\
+         navigator.serviceWorker.ready.then(() => done(!!navigator.serviceWorker.controller));",
+    );
     browser.goto(&format!("http://{addr}/"));
     browser.wait_text(
         "#unfinished h2",
@@ -330,7 +304,7 @@ fn drafts_are_deleted_by_the_member_and_by_the_quick_exit_which_keeps_waiting_an
     browser.goto(&app.url("/api/surveys"));
     assert!(drafts_kept(&browser).is_empty(), "the draft is gone");
     assert_eq!(
-        values(&browser, "chorus", "outbox").len(),
+        idb_values(&browser, "chorus", "outbox").len(),
         1,
         "the waiting answer is kept"
     );

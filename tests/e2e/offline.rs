@@ -40,7 +40,7 @@ fn offline(browser: &Driver, off: bool) {
 }
 
 /// Polls an asynchronous script until it returns `true`.
-fn wait_until(browser: &Driver, what: &str, script: &str) {
+pub(crate) fn wait_until(browser: &Driver, what: &str, script: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while browser.run_async(script, json!([])) != json!(true) {
         assert!(Instant::now() < deadline, "never true: {what}");
@@ -69,25 +69,32 @@ fn open_online(browser: &Driver, app: &TestApp) {
     );
 }
 
-/// The values of the runner's outbox in IndexedDB, as bytes.
-fn outbox_values(browser: &Driver) -> Vec<Vec<u8>> {
+/// The values of an IndexedDB database's one store, as bytes (`[]` when
+/// the database or store does not exist: asking creates neither).
+pub(crate) fn idb_values(browser: &Driver, database: &str, store: &str) -> Vec<Vec<u8>> {
     let v = browser.run_async(
-        "const done = arguments[0];\
-         const open = indexedDB.open('chorus');\
+        "const [database, store, done] = arguments;\
+         const open = indexedDB.open(database);\
          open.onupgradeneeded = () => open.transaction.abort();\
          open.onerror = () => done([]);\
          open.onsuccess = () => {\
            const db = open.result;\
-           const all = db.transaction('outbox').objectStore('outbox').getAll();\
+           if (!db.objectStoreNames.contains(store)) { db.close(); return done([]); }\
+           const all = db.transaction(store).objectStore(store).getAll();\
            all.onsuccess = () => { db.close(); done(all.result.map(v => Array.from(v))); };\
            all.onerror = () => done('error');\
          };",
-        json!([]),
+        json!([database, store]),
     );
-    serde_json::from_value(v.clone()).unwrap_or_else(|_| panic!("outbox values: {v}"))
+    serde_json::from_value(v.clone()).unwrap_or_else(|_| panic!("{database} values: {v}"))
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+/// The values of the runner's outbox in IndexedDB, as bytes.
+fn outbox_values(browser: &Driver) -> Vec<Vec<u8>> {
+    idb_values(browser, "chorus", "outbox")
+}
+
+pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())

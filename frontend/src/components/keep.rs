@@ -6,6 +6,7 @@ use surveys::i18n::{Ui, ui};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::confirm::ConfirmDelete;
 use crate::drafts::{self, Failure};
 use crate::services;
 use crate::state::{Action, Form, Kept, State};
@@ -33,6 +34,18 @@ fn clear(inputs: &[&NodeRef]) {
         if let Some(i) = input.cast::<HtmlInputElement>() {
             i.set_value("");
         }
+    }
+}
+
+/// A labelled passphrase field; `new` marks one being chosen (its
+/// shortest length).
+fn passphrase(id: &'static str, label: &'static str, node: &NodeRef, new: bool) -> Html {
+    let minlength = new.then(|| runner::unfinished::MIN_PASSPHRASE_CHARS.to_string());
+    html! {
+        <>
+            <label for={id}>{ label }</label>
+            <input type="password" id={id} class="other-text" ref={node.clone()} autocomplete="off" {minlength} />
+        </>
     }
 }
 
@@ -125,23 +138,8 @@ pub fn KeepPanel(props: &KeepPanelProps) -> Html {
         <section id="keep" class="outbox" aria-labelledby="keep-heading">
             <h2 id="keep-heading">{ t(Ui::KeepHeading) }</h2>
             <p class="outbox-note">{ t(Ui::KeepNote) }</p>
-            <label for="keep-passphrase">{ t(Ui::Passphrase) }</label>
-            <input
-                type="password"
-                id="keep-passphrase"
-                class="other-text"
-                ref={first}
-                autocomplete="off"
-                minlength={runner::unfinished::MIN_PASSPHRASE_CHARS.to_string()}
-            />
-            <label for="keep-passphrase-again">{ t(Ui::PassphraseAgain) }</label>
-            <input
-                type="password"
-                id="keep-passphrase-again"
-                class="other-text"
-                ref={again}
-                autocomplete="off"
-            />
+            { passphrase("keep-passphrase", t(Ui::Passphrase), &first, true) }
+            { passphrase("keep-passphrase-again", t(Ui::PassphraseAgain), &again, false) }
             { note_html(lang, *note, "keep-note") }
             <div class="actions">
                 <button
@@ -172,7 +170,6 @@ pub fn UnfinishedPanel(props: &UnfinishedPanelProps) -> Html {
     let lang = props.lang;
     let t = |k| ui(lang, k);
     let note = use_state(|| Note::None);
-    let confirming = use_state(|| false);
     let input = use_node_ref();
     if props.kept.count == 0 {
         return html! {};
@@ -202,56 +199,13 @@ pub fn UnfinishedPanel(props: &UnfinishedPanelProps) -> Html {
             });
         }
     };
-    let delete = if *confirming {
-        let yes = {
-            let confirming = confirming.clone();
-            move |_| {
-                drafts::delete_all();
-                confirming.set(false);
-            }
-        };
-        let no = {
-            let confirming = confirming.clone();
-            move |_| confirming.set(false)
-        };
-        html! {
-            <div class="actions" role="group" aria-labelledby="delete-unfinished-question">
-                <p id="delete-unfinished-question">{ t(Ui::DeleteKeptConfirm) }</p>
-                <button type="button" id="delete-unfinished-confirm" class="secondary danger" onclick={yes}>
-                    { t(Ui::DeleteYes) }
-                </button>
-                <button type="button" id="delete-unfinished-cancel" class="secondary" onclick={no}>
-                    { t(Ui::Cancel) }
-                </button>
-            </div>
-        }
-    } else {
-        let ask = {
-            let confirming = confirming.clone();
-            move |_| confirming.set(true)
-        };
-        html! {
-            <div class="actions">
-                <button type="button" id="delete-unfinished" class="secondary" onclick={ask}>
-                    { t(Ui::DeleteKept) }
-                </button>
-            </div>
-        }
-    };
     html! {
         <section id="unfinished" class="outbox" aria-labelledby="unfinished-heading">
             <h2 id="unfinished-heading">
                 { t(Ui::UnfinishedHeading).replace("{n}", &props.kept.count.to_string()) }
             </h2>
             <p class="outbox-note">{ t(Ui::UnfinishedNote) }</p>
-            <label for="unfinished-passphrase">{ t(Ui::Passphrase) }</label>
-            <input
-                type="password"
-                id="unfinished-passphrase"
-                class="other-text"
-                ref={input}
-                autocomplete="off"
-            />
+            { passphrase("unfinished-passphrase", t(Ui::Passphrase), &input, false) }
             { note_html(lang, *note, "unfinished-note") }
             <div class="actions">
                 <button
@@ -264,7 +218,13 @@ pub fn UnfinishedPanel(props: &UnfinishedPanelProps) -> Html {
                     { t(Ui::Continue) }
                 </button>
             </div>
-            { delete }
+            <ConfirmDelete
+                {lang}
+                id="delete-unfinished"
+                label={Ui::DeleteKept}
+                question={Ui::DeleteKeptConfirm}
+                on_delete={Callback::from(|()| drafts::delete_all())}
+            />
         </section>
     }
 }

@@ -1,6 +1,7 @@
 //! The screens and their parts. Components render and dispatch; they decide
 //! nothing (see `state.rs`).
 
+mod confirm;
 mod confirmation;
 mod header;
 mod keep;

@@ -1,6 +1,7 @@
 use surveys::i18n::{Ui, ui};
 use yew::prelude::*;
 
+use super::confirm::ConfirmDelete;
 use super::lang_attr;
 use crate::queue;
 use crate::state::{Catalogue, Storage, Waiting};
@@ -21,7 +22,6 @@ pub fn OutboxPanel(props: &OutboxPanelProps) -> Html {
     let lang = props.lang;
     let t = |k| ui(lang, k);
     let w = &props.waiting;
-    let confirming = use_state(|| false);
     if w.storage == Storage::Unavailable {
         // Nothing can wait here; the list says so.
         return html! {};
@@ -46,40 +46,6 @@ pub fn OutboxPanel(props: &OutboxPanelProps) -> Html {
             _ => None,
         }
         .unwrap_or_else(|| (survey_id.to_string(), None))
-    };
-    let delete = if *confirming {
-        let yes = {
-            let confirming = confirming.clone();
-            move |_| {
-                queue::discard_all();
-                confirming.set(false);
-            }
-        };
-        let no = {
-            let confirming = confirming.clone();
-            move |_| confirming.set(false)
-        };
-        html! {
-            <div class="actions" role="group" aria-labelledby="delete-waiting-question">
-                <p id="delete-waiting-question">{ t(Ui::DeleteWaitingConfirm) }</p>
-                <button type="button" id="delete-waiting-confirm" class="secondary danger" onclick={yes}>
-                    { t(Ui::DeleteYes) }
-                </button>
-                <button type="button" id="delete-waiting-cancel" class="secondary" onclick={no}>{ t(Ui::Cancel) }</button>
-            </div>
-        }
-    } else {
-        let ask = {
-            let confirming = confirming.clone();
-            move |_| confirming.set(true)
-        };
-        html! {
-            <div class="actions">
-                <button type="button" id="delete-waiting" class="secondary" onclick={ask}>
-                    { t(Ui::DeleteWaiting) }
-                </button>
-            </div>
-        }
     };
     html! {
         <section id="outbox" class="outbox" aria-live="polite">
@@ -118,7 +84,13 @@ pub fn OutboxPanel(props: &OutboxPanelProps) -> Html {
                     }) }
                 </ul>
             }
-            { delete }
+            <ConfirmDelete
+                {lang}
+                id="delete-waiting"
+                label={Ui::DeleteWaiting}
+                question={Ui::DeleteWaitingConfirm}
+                on_delete={Callback::from(|()| queue::discard_all())}
+            />
         </section>
     }
 }
