@@ -2,16 +2,17 @@
 //! side of the collector, from the command line.
 
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use collector::admin::Role;
-use collector::db;
+use collector::store;
 use collector::export::{self, CodebookFormat, Format};
 use collector::opening::Opener;
 
+use crate::database::DbArgs;
 use crate::remote;
 
 #[derive(Subcommand, Debug)]
@@ -24,20 +25,19 @@ pub enum TokenCommand {
         /// Who or what the token is for, to recognise it in `token list`.
         #[arg(long, default_value = "")]
         label: String,
-        /// SQLite database file of the collector.
-        #[arg(long, default_value = "chorus.db")]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// List tokens (never their text: it is not stored).
     List {
-        #[arg(long, default_value = "chorus.db")]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// Revoke a token by its id (from `token list`); it stops working at once.
     Revoke {
         id: i64,
-        #[arg(long, default_value = "chorus.db")]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -53,9 +53,8 @@ pub enum SurveyCommand {
 pub struct LifecycleArgs {
     /// The survey's id (as in its file).
     survey: String,
-    /// SQLite database file of the collector.
-    #[arg(long, default_value = "chorus.db")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
     /// Folder of survey files.
     #[arg(long, default_value = "surveys/library")]
     surveys: PathBuf,
@@ -77,9 +76,8 @@ pub struct ExportArgs {
     /// Start CSV files with a UTF-8 byte-order mark, for Excel.
     #[arg(long)]
     bom: bool,
-    /// SQLite database file holding the responses.
-    #[arg(long, default_value = "chorus.db")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
     /// Folder of survey files.
     #[arg(long, default_value = "surveys/library")]
     surveys: PathBuf,
@@ -116,35 +114,22 @@ pub fn report_quarantine(opener: &Opener) {
     }
 }
 
-fn existing_db(path: &Path) -> Result<()> {
-    if !path.is_file() {
-        bail!(
-            "no database at {}; run `chorus serve --db {}` first, or pass --db",
-            path.display(),
-            path.display()
-        );
-    }
-    Ok(())
-}
-
 pub fn token(cmd: TokenCommand) -> Result<ExitCode> {
     match cmd {
         TokenCommand::Create { role, label, db } => {
             let role = Role::parse(&role).ok_or_else(|| anyhow!("--role: researcher or viewer"))?;
-            let conn = db::open(&db)?;
-            let new = collector::admin::create_token(&conn, role, label.trim(), &db::today())?;
+            let mut conn = db.open()?;
+            let new = collector::admin::create_token(&mut conn, role, label.trim(), &store::today())?;
             eprintln!(
                 "created {role} token {} in {}. It is shown only now; keep it secret.\n\
                  Use it as `Authorization: Bearer <token>` on /api/admin/…",
                 new.id,
-                db.display()
+                db.db
             );
             println!("{}", new.token);
         }
         TokenCommand::List { db } => {
-            existing_db(&db)?;
-            let conn = db::open(&db)?;
-            let tokens = db::list_tokens(&conn)?;
+            let tokens = db.open_existing()?.list_tokens()?;
             if tokens.is_empty() {
                 println!("no tokens; make one with `chorus token create --role researcher`");
             }
@@ -160,10 +145,8 @@ pub fn token(cmd: TokenCommand) -> Result<ExitCode> {
             }
         }
         TokenCommand::Revoke { id, db } => {
-            existing_db(&db)?;
-            let conn = db::open(&db)?;
-            if !db::revoke_token(&conn, id, &db::today())? {
-                bail!("no token {id} in {}; see `chorus token list`", db.display());
+            if !db.open_existing()?.revoke_token(id, &store::today())? {
+                bail!("no token {id} in {}; see `chorus token list`", db.db);
             }
             println!("token {id} revoked");
         }
@@ -178,10 +161,8 @@ pub fn survey(cmd: SurveyCommand) -> Result<ExitCode> {
     };
     let surveys = collector::load_surveys(&args.surveys)?;
     let survey = crate::publish::find_survey(&surveys, &args.survey, &args.surveys)?;
-    existing_db(&args.db)?;
-    let conn = db::open(&args.db)?;
-    let today = db::today();
-    db::set_closed(&conn, &survey.id, close, &today)?;
+    let today = store::today();
+    args.db.open_existing()?.set_closed(&survey.id, close, &today)?;
     if close {
         println!(
             "{} is closed from {today}; new answers are refused",
@@ -218,8 +199,7 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
     if let Some(remote) = args.remote.connect()? {
         return export_remote(&args, survey, &lang, format, &remote);
     }
-    existing_db(&args.db)?;
-    let conn = db::open_read_only(&args.db)?;
+    let mut conn = args.db.open_read_only()?;
     let options = export::Options {
         format,
         lang: lang.clone(),
@@ -229,10 +209,10 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let mut out = BufWriter::with_capacity(256 * 1024, file);
-    let served = db::survey_definitions(&conn, &survey.id)?;
+    let served = conn.survey_definitions(&survey.id)?;
     let keys: Vec<seal::SecretKey> = args.keys.unlock()?.into_iter().collect();
     let mut opener = Opener::new(survey, &served, keys);
-    let rows = export::write_export(&conn, survey, &options, &mut opener, &mut out)
+    let rows = export::write_export(&mut conn, survey, &options, &mut opener, &mut out)
         .with_context(|| format!("exporting to {}", args.out.display()))?;
     out.into_inner()
         .map_err(|e| anyhow!("cannot write {}: {}", args.out.display(), e.error()))?

@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use collector::db::{self, NewResponse};
+use collector::store::{self, NewResponse, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -553,26 +553,24 @@ struct Raw {
 /// Inserts `rows` responses in transactions of `batch` with the
 /// collector's own settings and insert, on this thread.
 fn raw_sqlite(path: &Path, rows: usize, batch: usize) -> Result<Raw> {
-    let mut conn = db::open(path)?;
+    let mut conn = Store::open(&path.into())?;
     let start = Instant::now();
     let cpu_start = thread_cpu();
     let mut i = 0;
+    let mut group = Vec::with_capacity(batch);
     while i < rows {
-        let tx = conn.transaction()?;
+        group.clear();
         for _ in 0..batch.min(rows - i) {
-            db::insert_response(
-                &tx,
-                &NewResponse {
-                    submission_id: uuid(),
-                    survey_id: SURVEY.into(),
-                    survey_version: 1,
-                    received_day: db::today(),
-                    body: db::Body::Plain(answers(i)),
-                },
-            )?;
+            group.push(NewResponse {
+                submission_id: uuid(),
+                survey_id: SURVEY.into(),
+                survey_version: 1,
+                received_day: store::today(),
+                body: store::Body::Plain(answers(i)),
+            });
             i += 1;
         }
-        tx.commit()?;
+        conn.insert_responses(&group)?;
     }
     let elapsed = start.elapsed();
     let cpu = thread_cpu()
@@ -908,26 +906,21 @@ fn sealed_figure(
 fn export_figure(exe: &Path, dir: &Path, surveys: &Path, rows: usize) -> Result<()> {
     let path = dir.join("export.db");
     {
-        let mut conn = db::open(&path)?;
-        conn.execute_batch("PRAGMA synchronous = OFF")?;
-        let tx = conn.transaction()?;
-        for i in 0..rows {
-            db::insert_response(
-                &tx,
-                &NewResponse {
-                    submission_id: uuid(),
-                    survey_id: SURVEY.into(),
-                    survey_version: 1,
-                    received_day: db::today(),
-                    body: db::Body::Plain(format!(
-                        r#"{{"country":"{}","services_used":["ost","nsp"],"travel_minutes":{},"comment":"row {i}, with a comma"}}"#,
-                        COUNTRIES[i % COUNTRIES.len()],
-                        i % 180
-                    )),
-                },
-            )?;
-        }
-        tx.commit()?;
+        // One transaction: one commit, one fsync.
+        let all: Vec<NewResponse> = (0..rows)
+            .map(|i| NewResponse {
+                submission_id: uuid(),
+                survey_id: SURVEY.into(),
+                survey_version: 1,
+                received_day: store::today(),
+                body: store::Body::Plain(format!(
+                    r#"{{"country":"{}","services_used":["ost","nsp"],"travel_minutes":{},"comment":"row {i}, with a comma"}}"#,
+                    COUNTRIES[i % COUNTRIES.len()],
+                    i % 180
+                )),
+            })
+            .collect();
+        Store::open(&path.as_path().into())?.insert_responses(&all)?;
     }
     let out = dir.join("export.csv");
     let start = Instant::now();

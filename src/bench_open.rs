@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use collector::db::{self, NewResponse};
+use collector::store::{self, NewResponse, Store};
 use collector::export;
 use collector::opening::Opener;
 use serde_json::{Map, Value, json};
@@ -77,7 +77,7 @@ fn run_in(work: &Path, args: &BenchOpenArgs) -> Result<ExitCode> {
     let n = args.responses;
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
 
-    let mut conn = db::open(&work.join("bench.db"))?;
+    let mut conn = Store::open(&work.join("bench.db").into())?;
     let started = Instant::now();
     let mut i = 0;
     let mut bucket = 0;
@@ -107,7 +107,7 @@ fn run_in(work: &Path, args: &BenchOpenArgs) -> Result<ExitCode> {
                                     survey_id: survey.id.clone(),
                                     survey_version: survey.version,
                                     received_day: "2026-11-29".into(),
-                                    body: db::Body::Sealed {
+                                    body: store::Body::Sealed {
                                         key_id: public.id().to_string(),
                                         envelope,
                                     },
@@ -125,16 +125,12 @@ fn run_in(work: &Path, args: &BenchOpenArgs) -> Result<ExitCode> {
         .into_iter()
         .flatten()
         .collect();
-        let tx = conn.transaction()?;
-        for r in &rows {
-            if bucket == 0
-                && let db::Body::Sealed { envelope, .. } = &r.body
-            {
-                bucket = envelope.len();
-            }
-            db::insert_response(&tx, r)?;
+        if bucket == 0
+            && let Some(store::Body::Sealed { envelope, .. }) = rows.first().map(|r| &r.body)
+        {
+            bucket = envelope.len();
         }
-        tx.commit()?;
+        conn.insert_responses(&rows)?;
         i = end;
     }
     let secs = started.elapsed().as_secs_f64();
@@ -149,12 +145,12 @@ fn run_in(work: &Path, args: &BenchOpenArgs) -> Result<ExitCode> {
         labels: false,
         bom: false,
     };
-    let read = db::open_read_only(&work.join("bench.db"))?;
+    let mut read = Store::open_read_only(&work.join("bench.db").into())?;
     let out_path = work.join("export.csv");
     let mut out = BufWriter::with_capacity(256 * 1024, std::fs::File::create(&out_path)?);
     let mut opener = Opener::new(&survey, std::slice::from_ref(&survey), vec![key]);
     let started = Instant::now();
-    let rows = export::write_export(&read, &survey, &options, &mut opener, &mut out)?;
+    let rows = export::write_export(&mut read, &survey, &options, &mut opener, &mut out)?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "opened, validated and exported {rows} envelopes in {secs:.2} s: {:.0} envelopes/s (target ≥ 20 000/s); {} quarantined",

@@ -4,7 +4,7 @@
 //! 1. Writes a 30-question survey file (single and multiple choice, rating,
 //!    grid, ranking, integers) whose plan has 30 tables and 5 cross-tabs.
 //! 2. Writes N synthetic responses straight into a fresh SQLite database
-//!    with `collector::db::insert_response`, in large transactions.
+//!    with `collector::store::Store::insert_responses`, in large transactions.
 //! 3. Times the publication on the same code path as `chorus publish`
 //!    (plan, budget check and charge, reading every response, noise,
 //!    rendering, storing the release) and prints the time and the peak
@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use collector::db::{self, NewResponse};
+use collector::store::{self, NewResponse, Store};
 
 #[derive(Args, Debug)]
 pub struct BenchPublishArgs {
@@ -220,28 +220,25 @@ fn run_in(work: &std::path::Path, n: usize) -> Result<ExitCode> {
             .count()
     );
 
-    let mut conn = db::open(&work.join("bench.db"))?;
+    let mut conn = Store::open(&work.join("bench.db").into())?;
     let started = Instant::now();
     let mut r = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut json = String::with_capacity(512);
     let mut i = 0;
     while i < n {
-        let tx = conn.transaction()?;
         let end = (i + 100_000).min(n);
+        let mut group = Vec::with_capacity(end - i);
         for k in i..end {
             answers(&mut r, &mut json);
-            db::insert_response(
-                &tx,
-                &NewResponse {
-                    submission_id: format!("00000000-0000-4000-8000-{k:012x}"),
-                    survey_id: survey.id.clone(),
-                    survey_version: survey.version,
-                    received_day: "2026-11-29".into(),
-                    body: db::Body::Plain(json.clone()),
-                },
-            )?;
+            group.push(NewResponse {
+                submission_id: format!("00000000-0000-4000-8000-{k:012x}"),
+                survey_id: survey.id.clone(),
+                survey_version: survey.version,
+                received_day: "2026-11-29".into(),
+                body: store::Body::Plain(json.clone()),
+            });
         }
-        tx.commit()?;
+        conn.insert_responses(&group)?;
         i = end;
     }
     println!(
@@ -259,7 +256,7 @@ fn run_in(work: &std::path::Path, n: usize) -> Result<ExitCode> {
         &mut conn,
         &survey,
         None,
-        &db::today(),
+        &store::today(),
         &mut collector::opening::Opener::new(&survey, &[], Vec::new()),
         &mut rng,
     )?;

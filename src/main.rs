@@ -5,6 +5,7 @@ mod admin;
 mod bench;
 mod bench_open;
 mod bench_publish;
+mod database;
 mod import;
 mod keys;
 mod logs;
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use collector::db;
+use collector::store;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -41,9 +42,8 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
-        /// SQLite database file (created if missing).
-        #[arg(long, default_value = "chorus.db")]
-        db: PathBuf,
+        #[command(flatten)]
+        db: database::DbArgs,
         /// Folder of survey files (*.toml) to serve.
         #[arg(long, default_value = "surveys/library")]
         surveys: PathBuf,
@@ -101,6 +101,8 @@ enum Command {
         #[command(subcommand)]
         action: admin::SurveyCommand,
     },
+    /// Copy a collector's whole database into a new one (SQLite to PostgreSQL, as a deployment grows), then count both.
+    Migrate(MigrateArgs),
     /// Export a survey's raw responses (CSV or JSON Lines) and its codebook.
     Export(admin::ExportArgs),
     /// Make the researchers' key pair: a passphrase-protected private key file, and the public key for survey files.
@@ -128,6 +130,46 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(clap::Args, Debug)]
+struct MigrateArgs {
+    /// The database to copy: a SQLite file or a PostgreSQL URL. It is only read.
+    #[arg(long, value_name = "FILE|URL")]
+    from: String,
+    /// A password file for --from, when it is PostgreSQL.
+    #[arg(long, value_name = "FILE")]
+    from_password_file: Option<PathBuf>,
+    /// The new, empty database: a PostgreSQL URL (or a new SQLite file).
+    #[arg(long, value_name = "URL|FILE")]
+    to: String,
+    /// A password file for --to (else CHORUS_DB_PASSWORD_FILE, then PGPASSWORD).
+    #[arg(long, value_name = "FILE")]
+    to_password_file: Option<PathBuf>,
+}
+
+/// `chorus migrate`: everything copied in one transaction, then counted.
+fn migrate(args: MigrateArgs) -> Result<ExitCode> {
+    let from = store::Location::parse(&args.from, args.from_password_file.as_deref())?;
+    let to = store::Location::parse(&args.to, args.to_password_file.as_deref())?;
+    if from == to {
+        bail!("--from and --to are the same database");
+    }
+    if let Some(path) = from.sqlite_path()
+        && !path.is_file()
+    {
+        bail!("no database at {}", path.display());
+    }
+    let mut source = store::Store::open_read_only(&from)?;
+    let mut target = store::Store::open(&to)?;
+    let copied = store::copy::copy(&mut source, &mut target)?;
+    println!(
+        "copied {} from {} to {}; both counted again and equal",
+        store::copy::describe(&copied),
+        from,
+        to
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
@@ -168,6 +210,7 @@ fn main() -> ExitCode {
         Command::Token { action } => admin::token(action),
         Command::Survey { action } => admin::survey(action),
         Command::Export(args) => admin::export(args),
+        Command::Migrate(args) => migrate(args),
         Command::Keygen(args) => keys::keygen(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchPublish(args) => bench_publish::run(args),
@@ -221,7 +264,7 @@ struct Install {
 
 fn serve(
     addr: SocketAddr,
-    db: PathBuf,
+    db: database::DbArgs,
     surveys: PathBuf,
     dist: PathBuf,
     rate_limit: u32,
@@ -260,6 +303,7 @@ fn serve(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let location = db.location()?;
     runtime.block_on(async move {
         let config = collector::Config {
             rate_limit,
@@ -267,13 +311,14 @@ fn serve(
             app_name: install.app_name,
             app_icon: install.app_icon,
             limits,
-            ..collector::Config::new(addr, db.clone(), surveys, dist.clone())
+            ..collector::Config::new(addr, location.clone(), surveys, dist.clone())
         };
         let app = collector::Application::build(config).await?;
         println!(
-            "Chorus collector on http://{} — database {}, surveys: {}",
+            "Chorus collector on http://{} — database {} ({}), surveys: {}",
             app.addr(),
-            db.display(),
+            location,
+            app.backend().name(),
             app.survey_ids().join(", ")
         );
         for id in app.plaintext_survey_ids() {
@@ -299,7 +344,7 @@ struct DayTimer;
 
 impl tracing_subscriber::fmt::time::FormatTime for DayTimer {
     fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
-        write!(w, "{}", db::today())
+        write!(w, "{}", store::today())
     }
 }
 

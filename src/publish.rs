@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use collector::db;
+use collector::store;
 use collector::opening::Opener;
 use collector::publish::{Published, publish_release};
 use surveys::{Epsilon, Survey};
@@ -22,9 +22,8 @@ pub struct PublishArgs {
     /// split equally between the choice questions, e.g. 1, 0.5 or 1/3.
     #[arg(long)]
     epsilon: Option<String>,
-    /// SQLite database file holding the responses.
-    #[arg(long, default_value = "chorus.db")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: crate::database::DbArgs,
     /// Folder of survey files.
     #[arg(long, default_value = "surveys/library")]
     surveys: PathBuf,
@@ -52,9 +51,8 @@ pub struct PublishArgs {
 pub struct BudgetArgs {
     /// The survey's id (as in its file).
     survey: String,
-    /// SQLite database file.
-    #[arg(long, default_value = "chorus.db")]
-    db: PathBuf,
+    #[command(flatten)]
+    db: crate::database::DbArgs,
     /// Folder of survey files.
     #[arg(long, default_value = "surveys/library")]
     surveys: PathBuf,
@@ -97,26 +95,19 @@ pub fn run(args: PublishArgs) -> Result<ExitCode> {
         return run_remote(&args, survey, epsilon, plan, &remote);
     }
     drop(plan);
-    if !args.db.is_file() {
-        bail!(
-            "no database at {}; run `chorus serve --db {}` first",
-            args.db.display(),
-            args.db.display()
-        );
-    }
-    let mut conn = db::open(&args.db)?;
-    let day = db::today();
+    let mut conn = args.db.open_existing()?;
+    let day = store::today();
     // ChaCha12 seeded from the operating system: a cryptographically secure generator.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::try_from_os_rng()
         .map_err(|e| anyhow!("cannot seed the noise generator from the operating system: {e}"))?;
-    let served = db::survey_definitions(&conn, &survey.id)?;
+    let served = conn.survey_definitions(&survey.id)?;
     let keys: Vec<seal::SecretKey> = args.keys.unlock()?.into_iter().collect();
     let mut opener = Opener::new(survey, &served, keys);
     let published = publish_release(&mut conn, survey, epsilon, &day, &mut opener, &mut rng)?;
     crate::admin::report_quarantine(&opener);
 
     let written = write_files(&args.out, survey, &published)?;
-    let spent = db::spent(&conn, &survey.id)?;
+    let spent = conn.spent(&survey.id)?;
     let served = format!("/results/{}/{}", survey.id, published.release.release_id);
     summarise(survey, &published, spent, &written, &served);
     Ok(ExitCode::SUCCESS)
@@ -167,7 +158,7 @@ fn summarise(
         published.release.release_id,
         published.report.epsilon,
         if published.report.delta > 0.0 {
-            format!(" (δ = {})", db::delta_text(published.report.delta))
+            format!(" (δ = {})", store::delta_text(published.report.delta))
         } else {
             String::new()
         },
@@ -222,9 +213,9 @@ fn run_remote(
         return Err(uncharged(format!(
             "the collector charged ε = {}, δ = {} but the plan here costs ε = {}, δ = {}",
             charged.epsilon,
-            db::delta_text(charged.delta),
+            store::delta_text(charged.delta),
             local.epsilon,
-            db::delta_text(local.delta)
+            store::delta_text(local.delta)
         )));
     }
     let rows = remote
@@ -338,24 +329,20 @@ fn results_url(remote: &remote::Remote, survey_id: &str, release_id: &str) -> St
 pub fn budget(args: BudgetArgs) -> Result<ExitCode> {
     let surveys = collector::load_surveys(&args.surveys)?;
     let survey = find_survey(&surveys, &args.survey, &args.surveys)?;
-    if !args.db.is_file() {
-        bail!("no database at {}", args.db.display());
-    }
-    let conn = db::open_read_only(&args.db)?;
-    let ledger = db::ledger(&conn, &survey.id)?;
-    let spent = db::epsilon_spent(&ledger)
+    let ledger = args.db.open_read_only()?.ledger(&survey.id)?;
+    let spent = store::epsilon_spent(&ledger)
         .ok_or_else(|| anyhow!("the ledger of `{}` adds up past what ε can hold", survey.id))?;
     let remaining = survey
         .privacy_budget
         .checked_sub(spent)
         .unwrap_or(Epsilon::ZERO);
-    let delta = db::delta_spent(&ledger);
+    let delta = store::delta_spent(&ledger);
     println!(
         "{}: privacy budget ε = {}, spent {spent}, {remaining} remains{}",
         survey.id,
         survey.privacy_budget,
         if delta > 0.0 {
-            format!("; δ spent {}", db::delta_text(delta))
+            format!("; δ spent {}", store::delta_text(delta))
         } else {
             String::new()
         }
@@ -369,7 +356,7 @@ pub fn budget(args: BudgetArgs) -> Result<ExitCode> {
             e.charged_day,
             e.release_id,
             e.epsilon,
-            db::delta_text(e.delta),
+            store::delta_text(e.delta),
             e.description
         );
     }

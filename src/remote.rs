@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use collector::db::{Body, OwnedResponse};
+use collector::store::{Body, OwnedResponse};
 use collector::opening::Opener;
 use serde::Deserialize;
 use surveys::{Answers, Epsilon, Survey};
@@ -380,8 +380,8 @@ impl<'a> Opened<'a> {
     }
 
     fn fill(&mut self) -> Result<()> {
-        let mut batch = Vec::with_capacity(collector::db::OPEN_BATCH);
-        while batch.len() < collector::db::OPEN_BATCH {
+        let mut batch = Vec::with_capacity(collector::store::OPEN_BATCH);
+        while batch.len() < collector::store::OPEN_BATCH {
             match self.rows.next_row()? {
                 Some(row) => batch.push(row),
                 None => {

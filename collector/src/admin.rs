@@ -20,13 +20,11 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use rand::TryRngCore;
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -34,7 +32,7 @@ use warp::http::{HeaderValue, StatusCode, header};
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
 
-use crate::db::{self, StoreError};
+use crate::store::{self, Store, StoreError};
 use crate::error::ApiError;
 use crate::export::{self, CodebookFormat, Format};
 use crate::opening::Opener;
@@ -113,12 +111,6 @@ pub enum TokenError {
     Store(#[from] StoreError),
 }
 
-impl From<rusqlite::Error> for TokenError {
-    fn from(e: rusqlite::Error) -> Self {
-        TokenError::Store(e.into())
-    }
-}
-
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -158,7 +150,7 @@ fn well_formed(token: &str) -> bool {
 /// Makes a token with 256 bits from the operating system's generator and
 /// stores its hash. The returned text is shown once and never stored.
 pub fn create_token(
-    conn: &Connection,
+    conn: &mut Store,
     role: Role,
     label: &str,
     day: &str,
@@ -168,7 +160,7 @@ pub fn create_token(
         .try_fill_bytes(&mut bytes)
         .map_err(|e| TokenError::Random(e.to_string()))?;
     let token = format!("{TOKEN_PREFIX}{}", hex(&bytes));
-    let id = db::insert_token(conn, &hex(&hash_token(&token)), role.as_str(), label, day)?;
+    let id = conn.insert_token(&hex(&hash_token(&token)), role.as_str(), label, day)?;
     Ok(NewToken { id, token })
 }
 
@@ -183,14 +175,14 @@ pub enum AuthFailure {
 /// Checks a presented token against the store: its role when it is known
 /// and not revoked.
 pub fn check_token(
-    conn: &Connection,
+    conn: &mut Store,
     presented: &str,
 ) -> Result<Result<Role, AuthFailure>, StoreError> {
     if !well_formed(presented) {
         return Ok(Err(AuthFailure::Malformed));
     }
     let digest = hash_token(presented);
-    let Some(record) = db::find_token(conn, &hex(&digest))? else {
+    let Some(record) = conn.find_token(&hex(&digest))? else {
         return Ok(Err(AuthFailure::UnknownOrRevoked));
     };
     // The row was found by its hash; compare the hash bytes again in
@@ -237,12 +229,6 @@ impl Caller {
             Err(forbidden().reject())
         }
     }
-}
-
-/// The database file the collector uses (from its read connection).
-fn db_path(state: &State) -> Option<PathBuf> {
-    let conn = state.reader.lock().unwrap_or_else(|p| p.into_inner());
-    conn.path().filter(|p| !p.is_empty()).map(PathBuf::from)
 }
 
 fn caller(state: Arc<State>) -> impl Filter<Extract = (Caller,), Error = Rejection> + Clone {
@@ -410,13 +396,13 @@ struct AdminSurvey {
 }
 
 fn describe(
-    conn: &Connection,
+    conn: &mut Store,
     s: &surveys::Survey,
     today: &str,
 ) -> Result<AdminSurvey, StoreError> {
-    let closed_day = db::closed_day(conn, &s.id)?;
+    let closed_day = conn.closed_day(&s.id)?;
     let past_close = s.closes.as_deref().is_some_and(|c| today > c);
-    let mut versions = db::served_versions(conn, &s.id)?;
+    let mut versions = conn.served_versions(&s.id)?;
     if !versions.contains(&s.version) {
         versions.push(s.version);
         versions.sort_unstable();
@@ -428,7 +414,7 @@ fn describe(
         open: closed_day.is_none() && !past_close,
         closed_day,
         closes: s.closes.clone(),
-        responses: db::response_count(conn, &s.id)?,
+        responses: conn.response_count(&s.id)?,
         versions,
         sealed: s.is_sealed(),
         storage: if s.is_sealed() { "sealed" } else { "plaintext" },
@@ -440,7 +426,7 @@ async fn list(caller: Caller, state: Arc<State>) -> Result<warp::reply::Response
     let st = state.clone();
     let out = state
         .read(move |conn| {
-            let today = db::today();
+            let today = store::today();
             st.surveys
                 .values()
                 .map(|s| describe(conn, s, &today))
@@ -459,7 +445,7 @@ async fn count(
     survey(&state, &id)?;
     let sid = id.clone();
     let n = state
-        .read(move |conn| Ok(db::response_count(conn, &sid)?))
+        .read(move |conn| conn.response_count(&sid))
         .await?;
     Ok(warp::reply::json(&serde_json::json!({ "survey": id, "responses": n })).into_response())
 }
@@ -472,18 +458,17 @@ async fn lifecycle(
 ) -> Result<warp::reply::Response, Rejection> {
     caller.require(Role::Researcher)?;
     survey(&state, &id)?;
-    let path = db_path(&state)
-        .ok_or_else(|| ApiError::storage_unavailable("no database file").reject())?;
+    let db = state.db.clone();
     let st = state.clone();
     let described = tokio::task::spawn_blocking(move || {
-        let conn = db::open(&path)?;
-        let today = db::today();
-        db::set_closed(&conn, &id, close, &today)?;
+        let mut conn = Store::open(&db)?;
+        let today = store::today();
+        conn.set_closed(&id, close, &today)?;
         let s = st
             .surveys
             .get(&id)
             .ok_or_else(|| StoreError::Unavailable(format!("survey `{id}` vanished")))?;
-        describe(&conn, s, &today)
+        describe(&mut conn, s, &today)
     })
     .await
     .map_err(|_| ApiError::storage_unavailable("the database task stopped").reject())?
@@ -605,13 +590,8 @@ async fn export(
         labels: flag(&query, "labels")?,
         bom: flag(&query, "bom")?,
     };
-    let path = db_path(&state)
-        .ok_or_else(|| ApiError::storage_unavailable("no database file").reject())?;
     // Open first, so a database that cannot be read is a 503, not a cut body.
-    let conn = tokio::task::spawn_blocking(move || db::open_read_only(&path))
-        .await
-        .map_err(|_| ApiError::storage_unavailable("the database task stopped").reject())?
-        .map_err(|e| ApiError::storage_unavailable(e).reject())?;
+    let mut conn = read_only_conn(&state).await?;
 
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let st = state.clone();
@@ -625,7 +605,7 @@ async fn export(
             buf: Vec::with_capacity(CHUNK),
         };
         let mut opener = Opener::new(survey, &[], Vec::new());
-        if let Err(e) = export::write_export(&conn, survey, &options, &mut opener, &mut out) {
+        if let Err(e) = export::write_export(&mut conn, survey, &options, &mut opener, &mut out) {
             let gone =
                 matches!(&e, export::ExportError::Io(io) if io.kind() == io::ErrorKind::BrokenPipe);
             if !gone {
@@ -643,7 +623,7 @@ async fn export(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),
     );
-    let filename = format!("{id}-{}.{}", db::today(), format.extension());
+    let filename = format!("{id}-{}.{}", store::today(), format.extension());
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -710,10 +690,9 @@ fn bad_json(message: String) -> Rejection {
 
 /// Opens the collector's database for reading, off the async threads; a
 /// database that cannot be read is a 503 before any body is sent.
-async fn read_only_conn(state: &State) -> Result<Connection, Rejection> {
-    let path =
-        db_path(state).ok_or_else(|| ApiError::storage_unavailable("no database file").reject())?;
-    tokio::task::spawn_blocking(move || db::open_read_only(&path))
+async fn read_only_conn(state: &State) -> Result<Store, Rejection> {
+    let db = state.db.clone();
+    tokio::task::spawn_blocking(move || Store::open_read_only(&db))
         .await
         .map_err(|_| ApiError::storage_unavailable("the database task stopped").reject())?
         .map_err(|e| ApiError::storage_unavailable(e).reject())
@@ -723,12 +702,11 @@ async fn read_only_conn(state: &State) -> Result<Connection, Rejection> {
 /// async threads.
 async fn with_write_conn<T: Send + 'static>(
     state: &State,
-    f: impl FnOnce(&mut Connection) -> Result<T, Rejection> + Send + 'static,
+    f: impl FnOnce(&mut Store) -> Result<T, Rejection> + Send + 'static,
 ) -> Result<T, Rejection> {
-    let path =
-        db_path(state).ok_or_else(|| ApiError::storage_unavailable("no database file").reject())?;
+    let db = state.db.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = db::open(&path).map_err(|e| ApiError::storage_unavailable(e).reject())?;
+        let mut conn = Store::open(&db).map_err(|e| ApiError::storage_unavailable(e).reject())?;
         f(&mut conn)
     })
     .await
@@ -754,10 +732,10 @@ struct PlainHead<'a> {
 }
 
 /// Writes one stored row as a line of JSON into `line` (cleared first).
-fn row_line(row: &db::StoredResponse<'_>, line: &mut Vec<u8>) -> Result<(), export::ExportError> {
+fn row_line(row: &store::StoredResponse<'_>, line: &mut Vec<u8>) -> Result<(), export::ExportError> {
     line.clear();
     match row.body {
-        db::StoredBody::Sealed { key_id, envelope } => {
+        store::StoredBody::Sealed { key_id, envelope } => {
             serde_json::to_writer(
                 &mut *line,
                 &SealedLine {
@@ -770,7 +748,7 @@ fn row_line(row: &db::StoredResponse<'_>, line: &mut Vec<u8>) -> Result<(), expo
             )
             .map_err(io::Error::other)?;
         }
-        db::StoredBody::Plain(answers) => {
+        store::StoredBody::Plain(answers) => {
             serde_json::to_writer(
                 &mut *line,
                 &PlainHead {
@@ -812,7 +790,7 @@ async fn sealed_rows(
 ) -> Result<warp::reply::Response, Rejection> {
     caller.require(Role::Researcher)?;
     survey(&state, &id)?;
-    let conn = read_only_conn(&state).await?;
+    let mut conn = read_only_conn(&state).await?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
         let mut out = ChannelWriter {
@@ -820,7 +798,7 @@ async fn sealed_rows(
             buf: Vec::with_capacity(CHUNK),
         };
         let mut line = Vec::with_capacity(4096);
-        let result = db::for_each_response::<export::ExportError>(&conn, &id, |row| {
+        let result = conn.for_each_response::<export::ExportError>(&id, |row| {
             row_line(&row, &mut line)?;
             out.write_all(&line)?;
             Ok(())
@@ -853,7 +831,7 @@ async fn versions(
     caller.require(Role::Researcher)?;
     survey(&state, &id)?;
     let definitions = state
-        .read(move |conn| Ok(db::survey_definitions(conn, &id)?))
+        .read(move |conn| conn.survey_definitions(&id))
         .await?;
     Ok(warp::reply::json(&definitions).into_response())
 }
@@ -948,13 +926,12 @@ async fn charge_release(
     let description = plan.describe();
     drop(plan);
     let budget = s.privacy_budget;
-    let day = db::today();
+    let day = store::today();
     let sid = id.clone();
     let charged = with_write_conn(&state, move |conn| {
-        let cx = db::charge::<Refusal>(
-            conn,
+        let cx = conn.charge::<Refusal>(
             &sid,
-            db::Charge {
+            store::Charge {
                 epsilon: charge.epsilon,
                 delta: charge.delta,
             },
@@ -1022,7 +999,7 @@ fn report_mismatch(message: String) -> Rejection {
 }
 
 /// Compares a report with the charge it is uploaded for.
-fn matches_charge(report: &analysis::Report, entry: &db::LedgerEntry) -> Result<(), String> {
+fn matches_charge(report: &analysis::Report, entry: &store::LedgerEntry) -> Result<(), String> {
     let mut wrong = Vec::new();
     if report.epsilon != entry.epsilon {
         wrong.push(format!(
@@ -1033,8 +1010,8 @@ fn matches_charge(report: &analysis::Report, entry: &db::LedgerEntry) -> Result<
     if report.delta != entry.delta {
         wrong.push(format!(
             "δ = {} (charged {})",
-            db::delta_text(report.delta),
-            db::delta_text(entry.delta)
+            store::delta_text(report.delta),
+            store::delta_text(entry.delta)
         ));
     }
     if report.published != entry.charged_day {
@@ -1090,16 +1067,16 @@ async fn upload_release(
             report.release_id, report.survey_id
         )));
     }
-    let release = db::Release {
+    let release = store::Release {
         release_id: release_id.clone(),
         json: upload.json,
         html: upload.html,
     };
     let (sid, rid) = (id.clone(), release_id.clone());
     let entry = with_write_conn(&state, move |conn| {
-        db::store_charged_release(conn, &sid, &release, |entry| matches_charge(&report, entry))
+        conn.store_charged_release(&sid, &release, |entry| matches_charge(&report, entry))
             .map_err(|e| match e {
-                db::UploadError::NoCharge { .. } => ApiError::new(
+                store::UploadError::NoCharge { .. } => ApiError::new(
                     StatusCode::NOT_FOUND,
                     "no_such_charge",
                     format!(
@@ -1107,14 +1084,14 @@ async fn upload_release(
                     ),
                 )
                 .reject(),
-                db::UploadError::AlreadyStored { .. } => ApiError::new(
+                store::UploadError::AlreadyStored { .. } => ApiError::new(
                     StatusCode::CONFLICT,
                     "already_uploaded",
                     format!("release `{rid}` is already stored; a release is uploaded once"),
                 )
                 .reject(),
-                db::UploadError::Refused(message) => report_mismatch(message),
-                db::UploadError::Store(e) => ApiError::storage_unavailable(e).reject(),
+                store::UploadError::Refused(message) => report_mismatch(message),
+                store::UploadError::Store(e) => ApiError::storage_unavailable(e).reject(),
             })
     })
     .await?;
@@ -1135,63 +1112,61 @@ async fn upload_release(
 mod tests {
     use super::*;
 
-    fn conn() -> (tempfile::TempDir, Connection) {
+    fn conn() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let conn = db::open(&dir.path().join("t.db")).expect("open");
+        let conn = Store::open(&dir.path().join("t.db").into()).expect("open");
         (dir, conn)
     }
 
     #[test]
     fn a_token_is_stored_only_as_its_hash_and_checks_by_role() {
-        let (_dir, conn) = conn();
-        let t = create_token(&conn, Role::Viewer, "field team", "2026-01-02").expect("create");
+        let (_dir, mut conn) = conn();
+        let t = create_token(&mut conn, Role::Viewer, "field team", "2026-01-02").expect("create");
         assert!(well_formed(&t.token), "{}", t.token);
-        let stored: String = conn
-            .query_row("SELECT token_hash FROM api_tokens", [], |r| r.get(0))
-            .expect("row");
+        let stored = conn.list_tokens().expect("tokens")[0].token_hash.clone();
         assert_ne!(stored, t.token);
         assert!(!stored.contains(&t.token[TOKEN_PREFIX.len()..]));
         assert_eq!(
-            check_token(&conn, &t.token).expect("check"),
+            check_token(&mut conn, &t.token).expect("check"),
             Ok(Role::Viewer)
         );
 
         let other = format!("{TOKEN_PREFIX}{}", "0".repeat(64));
         assert_eq!(
-            check_token(&conn, &other).expect("check"),
+            check_token(&mut conn, &other).expect("check"),
             Err(AuthFailure::UnknownOrRevoked)
         );
         assert_eq!(
-            check_token(&conn, "hunter2").expect("check"),
+            check_token(&mut conn, "hunter2").expect("check"),
             Err(AuthFailure::Malformed)
         );
 
-        assert!(db::revoke_token(&conn, t.id, "2026-01-03").expect("revoke"));
+        assert!(conn.revoke_token(t.id, "2026-01-03").expect("revoke"));
         assert_eq!(
-            check_token(&conn, &t.token).expect("check"),
+            check_token(&mut conn, &t.token).expect("check"),
             Err(AuthFailure::UnknownOrRevoked)
         );
     }
 
     #[test]
     fn two_tokens_differ() {
-        let (_dir, conn) = conn();
-        let a = create_token(&conn, Role::Researcher, "a", "2026-01-02").expect("a");
-        let b = create_token(&conn, Role::Researcher, "b", "2026-01-02").expect("b");
+        let (_dir, mut conn) = conn();
+        let a = create_token(&mut conn, Role::Researcher, "a", "2026-01-02").expect("a");
+        let b = create_token(&mut conn, Role::Researcher, "b", "2026-01-02").expect("b");
         assert_ne!(a.token, b.token);
     }
 
     #[test]
     fn closing_and_reopening_is_recorded() {
-        let (_dir, conn) = conn();
-        assert_eq!(db::closed_day(&conn, "s").expect("read"), None);
-        db::set_closed(&conn, "s", true, "2026-03-04").expect("close");
+        let (_dir, mut conn) = conn();
+        assert_eq!(conn.closed_day("s").expect("read"), None);
+        conn.set_closed("s", true, "2026-03-04").expect("close");
         assert_eq!(
-            db::closed_day(&conn, "s").expect("read").as_deref(),
+            conn.closed_day("s").expect("read").as_deref(),
             Some("2026-03-04")
         );
-        db::set_closed(&conn, "s", false, "2026-03-05").expect("open");
-        assert_eq!(db::closed_day(&conn, "s").expect("read"), None);
+        conn.set_closed("s", false, "2026-03-05").expect("open");
+        assert_eq!(conn.closed_day("s").expect("read"), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use surveys::Survey;
 
 use crate::assets::Assets;
-use crate::db::{self, StoreError};
+use crate::store::{self, Location, Store, StoreError};
 use crate::ratelimit::RateLimiter;
 use crate::routes::{self, IndexPage, State};
 use crate::submit::Catalog;
@@ -21,7 +21,8 @@ use crate::writer::{Writer, WriterThread};
 #[derive(Debug, Clone)]
 pub struct Config {
     pub addr: SocketAddr,
-    pub db: PathBuf,
+    /// `--db`: a SQLite file or a PostgreSQL database.
+    pub db: Location,
     /// A folder of survey files (`*.toml`); every one must check clean.
     pub surveys: PathBuf,
     /// Trunk's output folder; `None` serves the API only.
@@ -50,10 +51,15 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 impl Config {
     /// A configuration with the default rate limit.
-    pub fn new(addr: SocketAddr, db: PathBuf, surveys: PathBuf, dist: Option<PathBuf>) -> Config {
+    pub fn new(
+        addr: SocketAddr,
+        db: impl Into<Location>,
+        surveys: PathBuf,
+        dist: Option<PathBuf>,
+    ) -> Config {
         Config {
             addr,
-            db,
+            db: db.into(),
             surveys,
             dist,
             rate_limit: DEFAULT_RATE_LIMIT,
@@ -177,18 +183,27 @@ impl Application {
     /// binds the address. Must run inside a Tokio runtime.
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let surveys = load_surveys(&config.surveys)?;
-        let mut write_conn = db::open(&config.db)?;
-        // Record each survey's version; refuse a changed survey whose
-        // version was not raised; keep the other served versions for
-        // validating late answers.
-        let served = db::register_versions(&mut write_conn, surveys.values(), &db::today())?;
+        // Off the async threads: PostgreSQL's client blocks.
+        let (write_conn, read_conn, served, surveys) = {
+            let db = config.db.clone();
+            tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+                let mut write_conn = Store::open(&db)?;
+                // Record each survey's version; refuse a changed survey
+                // whose version was not raised; keep the other served
+                // versions for validating late answers.
+                let served = write_conn.register_versions(surveys.values(), &store::today())?;
+                let read_conn = Store::open_read_only(&db)?;
+                Ok((write_conn, read_conn, served, surveys))
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))??
+        };
         let mut catalog = Catalog::default();
         for (id, others) in &served {
             if let Some(current) = surveys.get(id) {
                 catalog.insert(current, others).map_err(StartError::Logic)?;
             }
         }
-        let read_conn = db::open(&config.db)?;
         let (writer, writer_thread) = Writer::start(write_conn).map_err(StartError::Thread)?;
         let install = crate::install::Install::new(&config.app_name, config.app_icon.as_deref())?;
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -217,6 +232,7 @@ impl Application {
             surveys,
             writer,
             reader: Mutex::new(read_conn),
+            db: config.db.clone(),
             index: config.dist.as_deref().and_then(IndexPage::load),
             assets,
             worker,
@@ -237,6 +253,14 @@ impl Application {
     /// The bound address (with the real port when built on port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Which database the collector stores answers in.
+    pub fn backend(&self) -> store::Backend {
+        match self.state.db {
+            Location::Sqlite(_) => store::Backend::Sqlite,
+            Location::Postgres(_) => store::Backend::Postgres,
+        }
     }
 
     pub fn survey_ids(&self) -> Vec<String> {

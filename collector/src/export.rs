@@ -9,7 +9,7 @@
 //! codebook lists exactly the export's columns in the same order.
 //!
 //! Rows are read from SQLite and written one at a time
-//! ([`db::for_each_response`]); an export of a million responses never holds
+//! ([`store::for_each_response`]); an export of a million responses never holds
 //! more than one response in memory.
 //!
 //! CSV follows RFC 4180 (comma, CRLF, fields with a comma, quote or line
@@ -21,10 +21,9 @@
 
 use std::io::{self, Write};
 
-use rusqlite::Connection;
 use surveys::{Answer, Answers, Choice, QuestionKind, Survey, Text};
 
-use crate::db;
+use crate::store::{self, Store};
 use crate::opening::Opener;
 
 /// Export file format.
@@ -99,8 +98,6 @@ pub struct Options {
 /// Why an export stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
     #[error("cannot write the export: {0}")]
     Io(#[from] io::Error),
     #[error("stored response {submission_id} cannot be read: {message}")]
@@ -109,7 +106,7 @@ pub enum ExportError {
         message: String,
     },
     #[error(transparent)]
-    Store(#[from] db::StoreError),
+    Store(#[from] store::StoreError),
 }
 
 /// Where a column's value comes from.
@@ -256,7 +253,7 @@ impl RowMaker<'_> {
         Cell::Text(id.to_string())
     }
 
-    fn cells(&self, row: &db::StoredResponse<'_>, answers: &Answers) -> Vec<Cell> {
+    fn cells(&self, row: &store::StoredResponse<'_>, answers: &Answers) -> Vec<Cell> {
         self.columns
             .iter()
             .zip(&self.kinds)
@@ -268,7 +265,7 @@ impl RowMaker<'_> {
         &self,
         col: &Column,
         kind: Option<&QuestionKind>,
-        row: &db::StoredResponse<'_>,
+        row: &store::StoredResponse<'_>,
         answers: &Answers,
     ) -> Cell {
         let qid = match (&col.source, &col.question) {
@@ -416,7 +413,7 @@ fn write_json_row(out: &mut impl Write, columns: &[Column], cells: &[Cell]) -> i
 /// sealed ones with the keys it holds and quarantines what fails); returns
 /// the number of rows written. The caller buffers `out`.
 pub fn write_export(
-    conn: &Connection,
+    conn: &mut Store,
     survey: &Survey,
     options: &Options,
     opener: &mut Opener,
@@ -424,27 +421,17 @@ pub fn write_export(
 ) -> Result<u64, ExportError> {
     write_rows(survey, options, out, |emit| {
         let mut written = 0;
-        let mut batch = Vec::with_capacity(db::OPEN_BATCH);
         // Rows are opened a batch at a time (on every core), then written
         // in their stored order.
-        let mut flush = |batch: &mut Vec<db::OwnedResponse>| -> Result<(), ExportError> {
-            for (row, answers) in batch.iter().zip(opener.open_batch(batch)?) {
+        conn.for_each_batch::<ExportError>(&survey.id, |batch| {
+            for (row, answers) in batch.iter().zip(opener.open_batch(&batch)?) {
                 if let Some(answers) = answers {
                     emit(&row.as_stored(), &answers)?;
                     written += 1;
                 }
             }
-            batch.clear();
-            Ok(())
-        };
-        db::for_each_response::<ExportError>(conn, &survey.id, |row| {
-            batch.push(row.to_owned());
-            if batch.len() == db::OPEN_BATCH {
-                flush(&mut batch)?;
-            }
             Ok(())
         })?;
-        flush(&mut batch)?;
         Ok(written)
     })
 }
@@ -458,7 +445,7 @@ pub fn write_rows<W: Write>(
     options: &Options,
     out: &mut W,
     rows: impl FnOnce(
-        &mut dyn FnMut(&db::StoredResponse<'_>, &Answers) -> Result<(), ExportError>,
+        &mut dyn FnMut(&store::StoredResponse<'_>, &Answers) -> Result<(), ExportError>,
     ) -> Result<u64, ExportError>,
 ) -> Result<u64, ExportError> {
     let columns = columns(survey);
@@ -848,27 +835,22 @@ mod tests {
         assert_eq!(book, names);
 
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut conn = db::open(&dir.path().join("t.db")).expect("open");
-        let tx = conn.transaction().expect("tx");
+        let mut conn = Store::open(&dir.path().join("t.db").into()).expect("open");
         let answers = serde_json::json!({
             "ok": true, "one": "other", "one_other": "+mine", "many": ["y", "other"],
             "many_other": "theirs", "name": "a,b", "n": -3, "x": 2.5, "d": "2026-01-02",
             "r": 4, "g": {"s1": "agree"}, "rk": ["z", "p"], "calc": -6
         });
-        db::insert_response(
-            &tx,
-            &db::NewResponse {
-                submission_id: "id-1".into(),
-                survey_id: "all".into(),
-                survey_version: 2,
-                received_day: "2026-01-03".into(),
-                body: db::Body::Plain(answers.to_string()),
-            },
-        )
+        conn.insert_responses(&[store::NewResponse {
+            submission_id: "id-1".into(),
+            survey_id: "all".into(),
+            survey_version: 2,
+            received_day: "2026-01-03".into(),
+            body: store::Body::Plain(answers.to_string()),
+        }])
         .expect("insert");
-        tx.commit().expect("commit");
 
-        let export = |labels: bool, format: Format| {
+        let mut export = |labels: bool, format: Format| {
             let mut out = Vec::new();
             let options = Options {
                 format,
@@ -878,7 +860,7 @@ mod tests {
             };
             assert_eq!(
                 write_export(
-                    &conn,
+                    &mut conn,
                     &survey,
                     &options,
                     &mut Opener::new(&survey, &[], Vec::new()),

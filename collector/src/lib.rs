@@ -1,7 +1,8 @@
 //! The Chorus collector: serves surveys and the frontend, takes submissions,
-//! stores them in SQLite, serves published results.
+//! stores them in SQLite or PostgreSQL, serves published results.
 //!
-//! This is the only crate that speaks SQL ([`db`]). Submissions are validated
+//! This is the only crate that speaks SQL ([`store`], one interface over
+//! both databases). Submissions are validated
 //! by the `surveys` crate — the same code the browser runs — and written by
 //! one writer thread with group commit ([`writer`]); an answer is
 //! acknowledged only after its transaction is durable. Nothing that could
@@ -11,7 +12,6 @@
 pub mod admin;
 pub mod app;
 pub mod assets;
-pub mod db;
 pub mod error;
 pub mod export;
 pub mod headers;
@@ -23,6 +23,7 @@ pub mod ratelimit;
 pub mod results;
 pub mod routes;
 pub mod serve;
+pub mod store;
 pub mod submit;
 pub mod worker;
 pub mod writer;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use surveys::{Answers, Date, Engine, Survey};
 
-use crate::db::{self, StoreError, StoredBody, StoredResponse};
+use crate::store::{self, StoreError, StoredBody, StoredResponse};
 
 /// A response left out, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,11 +62,11 @@ impl Opener {
     /// was quarantined): sealed ones are opened on every core at once.
     pub fn open_batch(
         &mut self,
-        batch: &[db::OwnedResponse],
+        batch: &[store::OwnedResponse],
     ) -> Result<Vec<Option<Answers>>, StoreError> {
         let sealed = batch
             .iter()
-            .filter(|r| matches!(r.body, db::Body::Sealed { .. }))
+            .filter(|r| matches!(r.body, store::Body::Sealed { .. }))
             .count();
         if sealed == 0 || self.keys.is_empty() {
             return batch.iter().map(|r| self.open(r.as_stored())).collect();
@@ -121,7 +121,7 @@ impl Opener {
     fn open_one(&self, row: StoredResponse<'_>) -> Result<Result<Answers, String>, StoreError> {
         match row.body {
             StoredBody::Plain(text) => {
-                db::decode_answers(text)
+                store::decode_answers(text)
                     .map(Ok)
                     .map_err(|message| StoreError::Corrupt {
                         survey: self.survey_id.clone(),

@@ -5,7 +5,7 @@
 use rand::{CryptoRng, RngCore};
 use surveys::{Epsilon, Survey};
 
-use crate::db;
+use crate::store;
 use crate::opening::Opener;
 
 /// Why a publish failed: a refusal from analysis or a database problem.
@@ -16,13 +16,13 @@ pub enum PublishError {
     #[error(transparent)]
     Budget(#[from] analysis::budget::BudgetError),
     #[error(transparent)]
-    Store(#[from] db::StoreError),
+    Store(#[from] store::StoreError),
 }
 
 /// A stored release and everything rendered from it.
 #[derive(Debug)]
 pub struct Published {
-    pub release: db::Release,
+    pub release: store::Release,
     pub report: analysis::Report,
     /// `(language, page)` for every language of the survey.
     pub pages: Vec<(String, String)>,
@@ -39,7 +39,7 @@ pub struct Published {
 /// noise and store the release (its JSON and default-language page); the
 /// other pages and the CSVs are rendered after the commit.
 pub fn publish_release<R: RngCore + CryptoRng>(
-    conn: &mut rusqlite::Connection,
+    conn: &mut store::Store,
     survey: &Survey,
     epsilon: Option<Epsilon>,
     day: &str,
@@ -50,10 +50,9 @@ pub fn publish_release<R: RngCore + CryptoRng>(
     let charge = plan.charge();
     let description = plan.describe();
     let mut report = None;
-    let release = db::publish::<PublishError>(
-        conn,
+    let release = conn.publish::<PublishError>(
         &survey.id,
-        db::Charge {
+        store::Charge {
             epsilon: charge.epsilon,
             delta: charge.delta,
         },
@@ -73,7 +72,7 @@ pub fn publish_release<R: RngCore + CryptoRng>(
         },
     )?;
     let report = report.ok_or_else(|| {
-        PublishError::Store(db::StoreError::Corrupt {
+        PublishError::Store(store::StoreError::Corrupt {
             survey: survey.id.clone(),
             message: "the report was not built".into(),
         })
@@ -95,13 +94,13 @@ pub fn build_release<R: RngCore + CryptoRng>(
     day: &str,
     responses: impl IntoIterator<Item = surveys::Answers>,
     rng: &mut R,
-) -> Result<(db::Release, analysis::Report), analysis::AnalysisError> {
+) -> Result<(store::Release, analysis::Report), analysis::AnalysisError> {
     let meta = analysis::ReleaseMeta {
         release_id: release_id.to_string(),
         published: day.to_string(),
     };
     let report = analysis::build_report(plan, responses, meta, rng)?;
-    let release = db::Release {
+    let release = store::Release {
         release_id: release_id.to_string(),
         json: analysis::render_json(&report),
         html: analysis::render_html(&report, &survey.default_language),
@@ -113,7 +112,7 @@ pub fn build_release<R: RngCore + CryptoRng>(
 /// language (the default one as stored) and a CSV per table.
 pub fn render_release(
     survey: &Survey,
-    release: db::Release,
+    release: store::Release,
     report: analysis::Report,
     description: String,
 ) -> Published {

@@ -23,7 +23,7 @@ use warp::{Filter, Rejection, Reply};
 use analysis::report::{escape, ui_language};
 use surveys::path_segment as seg;
 
-use crate::db;
+use crate::store;
 use crate::error::ApiError;
 use crate::routes::{State, with_state};
 
@@ -103,7 +103,7 @@ async fn list(
     let survey = survey_of(&state, &survey_id)?.clone();
     let id = survey_id.clone();
     let (releases, ledger) = state
-        .read(move |conn| Ok((db::list_releases(conn, &id)?, db::ledger(conn, &id)?)))
+        .read(move |conn| Ok((conn.list_releases(&id)?, conn.ledger(&id)?)))
         .await?;
     // Nothing published (so the ledger is empty too): a 404 the frontend's
     // link and API clients both understand.
@@ -123,9 +123,9 @@ async fn list(
     let ru = ui_language(&survey.languages, &text_lang) == "ru";
     let t = |ru_text: &'static str, en_text: &'static str| if ru { ru_text } else { en_text };
     let title = survey.tr(&survey.title, &text_lang);
-    let spent = db::epsilon_spent(&ledger);
+    let spent = store::epsilon_spent(&ledger);
     let remaining = spent.and_then(|s| survey.privacy_budget.checked_sub(s));
-    let delta = db::delta_spent(&ledger);
+    let delta = store::delta_spent(&ledger);
 
     let mut out = String::with_capacity(8 * 1024);
     let _ = write!(
@@ -204,7 +204,7 @@ async fn list(
             out,
             "<p>{} δ = {}.</p>",
             t("Всего израсходовано", "Spent in all:"),
-            escape(&db::delta_text(delta))
+            escape(&store::delta_text(delta))
         );
     }
     if !ledger.is_empty() {
@@ -222,7 +222,7 @@ async fn list(
                 escape(&e.charged_day),
                 escape(&e.release_id),
                 escape(&e.epsilon.to_string()),
-                escape(&db::delta_text(e.delta)),
+                escape(&store::delta_text(e.delta)),
                 escape(&e.description)
             );
         }
@@ -245,7 +245,7 @@ async fn release(
     };
     let (id, rid) = (survey_id.clone(), release_id.clone());
     let stored = state
-        .read(move |conn| Ok(db::release(conn, &id, &rid)?))
+        .read(move |conn| conn.release(&id, &rid))
         .await?;
     let Some((json, html)) = stored else {
         return Err(not_found(&survey_id, &release_id).reject());
@@ -280,7 +280,7 @@ async fn table_csv(
     };
     let (id, rid) = (survey_id.clone(), release_id.clone());
     let stored = state
-        .read(move |conn| Ok(db::release(conn, &id, &rid)?))
+        .read(move |conn| conn.release(&id, &rid))
         .await?;
     let report = stored
         .and_then(|(json, _)| serde_json::from_str::<analysis::Report>(&json).ok())

@@ -5,14 +5,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Connection;
 use surveys::Survey;
 use warp::http::{StatusCode, header};
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
 
 use crate::assets::{Asset, Assets};
-use crate::db::{self, InsertOutcome};
+use crate::store::{self, InsertOutcome, Store};
 use crate::error::ApiError;
 use crate::ratelimit::{Decision, RateLimiter};
 use crate::submit::{self, Catalog};
@@ -38,9 +37,12 @@ pub const API_ROUTES: &[(&str, &str)] = &[
 pub struct State {
     pub surveys: BTreeMap<String, Survey>,
     pub writer: Writer,
-    /// A read-only connection for serving results (WAL lets it read while
-    /// the writer writes).
-    pub reader: Mutex<Connection>,
+    /// A connection for serving results and admin look-ups (SQLite's WAL
+    /// lets it read while the writer writes).
+    pub reader: Mutex<Store>,
+    /// The database, for the admin routes that open their own connection
+    /// (an export, a charge, closing a survey).
+    pub db: store::Location,
     /// Trunk's output (`index.html`, the wasm, its JS glue, the styles),
     /// read and compressed once at start; `None` when not built.
     pub assets: Option<Assets>,
@@ -181,12 +183,14 @@ impl State {
     /// store error is a 503 `storage_unavailable`.
     pub(crate) async fn read<T: Send + 'static>(
         self: &Arc<State>,
-        f: impl FnOnce(&Connection) -> Result<T, db::StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Store) -> Result<T, store::StoreError> + Send + 'static,
     ) -> Result<T, Rejection> {
         let st = self.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = st.reader.lock().unwrap_or_else(|p| p.into_inner());
-            f(&conn)
+            let mut conn = st.reader.lock().unwrap_or_else(|p| p.into_inner());
+            // A PostgreSQL server that restarted closed this connection.
+            conn.reconnect_if_broken();
+            f(&mut conn)
         })
         .await
         .map_err(|_| ApiError::storage_unavailable("the database reader stopped").reject())?
@@ -417,7 +421,7 @@ pub(crate) async fn store(
     survey_id: &str,
     body: &[u8],
 ) -> Result<Stored, ApiError> {
-    let checked = submit::check_submission(&state.catalog, survey_id, body, db::today_date())?;
+    let checked = submit::check_submission(&state.catalog, survey_id, body, store::today_date())?;
     commit(state, survey_id, checked).await
 }
 
@@ -435,7 +439,7 @@ async fn store_envelope(
         envelope,
     };
     let checked =
-        submit::check_envelope_submission(&state.catalog, survey_id, request, db::today_date())?;
+        submit::check_envelope_submission(&state.catalog, survey_id, request, store::today_date())?;
     commit(state, survey_id, checked).await
 }
 

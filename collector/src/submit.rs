@@ -51,7 +51,7 @@ use surveys::model::{LONG_TEXT_LIMIT, SHORT_TEXT_DEFAULT_MAX};
 use surveys::{Date, Engine, QuestionKind, Survey};
 use warp::http::StatusCode;
 
-use crate::db::{Body, NewResponse};
+use crate::store::{Body, NewResponse};
 use crate::error::{ApiError, Detail};
 
 /// Deepest JSON nesting accepted. A submission is an object (1) holding

@@ -1,20 +1,20 @@
 //! The one writer: a thread that owns the write connection and commits
-//! submissions in groups.
+//! submissions in groups, on either backend.
 //!
 //! Handlers send a job and wait for its reply. The thread takes every job
 //! that is waiting (up to [`MAX_BATCH`]), inserts them in one transaction,
-//! commits (durable: WAL + `synchronous = FULL`), and only then replies to
+//! commits (durable: SQLite's WAL with `synchronous = FULL`, PostgreSQL's
+//! `COMMIT` with `synchronous_commit = on`), and only then replies to
 //! each. Under load many submissions share one fsync; when idle a lone
 //! submission is committed at once.
 //!
-//! The writer checkpoints the WAL itself, once a batch has been answered
-//! and when the WAL holds [`CHECKPOINT_PAGES`] or more: SQLite's own
-//! auto-checkpoint would run inside `COMMIT`, so the batch that crossed the
-//! mark waited for the checkpoint's copying and its two fsyncs before its
-//! answers went out. Now those clients send their next requests while the
-//! checkpoint runs. The checkpoint itself is the same (PASSIVE, on the one
-//! writing connection, so it copies every frame unless a reader still
-//! needs them, and the WAL starts over).
+//! On SQLite the writer checkpoints the WAL itself, once a batch has been
+//! answered ([`Store::after_group`]), so the clients of the batch that
+//! crossed the mark send their next requests while the checkpoint runs.
+//!
+//! Several collectors on one PostgreSQL each have their own writer; the
+//! database serialises what they insert (a retry landing on another
+//! collector is a duplicate, never a second row).
 //!
 //! A commit that fails (disk full, I/O error, a file made read-only) fails
 //! every job of its batch: each handler answers 503 `storage_unavailable`
@@ -22,16 +22,14 @@
 //! not on disk. [`Writer::shutdown`] asks the thread to commit what is
 //! queued and stop, even while request handlers still hold a [`Writer`].
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use crate::db::{self, InsertOutcome, NewResponse, StoreError};
+use crate::store::responses::Pending;
+use crate::store::{InsertOutcome, NewResponse, Store, StoreError};
 
 /// Most submissions committed in one transaction.
 pub const MAX_BATCH: usize = 512;
@@ -41,9 +39,6 @@ pub const QUEUE_CAPACITY: usize = 8192;
 /// publish` reads every answer inside its transaction: seconds for a million)
 /// before its submissions are refused with 503.
 pub const LOCK_WAIT: Duration = Duration::from_secs(60);
-/// Pages in the WAL past which the writer checkpoints after answering a
-/// batch: the threshold of SQLite's own auto-checkpoint.
-pub const CHECKPOINT_PAGES: i32 = 1000;
 
 type Reply = oneshot::Sender<Result<InsertOutcome, StoreError>>;
 
@@ -88,23 +83,15 @@ impl WriterThread {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`.
-    pub fn start(mut conn: Connection) -> std::io::Result<(Writer, WriterThread)> {
-        conn.busy_timeout(LOCK_WAIT)
+    /// Starts the writer thread on `store`.
+    pub fn start(mut store: Store) -> std::io::Result<(Writer, WriterThread)> {
+        store
+            .prepare_writer(LOCK_WAIT)
             .map_err(std::io::Error::other)?;
-        // The WAL's size after each commit. Setting a hook replaces
-        // SQLite's auto-checkpoint on this connection: [`run`] checkpoints.
-        let wal_pages = Arc::new(AtomicI32::new(0));
-        let seen = wal_pages.clone();
-        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages| {
-            seen.store(pages, Ordering::Relaxed);
-            Ok(())
-        }))
-        .map_err(std::io::Error::other)?;
         let (tx, rx) = mpsc::sync_channel(QUEUE_CAPACITY);
         let handle = std::thread::Builder::new()
             .name("chorus-writer".into())
-            .spawn(move || run(conn, rx, &wal_pages))?;
+            .spawn(move || run(store, rx))?;
         Ok((Writer { tx }, WriterThread(handle)))
     }
 
@@ -142,7 +129,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, rx: Receiver<Msg>, wal_pages: &AtomicI32) {
+fn run(mut store: Store, rx: Receiver<Msg>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut stats = Stats::default();
     let mut stopping = false;
@@ -165,39 +152,29 @@ fn run(mut conn: Connection, rx: Receiver<Msg>, wal_pages: &AtomicI32) {
             }
         }
         let jobs = batch.len();
-        if commit_batch(&mut conn, &mut batch) {
+        if commit_batch(&mut store, &mut batch) {
             stats.commits += 1;
             stats.submissions += jobs;
+        } else {
+            // The batch was refused (503); a PostgreSQL connection that
+            // the server closed is opened again for the next one.
+            store.reconnect_if_broken();
         }
         // The batch is answered: now is when a checkpoint delays no one
         // already waiting for an answer.
-        if wal_pages.load(Ordering::Relaxed) >= CHECKPOINT_PAGES {
-            checkpoint(&conn);
-        }
+        store.after_group();
     }
     // Jobs still queued (sent after the shutdown) are dropped here with
     // their reply channels, so their handlers answer 503: none is
     // acknowledged.
     drop(rx);
-    // Leave a clean WAL behind; failure here loses nothing.
-    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    store.on_stop();
     tracing::info!(
         submissions = stats.submissions,
         commits = stats.commits,
         mean_batch = format_args!("{:.1}", stats.mean_batch()),
         "writer stopped"
     );
-}
-
-/// Copies the WAL's frames into the database (PASSIVE: it waits for no
-/// one, and stops at frames a reader still needs). A checkpoint that
-/// cannot run now loses nothing: the frames stay in the WAL, and the next
-/// batch tries again.
-fn checkpoint(conn: &Connection) {
-    // It answers one row (busy, frames in the WAL, frames copied).
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-        tracing::debug!(error = %e, "checkpoint postponed");
-    }
 }
 
 /// What the writer committed since it started: how well group commit
@@ -221,33 +198,16 @@ impl Stats {
 
 /// Commits one batch and answers each job; `false` when the commit failed
 /// (every job of the batch then answered 503, nothing stored).
-fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>) -> bool {
-    let outcomes: Result<Vec<InsertOutcome>, StoreError> = (|| {
-        // IMMEDIATE: take the write lock before reading anything. A deferred
-        // transaction would read first, and if another connection (a
-        // publish, a close command) committed while it waited for the lock,
-        // its stale read would fail the whole batch (SQLITE_BUSY_SNAPSHOT).
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Whether each survey is closed by command, looked up once per batch:
-        // within one transaction every lookup would see the same snapshot.
-        let mut closed_by_command: Vec<(&str, bool)> = Vec::new();
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for job in batch.iter() {
-            let survey = job.response.survey_id.as_str();
-            let by_command = match closed_by_command.iter().find(|(s, _)| *s == survey) {
-                Some(&(_, closed)) => closed,
-                None => {
-                    let closed = db::closed_day(&tx, survey)?.is_some();
-                    closed_by_command.push((survey, closed));
-                    closed
-                }
-            };
-            let closed = by_command || job.closed_by_file;
-            outcomes.push(db::insert_if_open(&tx, &job.response, closed)?);
-        }
-        tx.commit()?;
-        Ok(outcomes)
-    })();
+fn commit_batch(store: &mut Store, batch: &mut Vec<Job>) -> bool {
+    let group: Vec<Pending<'_>> = batch
+        .iter()
+        .map(|job| Pending {
+            response: &job.response,
+            closed_by_file: job.closed_by_file,
+        })
+        .collect();
+    let outcomes = store.commit_group(&group);
+    drop(group);
     match outcomes {
         Ok(outcomes) => {
             for (job, outcome) in batch.drain(..).zip(outcomes) {
@@ -279,7 +239,18 @@ mod tests {
             survey_id: "s".into(),
             survey_version: 1,
             received_day: "2026-11-29".into(),
-            body: crate::db::Body::Plain("{}".into()),
+            body: crate::store::Body::Plain("{}".into()),
+        }
+    }
+
+    fn open(path: &std::path::Path) -> Store {
+        Store::open(&crate::store::Location::Sqlite(path.to_path_buf())).expect("open")
+    }
+
+    fn sqlite(store: &Store) -> &crate::store::sqlite::Sqlite {
+        match store {
+            Store::Sqlite(s) => s,
+            Store::Postgres(_) => unreachable!("these tests use SQLite"),
         }
     }
 
@@ -293,12 +264,9 @@ mod tests {
     fn a_failed_commit_is_a_refusal_not_an_acknowledgement() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.db");
-        let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
+        let (writer, thread) = Writer::start(open(&path)).expect("start");
         // Break the store under the writer: every insert now fails.
-        db::open(&path)
-            .expect("open")
-            .execute_batch("DROP TABLE responses")
-            .expect("drop");
+        sqlite(&open(&path)).execute_batch("DROP TABLE responses");
         let outcome = runtime().block_on(writer.submit(response("a"), false));
         assert!(
             matches!(outcome, Err(SubmitError::Store(StoreError::Unavailable(_)))),
@@ -312,17 +280,14 @@ mod tests {
     fn a_full_database_refuses_with_the_reason_and_keeps_what_it_acknowledged() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.db");
-        let conn = db::open(&path).expect("open");
+        let conn = open(&path);
         // SQLite answers SQLITE_FULL past this size, as on a full disk.
-        let pages: i64 = conn
-            .query_row("PRAGMA page_count", [], |r| r.get(0))
-            .expect("pages");
-        conn.execute_batch(&format!("PRAGMA max_page_count = {}", pages + 8))
-            .expect("cap");
+        let pages = sqlite(&conn).query_i64("PRAGMA page_count");
+        sqlite(&conn).execute_batch(&format!("PRAGMA max_page_count = {}", pages + 8));
         let (writer, thread) = Writer::start(conn).expect("start");
         let rt = runtime();
         let big = |i: usize| NewResponse {
-            body: crate::db::Body::Plain(format!("{{\"comment\":\"{}\"}}", "x".repeat(3000))),
+            body: crate::store::Body::Plain(format!("{{\"comment\":\"{}\"}}", "x".repeat(3000))),
             ..response(&format!("00000000-0000-4000-8000-{i:012}"))
         };
         let mut acknowledged = Vec::new();
@@ -355,14 +320,16 @@ mod tests {
         );
         drop(writer);
         thread.join();
-        let conn = db::open(&path).expect("open");
-        let stored: Vec<String> = conn
-            .prepare("SELECT submission_id FROM responses WHERE submission_id LIKE '0000%' ORDER BY submission_id")
-            .expect("prepare")
-            .query_map([], |r| r.get(0))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
+        let mut stored: Vec<String> = Vec::new();
+        open(&path)
+            .for_each_response::<StoreError>("s", |r| {
+                if r.submission_id.starts_with("0000") {
+                    stored.push(r.submission_id.to_string());
+                }
+                Ok(())
+            })
+            .expect("read");
+        stored.sort();
         let expected: Vec<String> = acknowledged
             .iter()
             .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
@@ -380,20 +347,18 @@ mod tests {
         // its batch to a snapshot they made stale.
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.db");
-        let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
-        let other = db::open(&path).expect("open");
-        other
-            .execute_batch(
-                "BEGIN IMMEDIATE; INSERT INTO survey_state (survey_id, closed_day) VALUES ('other', NULL);",
-            )
-            .expect("lock");
+        let (writer, thread) = Writer::start(open(&path)).expect("start");
+        let other = open(&path);
+        sqlite(&other).execute_batch(
+            "BEGIN IMMEDIATE; INSERT INTO survey_state (survey_id, closed_day) VALUES ('other', NULL);",
+        );
         let submitting = {
             let writer = writer.clone();
             std::thread::spawn(move || runtime().block_on(writer.submit(response("a"), false)))
         };
         // Let the writer start its transaction and wait on the lock.
         std::thread::sleep(Duration::from_millis(200));
-        other.execute_batch("COMMIT").expect("commit");
+        sqlite(&other).execute_batch("COMMIT");
         let outcome = submitting.join().expect("thread");
         assert_eq!(outcome.expect("stored"), InsertOutcome::Stored);
         drop(writer);
@@ -406,10 +371,10 @@ mod tests {
         // it these envelopes would leave every page in the WAL (2 000+).
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.db");
-        let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
+        let (writer, thread) = Writer::start(open(&path)).expect("start");
         let rt = runtime();
         let envelope = |i: usize| NewResponse {
-            body: crate::db::Body::Sealed {
+            body: crate::store::Body::Sealed {
                 key_id: "0123456789abcdef".into(),
                 envelope: vec![7; 2172],
             },
@@ -433,20 +398,19 @@ mod tests {
         wal.push("-wal");
         let wal_bytes = std::fs::metadata(&wal).expect("wal").len();
         // At most the threshold and one batch (512 rows) past it.
-        let frame = u64::from(db::PAGE_SIZE) + 24;
-        let bound = (CHECKPOINT_PAGES as u64 + 400) * frame;
+        let frame = u64::from(crate::store::sqlite::PAGE_SIZE) + 24;
+        let bound = (crate::store::sqlite::CHECKPOINT_PAGES as u64 + 400) * frame;
         assert!(wal_bytes <= bound, "the WAL holds {wal_bytes} bytes");
         drop(writer);
         thread.join();
-        let conn = db::open(&path).expect("open");
-        assert_eq!(db::response_count(&conn, "s").expect("count"), 6000);
+        assert_eq!(open(&path).response_count("s").expect("count"), 6000);
     }
 
     #[test]
     fn shutdown_commits_what_is_queued_and_refuses_the_rest() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.db");
-        let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
+        let (writer, thread) = Writer::start(open(&path)).expect("start");
         let rt = runtime();
         assert_eq!(
             rt.block_on(writer.submit(response("a"), false))
@@ -461,29 +425,27 @@ mod tests {
             matches!(late, Err(SubmitError::Store(StoreError::Closed))),
             "{late:?}"
         );
-        let conn = db::open(&path).expect("open");
-        assert_eq!(db::response_count(&conn, "s").expect("count"), 1);
+        assert_eq!(open(&path).response_count("s").expect("count"), 1);
     }
 
     #[test]
     fn a_closed_survey_refuses_new_answers_but_recognises_retries() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.db");
-        let (writer, thread) = Writer::start(db::open(&path).expect("open")).expect("start");
+        let (writer, thread) = Writer::start(open(&path)).expect("start");
         let rt = runtime();
         let stored = rt.block_on(writer.submit(response("a"), false));
         assert_eq!(stored.expect("stored"), InsertOutcome::Stored);
-        db::set_closed(&db::open(&path).expect("open"), "s", true, "2026-11-30").expect("close");
+        open(&path).set_closed("s", true, "2026-11-30").expect("close");
         let retry = rt.block_on(writer.submit(response("a"), false));
         assert_eq!(retry.expect("retry"), InsertOutcome::Duplicate);
         let new = rt.block_on(writer.submit(response("b"), false));
         assert_eq!(new.expect("closed"), InsertOutcome::Closed);
-        db::set_closed(&db::open(&path).expect("open"), "s", false, "2026-12-01").expect("open");
+        open(&path).set_closed("s", false, "2026-12-01").expect("open");
         let by_file = rt.block_on(writer.submit(response("c"), true));
         assert_eq!(by_file.expect("closed"), InsertOutcome::Closed);
         drop(writer);
         thread.join();
-        let conn = db::open(&path).expect("open");
-        assert_eq!(db::response_count(&conn, "s").expect("count"), 1);
+        assert_eq!(open(&path).response_count("s").expect("count"), 1);
     }
 }

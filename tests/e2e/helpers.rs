@@ -1,9 +1,12 @@
-//! Shared test helpers: a collector on its own port and database.
+//! Shared test helpers: a collector on its own port and database — a
+//! SQLite file, or with `CHORUS_TEST_BACKEND=postgres` a new database on
+//! the test PostgreSQL server ([`crate::pg`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
+use collector::store::{Location, OwnedResponse, Store, StoreError};
 use serde_json::Value;
 
 pub const SURVEY: &str = "ost-hiv-access";
@@ -16,10 +19,12 @@ pub fn library() -> PathBuf {
     repo_root().join("surveys").join("library")
 }
 
-/// A running collector with a fresh database in a temporary folder.
+/// A running collector with a fresh database (and a temporary folder).
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub db: PathBuf,
+    /// Its database as `--db` takes it: a file path or a PostgreSQL URL.
+    pub db: String,
+    pub location: Location,
     pub dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -30,19 +35,63 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
-    /// Opens the database as a test would look at it from outside.
-    pub fn conn(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(&self.db).expect("open test database")
+    /// The database, opened through Chorus's storage interface as a
+    /// command would open it.
+    pub fn store(&self) -> Store {
+        Store::open(&self.location).expect("open the test database")
     }
 
-    pub fn count(&self, sql: &str) -> i64 {
-        self.conn()
-            .query_row(sql, [], |r| r.get(0))
-            .expect("count query")
+    /// The SQLite file, for the tests that look at the bytes on disk.
+    pub fn db_path(&self) -> &Path {
+        self.location
+            .sqlite_path()
+            .expect("this test reads the SQLite file itself")
     }
 
-    pub fn responses(&self) -> i64 {
-        self.count("SELECT COUNT(*) FROM responses")
+    /// Every stored response, survey by survey, each in stored order.
+    pub fn rows(&self) -> Vec<(String, OwnedResponse)> {
+        stored_rows(&mut self.store())
+    }
+
+    pub fn responses(&self) -> usize {
+        self.rows().len()
+    }
+
+    /// How many releases are stored, over every survey.
+    pub fn releases(&self) -> usize {
+        let mut store = self.store();
+        let surveys = store.surveys_with_releases().expect("surveys");
+        surveys
+            .iter()
+            .map(|s| store.list_releases(s).expect("releases").len())
+            .sum()
+    }
+}
+
+/// Every response in `store`, survey by survey, each in stored order.
+pub fn stored_rows(store: &mut Store) -> Vec<(String, OwnedResponse)> {
+    let mut out = Vec::new();
+    for survey in store.surveys_with_responses().expect("surveys") {
+        store
+            .for_each_batch::<StoreError>(&survey, |batch| {
+                out.extend(batch.into_iter().map(|r| (survey.clone(), r)));
+                Ok(())
+            })
+            .expect("read responses");
+    }
+    out
+}
+
+/// A fresh database for a test collector: a file in `dir`, or a new
+/// PostgreSQL database when this run uses PostgreSQL.
+pub fn fresh_db(dir: &Path) -> (String, Location) {
+    if crate::pg::selected() {
+        let url = crate::pg::cluster().database();
+        let location = Location::parse(&url, None).expect("test URL");
+        (url, location)
+    } else {
+        let path = dir.join("chorus.db");
+        (path.display().to_string(), Location::Sqlite(path))
     }
 }
 
@@ -82,7 +131,7 @@ pub fn spawn_app(with_frontend: bool) -> TestApp {
 /// submissions per client and minute (0: no limit).
 pub fn spawn_app_with(with_frontend: bool, surveys: PathBuf, rate_limit: u32) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("chorus.db");
+    let (_, db) = fresh_db(dir.path());
     try_spawn_app_on(dir, db, with_frontend, surveys, rate_limit).expect("collector starts")
 }
 
@@ -90,7 +139,7 @@ pub fn spawn_app_with(with_frontend: bool, surveys: PathBuf, rate_limit: u32) ->
 /// exit goes to `exit_url` (the operator's `--exit-url`).
 pub fn spawn_app_exit(with_frontend: bool, exit_url: &str) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("chorus.db");
+    let (_, db) = fresh_db(dir.path());
     let config = collector::Config {
         exit_url: exit_url.to_string(),
         ..config(&db, with_frontend, library(), 0)
@@ -98,13 +147,18 @@ pub fn spawn_app_exit(with_frontend: bool, exit_url: &str) -> TestApp {
     try_spawn_config(dir, db, config).expect("collector starts")
 }
 
-fn config(db: &Path, with_frontend: bool, surveys: PathBuf, rate_limit: u32) -> collector::Config {
+fn config(
+    db: &Location,
+    with_frontend: bool,
+    surveys: PathBuf,
+    rate_limit: u32,
+) -> collector::Config {
     let dist = with_frontend.then(|| repo_root().join("dist"));
     collector::Config {
         rate_limit,
         ..collector::Config::new(
             "127.0.0.1:0".parse().expect("addr"),
-            db.to_path_buf(),
+            db.clone(),
             surveys,
             dist,
         )
@@ -115,11 +169,12 @@ fn config(db: &Path, with_frontend: bool, surveys: PathBuf, rate_limit: u32) -> 
 /// it did not start.
 pub fn try_spawn_app_on(
     dir: tempfile::TempDir,
-    db: PathBuf,
+    db: impl Into<Location>,
     with_frontend: bool,
     surveys: PathBuf,
     rate_limit: u32,
 ) -> Result<TestApp, collector::StartError> {
+    let db = db.into();
     let config = config(&db, with_frontend, surveys, rate_limit);
     try_spawn_config(dir, db, config)
 }
@@ -128,7 +183,7 @@ pub fn try_spawn_app_on(
 /// start.
 fn try_spawn_config(
     dir: tempfile::TempDir,
-    db: PathBuf,
+    db: Location,
     config: collector::Config,
 ) -> Result<TestApp, collector::StartError> {
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -163,7 +218,8 @@ fn try_spawn_config(
     };
     Ok(TestApp {
         addr,
-        db,
+        db: db.display(),
+        location: db,
         dir,
         stop: Some(stop_tx),
         thread: Some(thread),
@@ -179,7 +235,7 @@ pub fn respawn(
     surveys: &Path,
     app_name: Option<&str>,
 ) -> TestApp {
-    let db = dir.path().join("chorus.db");
+    let db = Location::Sqlite(dir.path().join("chorus.db"));
     let mut config = config(&db, true, surveys.to_path_buf(), 0);
     config.addr = addr;
     if let Some(name) = app_name {
@@ -316,7 +372,7 @@ pub struct ServeChild {
 /// Starts `chorus serve` on a free loopback port with the database `db`, the
 /// bundled surveys, the rate limit off, `extra` arguments and `env`; returns
 /// once it says where it listens.
-pub fn serve_child(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> ServeChild {
+pub fn serve_child(db: impl AsRef<std::ffi::OsStr>, extra: &[&str], env: &[(&str, &str)]) -> ServeChild {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let library = library();

@@ -1,5 +1,7 @@
-//! End-to-end tests: a real collector on port 0 with a fresh SQLite file,
-//! real HTTP, the real `chorus` binary, and headless Chromium for the browser.
+//! End-to-end tests: a real collector on port 0 with a fresh SQLite file
+//! (or, with `CHORUS_TEST_BACKEND=postgres`, a fresh database on a real
+//! PostgreSQL server the tests start), real HTTP, the real `chorus` binary,
+//! and headless Chromium for the browser.
 
 mod admin;
 mod api;
@@ -13,8 +15,11 @@ mod nojs;
 mod offline;
 mod openapi;
 mod pages;
+mod pg;
+mod postgres;
 mod privacy;
 mod remote;
 mod sealed;
 mod slow;
+mod store;
 mod webdriver;

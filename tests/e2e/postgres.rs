@@ -1,0 +1,1 @@
+//! PostgreSQL-only tests (filled in below).
