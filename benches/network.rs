@@ -28,6 +28,10 @@ mod webdriver;
 #[allow(dead_code)]
 #[path = "../tests/e2e/helpers.rs"]
 mod helpers;
+// What `helpers` starts a collector on under `CHORUS_TEST_BACKEND=postgres`.
+#[allow(dead_code)]
+#[path = "../tests/e2e/pg.rs"]
+mod pg;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -451,7 +455,7 @@ fn main() {
 
     let db_dir = tempfile::tempdir().expect("a temporary folder");
     let dist = root.join("dist").display().to_string();
-    let collector = helpers::serve_child(&db_dir.path().join("bench.db"), &["--dist", &dist], &[]);
+    let collector = helpers::serve_child(db_dir.path().join("bench.db"), &["--dist", &dist], &[]);
     let base = collector.url("");
     let url = format!("{base}/s/{}?lang={}", o.survey, o.lang);
     let check = ureq::get(&url).call();

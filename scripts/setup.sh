@@ -109,6 +109,17 @@ need_chromium() {
     fi
 }
 
+# Debian's PostgreSQL server, for the tests that run Chorus on PostgreSQL:
+# they make and start a throwaway cluster themselves (tests/e2e/pg.rs), so
+# the package's own cluster is neither needed nor started here.
+need_postgres() {
+    if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v runuser >/dev/null; then
+        step "installing Debian's postgresql"
+        as_root apt-get update
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql util-linux
+    fi
+}
+
 build_frontend() {
     step "building the frontend (trunk, release)"
     trunk build --release --offline

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use collector::admin::Role;
-use collector::store;
 use collector::export::{self, CodebookFormat, Format};
 use collector::opening::Opener;
+use collector::store;
 
 use crate::database::DbArgs;
 use crate::remote;
@@ -119,12 +119,12 @@ pub fn token(cmd: TokenCommand) -> Result<ExitCode> {
         TokenCommand::Create { role, label, db } => {
             let role = Role::parse(&role).ok_or_else(|| anyhow!("--role: researcher or viewer"))?;
             let mut conn = db.open()?;
-            let new = collector::admin::create_token(&mut conn, role, label.trim(), &store::today())?;
+            let new =
+                collector::admin::create_token(&mut conn, role, label.trim(), &store::today())?;
             eprintln!(
                 "created {role} token {} in {}. It is shown only now; keep it secret.\n\
                  Use it as `Authorization: Bearer <token>` on /api/admin/…",
-                new.id,
-                db.db
+                new.id, db.db
             );
             println!("{}", new.token);
         }
@@ -162,7 +162,9 @@ pub fn survey(cmd: SurveyCommand) -> Result<ExitCode> {
     let surveys = collector::load_surveys(&args.surveys)?;
     let survey = crate::publish::find_survey(&surveys, &args.survey, &args.surveys)?;
     let today = store::today();
-    args.db.open_existing()?.set_closed(&survey.id, close, &today)?;
+    args.db
+        .open_existing()?
+        .set_closed(&survey.id, close, &today)?;
     if close {
         println!(
             "{} is closed from {today}; new answers are refused",

@@ -79,6 +79,15 @@ pub struct BenchArgs {
     /// Folder of survey files (must hold `ost-hiv-access`).
     #[arg(long, default_value = "surveys/library")]
     surveys: PathBuf,
+    /// A PostgreSQL database (URL, no password in it) to compare the
+    /// backends instead: one collector on SQLite, then one and two
+    /// collectors on this database, in the same run. It fills with
+    /// synthetic responses: give it a database made for the benchmark.
+    #[arg(long, value_name = "URL")]
+    db: Option<String>,
+    /// The password file for --db (else CHORUS_DB_PASSWORD_FILE, PGPASSWORD).
+    #[arg(long, value_name = "FILE")]
+    db_password_file: Option<PathBuf>,
 }
 
 const SURVEY: &str = "ost-hiv-access";
@@ -330,9 +339,24 @@ impl WriterStats {
 impl Server {
     /// `chorus serve` on a fresh database, rate limit off.
     fn collector(exe: &Path, db: &Path, surveys: &Path, dir: &Path) -> Result<Server> {
+        Server::collector_on(exe, db.as_os_str(), None, surveys, dir)
+    }
+
+    /// `chorus serve` on `db` (a file or a URL), rate limit off.
+    fn collector_on(
+        exe: &Path,
+        db: &std::ffi::OsStr,
+        password_file: Option<&Path>,
+        surveys: &Path,
+        dir: &Path,
+    ) -> Result<Server> {
         let mut cmd = Command::new(exe);
-        cmd.arg("serve")
-            .arg("--addr")
+        if let Some(file) = password_file {
+            cmd.arg("serve").arg("--db-password-file").arg(file);
+        } else {
+            cmd.arg("serve");
+        }
+        cmd.arg("--addr")
             .arg("127.0.0.1:0")
             .arg("--db")
             .arg(db)
@@ -599,6 +623,12 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
+    if let Some(url) = &args.db {
+        storage_figure(&exe, &dir, &surveys, &args, url)?;
+        std::fs::remove_dir_all(&dir).ok();
+        return Ok(ExitCode::SUCCESS);
+    }
+
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let server = Server::collector(&exe, &dir.join("bench.db"), &surveys, &dir)?;
     println!(
@@ -751,6 +781,112 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     }
     std::fs::remove_dir_all(&dir).ok();
     Ok(ExitCode::SUCCESS)
+}
+
+/// The backends side by side, in one run: durable submissions/s, p99 and
+/// the writers' mean group over the same client and connections, for one
+/// collector on SQLite, one on PostgreSQL, and two on PostgreSQL (each
+/// with half the connections, driven at once).
+fn storage_figure(
+    exe: &Path,
+    dir: &Path,
+    surveys: &Path,
+    args: &BenchArgs,
+    url: &str,
+) -> Result<()> {
+    // Refuse a bad URL or password here, with the collector's own message.
+    store::Location::parse(url, args.db_path_password())?;
+    let sqlite = dir.join("storage.db");
+    let setups: [(&str, Vec<&std::ffi::OsStr>); 3] = [
+        ("SQLite, one collector", vec![sqlite.as_os_str()]),
+        ("PostgreSQL, one collector", vec![url.as_ref()]),
+        (
+            "PostgreSQL, two collectors",
+            vec![url.as_ref(), url.as_ref()],
+        ),
+    ];
+    let mut rates = Vec::new();
+    for (name, dbs) in setups {
+        let servers = dbs
+            .iter()
+            .map(|db| Server::collector_on(exe, db, args.db_path_password(), surveys, dir))
+            .collect::<Result<Vec<_>>>()?;
+        let n = servers.len();
+        for s in &servers {
+            closed_loop(
+                s.addr,
+                (args.connections / n).clamp(1, 8),
+                1_000,
+                Target::Survey,
+            )?;
+        }
+        let mut rounds = Vec::new();
+        for _ in 0..args.rounds.max(1) {
+            let runs = std::thread::scope(|scope| {
+                let handles: Vec<_> = servers
+                    .iter()
+                    .map(|s| {
+                        let addr = s.addr;
+                        scope.spawn(move || {
+                            closed_loop(
+                                addr,
+                                (args.connections / n).max(1),
+                                args.requests / n,
+                                Target::Survey,
+                            )
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().map_err(|_| anyhow!("a client thread panicked"))?)
+                    .collect::<Result<Vec<Run>>>()
+            })?;
+            let elapsed = runs.iter().map(|r| r.elapsed).max().unwrap_or_default();
+            let mut latencies: Vec<Duration> = runs.into_iter().flat_map(|r| r.latencies).collect();
+            latencies.sort_unstable();
+            rounds.push(Run {
+                elapsed,
+                latencies,
+                client_cpu: None,
+            });
+        }
+        rounds.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+        let run = &rounds[rounds.len() / 2];
+        let (mut submissions, mut commits) = (0, 0);
+        for s in servers {
+            if let Some(w) = s.stop()? {
+                submissions += w.submissions;
+                commits += w.commits;
+            }
+        }
+        let group = WriterStats {
+            submissions,
+            commits,
+        }
+        .mean_batch();
+        println!(
+            "{name} (median of {} rounds): {:.0} durable submissions/s; p50 {}, p99 {}; mean group {group:.1} per commit",
+            rounds.len(),
+            run.rate(),
+            ms(percentile(&run.latencies, 0.50)),
+            ms(percentile(&run.latencies, 0.99)),
+        );
+        rates.push(run.rate());
+    }
+    if let [sqlite, _, two] = rates[..] {
+        println!(
+            "two collectors on PostgreSQL are {:.0} % of one collector on SQLite (target ≥ 100 %)",
+            two / sqlite * 100.0
+        );
+    }
+    Ok(())
+}
+
+impl BenchArgs {
+    fn db_path_password(&self) -> Option<&Path> {
+        self.db_password_file.as_deref()
+    }
 }
 
 /// Sealed ingest: the same client and connections, envelopes to a sealed

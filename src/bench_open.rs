@@ -16,9 +16,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use collector::store::{self, NewResponse, Store};
 use collector::export;
 use collector::opening::Opener;
+use collector::store::{self, NewResponse, Store};
 use serde_json::{Map, Value, json};
 
 #[derive(Args, Debug)]

@@ -13,7 +13,12 @@ pub struct DbArgs {
     /// The collector's database: a SQLite file (created by `serve` when
     /// missing), or a PostgreSQL URL such as postgres://chorus@db.example/chorus
     /// (never with a password in it).
-    #[arg(long, env = "CHORUS_DB", default_value = "chorus.db", value_name = "FILE|URL")]
+    #[arg(
+        long,
+        env = "CHORUS_DB",
+        default_value = "chorus.db",
+        value_name = "FILE|URL"
+    )]
     pub db: String,
     /// For PostgreSQL: a file whose first line is the password (else
     /// CHORUS_DB_PASSWORD_FILE, then PGPASSWORD, are read).
@@ -23,10 +28,7 @@ pub struct DbArgs {
 
 impl DbArgs {
     pub fn location(&self) -> Result<Location> {
-        Ok(Location::parse(
-            &self.db,
-            self.db_password_file.as_deref(),
-        )?)
+        Ok(Location::parse(&self.db, self.db_password_file.as_deref())?)
     }
 
     /// Opens (creating a SQLite file if missing) and migrates.

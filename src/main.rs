@@ -107,7 +107,7 @@ enum Command {
     Export(admin::ExportArgs),
     /// Make the researchers' key pair: a passphrase-protected private key file, and the public key for survey files.
     Keygen(keys::KeygenArgs),
-    /// Load benchmark: a collector child process driven over loopback, and the raw SQLite ceiling.
+    /// Load benchmark: a collector child process driven over loopback, and the raw SQLite ceiling; with --db postgres://…, SQLite beside one and two collectors on PostgreSQL.
     Bench(bench::BenchArgs),
     /// Publish benchmark: 1 000 000 synthetic responses to a 30-question survey, then time `publish`.
     BenchPublish(bench_publish::BenchPublishArgs),

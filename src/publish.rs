@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use collector::store;
 use collector::opening::Opener;
 use collector::publish::{Published, publish_release};
+use collector::store;
 use surveys::{Epsilon, Survey};
 
 use crate::remote;

@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use collector::store::{Body, OwnedResponse};
 use collector::opening::Opener;
+use collector::store::{Body, OwnedResponse};
 use serde::Deserialize;
 use surveys::{Answers, Epsilon, Survey};
 

@@ -32,11 +32,11 @@ use warp::http::{HeaderValue, StatusCode, header};
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
 
-use crate::store::{self, Store, StoreError};
 use crate::error::ApiError;
 use crate::export::{self, CodebookFormat, Format};
 use crate::opening::Opener;
 use crate::routes::{State, with_state};
+use crate::store::{self, Store, StoreError};
 
 /// Every token starts with this, so a leaked one is recognisable (and
 /// secret scanners can be taught to find it).
@@ -395,11 +395,7 @@ struct AdminSurvey {
     storage: &'static str,
 }
 
-fn describe(
-    conn: &mut Store,
-    s: &surveys::Survey,
-    today: &str,
-) -> Result<AdminSurvey, StoreError> {
+fn describe(conn: &mut Store, s: &surveys::Survey, today: &str) -> Result<AdminSurvey, StoreError> {
     let closed_day = conn.closed_day(&s.id)?;
     let past_close = s.closes.as_deref().is_some_and(|c| today > c);
     let mut versions = conn.served_versions(&s.id)?;
@@ -444,9 +440,7 @@ async fn count(
     caller.require(Role::Viewer)?;
     survey(&state, &id)?;
     let sid = id.clone();
-    let n = state
-        .read(move |conn| conn.response_count(&sid))
-        .await?;
+    let n = state.read(move |conn| conn.response_count(&sid)).await?;
     Ok(warp::reply::json(&serde_json::json!({ "survey": id, "responses": n })).into_response())
 }
 
@@ -732,7 +726,10 @@ struct PlainHead<'a> {
 }
 
 /// Writes one stored row as a line of JSON into `line` (cleared first).
-fn row_line(row: &store::StoredResponse<'_>, line: &mut Vec<u8>) -> Result<(), export::ExportError> {
+fn row_line(
+    row: &store::StoredResponse<'_>,
+    line: &mut Vec<u8>,
+) -> Result<(), export::ExportError> {
     line.clear();
     match row.body {
         store::StoredBody::Sealed { key_id, envelope } => {
@@ -798,12 +795,13 @@ async fn sealed_rows(
             buf: Vec::with_capacity(CHUNK),
         };
         let mut line = Vec::with_capacity(4096);
-        let result = conn.for_each_response::<export::ExportError>(&id, |row| {
-            row_line(&row, &mut line)?;
-            out.write_all(&line)?;
-            Ok(())
-        })
-        .and_then(|_| out.flush().map_err(export::ExportError::from));
+        let result = conn
+            .for_each_response::<export::ExportError>(&id, |row| {
+                row_line(&row, &mut line)?;
+                out.write_all(&line)?;
+                Ok(())
+            })
+            .and_then(|_| out.flush().map_err(export::ExportError::from));
         if let Err(e) = result {
             let gone =
                 matches!(&e, export::ExportError::Io(io) if io.kind() == io::ErrorKind::BrokenPipe);
@@ -830,9 +828,7 @@ async fn versions(
 ) -> Result<warp::reply::Response, Rejection> {
     caller.require(Role::Researcher)?;
     survey(&state, &id)?;
-    let definitions = state
-        .read(move |conn| conn.survey_definitions(&id))
-        .await?;
+    let definitions = state.read(move |conn| conn.survey_definitions(&id)).await?;
     Ok(warp::reply::json(&definitions).into_response())
 }
 
@@ -929,29 +925,30 @@ async fn charge_release(
     let day = store::today();
     let sid = id.clone();
     let charged = with_write_conn(&state, move |conn| {
-        let cx = conn.charge::<Refusal>(
-            &sid,
-            store::Charge {
-                epsilon: charge.epsilon,
-                delta: charge.delta,
-            },
-            &day,
-            &description,
-            |spent| {
-                analysis::check_spend(budget, spent, charge.epsilon)
-                    .map(|_| ())
-                    .map_err(Refusal::Budget)
-            },
-        )
-        .map_err(|e| match e {
-            Refusal::Budget(b) => ApiError::new(
-                StatusCode::CONFLICT,
-                "budget_exceeded",
-                format!("{b}; nothing was charged"),
+        let cx = conn
+            .charge::<Refusal>(
+                &sid,
+                store::Charge {
+                    epsilon: charge.epsilon,
+                    delta: charge.delta,
+                },
+                &day,
+                &description,
+                |spent| {
+                    analysis::check_spend(budget, spent, charge.epsilon)
+                        .map(|_| ())
+                        .map_err(Refusal::Budget)
+                },
             )
-            .reject(),
-            Refusal::Store(e) => ApiError::storage_unavailable(e).reject(),
-        })?;
+            .map_err(|e| match e {
+                Refusal::Budget(b) => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "budget_exceeded",
+                    format!("{b}; nothing was charged"),
+                )
+                .reject(),
+                Refusal::Store(e) => ApiError::storage_unavailable(e).reject(),
+            })?;
         let spent = cx
             .spent_before
             .checked_add(charge.epsilon)

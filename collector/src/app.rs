@@ -11,9 +11,9 @@ use std::time::Duration;
 use surveys::Survey;
 
 use crate::assets::Assets;
-use crate::store::{self, Location, Store, StoreError};
 use crate::ratelimit::RateLimiter;
 use crate::routes::{self, IndexPage, State};
+use crate::store::{self, Location, Store, StoreError};
 use crate::submit::Catalog;
 use crate::writer::{Writer, WriterThread};
 

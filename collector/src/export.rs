@@ -23,8 +23,8 @@ use std::io::{self, Write};
 
 use surveys::{Answer, Answers, Choice, QuestionKind, Survey, Text};
 
-use crate::store::{self, Store};
 use crate::opening::Opener;
+use crate::store::{self, Store};
 
 /// Export file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 use rand::{CryptoRng, RngCore};
 use surveys::{Epsilon, Survey};
 
-use crate::store;
 use crate::opening::Opener;
+use crate::store;
 
 /// Why a publish failed: a refusal from analysis or a database problem.
 #[derive(Debug, thiserror::Error)]

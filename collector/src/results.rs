@@ -23,9 +23,9 @@ use warp::{Filter, Rejection, Reply};
 use analysis::report::{escape, ui_language};
 use surveys::path_segment as seg;
 
-use crate::store;
 use crate::error::ApiError;
 use crate::routes::{State, with_state};
+use crate::store;
 
 /// The policy for report pages: no scripts at all, their own styles only.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -244,9 +244,7 @@ async fn release(
         None => (name.clone(), false),
     };
     let (id, rid) = (survey_id.clone(), release_id.clone());
-    let stored = state
-        .read(move |conn| conn.release(&id, &rid))
-        .await?;
+    let stored = state.read(move |conn| conn.release(&id, &rid)).await?;
     let Some((json, html)) = stored else {
         return Err(not_found(&survey_id, &release_id).reject());
     };
@@ -279,9 +277,7 @@ async fn table_csv(
         return Err(not_found(&survey_id, &release_id).reject());
     };
     let (id, rid) = (survey_id.clone(), release_id.clone());
-    let stored = state
-        .read(move |conn| conn.release(&id, &rid))
-        .await?;
+    let stored = state.read(move |conn| conn.release(&id, &rid)).await?;
     let report = stored
         .and_then(|(json, _)| serde_json::from_str::<analysis::Report>(&json).ok())
         .ok_or_else(|| not_found(&survey_id, &release_id).reject())?;

@@ -11,9 +11,9 @@ use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
 
 use crate::assets::{Asset, Assets};
-use crate::store::{self, InsertOutcome, Store};
 use crate::error::ApiError;
 use crate::ratelimit::{Decision, RateLimiter};
+use crate::store::{self, InsertOutcome, Store};
 use crate::submit::{self, Catalog};
 use crate::writer::{SubmitError, Writer};
 

@@ -51,8 +51,8 @@ use surveys::model::{LONG_TEXT_LIMIT, SHORT_TEXT_DEFAULT_MAX};
 use surveys::{Date, Engine, QuestionKind, Survey};
 use warp::http::StatusCode;
 
-use crate::store::{Body, NewResponse};
 use crate::error::{ApiError, Detail};
+use crate::store::{Body, NewResponse};
 
 /// Deepest JSON nesting accepted. A submission is an object (1) holding
 /// `answers` (2) holding a grid answer (3) holding strings: 8 is room to

@@ -84,14 +84,33 @@ impl WriterThread {
 
 impl Writer {
     /// Starts the writer thread on `store`.
+    /// The connection is made the writer's on the thread itself (its
+    /// client may block, which an async thread must not); a failure there
+    /// is returned here and no thread is left running.
     pub fn start(mut store: Store) -> std::io::Result<(Writer, WriterThread)> {
-        store
-            .prepare_writer(LOCK_WAIT)
-            .map_err(std::io::Error::other)?;
         let (tx, rx) = mpsc::sync_channel(QUEUE_CAPACITY);
+        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let handle = std::thread::Builder::new()
             .name("chorus-writer".into())
-            .spawn(move || run(store, rx))?;
+            .spawn(move || {
+                let ready = store.prepare_writer(LOCK_WAIT);
+                let ok = ready.is_ok();
+                let _ = ready_tx.send(ready);
+                if ok {
+                    run(store, rx);
+                }
+            })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = handle.join();
+                return Err(std::io::Error::other(e));
+            }
+            Err(_) => {
+                let _ = handle.join();
+                return Err(std::io::Error::other("the writer thread stopped at start"));
+            }
+        }
         Ok((Writer { tx }, WriterThread(handle)))
     }
 
@@ -436,12 +455,16 @@ mod tests {
         let rt = runtime();
         let stored = rt.block_on(writer.submit(response("a"), false));
         assert_eq!(stored.expect("stored"), InsertOutcome::Stored);
-        open(&path).set_closed("s", true, "2026-11-30").expect("close");
+        open(&path)
+            .set_closed("s", true, "2026-11-30")
+            .expect("close");
         let retry = rt.block_on(writer.submit(response("a"), false));
         assert_eq!(retry.expect("retry"), InsertOutcome::Duplicate);
         let new = rt.block_on(writer.submit(response("b"), false));
         assert_eq!(new.expect("closed"), InsertOutcome::Closed);
-        open(&path).set_closed("s", false, "2026-12-01").expect("open");
+        open(&path)
+            .set_closed("s", false, "2026-12-01")
+            .expect("open");
         let by_file = rt.block_on(writer.submit(response("c"), true));
         assert_eq!(by_file.expect("closed"), InsertOutcome::Closed);
         drop(writer);

@@ -2,7 +2,7 @@
 //! the ledger's total never exceeds the budget, and a refused publish
 //! (overspend) writes nothing — no charge, no release.
 
-use collector::db::{self, Release, StoreError};
+use collector::store::{self, Release, Store, StoreError};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use surveys::Epsilon;
@@ -25,14 +25,13 @@ proptest! {
     #[test]
     fn publishes_never_overspend(budget in eps(), requests in prop::collection::vec(eps(), 1..8)) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut conn = db::open(&dir.path().join("b.db")).expect("open");
+        let mut conn = Store::open(&dir.path().join("b.db").into()).expect("open");
         let mut model = Epsilon::ZERO;
         let mut releases = 0i64;
         for (i, req) in requests.into_iter().enumerate() {
-            let result = db::publish::<E>(
-                &mut conn,
+            let result = conn.publish::<E>(
                 "s",
-                db::Charge { epsilon: req, delta: 0.0 },
+                store::Charge { epsilon: req, delta: 0.0 },
                 "2026-11-29",
                 "test",
                 |spent| {
@@ -57,10 +56,10 @@ proptest! {
                 Err(E::Budget(_)) => prop_assert!(!fits, "step {i}: {req} refused but fits"),
                 Err(e) => return Err(TestCaseError::fail(e.to_string())),
             }
-            let spent = db::spent(&conn, "s").expect("spent");
+            let spent = conn.spent("s").expect("spent");
             prop_assert_eq!(spent, model);
             prop_assert!(spent <= budget);
-            let stored = db::list_releases(&conn, "s").expect("list").len();
+            let stored = conn.list_releases("s").expect("list").len();
             prop_assert_eq!(i64::try_from(stored).expect("small"), releases);
         }
     }
@@ -69,14 +68,13 @@ proptest! {
 #[test]
 fn release_ids_do_not_collide_across_surveys() -> Result<(), StoreError> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut conn = db::open(&dir.path().join("c.db"))?;
+    let mut conn = Store::open(&dir.path().join("c.db").into())?;
     let one = Epsilon::from_integer(1);
     let mut ids = Vec::new();
     for survey in ["a", "b", "a"] {
-        let r = db::publish::<StoreError>(
-            &mut conn,
+        let r = conn.publish::<StoreError>(
             survey,
-            db::Charge {
+            store::Charge {
                 epsilon: one,
                 delta: 0.0,
             },
@@ -95,8 +93,8 @@ fn release_ids_do_not_collide_across_surveys() -> Result<(), StoreError> {
         ids.push(r.release_id);
     }
     assert_eq!(ids, ["2026-11-29.1", "2026-11-29.2", "2026-11-29.3"]);
-    assert!(db::release(&conn, "a", "2026-11-29.1")?.is_some());
-    assert!(db::release(&conn, "b", "2026-11-29.1")?.is_none());
-    assert_eq!(db::list_releases(&conn, "a")?.len(), 2);
+    assert!(conn.release("a", "2026-11-29.1")?.is_some());
+    assert!(conn.release("b", "2026-11-29.1")?.is_none());
+    assert_eq!(conn.list_releases("a")?.len(), 2);
     Ok(())
 }

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use collector::db::Body;
+use collector::store::Body;
 use collector::submit::{Catalog, EnvelopeRequest, check_envelope_submission, check_submission};
 use proptest::prelude::*;
 use proptest::test_runner::Config;

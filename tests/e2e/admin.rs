@@ -1,6 +1,7 @@
 //! The researchers' side: tokens, the admin API, lifecycle commands and
 //! exports, against a real collector and the real `chorus` binary.
 
+use collector::store::{Body, InsertOutcome, NewResponse};
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -9,7 +10,7 @@ use crate::helpers::{
 
 /// Makes a token with `chorus token create` on the app's database.
 pub fn token(app: &TestApp, role: &str) -> String {
-    let db = app.db.to_str().expect("utf-8 path");
+    let db = app.db.as_str();
     let out = chorus(
         &[
             "token", "create", "--role", role, "--label", "test", "--db", db,
@@ -98,10 +99,7 @@ fn admin_routes_refuse_without_a_valid_token_and_say_why() {
     let t = token(&app, "viewer");
     assert!(t.starts_with("chorus_") && t.len() == 7 + 64, "{t}");
     assert_eq!(call("GET", &url, Some(&t)).status, 200);
-    let list = chorus(
-        &["token", "list", "--db", app.db.to_str().expect("utf-8")],
-        app.dir.path(),
-    );
+    let list = chorus(&["token", "list", "--db", app.db.as_str()], app.dir.path());
     let listed = String::from_utf8_lossy(&list.stdout).to_string();
     assert!(
         listed.contains("viewer") && listed.contains("active"),
@@ -111,20 +109,15 @@ fn admin_routes_refuse_without_a_valid_token_and_say_why() {
         !listed.contains(&t[7..]),
         "the token itself is never listed"
     );
-    let stored: String = app
-        .conn()
-        .query_row("SELECT token_hash FROM api_tokens", [], |r| r.get(0))
-        .expect("row");
-    assert!(!stored.contains(&t[7..]), "only a hash is stored");
+    let stored = app.store().list_tokens().expect("tokens");
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(
+        !stored[0].token_hash.contains(&t[7..]),
+        "only a hash is stored"
+    );
 
     let revoke = chorus(
-        &[
-            "token",
-            "revoke",
-            "1",
-            "--db",
-            app.db.to_str().expect("utf-8"),
-        ],
+        &["token", "revoke", "1", "--db", app.db.as_str()],
         app.dir.path(),
     );
     assert!(revoke.status.success());
@@ -196,18 +189,9 @@ fn viewers_see_counts_and_researchers_can_also_export_and_close() {
 fn surveys_close_and_open_by_command_and_by_api() {
     let app = spawn_app(false);
     let researcher = token(&app, "researcher");
-    let db = app.db.to_str().expect("utf-8").to_string();
+    let db = app.db.as_str().to_string();
     let lib = library().to_str().expect("utf-8").to_string();
-    let closed_day = || -> Option<String> {
-        app.conn()
-            .query_row(
-                "SELECT closed_day FROM survey_state WHERE survey_id = ?1",
-                [SURVEY],
-                |r| r.get(0),
-            )
-            .ok()
-            .flatten()
-    };
+    let closed_day = || -> Option<String> { app.store().closed_day(SURVEY).expect("closed day") };
 
     let out = chorus(
         &["survey", "close", SURVEY, "--db", &db, "--surveys", &lib],
@@ -441,23 +425,28 @@ fn a_large_export_streams_and_the_command_writes_the_same_file() {
     let researcher = token(&app, "researcher");
     const N: usize = 2_000;
     {
-        let mut conn = app.conn();
-        let tx = conn.transaction().expect("tx");
-        for i in 0..N {
-            let country = ["ua", "kz", "ge", "md"][i % 4];
-            let answers = json!({
-                "country": country,
-                "services_used": if i % 3 == 0 { json!(["ost"]) } else { json!(["nsp", "art"]) },
-                "travel_minutes": i % 120,
-            });
-            tx.execute(
-                "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers)
-                 VALUES (?1, ?2, 1, '2026-01-15', ?3)",
-                rusqlite::params![new_id(), SURVEY, answers.to_string()],
-            )
-            .expect("insert");
-        }
-        tx.commit().expect("commit");
+        let rows: Vec<NewResponse> = (0..N)
+            .map(|i| {
+                let country = ["ua", "kz", "ge", "md"][i % 4];
+                let answers = json!({
+                    "country": country,
+                    "services_used": if i % 3 == 0 { json!(["ost"]) } else { json!(["nsp", "art"]) },
+                    "travel_minutes": i % 120,
+                });
+                NewResponse {
+                    submission_id: new_id(),
+                    survey_id: SURVEY.to_string(),
+                    survey_version: 1,
+                    received_day: "2026-01-15".to_string(),
+                    body: Body::Plain(answers.to_string()),
+                }
+            })
+            .collect();
+        let outcomes = app.store().insert_responses(&rows).expect("insert");
+        assert!(
+            outcomes.iter().all(|o| *o == InsertOutcome::Stored),
+            "every row is stored"
+        );
     }
 
     let http = call(
@@ -482,7 +471,7 @@ fn a_large_export_streams_and_the_command_writes_the_same_file() {
             "export",
             SURVEY,
             "--db",
-            app.db.to_str().expect("utf-8"),
+            app.db.as_str(),
             "--surveys",
             library().to_str().expect("utf-8"),
             "--out",

@@ -1,5 +1,6 @@
 //! The public HTTP API against a real collector.
 
+use collector::store::Body;
 use serde_json::json;
 
 use crate::helpers::{SURVEY, get, new_id, post, post_head_only, spawn_app};
@@ -56,15 +57,16 @@ fn a_valid_submission_is_stored_once_however_often_it_is_sent() {
     assert_eq!(again.json()["status"], "duplicate");
     assert_eq!(app.responses(), 1);
 
-    let (answers, day, version): (String, String, i64) = app
-        .conn()
-        .query_row(
-            "SELECT answers, received_day, survey_version FROM responses",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .expect("row");
-    let answers: serde_json::Value = serde_json::from_str(&answers).expect("json");
+    let rows = app.rows();
+    let [(survey, row)] = rows.as_slice() else {
+        panic!("one stored response: {rows:?}");
+    };
+    assert_eq!(survey, SURVEY);
+    let Body::Plain(answers) = &row.body else {
+        panic!("stored as plain answers: {row:?}");
+    };
+    let (day, version) = (&row.received_day, row.survey_version);
+    let answers: serde_json::Value = serde_json::from_str(answers).expect("json");
     assert_eq!(
         answers,
         json!({"country": "kz", "services_used": ["ost", "naloxone"], "travel_minutes": 40})
@@ -293,11 +295,8 @@ fn a_survey_closed_by_command_refuses_new_answers_but_confirms_retries() {
     let url = submit_url(&app);
     let early = answer(json!({}));
     assert_eq!(post(&url, &early).status, 201);
-    app.conn()
-        .execute(
-            "INSERT INTO survey_state (survey_id, closed_day) VALUES (?1, '2026-01-01')",
-            [SURVEY],
-        )
+    app.store()
+        .set_closed(SURVEY, true, "2026-01-01")
         .expect("close");
 
     let late = post(&url, &answer(json!({})));
@@ -342,8 +341,8 @@ fn each_answer_is_validated_against_the_version_it_answered() {
     let v1 = crate::helpers::survey_folder("ost-hiv-access.toml", &[]);
     let first = crate::helpers::spawn_app_with(false, v1.path().to_path_buf(), 0);
     assert_eq!(post(&submit_url(&first), &answer(json!({}))).status, 201);
+    let db = first.location.clone();
     let keep = stop(first).dir;
-    let db_copy = keep.path().join("chorus.db");
 
     // …then version 2 renames the comment question.
     let v2 = crate::helpers::survey_folder(
@@ -353,9 +352,8 @@ fn each_answer_is_validated_against_the_version_it_answered() {
             ("id = \"comment\"", "id = \"remarks\""),
         ],
     );
-    let app =
-        crate::helpers::try_spawn_app_on(keep, db_copy.clone(), false, v2.path().to_path_buf(), 0)
-            .unwrap_or_else(|e| panic!("v2 starts: {e}"));
+    let app = crate::helpers::try_spawn_app_on(keep, db.clone(), false, v2.path().to_path_buf(), 0)
+        .unwrap_or_else(|e| panic!("v2 starts: {e}"));
     let url = submit_url(&app);
     let late_v1 = post(
         &url,
@@ -384,16 +382,7 @@ fn each_answer_is_validated_against_the_version_it_answered() {
         "{}",
         unknown.body
     );
-    let versions: Vec<i64> = {
-        let conn = app.conn();
-        let mut stmt = conn
-            .prepare("SELECT survey_version FROM responses ORDER BY rowid")
-            .expect("prepare");
-        stmt.query_map([], |r| r.get(0))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
-    };
+    let versions: Vec<i64> = app.rows().iter().map(|(_, r)| r.survey_version).collect();
     assert_eq!(versions, [1, 1, 2]);
     let keep = stop(app).dir;
 
@@ -405,8 +394,7 @@ fn each_answer_is_validated_against_the_version_it_answered() {
             ("id = \"comment\"", "id = \"notes\""),
         ],
     );
-    let refused =
-        crate::helpers::try_spawn_app_on(keep, db_copy, false, sneaky.path().to_path_buf(), 0);
+    let refused = crate::helpers::try_spawn_app_on(keep, db, false, sneaky.path().to_path_buf(), 0);
     let message = match refused {
         Ok(_) => panic!("a changed survey with the same version must not be served"),
         Err(e) => e.to_string(),

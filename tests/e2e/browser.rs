@@ -6,10 +6,21 @@
 //! chromium and chromium-driver and builds the frontend into `dist/` before
 //! the tests run.
 
+use collector::store::Body;
 use serde_json::{Value, json};
 
-use crate::helpers::{SURVEY, repo_root, spawn_app};
+use crate::helpers::{SURVEY, TestApp, repo_root, spawn_app};
 use crate::webdriver::{Driver, wait_gone};
+
+/// The answers of the first stored response (a plaintext survey's).
+fn stored_answers(app: &TestApp) -> Value {
+    let rows = app.rows();
+    let (_, row) = rows.first().expect("a stored response");
+    let Body::Plain(answers) = &row.body else {
+        panic!("stored sealed: {row:?}");
+    };
+    serde_json::from_str(answers).expect("json")
+}
 
 #[test]
 fn a_member_answers_in_russian_and_the_answer_is_stored() {
@@ -43,11 +54,7 @@ fn a_member_answers_in_russian_and_the_answer_is_stored() {
     browser.wait_text("#confirmation", "Спасибо");
 
     assert_eq!(app.responses(), 1);
-    let answers: String = app
-        .conn()
-        .query_row("SELECT answers FROM responses", [], |r| r.get(0))
-        .expect("row");
-    let answers: Value = serde_json::from_str(&answers).expect("json");
+    let answers = stored_answers(&app);
     assert_eq!(
         answers,
         json!({
@@ -144,11 +151,7 @@ fn a_member_walks_the_consultation_in_kyrgyz_with_skip_logic_and_pages() {
     browser.wait_text("#confirmation", "Рахмат");
 
     assert_eq!(app.responses(), 1);
-    let answers: String = app
-        .conn()
-        .query_row("SELECT answers FROM responses", [], |r| r.get(0))
-        .expect("row");
-    let answers: Value = serde_json::from_str(&answers).expect("json");
+    let answers = stored_answers(&app);
     // The hidden follow-up's tick was not sent.
     assert_eq!(
         answers,
@@ -201,7 +204,7 @@ fn a_sealed_survey_answered_in_the_browser_opens_only_with_the_key() {
             "--format",
             "json",
             "--db",
-            &app.db.display().to_string(),
+            &app.db,
             "--surveys",
             &folder.path().display().to_string(),
             "--out",
@@ -229,7 +232,7 @@ fn a_sealed_survey_answered_in_the_browser_opens_only_with_the_key() {
     assert_eq!(row["country"], json!("canaryland"));
     assert_eq!(row["story"], json!(story));
 
-    let db = app.db.clone();
+    let db = app.db_path().to_path_buf();
     let dir = app.into_dir();
     for path in [db.clone(), db.with_extension("db-wal")] {
         if let Ok(bytes) = std::fs::read(&path) {

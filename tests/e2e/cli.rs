@@ -87,7 +87,7 @@ fn publish(
     out: &str,
     extra: &[&str],
 ) -> std::process::Output {
-    let db = app.db.to_str().expect("utf-8");
+    let db = app.db.as_str();
     let mut args = vec![
         "publish",
         survey,
@@ -102,14 +102,23 @@ fn publish(
     chorus(&args, app.dir.path())
 }
 
-fn ledger_total(app: &crate::helpers::TestApp) -> Vec<(i64, i64)> {
-    let conn = app.conn();
-    let mut stmt = conn
-        .prepare("SELECT epsilon_num, epsilon_den FROM privacy_ledger ORDER BY id")
-        .expect("prepare");
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("query")
-        .map(|r| r.expect("row"))
+/// Every charge in the ledger (over every survey) as ε = numerator/denominator.
+fn ledger_total(app: &crate::helpers::TestApp) -> Vec<(u64, u64)> {
+    ledger(app)
+        .iter()
+        .map(|e| (e.epsilon.numerator(), e.epsilon.denominator()))
+        .collect()
+}
+
+/// Every charge in the ledger, survey by survey, each oldest first.
+fn ledger(app: &crate::helpers::TestApp) -> Vec<collector::store::LedgerEntry> {
+    let mut store = app.store();
+    let surveys = store
+        .read(|tx| tx.ledger_surveys())
+        .expect("surveys with charges");
+    surveys
+        .iter()
+        .flat_map(|s| store.ledger(s).expect("ledger"))
         .collect()
 }
 
@@ -130,7 +139,7 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
         assert_eq!(post(&url, &body.to_string()).status, 201);
     }
     let out_dir = app.dir.path().join("out");
-    let db = app.db.to_str().expect("utf-8").to_string();
+    let db = app.db.clone();
     let lib = library().to_str().expect("utf-8").to_string();
     let out = publish(
         &app,
@@ -255,7 +264,7 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
     assert!(t.contains("budget"), "explains the refusal: {t}");
     assert!(!out2.exists(), "nothing written on refusal");
     assert_eq!(ledger_total(&app), vec![(1, 1)]);
-    assert_eq!(app.count("SELECT COUNT(*) FROM releases"), 1);
+    assert_eq!(app.releases(), 1);
 
     // Exactly the rest of the budget still fits.
     let out3 = app.dir.path().join("out3");
@@ -273,7 +282,7 @@ fn publish_writes_a_noised_report_and_refuses_to_overspend() {
 #[test]
 fn publish_follows_the_survey_plan_and_budget_shows_the_ledger() {
     let app = spawn_app(false);
-    let db = app.db.to_str().expect("utf-8").to_string();
+    let db = app.db.clone();
     let lib = library().to_str().expect("utf-8").to_string();
     let out = app.dir.path().join("out");
     let o = out.to_str().expect("utf-8");
@@ -351,7 +360,7 @@ fn publish_follows_the_survey_plan_and_budget_shows_the_ledger() {
 #[test]
 fn publish_refuses_bad_arguments_clearly() {
     let app = spawn_app(false);
-    let db = app.db.to_str().expect("utf-8").to_string();
+    let db = app.db.clone();
     let lib = library().to_str().expect("utf-8").to_string();
     let out = app.dir.path().join("out");
     let o = out.to_str().expect("utf-8");
@@ -497,16 +506,17 @@ fn a_gaussian_release_records_its_delta_in_the_public_ledger() {
         ],
     );
     let app = crate::helpers::spawn_app_with(false, folder.path().to_path_buf(), 0);
-    let db = app.db.to_str().expect("utf-8").to_string();
+    let db = app.db.clone();
     let surveys = folder.path().to_str().expect("utf-8").to_string();
     let out = app.dir.path().join("out");
     let survey = "network-priorities";
     let run = publish(&app, survey, &surveys, out.to_str().expect("utf-8"), &[]);
     assert!(run.status.success(), "{}", text(&run));
-    let delta: f64 = app
-        .conn()
-        .query_row("SELECT delta FROM privacy_ledger", [], |r| r.get(0))
-        .expect("one charge");
+    let charges = ledger(&app);
+    let [charge] = charges.as_slice() else {
+        panic!("one charge: {charges:?}");
+    };
+    let delta = charge.delta;
     assert_eq!(delta, 1e-6);
 
     let budget = chorus(
@@ -547,8 +557,9 @@ fn the_runner_installs_under_the_operators_neutral_name_and_icon() {
     let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 8 8\"><rect width=\"8\" height=\"8\"/></svg>";
     std::fs::write(&icon, svg).expect("write icon");
     let icon_arg = icon.display().to_string();
+    let (db, _) = crate::helpers::fresh_db(dir.path());
     let app = crate::helpers::serve_child(
-        &dir.path().join("chorus.db"),
+        &db,
         &["--app-name", "Заметки", "--app-icon", &icon_arg],
         &[],
     );

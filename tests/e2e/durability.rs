@@ -1,15 +1,16 @@
 //! Lose nothing: the real `chorus serve` killed with SIGKILL mid-stream,
 //! stopped with SIGTERM, and started on databases it cannot use.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use collector::store::Store;
 use serde_json::json;
 
-use crate::helpers::{SURVEY, library, new_id, serve_child, wait_for_exit};
+use crate::helpers::{SURVEY, library, new_id, serve_child, stored_rows, wait_for_exit};
 
 const CLIENTS: usize = 8;
 const PER_CLIENT: usize = 150;
@@ -53,13 +54,12 @@ fn send_all(url: &str, ids: &[String], acked: &AtomicUsize) -> Vec<String> {
 
 /// How many times each submission id is stored.
 fn stored(db: &Path) -> Vec<(String, i64)> {
-    let conn = rusqlite::Connection::open(db).expect("open");
-    conn.prepare("SELECT submission_id, COUNT(*) FROM responses GROUP BY submission_id")
-        .expect("prepare")
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows")
+    let mut store = Store::open_read_only(&db.into()).expect("open");
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    for (_, row) in stored_rows(&mut store) {
+        *counts.entry(row.submission_id).or_default() += 1;
+    }
+    counts.into_iter().collect()
 }
 
 /// Clients send concurrently; once `stop_after` are acknowledged, `stop` is
@@ -248,9 +248,8 @@ fn unusable_databases_stop_the_start_with_a_clear_message() {
 
     // A real database, made read-only.
     let ro_file = dir.path().join("ro.db");
-    let conn = rusqlite::Connection::open(&ro_file).expect("create");
-    conn.execute_batch("CREATE TABLE t (x)").expect("table");
-    drop(conn);
+    drop(Store::open(&ro_file.clone().into()).expect("create"));
+    assert!(ro_file.is_file(), "the database was created");
     std::fs::set_permissions(&ro_file, std::fs::Permissions::from_mode(0o444)).expect("chmod");
     let text = refuses_to_start(&ro_file);
     assert!(text.contains("read-only"), "{text}");

@@ -372,7 +372,11 @@ pub struct ServeChild {
 /// Starts `chorus serve` on a free loopback port with the database `db`, the
 /// bundled surveys, the rate limit off, `extra` arguments and `env`; returns
 /// once it says where it listens.
-pub fn serve_child(db: impl AsRef<std::ffi::OsStr>, extra: &[&str], env: &[(&str, &str)]) -> ServeChild {
+pub fn serve_child(
+    db: impl AsRef<std::ffi::OsStr>,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> ServeChild {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let library = library();

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use collector::store::Body;
 use serde_json::{Value, json};
 use surveys::i18n::{Ui, ui};
 use surveys::{Survey, Text};
@@ -193,12 +194,14 @@ fn tr<'a>(survey: &'a Survey, text: &'a Text, lang: &str) -> &'a str {
     survey.tr(text, lang)
 }
 
+/// The answers of the first stored response (a plaintext survey's).
 fn stored_answers(app: &TestApp) -> Value {
-    let answers: String = app
-        .conn()
-        .query_row("SELECT answers FROM responses", [], |r| r.get(0))
-        .expect("one stored row");
-    serde_json::from_str(&answers).expect("json")
+    let rows = app.rows();
+    let (_, row) = rows.first().expect("one stored row");
+    let Body::Plain(answers) = &row.body else {
+        panic!("stored sealed: {row:?}");
+    };
+    serde_json::from_str(answers).expect("json")
 }
 
 /// The page is the collector's own, not taken over by the WASM runner.
@@ -530,10 +533,7 @@ fn the_wasm_runner_takes_over_without_losing_what_was_typed() {
     assert_eq!(b.current_url(), here, "the runner sent with the API");
 
     assert_eq!(app.responses(), 1);
-    let stored_sid: String = app
-        .conn()
-        .query_row("SELECT submission_id FROM responses", [], |r| r.get(0))
-        .expect("row");
+    let stored_sid = app.rows().first().expect("row").1.submission_id.clone();
     assert_eq!(stored_sid, sid, "the server's submission id was kept");
     assert_eq!(
         stored_answers(&app),
@@ -1216,18 +1216,12 @@ fn every_screen_of_the_wasm_runner_is_accessible_narrow_and_kept_nowhere() {
         eprintln!("fetched by the page: {what}");
         if path.ends_with("/responses") {
             // The submission, sent again: the same answer (a duplicate).
-            let (sid, version, answers): (String, i64, String) = app
-                .conn()
-                .query_row(
-                    "SELECT submission_id, survey_version, answers FROM responses",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .expect("row");
+            let rows = app.rows();
+            let (_, row) = rows.first().expect("row");
             let body = json!({
-                "submission_id": sid,
-                "version": version,
-                "answers": serde_json::from_str::<Value>(&answers).expect("json"),
+                "submission_id": row.submission_id,
+                "version": row.survey_version,
+                "answers": stored_answers(&app),
             });
             let resp = crate::helpers::post(url, &body.to_string());
             check_headers(&resp, &what, &mut problems);

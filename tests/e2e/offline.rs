@@ -139,14 +139,7 @@ fn saved(browser: &Driver) {
 }
 
 fn stored_versions(app: &TestApp) -> Vec<i64> {
-    let conn = app.conn();
-    let mut q = conn
-        .prepare("SELECT survey_version FROM responses")
-        .expect("query");
-    q.query_map([], |r| r.get(0))
-        .expect("rows")
-        .map(|r| r.expect("row"))
-        .collect()
+    app.rows().iter().map(|(_, r)| r.survey_version).collect()
 }
 
 fn keys_dir() -> (tempfile::TempDir, crate::sealed::TestKey) {
@@ -330,12 +323,9 @@ fn a_waiting_answer_refused_for_good_is_shown_then_removed() {
 }
 
 fn close_survey(db: &Path) {
-    rusqlite::Connection::open(db)
+    collector::store::Store::open(&db.into())
         .expect("open")
-        .execute(
-            "INSERT INTO survey_state (survey_id, closed_day) VALUES (?1, '2026-01-01')",
-            [SURVEY_ID],
-        )
+        .set_closed(SURVEY_ID, true, "2026-01-01")
         .expect("close");
 }
 

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use collector::store::Body;
 use runner::Draft;
 use serde_json::{Value, json};
 
@@ -180,14 +181,14 @@ fn step(page: &str, more: &[(&str, &str)], go: &str) -> Vec<(String, String)> {
     fields
 }
 
+/// The answers of every stored response, in stored order (plaintext only).
 fn stored_answers(app: &crate::helpers::TestApp) -> Vec<Value> {
-    let conn = app.conn();
-    let mut stmt = conn
-        .prepare("SELECT answers FROM responses ORDER BY rowid")
-        .expect("query");
-    stmt.query_map([], |r| r.get::<_, String>(0))
-        .expect("rows")
-        .map(|a| serde_json::from_str(&a.expect("row")).expect("answers JSON"))
+    app.rows()
+        .into_iter()
+        .map(|(_, r)| match r.body {
+            Body::Plain(a) => serde_json::from_str(&a).expect("answers JSON"),
+            Body::Sealed { .. } => panic!("a sealed response: {}", r.submission_id),
+        })
         .collect()
 }
 
@@ -354,10 +355,7 @@ fn a_member_answers_page_by_page_without_scripts() {
         "needs": ["lawyer", "shelter"], "consent": true
     });
     assert_eq!(stored_answers(&app), [expected]);
-    let stored_sid: String = app
-        .conn()
-        .query_row("SELECT submission_id FROM responses", [], |r| r.get(0))
-        .expect("row");
+    let stored_sid = app.rows().first().expect("row").1.submission_id.clone();
     assert_eq!(stored_sid, sid, "the id made when the form was first shown");
 
     // Submitting again (Back and resend, a double tap) stores nothing new.
@@ -627,7 +625,7 @@ fn the_api_and_the_server_rendered_runner_agree() {
         );
         if api_ok {
             let rows = stored_answers(&app);
-            assert_eq!(rows.len() as i64, before + 2);
+            assert_eq!(rows.len(), before + 2);
             assert_eq!(rows[rows.len() - 2], rows[rows.len() - 1], "seed {seed}");
             stored += 1;
         } else {
@@ -663,17 +661,14 @@ fn a_sealed_survey_is_sealed_on_arrival_and_no_plaintext_reaches_the_disk() {
     let done = post_form(&url, &fields);
     assert!(done.body.contains("id=\"confirmation\""), "{}", done.body);
     assert_eq!(app.responses(), 1);
-    let (answers, sid, envelope): (Option<String>, String, Vec<u8>) = app
-        .conn()
-        .query_row(
-            "SELECT answers, submission_id, envelope FROM responses",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .expect("row");
-    assert!(answers.is_none(), "only the envelope is stored");
+    let rows = app.rows();
+    let (_, row) = rows.first().expect("row");
+    let Body::Sealed { envelope, .. } = &row.body else {
+        panic!("only the envelope is stored: {row:?}");
+    };
+    let sid = &row.submission_id;
     let opened =
-        surveys::sealing::open_answers(&key.secret, crate::sealed::SURVEY_ID, 1, &sid, &envelope)
+        surveys::sealing::open_answers(&key.secret, crate::sealed::SURVEY_ID, 1, sid, envelope)
             .expect("the researcher's key opens it");
     assert_eq!(
         Value::Object(opened),

@@ -54,7 +54,9 @@ fn bin_dir() -> PathBuf {
             .and_then(|v| v.to_str())
             .and_then(|v| v.parse::<u32>().ok())
     });
-    versions.pop().expect("an initdb under /usr/lib/postgresql/*/bin")
+    versions
+        .pop()
+        .expect("an initdb under /usr/lib/postgresql/*/bin")
 }
 
 fn is_root() -> bool {
@@ -74,7 +76,14 @@ impl Cluster {
         let out = self
             .command("psql")
             .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1"])
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "chorus"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "chorus",
+            ])
             .args(["-d", db, "-c", sql])
             .output()
             .expect("run psql");
@@ -158,10 +167,13 @@ fn start() -> Cluster {
     }
     let data = dir.join("data");
     let mut initdb = command(&bin, as_postgres, "initdb");
-    initdb
-        .arg("-D")
-        .arg(&data)
-        .args(["-U", "chorus", "--auth=trust", "--encoding=UTF8", "--no-locale"]);
+    initdb.arg("-D").arg(&data).args([
+        "-U",
+        "chorus",
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--no-locale",
+    ]);
     run(initdb, "initdb");
     // Trusted on loopback, but the password role must log in with SCRAM.
     let hba = format!(

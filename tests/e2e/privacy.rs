@@ -2,9 +2,12 @@
 //! `chorus serve` at the most verbose log level, submissions sent with
 //! distinctive headers, then the logs and the raw database files searched.
 
+use std::path::Path;
+
+use collector::store::Store;
 use serde_json::json;
 
-use crate::helpers::{SURVEY, get, new_id, post_with, serve_child};
+use crate::helpers::{SURVEY, fresh_db, get, new_id, post_with, serve_child, stored_rows};
 
 const UA: &str = "UA-CANARY-5f1e0c Mozilla/5.0";
 const FORWARDED: &str = "203.0.113.77";
@@ -15,7 +18,7 @@ const ANSWER: &str = "ANSWER-CANARY-3c4d";
 #[test]
 fn logs_and_database_hold_no_trace_of_who_answered() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("chorus.db");
+    let (db, location) = fresh_db(dir.path());
     let server = serve_child(&db, &[], &[("RUST_LOG", "trace")]);
     let url = server.url(&format!("/api/surveys/{SURVEY}/responses"));
     let headers = [
@@ -75,37 +78,49 @@ fn logs_and_database_hold_no_trace_of_who_answered() {
     });
     assert!(!timed, "a log line carries a time of day:\n{logs}");
 
-    // The database and its journal files, byte by byte.
-    let mut stored = Vec::new();
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let path = dir.path().join(format!("chorus.db{suffix}"));
-        if let Ok(bytes) = std::fs::read(&path) {
-            stored.extend_from_slice(&bytes);
+    // The database and its journal files, byte by byte. (The PostgreSQL
+    // data files are scanned separately.)
+    if let Some(path) = location.sqlite_path() {
+        let mut stored = Vec::new();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            if let Ok(bytes) = std::fs::read(&name) {
+                stored.extend_from_slice(&bytes);
+            }
         }
-    }
-    let stored = String::from_utf8_lossy(&stored);
-    for canary in [
-        "UA-CANARY",
-        FORWARDED,
-        "REFERER-CANARY",
-        "canary.example",
-        "COOKIE-CANARY",
-        "Mozilla",
-    ] {
-        assert!(!stored.contains(canary), "the database holds {canary}");
-    }
-    assert!(stored.contains(ANSWER), "the answer itself is stored");
+        let stored = String::from_utf8_lossy(&stored);
+        for canary in [
+            "UA-CANARY",
+            FORWARDED,
+            "REFERER-CANARY",
+            "canary.example",
+            "COOKIE-CANARY",
+            "Mozilla",
+        ] {
+            assert!(!stored.contains(canary), "the database holds {canary}");
+        }
+        assert!(stored.contains(ANSWER), "the answer itself is stored");
 
-    let conn = rusqlite::Connection::open(&db).expect("open");
-    let days: Vec<String> = conn
-        .prepare("SELECT received_day FROM responses")
-        .expect("prepare")
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    assert_eq!(days.len(), 5);
-    for day in days {
+        // A response is stored in these columns and no others.
+        assert_eq!(
+            sqlite_columns(path, "responses"),
+            [
+                "submission_id",
+                "survey_id",
+                "survey_version",
+                "received_day",
+                "answers",
+                "key_id",
+                "envelope"
+            ]
+        );
+    }
+
+    let rows = stored_rows(&mut Store::open(&location).expect("open the database"));
+    assert_eq!(rows.len(), 5);
+    for (_, row) in rows {
+        let day = row.received_day;
         let b = day.as_bytes();
         assert!(
             b.len() == 10
@@ -115,23 +130,158 @@ fn logs_and_database_hold_no_trace_of_who_answered() {
             "received time at day granularity only: {day}"
         );
     }
-    let columns: Vec<String> = conn
-        .prepare("SELECT name FROM pragma_table_info('responses')")
-        .expect("prepare")
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    assert_eq!(
-        columns,
-        [
-            "submission_id",
-            "survey_id",
-            "survey_version",
-            "received_day",
-            "answers",
-            "key_id",
-            "envelope"
-        ]
+}
+
+/// The columns of `table` as the schema in the SQLite file at `path` lists
+/// them, read from the file itself (the schema table's b-tree, from page 1)
+/// so that the test needs no SQLite library.
+fn sqlite_columns(path: &Path, table: &str) -> Vec<String> {
+    let file = std::fs::read(path).expect("read the database file");
+    assert!(
+        file.starts_with(b"SQLite format 3\0"),
+        "{} is not a SQLite file",
+        path.display()
     );
+    let page_size = match u16::from_be_bytes([file[16], file[17]]) {
+        1 => 65_536,
+        n => usize::from(n),
+    };
+    let usable = page_size - usize::from(file[20]);
+    let be32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let mut sql = Vec::new();
+    let mut pages = vec![1];
+    while let Some(number) = pages.pop() {
+        let page = &file[(number - 1) * page_size..number * page_size];
+        let h = if number == 1 { 100 } else { 0 };
+        let interior = match page[h] {
+            0x05 => true,
+            0x0d => false,
+            kind => panic!("page {number} of the schema has type {kind:#x}"),
+        };
+        let cells = usize::from(u16::from_be_bytes([page[h + 3], page[h + 4]]));
+        let pointers = h + if interior { 12 } else { 8 };
+        if interior {
+            pages.push(be32(&page[h + 8..]));
+        }
+        for i in 0..cells {
+            let at = pointers + 2 * i;
+            let mut p = usize::from(u16::from_be_bytes([page[at], page[at + 1]]));
+            if interior {
+                pages.push(be32(&page[p..]));
+                continue;
+            }
+            let (len, n) = varint(&page[p..]);
+            p += n;
+            let (_rowid, n) = varint(&page[p..]);
+            p += n;
+            // The payload, and its overflow pages when it is too large
+            // for the page (the file format's rule).
+            let len = len as usize;
+            let most = usable - 35;
+            let least = (usable - 12) * 32 / 255 - 23;
+            let local = if len <= most {
+                len
+            } else {
+                let k = least + (len - least) % (usable - 4);
+                if k <= most { k } else { least }
+            };
+            let mut payload = page[p..p + local].to_vec();
+            let mut next = if local < len {
+                be32(&page[p + local..])
+            } else {
+                0
+            };
+            while payload.len() < len {
+                let over = &file[(next - 1) * page_size..next * page_size];
+                let take = (len - payload.len()).min(usable - 4);
+                payload.extend_from_slice(&over[4..4 + take]);
+                next = be32(over);
+            }
+            let fields = record_texts(&payload);
+            if fields.first().map(String::as_str) == Some("table")
+                && fields.get(1).map(String::as_str) == Some(table)
+            {
+                sql.push(fields.get(4).cloned().unwrap_or_default());
+            }
+        }
+    }
+    let [sql] = sql.as_slice() else {
+        panic!("the schema holds {} tables named {table}", sql.len());
+    };
+    // The column definitions: the parts of the body, between commas
+    // outside parentheses, that are not table constraints.
+    let start = sql.find('(').expect("a column list") + 1;
+    let end = sql.rfind(')').expect("a column list");
+    let body: Vec<&str> = sql[start..end]
+        .lines()
+        .map(|l| l.split("--").next().unwrap_or(""))
+        .collect();
+    let body = body.join("\n");
+    let mut parts = vec![String::new()];
+    let mut depth = 0;
+    for c in body.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        parts.last_mut().expect("a part").push(c);
+    }
+    parts
+        .iter()
+        .filter_map(|part| {
+            let name = part.split_whitespace().next()?.trim_matches(['"', '`']);
+            let constraint = ["CHECK", "PRIMARY", "UNIQUE", "FOREIGN", "CONSTRAINT"]
+                .iter()
+                .any(|k| name.eq_ignore_ascii_case(k));
+            (!constraint).then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// A SQLite varint and its length in bytes.
+fn varint(b: &[u8]) -> (u64, usize) {
+    let mut v = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(9) {
+        if i == 8 {
+            return ((v << 8) | u64::from(byte), 9);
+        }
+        v = (v << 7) | u64::from(byte & 0x7f);
+        if byte & 0x80 == 0 {
+            return (v, i + 1);
+        }
+    }
+    panic!("a truncated varint")
+}
+
+/// The fields of a SQLite record, text as text and every other value as
+/// an empty string.
+fn record_texts(payload: &[u8]) -> Vec<String> {
+    let (header_len, mut h) = varint(payload);
+    let mut body = header_len as usize;
+    let mut out = Vec::new();
+    while h < header_len as usize {
+        let (serial, n) = varint(&payload[h..]);
+        h += n;
+        let size = match serial {
+            0 | 8 | 9 => 0,
+            1..=4 => serial as usize,
+            5 => 6,
+            6 | 7 => 8,
+            s if s >= 12 => (s as usize - 12) / 2,
+            s => panic!("a record field of serial type {s}"),
+        };
+        let value = &payload[body..body + size];
+        out.push(if serial >= 13 && serial % 2 == 1 {
+            String::from_utf8_lossy(value).into_owned()
+        } else {
+            String::new()
+        });
+        body += size;
+    }
+    out
 }

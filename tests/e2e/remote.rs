@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use collector::store::Body;
 use serde_json::{Map, Value, json};
 
 use crate::admin::{call, token};
@@ -368,21 +369,19 @@ fn json_lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn ledger(app: &TestApp, survey: &str) -> Vec<(String, i64, i64)> {
-    let conn = app.conn();
-    let mut stmt = conn
-        .prepare(
-            "SELECT release_id, epsilon_num, epsilon_den FROM privacy_ledger WHERE survey_id = ?1 ORDER BY id",
-        )
-        .expect("prepare");
-    stmt.query_map([survey], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .expect("query")
-        .map(|r| r.expect("row"))
+/// A survey's charges, oldest first: release id and ε as
+/// numerator/denominator.
+fn ledger(app: &TestApp, survey: &str) -> Vec<(String, u64, u64)> {
+    app.store()
+        .ledger(survey)
+        .expect("ledger")
+        .into_iter()
+        .map(|e| (e.release_id, e.epsilon.numerator(), e.epsilon.denominator()))
         .collect()
 }
 
 fn today() -> String {
-    collector::db::today()
+    collector::store::today()
 }
 
 #[test]
@@ -396,10 +395,15 @@ fn export_and_publish_from_a_remote_collector_never_send_the_key() {
     let sent = submit(&app, &sealed, Some(&me.public), 40);
     let sent_plain = submit(&app, &plain, None, 7);
     // The collector stored envelopes only.
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM responses WHERE survey_id = 'remote-sealed' AND answers IS NULL AND envelope IS NOT NULL"),
-        40
-    );
+    let stored_sealed = app
+        .rows()
+        .into_iter()
+        .filter(|(survey, r)| {
+            survey == SEALED
+                && matches!(&r.body, Body::Sealed { envelope, .. } if !envelope.is_empty())
+        })
+        .count();
+    assert_eq!(stored_sealed, 40);
 
     // The admin list says how each survey stores its answers.
     let list = call("GET", &app.url("/api/admin/surveys"), Some(&researcher)).json();
@@ -474,7 +478,7 @@ fn export_and_publish_from_a_remote_collector_never_send_the_key() {
         &[],
     );
     assert!(out.status.success(), "{}", text(&out));
-    let db = app.db.display().to_string();
+    let db = app.db.clone();
     let out = me.run(
         &[
             "export",
@@ -624,7 +628,7 @@ fn export_and_publish_from_a_remote_collector_never_send_the_key() {
     assert!(t.contains("nothing was charged"), "{t}");
     assert!(t.contains("budget_exceeded"), "{t}");
     assert_eq!(ledger(&app, SEALED), [(release.clone(), 3, 4)]);
-    assert_eq!(app.count("SELECT COUNT(*) FROM releases"), 1);
+    assert_eq!(app.releases(), 1);
     assert!(!me.dir.path().join("again").exists());
 
     // The key never left this computer: no request through the proxy
@@ -701,7 +705,7 @@ fn an_upload_that_failed_after_the_charge_is_sent_again_without_a_second_charge(
     let hint = format!("chorus publish {SEALED} --from {from} --out {out_dir} --upload {release}");
     assert!(t.contains(&hint), "{t}");
     assert_eq!(ledger(&app, SEALED), [(release.clone(), 3, 4)]);
-    assert_eq!(app.count("SELECT COUNT(*) FROM releases"), 0);
+    assert_eq!(app.releases(), 0);
     let written = PathBuf::from(&out_dir)
         .join(SEALED)
         .join(format!("{release}.json"));
@@ -786,7 +790,7 @@ fn an_upload_that_failed_after_the_charge_is_sent_again_without_a_second_charge(
     let t = text(&out);
     assert!(!out.status.success(), "{t}");
     assert!(t.contains("already_uploaded"), "{t}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM releases"), 1);
+    assert_eq!(app.releases(), 1);
 }
 
 #[test]
@@ -887,7 +891,7 @@ fn send(method: &str, url: &str, token: Option<&str>, body: &str) -> Resp {
 
 /// A release of `survey` for a charge, built here (no responses: this is
 /// about what the collector checks).
-fn built(survey: &surveys::Survey, release_id: &str, day: &str) -> collector::db::Release {
+fn built(survey: &surveys::Survey, release_id: &str, day: &str) -> collector::store::Release {
     let plan = analysis::prepare(survey, None).expect("plan");
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
     collector::publish::build_release(survey, plan, release_id, day, std::iter::empty(), &mut rng)
@@ -1036,7 +1040,7 @@ fn the_release_routes_charge_from_the_collectors_file_and_check_uploads() {
     );
     assert_eq!(other_day.status, 422, "{}", other_day.body);
     assert_eq!(other_day.json()["error"], "report_mismatch");
-    assert_eq!(app.count("SELECT COUNT(*) FROM releases"), 0);
+    assert_eq!(app.releases(), 0);
 
     let stored = upload(&release_id, &body);
     assert_eq!(stored.status, 201, "{}", stored.body);
@@ -1085,5 +1089,5 @@ fn the_release_routes_charge_from_the_collectors_file_and_check_uploads() {
     }
     // Nothing more was charged or stored by any of that.
     assert_eq!(ledger(&app, PLAIN).len(), 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM releases"), 1);
+    assert_eq!(app.releases(), 1);
 }

@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
+use collector::store::{Body, Location};
 use serde_json::{Map, Value, json};
 
-use crate::helpers::{chorus, get, library, new_id, post, post_bytes, spawn_app_with};
+use crate::helpers::{chorus, fresh_db, get, library, new_id, post, post_bytes, spawn_app_with};
 
 pub const SURVEY_ID: &str = "sealed-demo";
 
@@ -121,7 +122,7 @@ fn a_sealed_survey_stores_envelopes_and_refuses_plaintext() {
     let app = spawn_app_with(false, folder.path().to_path_buf(), 0);
     let url = responses_url(&app);
     // The choice id is in the stored definition; answers must not add to it.
-    let choice_ids_before = occurrences(&app.db, "canaryland");
+    let choice_ids_before = occurrences(app.db_path(), "canaryland");
     assert!(choice_ids_before > 0);
 
     // Listed as sealed, and the definition carries the key to seal to.
@@ -160,15 +161,15 @@ fn a_sealed_survey_stores_envelopes_and_refuses_plaintext() {
     assert_eq!(app.responses(), 1);
 
     // The stored row is the envelope, with its key id; no answer text.
-    let (answers_col, key_id, envelope): (Option<String>, String, Vec<u8>) = app
-        .conn()
-        .query_row("SELECT answers, key_id, envelope FROM responses", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .expect("row");
-    assert_eq!(answers_col, None);
-    assert_eq!(key_id, key.secret.public().id().to_string());
-    assert_eq!(seal::Envelope::parse(&envelope).map(|e| e.bucket), Ok(1024));
+    let rows = app.rows();
+    let [(_, row)] = rows.as_slice() else {
+        panic!("one stored response: {rows:?}");
+    };
+    let Body::Sealed { key_id, envelope } = &row.body else {
+        panic!("stored with its answers in the open: {row:?}");
+    };
+    assert_eq!(*key_id, key.secret.public().id().to_string());
+    assert_eq!(seal::Envelope::parse(envelope).map(|e| e.bucket), Ok(1024));
 
     for i in 0..20 {
         let body = sealed_body(
@@ -179,7 +180,7 @@ fn a_sealed_survey_stores_envelopes_and_refuses_plaintext() {
         );
         assert_eq!(post(&url, &body).status, 201);
     }
-    let db = app.db.clone();
+    let db = app.db_path().to_path_buf();
     let dir = app.into_dir();
     assert_eq!(
         occurrences(&db, "canary-story-5521"),
@@ -374,21 +375,18 @@ fn envelopes_sent_as_bytes_are_stored_as_the_json_ones_are() {
 
     // The row is the envelope as it came, with its key id and the
     // submission id in its stored form.
-    let (stored_id, version, key_id, envelope): (String, u32, String, Vec<u8>) = app
-        .conn()
-        .query_row(
-            "SELECT submission_id, survey_version, key_id, envelope FROM responses ORDER BY rowid LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .expect("row");
-    assert_eq!(stored_id, id);
-    assert_eq!(version, 1);
-    assert_eq!(key_id, key.secret.public().id().to_string());
-    assert_eq!(envelope, bytes);
+    let rows = app.rows();
+    let (_, first) = rows.first().expect("a stored response");
+    assert_eq!(first.submission_id, id);
+    assert_eq!(first.survey_version, 1);
+    let Body::Sealed { key_id, envelope } = &first.body else {
+        panic!("stored with its answers in the open: {first:?}");
+    };
+    assert_eq!(*key_id, key.secret.public().id().to_string());
+    assert_eq!(*envelope, bytes);
 
     // And it opens on the researchers' side like any other.
-    let db = app.db.clone();
+    let db = app.db_path().to_path_buf();
     let dir = app.into_dir();
     let out = tempfile::tempdir().expect("tempdir");
     let csv = out.path().join("out.csv");
@@ -518,7 +516,9 @@ fn envelopes_sent_as_bytes_get_the_same_specific_refusals() {
     // Closed by command: refused, but a retry of a stored one is a duplicate.
     let stored = post_envelope(&url, Some(&id), Some("1"), &good);
     assert_eq!(stored.status, 201, "{}", stored.body);
-    collector::db::set_closed(&app.conn(), SURVEY_ID, true, "2026-12-01").expect("close");
+    app.store()
+        .set_closed(SURVEY_ID, true, "2026-12-01")
+        .expect("close");
     let late = new_id();
     let r = post_envelope(
         &url,
@@ -643,7 +643,7 @@ fn export_with_the_key_opens_validates_and_quarantines() {
     assert_eq!(r.status, 201, "{}", r.body);
 
     let out = app.dir.path().join("export.json");
-    let db = app.db.display().to_string();
+    let db = app.db.clone();
     let mut args: Vec<String> = vec![
         "export".into(),
         SURVEY_ID.into(),
@@ -707,7 +707,7 @@ fn export_with_the_key_opens_validates_and_quarantines() {
 /// Starts a collector on `db` with the surveys in `folder`, sends one
 /// sealed answer, and stops it.
 fn send_once(
-    db: &Path,
+    db: &Location,
     folder: &Path,
     survey: &surveys::Survey,
     key: &seal::PublicKey,
@@ -716,7 +716,7 @@ fn send_once(
 ) {
     let app = crate::helpers::try_spawn_app_on(
         tempfile::tempdir().expect("tempdir"),
-        db.to_path_buf(),
+        db.clone(),
         false,
         folder.to_path_buf(),
         0,
@@ -739,10 +739,10 @@ fn envelopes_under_two_keys_both_open_after_a_rotation() {
     let folder = survey_folder(&[old.secret.public()], 1);
     let s1 = survey(folder.path());
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("chorus.db");
+    let (db, location) = fresh_db(dir.path());
     let first_id = new_id();
     send_once(
-        &db,
+        &location,
         folder.path(),
         &s1,
         old.secret.public(),
@@ -761,7 +761,7 @@ fn envelopes_under_two_keys_both_open_after_a_rotation() {
     );
     let second_id = new_id();
     send_once(
-        &db,
+        &location,
         folder.path(),
         &s2,
         new.secret.public(),
@@ -775,7 +775,7 @@ fn envelopes_under_two_keys_both_open_after_a_rotation() {
         "--format".into(),
         "json".into(),
         "--db".into(),
-        db.display().to_string(),
+        db,
         "--surveys".into(),
         folder.path().display().to_string(),
         "--out".into(),
@@ -826,7 +826,7 @@ fn publish_with_the_key_counts_only_what_opens_and_validates() {
         "publish".into(),
         SURVEY_ID.into(),
         "--db".into(),
-        app.db.display().to_string(),
+        app.db.clone(),
         "--surveys".into(),
         folder.path().display().to_string(),
         "--out".into(),
@@ -845,7 +845,7 @@ fn publish_with_the_key_counts_only_what_opens_and_validates() {
             "budget".into(),
             SURVEY_ID.into(),
             "--db".into(),
-            app.db.display().to_string(),
+            app.db.clone(),
             "--surveys".into(),
             folder.path().display().to_string(),
         ],

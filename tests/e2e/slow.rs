@@ -12,7 +12,7 @@ use crate::helpers::{ServeChild, get, serve_child};
 
 fn serve(extra: &[&str]) -> (tempfile::TempDir, ServeChild) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let child = serve_child(&dir.path().join("chorus.db"), extra, &[]);
+    let child = serve_child(dir.path().join("chorus.db"), extra, &[]);
     (dir, child)
 }
 

@@ -263,7 +263,9 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        self.write_locked(Lock::Ledger, |tx| charge_in(tx, survey_id, charge, day, description, check))
+        self.write_locked(Lock::Ledger, |tx| {
+            charge_in(tx, survey_id, charge, day, description, check)
+        })
     }
 
     /// The store step of a publication charged with [`Store::charge`]: in

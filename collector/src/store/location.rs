@@ -55,12 +55,12 @@ impl Location {
         if !is_postgres_url(db) {
             return Ok(Location::Sqlite(PathBuf::from(db)));
         }
-        let config: ::postgres::Config = db.parse().map_err(|e: ::postgres::Error| {
-            LocationError::BadUrl {
-                url: db.to_string(),
-                message: e.to_string(),
-            }
-        })?;
+        let config: ::postgres::Config =
+            db.parse()
+                .map_err(|e: ::postgres::Error| LocationError::BadUrl {
+                    url: db.to_string(),
+                    message: e.to_string(),
+                })?;
         if config.get_password().is_some() {
             return Err(LocationError::PasswordInUrl);
         }
@@ -167,7 +167,10 @@ mod tests {
             Err(LocationError::EmptyPasswordFile { .. })
         ));
         assert!(matches!(
-            Location::parse("postgres://chorus@db/chorus", Some(&dir.path().join("none"))),
+            Location::parse(
+                "postgres://chorus@db/chorus",
+                Some(&dir.path().join("none"))
+            ),
             Err(LocationError::PasswordFile { .. })
         ));
         assert!(matches!(

@@ -24,8 +24,8 @@ pub mod postgres;
 pub mod releases;
 pub mod responses;
 pub mod sqlite;
-pub mod versions;
 pub mod tokens;
+pub mod versions;
 
 pub use ledger::{
     Charge, LedgerEntry, PublishContext, Release, UploadError, delta_spent, delta_text,
@@ -214,6 +214,7 @@ impl Backend {
 
 /// A connection to the database, on either backend.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per connection, never many
 pub enum Store {
     Sqlite(sqlite::Sqlite),
     Postgres(postgres::Postgres),

@@ -272,7 +272,10 @@ impl Postgres {
                 known,
             });
         }
-        for sql in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(0)) {
+        for sql in MIGRATIONS
+            .iter()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
             tx.batch_execute(sql)?;
         }
         let known = i32::try_from(known).unwrap_or(i32::MAX);
@@ -473,7 +476,9 @@ impl Txn for PgTxn<'_> {
             "SELECT COUNT(*) FROM responses WHERE survey_id = $1",
             &[&survey_id],
         )?;
-        Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0).unsigned_abs()))
+        Ok(rows
+            .first()
+            .map_or(0, |r| r.get::<_, i64>(0).unsigned_abs()))
     }
 
     fn responses_after(
@@ -709,14 +714,27 @@ impl Txn for PgTxn<'_> {
             let row = self.query(
                 "INSERT INTO api_tokens (token_hash, role, label, created_day, revoked_day)
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &[&t.token_hash, &t.role, &t.label, &t.created_day, &t.revoked_day],
+                &[
+                    &t.token_hash,
+                    &t.role,
+                    &t.label,
+                    &t.created_day,
+                    &t.revoked_day,
+                ],
             )?;
             return Ok(row.first().map_or(0, |r| r.get(0)));
         };
         self.execute(
             "INSERT INTO api_tokens (id, token_hash, role, label, created_day, revoked_day)
              VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&id, &t.token_hash, &t.role, &t.label, &t.created_day, &t.revoked_day],
+            &[
+                &id,
+                &t.token_hash,
+                &t.role,
+                &t.label,
+                &t.created_day,
+                &t.revoked_day,
+            ],
         )?;
         // A token made later takes the next number after the copied ones.
         self.query(

@@ -87,7 +87,10 @@ impl Store {
     /// transaction, acknowledged (the outcomes returned) only once it is
     /// committed. Whether each survey is closed by command is looked up
     /// once per group.
-    pub fn commit_group(&mut self, group: &[Pending<'_>]) -> Result<Vec<InsertOutcome>, StoreError> {
+    pub fn commit_group(
+        &mut self,
+        group: &[Pending<'_>],
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
         self.write(|tx| {
             let mut closed_by_command: Vec<(&str, bool)> = Vec::new();
             let mut outcomes = Vec::with_capacity(group.len());
@@ -101,7 +104,11 @@ impl Store {
                         closed
                     }
                 };
-                outcomes.push(insert_if_open(tx, p.response, by_command || p.closed_by_file)?);
+                outcomes.push(insert_if_open(
+                    tx,
+                    p.response,
+                    by_command || p.closed_by_file,
+                )?);
             }
             Ok(outcomes)
         })
@@ -109,7 +116,10 @@ impl Store {
 
     /// Stores responses in one transaction, closed or not (bulk loads:
     /// benchmarks, tests, `chorus migrate`).
-    pub fn insert_responses(&mut self, rs: &[NewResponse]) -> Result<Vec<InsertOutcome>, StoreError> {
+    pub fn insert_responses(
+        &mut self,
+        rs: &[NewResponse],
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
         self.write(|tx| rs.iter().map(|r| insert(tx, r)).collect())
     }
 
@@ -174,7 +184,10 @@ impl<'a> Batches<'a> {
     }
 
     /// The next batch, or `None` after the last.
-    pub(crate) fn next(&mut self, tx: &mut dyn Txn) -> Result<Option<Vec<OwnedResponse>>, StoreError> {
+    pub(crate) fn next(
+        &mut self,
+        tx: &mut dyn Txn,
+    ) -> Result<Option<Vec<OwnedResponse>>, StoreError> {
         if self.done {
             return Ok(None);
         }
@@ -296,7 +309,6 @@ pub fn decode_answers(text: &str) -> Result<Answers, String> {
     }
     Ok(out)
 }
-
 
 #[cfg(test)]
 mod tests {

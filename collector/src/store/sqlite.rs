@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Body, LedgerRow, NewResponse, OwnedResponse, Release, ReleaseSummary, StoreError,
-    TokenRecord, Txn,
+    Body, LedgerRow, NewResponse, OwnedResponse, Release, ReleaseSummary, StoreError, TokenRecord,
+    Txn,
 };
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how
@@ -266,7 +266,9 @@ impl Sqlite {
     /// The one integer `sql` answers (tests).
     #[cfg(test)]
     pub(crate) fn query_i64(&self, sql: &str) -> i64 {
-        self.conn.query_row(sql, [], |r| r.get(0)).expect("test SQL")
+        self.conn
+            .query_row(sql, [], |r| r.get(0))
+            .expect("test SQL")
     }
 
     /// Leaves a clean WAL behind; failure here loses nothing.
@@ -450,7 +452,10 @@ impl Txn for rusqlite::Transaction<'_> {
     }
 
     fn response_surveys(&mut self) -> Result<Vec<String>, StoreError> {
-        strings(self, "SELECT DISTINCT survey_id FROM responses ORDER BY survey_id")
+        strings(
+            self,
+            "SELECT DISTINCT survey_id FROM responses ORDER BY survey_id",
+        )
     }
 
     fn versions(&mut self, survey_id: &str) -> Result<Vec<(u32, String, String)>, StoreError> {
@@ -478,7 +483,10 @@ impl Txn for rusqlite::Transaction<'_> {
     }
 
     fn version_surveys(&mut self) -> Result<Vec<String>, StoreError> {
-        strings(self, "SELECT DISTINCT survey_id FROM survey_versions ORDER BY survey_id")
+        strings(
+            self,
+            "SELECT DISTINCT survey_id FROM survey_versions ORDER BY survey_id",
+        )
     }
 
     fn closed_day(&mut self, survey_id: &str) -> Result<Option<String>, StoreError> {
@@ -528,7 +536,10 @@ impl Txn for rusqlite::Transaction<'_> {
     }
 
     fn ledger_surveys(&mut self) -> Result<Vec<String>, StoreError> {
-        strings(self, "SELECT survey_id FROM privacy_ledger GROUP BY survey_id ORDER BY MIN(id)")
+        strings(
+            self,
+            "SELECT survey_id FROM privacy_ledger GROUP BY survey_id ORDER BY MIN(id)",
+        )
     }
 
     fn insert_charge(&mut self, survey_id: &str, row: &LedgerRow) -> Result<(), StoreError> {
@@ -626,14 +637,24 @@ impl Txn for rusqlite::Transaction<'_> {
     }
 
     fn release_surveys(&mut self) -> Result<Vec<String>, StoreError> {
-        strings(self, "SELECT survey_id FROM releases GROUP BY survey_id ORDER BY MIN(rowid)")
+        strings(
+            self,
+            "SELECT survey_id FROM releases GROUP BY survey_id ORDER BY MIN(rowid)",
+        )
     }
 
     fn insert_token(&mut self, id: Option<i64>, t: &TokenRecord) -> Result<i64, StoreError> {
         self.execute(
             "INSERT INTO api_tokens (id, token_hash, role, label, created_day, revoked_day)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, t.token_hash, t.role, t.label, t.created_day, t.revoked_day],
+            params![
+                id,
+                t.token_hash,
+                t.role,
+                t.label,
+                t.created_day,
+                t.revoked_day
+            ],
         )?;
         Ok(self.last_insert_rowid())
     }

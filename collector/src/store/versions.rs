@@ -26,13 +26,22 @@ impl Store {
 
     /// The versions of a survey the collector has served, ascending.
     pub fn served_versions(&mut self, survey_id: &str) -> Result<Vec<u32>, StoreError> {
-        self.read(|tx| Ok(tx.versions(survey_id)?.into_iter().map(|(v, ..)| v).collect()))
+        self.read(|tx| {
+            Ok(tx
+                .versions(survey_id)?
+                .into_iter()
+                .map(|(v, ..)| v)
+                .collect())
+        })
     }
 
     /// Every served version of a survey as stored (the definitions its
     /// answers were given to), ascending; versions this build cannot read
     /// are left out.
-    pub fn survey_definitions(&mut self, survey_id: &str) -> Result<Vec<surveys::Survey>, StoreError> {
+    pub fn survey_definitions(
+        &mut self,
+        survey_id: &str,
+    ) -> Result<Vec<surveys::Survey>, StoreError> {
         self.read(|tx| {
             Ok(tx
                 .versions(survey_id)?
@@ -44,7 +53,12 @@ impl Store {
 
     /// Closes (`closed = true`, recording `day`) or reopens a survey by
     /// command. Every collector on the database sees it at its next group.
-    pub fn set_closed(&mut self, survey_id: &str, closed: bool, day: &str) -> Result<(), StoreError> {
+    pub fn set_closed(
+        &mut self,
+        survey_id: &str,
+        closed: bool,
+        day: &str,
+    ) -> Result<(), StoreError> {
         self.write(|tx| tx.set_closed_day(survey_id, closed.then_some(day)))
     }
 
