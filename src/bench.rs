@@ -351,10 +351,9 @@ impl Server {
         dir: &Path,
     ) -> Result<Server> {
         let mut cmd = Command::new(exe);
+        cmd.arg("serve");
         if let Some(file) = password_file {
-            cmd.arg("serve").arg("--db-password-file").arg(file);
-        } else {
-            cmd.arg("serve");
+            cmd.arg("--db-password-file").arg(file);
         }
         cmd.arg("--addr")
             .arg("127.0.0.1:0")
@@ -795,7 +794,7 @@ fn storage_figure(
     url: &str,
 ) -> Result<()> {
     // Refuse a bad URL or password here, with the collector's own message.
-    store::Location::parse(url, args.db_path_password())?;
+    store::Location::parse(url, args.db_password_file.as_deref())?;
     let sqlite = dir.join("storage.db");
     let setups: [(&str, Vec<&std::ffi::OsStr>); 3] = [
         ("SQLite, one collector", vec![sqlite.as_os_str()]),
@@ -809,7 +808,7 @@ fn storage_figure(
     for (name, dbs) in setups {
         let servers = dbs
             .iter()
-            .map(|db| Server::collector_on(exe, db, args.db_path_password(), surveys, dir))
+            .map(|db| Server::collector_on(exe, db, args.db_password_file.as_deref(), surveys, dir))
             .collect::<Result<Vec<_>>>()?;
         let n = servers.len();
         for s in &servers {
@@ -881,12 +880,6 @@ fn storage_figure(
         );
     }
     Ok(())
-}
-
-impl BenchArgs {
-    fn db_path_password(&self) -> Option<&Path> {
-        self.db_password_file.as_deref()
-    }
 }
 
 /// Sealed ingest: the same client and connections, envelopes to a sealed

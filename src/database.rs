@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 use collector::store::{Location, Store};
 
@@ -50,16 +50,6 @@ impl DbArgs {
     }
 
     fn existing(&self) -> Result<Location> {
-        let location = self.location()?;
-        if let Some(path) = location.sqlite_path()
-            && !path.is_file()
-        {
-            bail!(
-                "no database at {}; run `chorus serve --db {}` first, or pass --db",
-                path.display(),
-                path.display()
-            );
-        }
-        Ok(location)
+        Ok(self.location()?.existing()?)
     }
 }

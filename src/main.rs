@@ -150,15 +150,11 @@ struct MigrateArgs {
 
 /// `chorus migrate`: everything copied in one transaction, then counted.
 fn migrate(args: MigrateArgs) -> Result<ExitCode> {
-    let from = store::Location::parse(&args.from, args.from_password_file.as_deref())?;
+    let from =
+        store::Location::parse(&args.from, args.from_password_file.as_deref())?.existing()?;
     let to = store::Location::parse(&args.to, args.to_password_file.as_deref())?;
     if from == to {
         bail!("--from and --to are the same database");
-    }
-    if let Some(path) = from.sqlite_path()
-        && !path.is_file()
-    {
-        bail!("no database at {}", path.display());
     }
     let mut source = store::Store::open_read_only(&from)?;
     let mut target = store::Store::open(&to)?;

@@ -257,10 +257,7 @@ impl Application {
 
     /// Which database the collector stores answers in.
     pub fn backend(&self) -> store::Backend {
-        match self.state.db {
-            Location::Sqlite(_) => store::Backend::Sqlite,
-            Location::Postgres(_) => store::Backend::Postgres,
-        }
+        self.state.db.backend()
     }
 
     pub fn survey_ids(&self) -> Vec<String> {

@@ -6,21 +6,10 @@
 //! chromium and chromium-driver and builds the frontend into `dist/` before
 //! the tests run.
 
-use collector::store::Body;
 use serde_json::{Value, json};
 
-use crate::helpers::{SURVEY, TestApp, repo_root, spawn_app};
+use crate::helpers::{SURVEY, repo_root, spawn_app};
 use crate::webdriver::{Driver, wait_gone};
-
-/// The answers of the first stored response (a plaintext survey's).
-fn stored_answers(app: &TestApp) -> Value {
-    let rows = app.rows();
-    let (_, row) = rows.first().expect("a stored response");
-    let Body::Plain(answers) = &row.body else {
-        panic!("stored sealed: {row:?}");
-    };
-    serde_json::from_str(answers).expect("json")
-}
 
 #[test]
 fn a_member_answers_in_russian_and_the_answer_is_stored() {
@@ -54,7 +43,7 @@ fn a_member_answers_in_russian_and_the_answer_is_stored() {
     browser.wait_text("#confirmation", "Спасибо");
 
     assert_eq!(app.responses(), 1);
-    let answers = stored_answers(&app);
+    let answers = app.first_answers();
     assert_eq!(
         answers,
         json!({
@@ -151,7 +140,7 @@ fn a_member_walks_the_consultation_in_kyrgyz_with_skip_logic_and_pages() {
     browser.wait_text("#confirmation", "Рахмат");
 
     assert_eq!(app.responses(), 1);
-    let answers = stored_answers(&app);
+    let answers = app.first_answers();
     // The hidden follow-up's tick was not sent.
     assert_eq!(
         answers,

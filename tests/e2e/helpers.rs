@@ -53,6 +53,16 @@ impl TestApp {
         stored_rows(&mut self.store())
     }
 
+    /// The answers of the first stored response (a plaintext survey's).
+    pub fn first_answers(&self) -> Value {
+        let rows = self.rows();
+        let (_, row) = rows.first().expect("a stored response");
+        let collector::store::Body::Plain(answers) = &row.body else {
+            panic!("stored sealed: {row:?}");
+        };
+        serde_json::from_str(answers).expect("json")
+    }
+
     pub fn responses(&self) -> usize {
         self.rows().len()
     }

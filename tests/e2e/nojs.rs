@@ -18,7 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use collector::store::Body;
 use serde_json::{Value, json};
 use surveys::i18n::{Ui, ui};
 use surveys::{Survey, Text};
@@ -192,16 +191,6 @@ fn page_of(lang: &str, x: usize, y: usize) -> String {
 
 fn tr<'a>(survey: &'a Survey, text: &'a Text, lang: &str) -> &'a str {
     survey.tr(text, lang)
-}
-
-/// The answers of the first stored response (a plaintext survey's).
-fn stored_answers(app: &TestApp) -> Value {
-    let rows = app.rows();
-    let (_, row) = rows.first().expect("one stored row");
-    let Body::Plain(answers) = &row.body else {
-        panic!("stored sealed: {row:?}");
-    };
-    serde_json::from_str(answers).expect("json")
 }
 
 /// The page is the collector's own, not taken over by the WASM runner.
@@ -380,7 +369,7 @@ fn a_member_answers_in_kyrgyz_with_javascript_off() {
 
     assert_eq!(app.responses(), 1);
     assert_eq!(
-        stored_answers(&app),
+        app.first_answers(),
         json!({
             "consent": true,
             "country": "kg",
@@ -536,7 +525,7 @@ fn the_wasm_runner_takes_over_without_losing_what_was_typed() {
     let stored_sid = app.rows().first().expect("row").1.submission_id.clone();
     assert_eq!(stored_sid, sid, "the server's submission id was kept");
     assert_eq!(
-        stored_answers(&app),
+        app.first_answers(),
         json!({
             "consent": true,
             "country": "ua",
@@ -1221,7 +1210,7 @@ fn every_screen_of_the_wasm_runner_is_accessible_narrow_and_kept_nowhere() {
             let body = json!({
                 "submission_id": row.submission_id,
                 "version": row.survey_version,
-                "answers": stored_answers(&app),
+                "answers": app.first_answers(),
             });
             let resp = crate::helpers::post(url, &body.to_string());
             check_headers(&resp, &what, &mut problems);

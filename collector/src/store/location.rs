@@ -42,6 +42,8 @@ pub enum LocationError {
     PasswordFile { path: String, message: String },
     #[error("the database password file {path} is empty")]
     EmptyPasswordFile { path: String },
+    #[error("no database at {path}; run `chorus serve --db {path}` first, or pass --db")]
+    Missing { path: String },
     #[error("{url} is not a PostgreSQL URL Chorus can use: {message}")]
     BadUrl { url: String, message: String },
 }
@@ -73,6 +75,26 @@ impl Location {
             url: db.to_string(),
             password,
         }))
+    }
+
+    /// Which backend it is.
+    pub fn backend(&self) -> super::Backend {
+        match self {
+            Location::Sqlite(_) => super::Backend::Sqlite,
+            Location::Postgres(_) => super::Backend::Postgres,
+        }
+    }
+
+    /// The same location, refused when it is a SQLite file that does not
+    /// exist (for commands that read or change what a collector made,
+    /// which must not create an empty database).
+    pub fn existing(self) -> Result<Location, LocationError> {
+        match self.sqlite_path() {
+            Some(path) if !path.is_file() => Err(LocationError::Missing {
+                path: path.display().to_string(),
+            }),
+            _ => Ok(self),
+        }
     }
 
     /// What to call it in messages (never with a password).

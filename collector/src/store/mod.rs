@@ -241,13 +241,6 @@ impl Store {
         })
     }
 
-    pub fn backend(&self) -> Backend {
-        match self {
-            Store::Sqlite(_) => Backend::Sqlite,
-            Store::Postgres(_) => Backend::Postgres,
-        }
-    }
-
     /// Runs `f` in one write transaction: committed when it returns `Ok`
     /// (durably: the answer is on disk when this returns), rolled back
     /// otherwise. On SQLite the write lock is taken first (IMMEDIATE), so

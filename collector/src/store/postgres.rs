@@ -298,13 +298,7 @@ impl Postgres {
         let tx = live(&mut self.client)
             .transaction()
             .map_err(StoreError::from)?;
-        let mut tx = PgTxn {
-            tx,
-            statements: &mut self.statements,
-        };
-        let out = f(&mut tx)?;
-        tx.tx.commit().map_err(StoreError::from)?;
-        Ok(out)
+        commit_after(tx, &mut self.statements, f)
     }
 
     pub(super) fn write_locked<T, E>(
@@ -328,13 +322,7 @@ impl Postgres {
         };
         tx.batch_execute(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
             .map_err(StoreError::from)?;
-        let mut tx = PgTxn {
-            tx,
-            statements: &mut self.statements,
-        };
-        let out = f(&mut tx)?;
-        tx.tx.commit().map_err(StoreError::from)?;
-        Ok(out)
+        commit_after(tx, &mut self.statements, f)
     }
 
     pub(super) fn read<T, E>(
@@ -350,13 +338,7 @@ impl Postgres {
             .read_only(true)
             .start()
             .map_err(StoreError::from)?;
-        let mut tx = PgTxn {
-            tx,
-            statements: &mut self.statements,
-        };
-        let out = f(&mut tx)?;
-        tx.tx.commit().map_err(StoreError::from)?;
-        Ok(out)
+        commit_after(tx, &mut self.statements, f)
     }
 
     pub(super) fn prepare_writer(
@@ -370,13 +352,29 @@ impl Postgres {
     }
 }
 
-/// One transaction, with the connection's prepared statements.
-struct PgTxn<'a> {
-    tx: postgres::Transaction<'a>,
-    statements: &'a mut HashMap<&'static str, Statement>,
+/// Runs `f` in `tx` and commits when it returns `Ok`; dropping `tx` on an
+/// error rolls it back.
+fn commit_after<T, E>(
+    tx: postgres::Transaction<'_>,
+    statements: &mut HashMap<&'static str, Statement>,
+    f: impl FnOnce(&mut dyn Txn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError>,
+{
+    let mut tx = PgTxn { tx, statements };
+    let out = f(&mut tx)?;
+    tx.tx.commit().map_err(StoreError::from)?;
+    Ok(out)
 }
 
-impl PgTxn<'_> {
+/// One transaction, with the connection's prepared statements.
+struct PgTxn<'a, 's> {
+    tx: postgres::Transaction<'a>,
+    statements: &'s mut HashMap<&'static str, Statement>,
+}
+
+impl PgTxn<'_, '_> {
     /// `sql` prepared once per connection.
     fn statement(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
         if let Some(s) = self.statements.get(sql) {
@@ -437,7 +435,7 @@ fn version_param(survey_id: &str, version: u32) -> Result<i32, StoreError> {
     })
 }
 
-impl Txn for PgTxn<'_> {
+impl Txn for PgTxn<'_, '_> {
     fn insert_response(&mut self, r: &NewResponse) -> Result<bool, StoreError> {
         let (answers, key_id, envelope) = match &r.body {
             Body::Plain(json) => (Some(json.as_str()), None, None),

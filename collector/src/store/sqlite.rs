@@ -192,13 +192,11 @@ impl Sqlite {
         // publish, a close command) committed while it waited for the lock,
         // its stale read would fail the whole transaction
         // (SQLITE_BUSY_SNAPSHOT).
-        let mut tx = self
+        let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
-        let out = f(&mut tx)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(out)
+        commit_after(tx, f)
     }
 
     pub(super) fn read<T, E>(
@@ -208,10 +206,8 @@ impl Sqlite {
     where
         E: From<StoreError>,
     {
-        let mut tx = self.conn.transaction().map_err(StoreError::from)?;
-        let out = f(&mut tx)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(out)
+        let tx = self.conn.transaction().map_err(StoreError::from)?;
+        commit_after(tx, f)
     }
 
     pub(super) fn prepare_writer(
@@ -359,6 +355,20 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// Runs `f` in `tx` and commits when it returns `Ok`; dropping `tx` on an
+/// error rolls it back.
+fn commit_after<T, E>(
+    mut tx: rusqlite::Transaction<'_>,
+    f: impl FnOnce(&mut dyn Txn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError>,
+{
+    let out = f(&mut tx)?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(out)
 }
 
 fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
