@@ -1,4 +1,4 @@
-//! `chorus import FORM.xlsx [-o FILE]`: converts an XLSForm into a Chorus
+//! `chorus import FORM.xlsx|FORM.xls|FORM.ods [-o FILE]`: converts an XLSForm into a Chorus
 //! survey file. The TOML goes to stdout (or FILE); the conversion notes go to
 //! stderr, row by row.
 //!

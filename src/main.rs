@@ -119,7 +119,7 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: SocketAddr,
     },
-    /// Convert an XLSForm (.xlsx) into a survey file; notes on what did not convert go to stderr.
+    /// Convert an XLSForm (.xlsx, .xls or .ods) into a survey file; notes on what did not convert go to stderr.
     Import {
         /// The XLSForm workbook (survey, choices and settings sheets).
         form: PathBuf,

@@ -446,6 +446,18 @@ fn import_converts_an_xlsform_that_then_checks_clean() {
 }
 
 #[test]
+fn import_reads_xls_and_ods_workbooks_too() {
+    for form in ["legacy.xls", "legacy.ods"] {
+        let (run, out, dir) = import(form);
+        let t = text(&run);
+        assert!(run.status.success(), "{form}: {t}");
+        assert!(t.contains("legacy_form v5 (5 questions)"), "{form}: {t}");
+        let check = chorus(&["check", out.to_str().expect("utf-8")], dir.path());
+        assert!(check.status.success(), "{form}: {}", text(&check));
+    }
+}
+
+#[test]
 fn import_refuses_a_form_that_tracks_respondents() {
     let (run, out, _dir) = import("tracking.xlsx");
     let t = text(&run);

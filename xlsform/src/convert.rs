@@ -172,7 +172,7 @@ enum IdKind {
 }
 
 /// Cyrillic letters of the region's languages in Latin letters, for names.
-fn translit(c: char) -> Option<&'static str> {
+pub(crate) fn translit(c: char) -> Option<&'static str> {
     Some(match c {
         'а' | 'ә' => "a",
         'б' => "b",
@@ -506,8 +506,10 @@ impl Cx {
                 }
                 match lang::parse(l) {
                     Some(p) => {
-                        if let lang::Parsed::ByName(code) = &p {
-                            self.note(Severity::Warning, name, None, Some(&c.raw), format!("language `{l}` taken as `{code}`; write it as `{l} ({code})` to be sure"));
+                        match &p {
+                            lang::Parsed::ByName(code) => self.note(Severity::Warning, name, None, Some(&c.raw), format!("language `{l}` taken as `{code}`; write it as `{l} ({code})` to be sure")),
+                            lang::Parsed::Private(code) => self.note(Severity::Warning, name, None, Some(&c.raw), format!("language `{l}` is not a name Chorus knows, so it gets the private tag `{code}`; write the column as `{}::{l} (xx)` with its ISO 639 code if it has one", c.base)),
+                            lang::Parsed::Code(_) => {}
                         }
                         self.lang_of.insert(l.clone(), p.code().to_string());
                         if !found.contains(&p.code().to_string()) {
@@ -537,16 +539,26 @@ impl Cx {
         let default = if !default_setting.is_empty() {
             match lang::parse(default_setting) {
                 Some(p) => {
-                    if let lang::Parsed::ByName(code) = &p {
+                    let code = p.code();
+                    let message = match &p {
+                        lang::Parsed::ByName(_) => Some(format!(
+                            "default_language `{default_setting}` taken as `{code}`"
+                        )),
+                        lang::Parsed::Private(_) => Some(format!(
+                            "default_language `{default_setting}` is not a name Chorus knows, so it gets the private tag `{code}`"
+                        )),
+                        lang::Parsed::Code(_) => None,
+                    };
+                    if let Some(message) = message {
                         self.note(
                             Severity::Warning,
                             SETTINGS,
                             None,
                             Some("default_language"),
-                            format!("default_language `{default_setting}` taken as `{code}`"),
+                            message,
                         );
                     }
-                    p.code().to_string()
+                    code.to_string()
                 }
                 None => {
                     self.note(Severity::Error, SETTINGS, None, Some("default_language"), format!("cannot tell the language code of default_language `{default_setting}`; write it like `Русский (ru)`"));
@@ -1815,24 +1827,120 @@ impl Names for FormNames<'_> {
     }
 }
 
-/// The words of a `type` cell, with two-word spellings joined:
-/// `begin group` → `begin_group`, `select all that apply x` → `select_multiple x`.
+/// The spellings of XLSForm types that pyxform accepts besides the
+/// canonical one, as words (the cell is lower-cased and its spaces
+/// collapsed first), each with the canonical type it means. Longer spellings
+/// come before their prefixes. For selects the list name follows.
+const TYPE_ALIASES: &[(&[&str], &str)] = &[
+    // Selects. The `from file` spellings before `select one from`.
+    (&["select", "one", "from", "file"], "select_one_from_file"),
+    (
+        &["select", "multiple", "from", "file"],
+        "select_multiple_from_file",
+    ),
+    (&["add", "select", "one", "prompt", "using"], "select_one"),
+    (
+        &["add", "select", "multiple", "prompt", "using"],
+        "select_multiple",
+    ),
+    (
+        &["select", "all", "that", "apply", "from"],
+        "select_multiple",
+    ),
+    (&["select", "all", "that", "apply"], "select_multiple"),
+    (&["select", "one", "external"], "select_one_external"),
+    (&["select", "one", "from"], "select_one"),
+    (&["select", "one", "using"], "select_one"),
+    (&["select", "one"], "select_one"),
+    (&["select", "multiple", "from"], "select_multiple"),
+    (&["select", "multiple", "using"], "select_multiple"),
+    (&["select", "multiple"], "select_multiple"),
+    (&["select1"], "select_one"),
+    (&["q", "select1"], "select_one"),
+    (&["q", "select"], "select_multiple"),
+    // Groups and repeats (`lgroup` and `looped group` are old names of a repeat).
+    (&["begin", "group"], "begin_group"),
+    (&["end", "group"], "end_group"),
+    (&["begin", "repeat"], "begin_repeat"),
+    (&["end", "repeat"], "end_repeat"),
+    (&["begin", "looped", "group"], "begin_repeat"),
+    (&["end", "looped", "group"], "end_repeat"),
+    (&["begin", "lgroup"], "begin_repeat"),
+    (&["end", "lgroup"], "end_repeat"),
+    (&["begin_lgroup"], "begin_repeat"),
+    (&["end_lgroup"], "end_repeat"),
+    // Old prompt spellings of the plain types.
+    (&["add", "text", "prompt"], "text"),
+    (&["q", "string"], "text"),
+    (&["add", "integer", "prompt"], "integer"),
+    (&["q", "int"], "integer"),
+    (&["add", "decimal", "prompt"], "decimal"),
+    (&["q", "decimal"], "decimal"),
+    (&["add", "date", "prompt"], "date"),
+    (&["q", "date"], "date"),
+    (&["add", "note", "prompt"], "note"),
+    (&["q", "note"], "note"),
+    (&["add", "acknowledge", "prompt"], "acknowledge"),
+    (&["q", "acknowledge"], "acknowledge"),
+    (&["add", "calculate", "prompt"], "calculate"),
+    (&["q", "calculate"], "calculate"),
+    (&["add", "date", "time", "prompt"], "datetime"),
+    (&["add", "datetime", "prompt"], "datetime"),
+    (&["q", "date", "time"], "datetime"),
+    (&["q", "datetime"], "datetime"),
+    (&["date", "time"], "datetime"),
+    (&["add", "time", "prompt"], "time"),
+    // Metadata.
+    (&["get", "start", "time"], "start"),
+    (&["start", "time"], "start"),
+    (&["get", "end", "time"], "end"),
+    (&["end", "time"], "end"),
+    (&["get", "today"], "today"),
+    // Types that track a respondent, under their old names too, so that
+    // every spelling is refused with its reason.
+    (&["add", "image", "prompt"], "image"),
+    (&["add", "photo", "prompt"], "photo"),
+    (&["q", "picture"], "image"),
+    (&["q", "image"], "image"),
+    (&["add", "audio", "prompt"], "audio"),
+    (&["q", "audio"], "audio"),
+    (&["add", "video", "prompt"], "video"),
+    (&["q", "video"], "video"),
+    (&["add", "file", "prompt"], "file"),
+    (&["add", "barcode", "prompt"], "barcode"),
+    (&["q", "barcode"], "barcode"),
+    (&["add", "location", "prompt"], "geopoint"),
+    (&["q", "location"], "geopoint"),
+    (&["q", "geopoint"], "geopoint"),
+    (&["location"], "geopoint"),
+    (&["gps"], "geopoint"),
+    (&["get", "device", "id"], "deviceid"),
+    (&["device", "id"], "deviceid"),
+    (&["uri:deviceid"], "deviceid"),
+    (&["get", "phone", "number"], "phonenumber"),
+    (&["uri:phonenumber"], "phonenumber"),
+    (&["get", "subscriber", "id"], "subscriberid"),
+    (&["subscriber", "id"], "subscriberid"),
+    (&["uri:subscriberid"], "subscriberid"),
+    (&["get", "sim", "id"], "simserial"),
+    (&["sim", "id"], "simserial"),
+    (&["uri:simserial"], "simserial"),
+    (&["uri:username"], "username"),
+    (&["uri:email"], "email"),
+];
+
+/// The words of a `type` cell with its spelling made canonical:
+/// `begin group` → `begin_group`, `select all that apply from x` →
+/// `select_multiple x`, `Select One yes_no` → `select_one yes_no`.
 fn type_words(raw: &str) -> Vec<String> {
     let lower = raw.trim().to_lowercase();
     let mut words: Vec<String> = lower.split_whitespace().map(str::to_string).collect();
-    let join2 = |w: &mut Vec<String>, a: &str, b: &str, to: &str| {
-        if w.len() >= 2 && w[0] == a && w[1] == b {
-            w.splice(0..2, [to.to_string()]);
-        }
-    };
-    join2(&mut words, "begin", "group", "begin_group");
-    join2(&mut words, "end", "group", "end_group");
-    join2(&mut words, "begin", "repeat", "begin_repeat");
-    join2(&mut words, "end", "repeat", "end_repeat");
-    join2(&mut words, "select", "one", "select_one");
-    join2(&mut words, "select", "multiple", "select_multiple");
-    if words.len() >= 4 && words[..4] == ["select", "all", "that", "apply"] {
-        words.splice(0..4, ["select_multiple".to_string()]);
+    if let Some((alias, canonical)) = TYPE_ALIASES
+        .iter()
+        .filter(|(alias, _)| words.len() >= alias.len() && words[..alias.len()] == **alias)
+        .max_by_key(|(alias, _)| alias.len())
+    {
+        words.splice(0..alias.len(), [canonical.to_string()]);
     }
     // `select_one list or_other` may also be written `select_one list or other`.
     if words.len() == 4 && words[2] == "or" && words[3] == "other" {
@@ -1887,6 +1995,33 @@ mod tests {
             type_words("select_one c or other"),
             ["select_one", "c", "or_other"]
         );
+        for (spelling, canonical) in [
+            ("select one from yes_no", "select_one yes_no"),
+            ("Select One From  yes_no", "select_one yes_no"),
+            ("select all that apply from svc", "select_multiple svc"),
+            ("add select one prompt using yes_no", "select_one yes_no"),
+            ("select1 yes_no", "select_one yes_no"),
+            (
+                "select one from file places.csv",
+                "select_one_from_file places.csv",
+            ),
+            (
+                "select multiple from file a.csv",
+                "select_multiple_from_file a.csv",
+            ),
+            ("SELECT_ONE yes_no", "select_one yes_no"),
+            ("begin looped group", "begin_repeat"),
+            ("end lgroup", "end_repeat"),
+            ("add integer prompt", "integer"),
+            ("q note", "note"),
+            ("date time", "datetime"),
+            ("dateTime", "datetime"),
+            ("get device id", "deviceid"),
+            ("gps", "geopoint"),
+            ("Begin Group", "begin_group"),
+        ] {
+            assert_eq!(type_words(spelling).join(" "), canonical, "{spelling}");
+        }
         assert_eq!(
             parameters("start=0 end=10;step=2"),
             [

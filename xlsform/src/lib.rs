@@ -1,5 +1,5 @@
-//! XLSForm import: converts an XLSForm workbook (.xlsx, as written for
-//! KoboToolbox and ODK) into a Chorus survey file (TOML, see
+//! XLSForm import: converts an XLSForm workbook (.xlsx, .xls or .ods, as
+//! written for KoboToolbox and ODK) into a Chorus survey file (TOML, see
 //! `docs/survey-format.md`), and names — row by row — everything it could not
 //! convert.
 //!

@@ -1,9 +1,11 @@
-//! Reading the `survey`, `choices` and `settings` sheets of an .xlsx file into
-//! rows of trimmed text, keeping each row's number as the spreadsheet shows it.
+//! Reading the `survey`, `choices` and `settings` sheets of a workbook —
+//! .xlsx (Office Open XML), .xls (BIFF, Excel 97–2003) or .ods
+//! (OpenDocument) — into rows of trimmed text, keeping each row's number as
+//! the spreadsheet shows it.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek};
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, Ods, Reader, Xls, Xlsx};
 
 /// A column header, split into its base name and its language part:
 /// `label::Русский (ru)` → base `label`, language `Русский (ru)`.
@@ -112,10 +114,80 @@ pub(crate) struct Workbook {
     pub settings: Option<Sheet>,
 }
 
-/// Reads an .xlsx workbook from its bytes.
+/// The kinds of workbook an XLSForm comes in, told by their first bytes
+/// rather than by the file's name (a form mailed around is often renamed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// A ZIP of Office Open XML parts.
+    Xlsx,
+    /// An OLE2 compound file holding a BIFF8 workbook.
+    Xls,
+    /// A ZIP whose first entry is `mimetype`, naming an OpenDocument spreadsheet.
+    Ods,
+}
+
+impl Format {
+    pub fn detect(bytes: &[u8]) -> Option<Format> {
+        const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        const ZIP: &[u8] = b"PK\x03\x04";
+        // OpenDocument stores `mimetype` first and uncompressed, so its
+        // content follows the 30-byte local header and the 8-byte name.
+        const ODS: &[u8] = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet";
+        if bytes.starts_with(OLE2) {
+            Some(Format::Xls)
+        } else if bytes.starts_with(ZIP) {
+            if bytes.get(30..30 + ODS.len()) == Some(ODS) {
+                Some(Format::Ods)
+            } else {
+                Some(Format::Xlsx)
+            }
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Xlsx => ".xlsx",
+            Format::Xls => ".xls (Excel 97–2003)",
+            Format::Ods => ".ods (OpenDocument)",
+        }
+    }
+}
+
+/// Reads a workbook from its bytes, whichever of the three formats it is.
 pub(crate) fn read(bytes: &[u8]) -> Result<Workbook, String> {
-    let mut wb: Xlsx<_> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable .xlsx workbook: {e}"))?;
+    let format = Format::detect(bytes).ok_or_else(|| {
+        "not a spreadsheet: an XLSForm is an .xlsx, .xls or .ods workbook \
+         (a CSV or a PDF export of one cannot be read)"
+            .to_string()
+    })?;
+    let unreadable = |e: &dyn std::fmt::Display| {
+        format!(
+            "not a readable {} workbook: {e}{}",
+            format.name(),
+            if format == Format::Xls {
+                " (a workbook protected by a password cannot be read; save it without one)"
+            } else {
+                ""
+            }
+        )
+    };
+    let cursor = Cursor::new(bytes);
+    match format {
+        Format::Xlsx => sheets(Xlsx::new(cursor).map_err(|e| unreadable(&e))?),
+        Format::Xls => sheets(Xls::new(cursor).map_err(|e| unreadable(&e))?),
+        Format::Ods => sheets(Ods::new(cursor).map_err(|e| unreadable(&e))?),
+    }
+}
+
+/// The three sheets of an open workbook, found by name.
+fn sheets<RS, W>(mut wb: W) -> Result<Workbook, String>
+where
+    RS: Read + Seek,
+    W: Reader<RS>,
+    W::Error: std::fmt::Display,
+{
     let names = wb.sheet_names().to_vec();
     let mut sheet = |wanted: &str| -> Result<Option<Sheet>, String> {
         let Some(name) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(wanted)) else {

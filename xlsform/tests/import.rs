@@ -1,4 +1,5 @@
-//! XLSForm import on real .xlsx files (written by `fixtures/make_fixtures.py`).
+//! XLSForm import on real workbooks — .xlsx, and .xls and .ods for one form —
+//! written by `fixtures/make_fixtures.py`.
 //!
 //! Row numbers are the spreadsheet's (the header is row 1).
 
@@ -330,7 +331,85 @@ fn kobo_export_with_bare_labels_and_nested_groups() {
 fn not_a_workbook_is_an_error_not_a_panic() {
     let c = xlsform::convert_bytes(b"id = \"not a workbook\"", "x.xlsx");
     assert!(c.has_errors() && c.toml.is_none());
-    assert!(c.notes[0].to_string().contains("not a readable .xlsx"));
+    assert!(
+        c.notes[0].to_string().contains("not a spreadsheet"),
+        "{}",
+        c.notes[0]
+    );
+    // Damaged workbooks of each kind name their kind.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for (file, kind) in [
+        ("legacy.xlsx", "not a readable .xlsx workbook"),
+        ("legacy.xls", "not a readable .xls (Excel 97–2003) workbook"),
+        ("legacy.ods", "not a readable .ods (OpenDocument) workbook"),
+    ] {
+        let bytes = std::fs::read(dir.join(file)).expect("fixture");
+        let c = xlsform::convert_bytes(&bytes[..bytes.len() / 3], file);
+        assert!(c.has_errors() && c.toml.is_none(), "{file}");
+        let first = c.notes[0].to_string();
+        assert!(first.contains(kind), "{file}: {first}");
+    }
+}
+
+#[test]
+fn xls_xlsx_and_ods_workbooks_convert_alike() {
+    let xlsx = fixture("legacy.xlsx");
+    // The first line names the file; the rest must be the same.
+    let body = |c: &Conversion| {
+        let (text, _) = converted(c);
+        text.split_once('\n').map(|(_, rest)| rest.to_string())
+    };
+    let text = body(&xlsx);
+    for other in ["legacy.xls", "legacy.ods"] {
+        let c = fixture(other);
+        assert!(
+            converted(&c)
+                .0
+                .starts_with(&format!("# Imported from the XLSForm `{other}`"))
+        );
+        assert_eq!(body(&c), text, "{other} differs from legacy.xlsx");
+        assert_eq!(c.notes, xlsx.notes, "{other}");
+    }
+    assert_checks_clean(&xlsx);
+}
+
+#[test]
+fn language_names_and_old_type_spellings() {
+    let c = fixture("legacy.xlsx");
+    let (_, t) = converted(&c);
+    // `English` is the default (from the settings), `Русский` is `ru`, and
+    // `Lezgi`, which Chorus does not know, gets a private-use tag.
+    assert_eq!(s(&t, "default_language"), "en");
+    let languages: Vec<&str> = t["languages"]
+        .as_array()
+        .expect("languages")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(languages, ["en", "ru", "qaa-x-lezgi", "zh"]);
+    let warnings: Vec<String> = c
+        .notes_of(Severity::Warning)
+        .map(ToString::to_string)
+        .collect();
+    for expected in [
+        "language `English` taken as `en`",
+        "language `Русский` taken as `ru`",
+        "language `chinese` taken as `zh`",
+        "language `Lezgi` is not a name Chorus knows, so it gets the private tag `qaa-x-lezgi`",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.contains(expected)),
+            "no warning {expected:?} in {warnings:#?}"
+        );
+    }
+    assert_eq!(c.notes_of(Severity::Error).count(), 0);
+    let consent = question(&t, "consent");
+    assert_eq!(s(consent, "type"), "single_choice");
+    assert_eq!(s(question(&t, "country"), "type"), "single_choice");
+    assert_eq!(s(question(&t, "age"), "type"), "integer");
+    assert_eq!(s(question(&t, "services"), "type"), "multiple_choice");
+    assert_eq!(s(question(&t, "thanks"), "type"), "note");
+    assert_eq!(c.questions, 5);
 }
 
 // These wait on the `surveys` loader accepting the full v2 format
