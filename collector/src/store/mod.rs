@@ -131,6 +131,13 @@ pub trait Txn {
     // Responses.
     /// Inserts `r` unless its submission id is stored; `true` when inserted.
     fn insert_response(&mut self, r: &NewResponse) -> Result<bool, StoreError>;
+    /// [`Txn::insert_response`] for each of `rs`, in order: whether each
+    /// was inserted (a repeated id in `rs` is inserted once, the first
+    /// time). A backend where a statement is a network round trip makes
+    /// this one statement.
+    fn insert_responses(&mut self, rs: &[&NewResponse]) -> Result<Vec<bool>, StoreError> {
+        rs.iter().map(|r| self.insert_response(r)).collect()
+    }
     /// The survey a submission id is stored under.
     fn owner(&mut self, submission_id: &str) -> Result<Option<String>, StoreError>;
     fn response_count(&mut self, survey_id: &str) -> Result<u64, StoreError>;

@@ -15,7 +15,7 @@
 //!   a private network, or behind a tunnel. The answers of a sealed survey
 //!   are ciphertext on the wire and in the database either way.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use postgres::{Client, IsolationLevel, NoTls, Statement};
 
@@ -458,6 +458,50 @@ impl Txn for PgTxn<'_, '_> {
             ],
         )?;
         Ok(changed == 1)
+    }
+
+    fn insert_responses(&mut self, rs: &[&NewResponse]) -> Result<Vec<bool>, StoreError> {
+        if rs.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement for the group, not a round trip per row: the rows
+        // travel as arrays, are inserted in their order, and the ids that
+        // were inserted come back.
+        let mut ids = Vec::with_capacity(rs.len());
+        let mut surveys = Vec::with_capacity(rs.len());
+        let mut versions = Vec::with_capacity(rs.len());
+        let mut days = Vec::with_capacity(rs.len());
+        let mut answers = Vec::with_capacity(rs.len());
+        let mut key_ids = Vec::with_capacity(rs.len());
+        let mut envelopes = Vec::with_capacity(rs.len());
+        for r in rs {
+            let (a, k, e) = match &r.body {
+                Body::Plain(json) => (Some(json.as_str()), None, None),
+                Body::Sealed { key_id, envelope } => {
+                    (None, Some(key_id.as_str()), Some(envelope.as_slice()))
+                }
+            };
+            ids.push(r.submission_id.as_str());
+            surveys.push(r.survey_id.as_str());
+            versions.push(version_param(&r.survey_id, r.survey_version)?);
+            days.push(r.received_day.as_str());
+            answers.push(a);
+            key_ids.push(k);
+            envelopes.push(e);
+        }
+        let rows = self.query(
+            "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers, key_id, envelope)
+             SELECT id, survey, version, day, answers, key_id, envelope
+             FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::bytea[])
+                  WITH ORDINALITY AS r(id, survey, version, day, answers, key_id, envelope, n)
+             ORDER BY n
+             ON CONFLICT (submission_id) DO NOTHING
+             RETURNING submission_id",
+            &[&ids, &surveys, &versions, &days, &answers, &key_ids, &envelopes],
+        )?;
+        let mut inserted: HashSet<String> = rows.iter().map(|row| row.get(0)).collect();
+        // An id sent twice was inserted once: the first time.
+        Ok(ids.iter().map(|id| inserted.remove(*id)).collect())
     }
 
     fn owner(&mut self, submission_id: &str) -> Result<Option<String>, StoreError> {

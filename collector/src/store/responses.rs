@@ -37,10 +37,11 @@ pub enum InsertOutcome {
     Closed,
 }
 
-/// Inserts one response; a repeated submission id changes nothing and is
-/// a `Duplicate` (same survey) or a `Conflict` (another survey).
-pub fn insert(tx: &mut dyn Txn, r: &NewResponse) -> Result<InsertOutcome, StoreError> {
-    if tx.insert_response(r)? {
+/// What inserting `r` did, given whether the insert stored it: a
+/// repeated submission id changes nothing and is a `Duplicate` (same
+/// survey) or a `Conflict` (another survey).
+fn outcome(tx: &mut dyn Txn, r: &NewResponse, inserted: bool) -> Result<InsertOutcome, StoreError> {
+    if inserted {
         return Ok(InsertOutcome::Stored);
     }
     Ok(already_stored(tx, r)?.unwrap_or(InsertOutcome::Conflict))
@@ -58,20 +59,35 @@ fn already_stored(tx: &mut dyn Txn, r: &NewResponse) -> Result<Option<InsertOutc
     }))
 }
 
-/// Inserts one response unless `closed` (its survey closed by command or
-/// by its file's `closes` day, as the caller found in the same
-/// transaction). A retry of a response already stored is still a
-/// `Duplicate` after closing, so a device that lost the first
-/// acknowledgement learns that its answer is safe.
-pub fn insert_if_open(
+/// Inserts each response whose `closed` flag is false (its survey closed
+/// by command or by its file's `closes` day, as the caller found in the
+/// same transaction), all in one [`Txn::insert_responses`]. A retry of a
+/// response already stored is still a `Duplicate` after closing, so a
+/// device that lost the first acknowledgement learns that its answer is
+/// safe.
+fn insert_unless_closed(
     tx: &mut dyn Txn,
-    r: &NewResponse,
-    closed: bool,
-) -> Result<InsertOutcome, StoreError> {
-    if !closed {
-        return insert(tx, r);
+    rs: &[(&NewResponse, bool)],
+) -> Result<Vec<InsertOutcome>, StoreError> {
+    let open: Vec<&NewResponse> = rs
+        .iter()
+        .filter(|(_, closed)| !closed)
+        .map(|(r, _)| *r)
+        .collect();
+    let mut inserted = tx.insert_responses(&open)?.into_iter();
+    let mut outcomes = Vec::with_capacity(rs.len());
+    for &(r, closed) in rs {
+        outcomes.push(if closed {
+            already_stored(tx, r)?.unwrap_or(InsertOutcome::Closed)
+        } else {
+            let stored = inserted.next().ok_or_else(|| StoreError::Corrupt {
+                survey: r.survey_id.clone(),
+                message: "the database answered fewer inserts than it was sent".into(),
+            })?;
+            outcome(tx, r, stored)?
+        });
     }
-    Ok(already_stored(tx, r)?.unwrap_or(InsertOutcome::Closed))
+    Ok(outcomes)
 }
 
 /// A response waiting in the writer's queue.
@@ -93,7 +109,7 @@ impl Store {
     ) -> Result<Vec<InsertOutcome>, StoreError> {
         self.write(|tx| {
             let mut closed_by_command: Vec<(&str, bool)> = Vec::new();
-            let mut outcomes = Vec::with_capacity(group.len());
+            let mut rows = Vec::with_capacity(group.len());
             for p in group {
                 let survey = p.response.survey_id.as_str();
                 let by_command = match closed_by_command.iter().find(|(s, _)| *s == survey) {
@@ -104,13 +120,9 @@ impl Store {
                         closed
                     }
                 };
-                outcomes.push(insert_if_open(
-                    tx,
-                    p.response,
-                    by_command || p.closed_by_file,
-                )?);
+                rows.push((p.response, by_command || p.closed_by_file));
             }
-            Ok(outcomes)
+            insert_unless_closed(tx, &rows)
         })
     }
 
@@ -120,7 +132,8 @@ impl Store {
         &mut self,
         rs: &[NewResponse],
     ) -> Result<Vec<InsertOutcome>, StoreError> {
-        self.write(|tx| rs.iter().map(|r| insert(tx, r)).collect())
+        let rows: Vec<(&NewResponse, bool)> = rs.iter().map(|r| (r, false)).collect();
+        self.write(|tx| insert_unless_closed(tx, &rows))
     }
 
     /// Number of stored responses to a survey (for researchers, never published).
