@@ -437,27 +437,7 @@ fn version_param(survey_id: &str, version: u32) -> Result<i32, StoreError> {
 
 impl Txn for PgTxn<'_, '_> {
     fn insert_response(&mut self, r: &NewResponse) -> Result<bool, StoreError> {
-        let (answers, key_id, envelope) = match &r.body {
-            Body::Plain(json) => (Some(json.as_str()), None, None),
-            Body::Sealed { key_id, envelope } => {
-                (None, Some(key_id.as_str()), Some(envelope.as_slice()))
-            }
-        };
-        let version = version_param(&r.survey_id, r.survey_version)?;
-        let changed = self.execute(
-            "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers, key_id, envelope)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (submission_id) DO NOTHING",
-            &[
-                &r.submission_id,
-                &r.survey_id,
-                &version,
-                &r.received_day,
-                &answers,
-                &key_id,
-                &envelope,
-            ],
-        )?;
-        Ok(changed == 1)
+        Ok(self.insert_responses(&[r])?.first() == Some(&true))
     }
 
     fn insert_responses(&mut self, rs: &[&NewResponse]) -> Result<Vec<bool>, StoreError> {
