@@ -147,17 +147,26 @@ fn other_label(lang: &str) -> &'static str {
     }
 }
 
+/// An option as the codebook tells it: id, label (`None`: the implicit
+/// "other"), and the condition under which it is offered.
+type OptionInfo<'a> = (String, Option<&'a Text>, Option<&'a str>);
+
 /// The options of a choice question, with the implicit `other` appended when
 /// the question has `other = true` and does not list it.
-fn options_of(choices: &[Choice], other: bool) -> Vec<(String, Option<&Text>)> {
-    let mut out: Vec<(String, Option<&Text>)> = choices
+fn options_of(choices: &[Choice], other: bool) -> Vec<OptionInfo<'_>> {
+    let mut out: Vec<OptionInfo> = choices
         .iter()
-        .map(|c| (c.id.clone(), Some(&c.label)))
+        .map(|c| (c.id.clone(), Some(&c.label), c.relevant.as_deref()))
         .collect();
     if other && !choices.iter().any(|c| c.id == OTHER) {
-        out.push((OTHER.to_string(), None));
+        out.push((OTHER.to_string(), None, None));
     }
     out
+}
+
+/// " (offered when …)" for an option with a `relevant`.
+fn offered_when(relevant: Option<&str>) -> String {
+    relevant.map_or_else(String::new, |r| format!(" (offered when {r})"))
 }
 
 /// The columns of `survey`'s export, in order.
@@ -187,7 +196,7 @@ pub fn columns(survey: &Survey) -> Vec<Column> {
                 }
             }
             QuestionKind::MultipleChoice { choices, other, .. } => {
-                for (id, _) in options_of(choices, *other) {
+                for (id, ..) in options_of(choices, *other) {
                     cols.push(col(format!("{}__{id}", q.id), Source::Option(id)));
                 }
                 if *other {
@@ -494,12 +503,12 @@ pub struct CodebookEntry {
 
 const MISSING_NOTE: &str = "empty = not answered or not asked";
 
-fn codes(survey: &Survey, choices: &[(String, Option<&Text>)], lang: &str) -> String {
+fn codes(survey: &Survey, choices: &[OptionInfo], lang: &str) -> String {
     choices
         .iter()
-        .map(|(id, label)| {
+        .map(|(id, label, relevant)| {
             let label = label.map_or(other_label(lang), |t| survey.tr(t, lang));
-            format!("{id} = {label}")
+            format!("{id} = {label}{}", offered_when(*relevant))
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -558,15 +567,15 @@ pub fn codebook(survey: &Survey, lang: &str) -> Vec<CodebookEntry> {
                 ),
                 (Source::Option(opt), QuestionKind::MultipleChoice { choices, other, .. }) => {
                     let opts = options_of(choices, *other);
-                    let opt_label = opts
-                        .iter()
-                        .find(|(id, _)| id == opt)
-                        .map(|(_, l)| l.map_or(other_label(lang), |t| survey.tr(t, lang)))
+                    let found = opts.iter().find(|(id, ..)| id == opt);
+                    let opt_label = found
+                        .map(|(_, l, _)| l.map_or(other_label(lang), |t| survey.tr(t, lang)))
                         .unwrap_or("");
+                    let when = offered_when(found.and_then(|(.., r)| *r));
                     (
                         format!("{label} — {opt_label}"),
                         "1 = ticked; 0 = not ticked".to_string(),
-                        format!("option `{opt}`; {MISSING_NOTE}"),
+                        format!("option `{opt}`{when}; {MISSING_NOTE}"),
                     )
                 }
                 (Source::Rank(pos), QuestionKind::Ranking { choices, .. }) => (
@@ -796,6 +805,35 @@ mod tests {
             ]
         }))
         .expect("a survey of every type")
+    }
+
+    #[test]
+    fn the_codebook_says_when_an_option_is_offered() {
+        let t = |en: &str| serde_json::json!({"en": en});
+        let survey: Survey = serde_json::from_value(serde_json::json!({
+            "id": "c", "version": 1, "languages": ["en"], "default_language": "en",
+            "title": t("C"), "privacy_budget": "1",
+            "questions": [
+                {"id": "country", "type": "single_choice", "label": t("Country"),
+                 "choices": [{"id": "ge", "label": t("Georgia")}, {"id": "ua", "label": t("Ukraine")}]},
+                {"id": "region", "type": "single_choice", "label": t("Region"), "other": true,
+                 "choices": [{"id": "kyiv", "label": t("Kyiv"), "relevant": "country = 'ua'"},
+                             {"id": "any", "label": t("Anywhere")}]},
+                {"id": "help", "type": "multiple_choice", "label": t("Help"),
+                 "choices": [{"id": "ost", "label": t("OST"), "relevant": "country != 'ge'"}]}
+            ]
+        }))
+        .expect("a survey");
+        let book = codebook(&survey, "en");
+        let entry = |c: &str| book.iter().find(|e| e.column == c).expect(c);
+        assert_eq!(
+            entry("region").values,
+            "kyiv = Kyiv (offered when country = 'ua'); any = Anywhere; other = Other"
+        );
+        assert_eq!(
+            entry("help__ost").notes,
+            format!("option `ost` (offered when country != 'ge'); {MISSING_NOTE}")
+        );
     }
 
     #[test]

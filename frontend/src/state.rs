@@ -1598,6 +1598,7 @@ mod tests {
                 label: surveys::Text::default(),
                 exclusive: false,
                 fixed: i == 7,
+                relevant: None,
             })
             .collect();
         survey.questions[3].kind = QuestionKind::MultipleChoice {

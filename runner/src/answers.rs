@@ -109,6 +109,9 @@ pub fn answers_json(
         };
         let value = match (&q.kind, draft) {
             (QuestionKind::SingleChoice { other, .. }, Draft::Choice(c)) => {
+                if !vis.offers(&q.id, c) {
+                    continue; // an earlier answer took this option away
+                }
                 if *other
                     && c == OTHER
                     && let Some(t) = other_text()
@@ -118,24 +121,25 @@ pub fn answers_json(
                 Value::String(c.clone())
             }
             (QuestionKind::MultipleChoice { choices, other, .. }, Draft::Choices(ticked)) => {
+                let ticked: Vec<&String> = ticked.iter().filter(|c| vis.offers(&q.id, c)).collect();
                 if ticked.is_empty() {
                     continue;
                 }
                 if *other
-                    && ticked.iter().any(|c| c == OTHER)
+                    && ticked.iter().any(|c| *c == OTHER)
                     && let Some(t) = other_text()
                 {
                     out.insert(other_key(&q.id), Value::String(t));
                 }
                 let in_order = choices
                     .iter()
-                    .filter(|c| ticked.contains(&c.id))
+                    .filter(|c| ticked.contains(&&c.id))
                     .map(|c| Value::String(c.id.clone()));
                 // "other", and anything not offered (validation reports it).
                 let others = ticked
                     .iter()
-                    .filter(|t| !choices.iter().any(|c| &c.id == *t))
-                    .map(|t| Value::String(t.clone()));
+                    .filter(|t| !choices.iter().any(|c| c.id == ***t))
+                    .map(|t| Value::String((*t).clone()));
                 Value::Array(in_order.chain(others).collect())
             }
             (

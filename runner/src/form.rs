@@ -56,6 +56,8 @@ pub struct Visibility {
     hidden_sections: BTreeSet<String>,
     /// Questions that must be answered now.
     required: BTreeSet<String>,
+    /// Options not offered now, by question (cascading selects).
+    excluded: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Visibility {
@@ -70,6 +72,7 @@ impl Visibility {
             hidden: BTreeSet::new(),
             hidden_sections: BTreeSet::new(),
             required,
+            excluded: BTreeMap::new(),
         }
     }
 
@@ -96,6 +99,15 @@ impl Visibility {
 
     pub fn section_shown(&self, id: &str) -> bool {
         !self.hidden_sections.contains(id)
+    }
+
+    /// Is option `choice` of question `question` offered now? An option
+    /// whose `relevant` is false for the answers before it is not shown,
+    /// and a draft that picked it is not sent.
+    pub fn offers(&self, question: &str, choice: &str) -> bool {
+        self.excluded
+            .get(question)
+            .is_none_or(|x| !x.contains(choice))
     }
 
     /// Must `q` be answered now? (Marks the question; the rule is validate's.)
@@ -318,6 +330,7 @@ impl Form {
             hidden,
             hidden_sections,
             required: ev.required,
+            excluded: ev.excluded,
         }
     }
 
@@ -432,6 +445,26 @@ impl Form {
         }
     }
 
+    /// The options of a single or multiple choice shown now: in the order
+    /// shown, without those the earlier answers do not offer.
+    pub fn choices_offered<'a>(&'a self, q: &'a Question, vis: &Visibility) -> Vec<&'a Choice> {
+        let mut shown = self.choices_in_order(q);
+        shown.retain(|c| vis.offers(&q.id, &c.id));
+        shown
+    }
+
+    /// Questions on the current page with a draft that picks an option not
+    /// offered now: an answer on this page (or before) changed the options.
+    pub fn picks_not_offered(&self, vis: &Visibility) -> bool {
+        self.page_questions(vis)
+            .iter()
+            .any(|q| match self.drafts.get(&q.id) {
+                Some(Draft::Choice(c)) => !vis.offers(&q.id, c),
+                Some(Draft::Choices(ticked)) => ticked.iter().any(|c| !vis.offers(&q.id, c)),
+                _ => false,
+            })
+    }
+
     pub fn errors_for<'a>(&'a self, q: &'a Question) -> impl Iterator<Item = &'a FieldError> {
         self.errors.iter().filter(move |e| e.concerns(q))
     }
@@ -481,7 +514,7 @@ impl Form {
     pub fn first_field_id(&self, q: &Question) -> String {
         match &q.kind {
             QuestionKind::SingleChoice { .. } | QuestionKind::MultipleChoice { .. } => self
-                .choices_in_order(q)
+                .choices_offered(q, &self.visible())
                 .first()
                 .map(|c| choice_dom_id(&q.id, &c.id))
                 .unwrap_or_else(|| choice_dom_id(&q.id, OTHER)),
@@ -733,5 +766,78 @@ impl Form {
         }) {
             self.page = p;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The engine's cascading-select fixture: regions follow the country.
+    fn cascade() -> Form {
+        let survey = surveys::parse_survey(include_str!("../../surveys/tests/cascade.toml"))
+            .expect("the cascade fixture loads");
+        Form::new(survey, "sub-1".into())
+    }
+
+    fn choose(form: &mut Form, question: &str, choice: &str) {
+        form.edit(Edit::Choose {
+            question: question.into(),
+            choice: choice.into(),
+        });
+    }
+
+    fn offered(form: &Form, question: &str) -> Vec<String> {
+        let vis = form.visible();
+        let q = form.survey.question(question).expect("question");
+        form.choices_offered(q, &vis)
+            .iter()
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_options_offered_follow_the_earlier_answers() {
+        let mut form = cascade();
+        // Nothing chosen: `${country} = 'ge'` is false, so no region is
+        // offered and (having no "other") the question is not asked.
+        assert!(!form.visible().asks(form.survey.question("region").unwrap()));
+        choose(&mut form, "country", "ge");
+        assert_eq!(offered(&form, "region"), ["tbilisi", "batumi"]);
+        assert_eq!(offered(&form, "services"), ["ost", "needles"]);
+        choose(&mut form, "region", "tbilisi");
+        assert_eq!(offered(&form, "services"), ["ost", "needles", "naloxone"]);
+        choose(&mut form, "country", "ua");
+        assert_eq!(offered(&form, "region"), ["kyiv"]);
+    }
+
+    #[test]
+    fn a_pick_no_longer_offered_is_flagged_and_not_sent() {
+        let mut form = cascade();
+        choose(&mut form, "country", "ge");
+        choose(&mut form, "region", "batumi");
+        form.edit(Edit::Tick {
+            question: "services".into(),
+            choice: "ost".into(),
+            ticked: true,
+        });
+        form.edit(Edit::Tick {
+            question: "services".into(),
+            choice: "needles".into(),
+            ticked: true,
+        });
+        assert!(!form.picks_not_offered(&form.visible()));
+        assert_eq!(form.answers()["region"], "batumi");
+
+        // Changing the country takes Batumi away (and OST for Russia).
+        choose(&mut form, "country", "ru");
+        assert!(form.picks_not_offered(&form.visible()));
+        let answers = form.answers();
+        assert!(!answers.contains_key("region"), "{answers:?}");
+        assert_eq!(answers["services"], serde_json::json!(["needles"]));
+        // The draft stays, so going back to Georgia brings Batumi back.
+        choose(&mut form, "country", "ge");
+        assert_eq!(form.answers()["region"], "batumi");
+        assert!(form.problems(&form.visible()).is_empty());
     }
 }

@@ -98,6 +98,11 @@ pub enum AnswerProblem {
     UnknownChoice {
         choice: String,
     },
+    /// An option the question has, but does not offer for the earlier
+    /// answers (its `relevant` is false: cascading selects).
+    ChoiceNotOffered {
+        choice: String,
+    },
     /// The same choice ticked twice.
     RepeatedChoice {
         choice: String,
@@ -172,6 +177,7 @@ impl AnswerProblem {
             AnswerProblem::Required | AnswerProblem::RequiredCustom { .. } => "required",
             AnswerProblem::WrongType { .. } => "wrong_type",
             AnswerProblem::UnknownChoice { .. } => "unknown_choice",
+            AnswerProblem::ChoiceNotOffered { .. } => "choice_not_offered",
             AnswerProblem::RepeatedChoice { .. } => "repeated_choice",
             AnswerProblem::BelowMin { .. } | AnswerProblem::BelowMinNumber { .. } => "below_min",
             AnswerProblem::AboveMax { .. } | AnswerProblem::AboveMaxNumber { .. } => "above_max",
@@ -213,6 +219,9 @@ impl AnswerProblem {
             }
             AnswerProblem::UnknownChoice { choice } => {
                 format!("{}: {choice}", t(Ui::ErrUnknownChoice))
+            }
+            AnswerProblem::ChoiceNotOffered { choice } => {
+                format!("{}: {choice}", t(Ui::ErrChoiceNotOffered))
             }
             AnswerProblem::RepeatedChoice { choice } => {
                 format!("{}: {choice}", t(Ui::ErrRepeatedChoice))

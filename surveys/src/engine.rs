@@ -50,6 +50,10 @@ pub struct Evaluation {
     pub relevant: BTreeSet<String>,
     /// Relevant questions that must be answered now.
     pub required: BTreeSet<String>,
+    /// For relevant questions with options that have a `relevant`: the
+    /// options not offered now. A question none of whose options is
+    /// offered (and that has no "other") is not asked at all.
+    pub excluded: BTreeMap<String, BTreeSet<String>>,
     /// What would be stored: valid answers to relevant questions, the
     /// `<id>_other` texts that go with them, and the calculated values.
     pub answers: Answers,
@@ -68,6 +72,14 @@ impl Evaluation {
 
     pub fn section_relevant(&self, section: &str) -> bool {
         self.sections.contains(section)
+    }
+
+    /// Is option `choice` of `question` offered now? (Every option of a
+    /// question whose options have no `relevant`.)
+    pub fn offers(&self, question: &str, choice: &str) -> bool {
+        self.excluded
+            .get(question)
+            .is_none_or(|x| !x.contains(choice))
     }
 }
 
@@ -212,7 +224,24 @@ impl Engine {
             if !relevant {
                 continue; // its answer, if any, is dropped
             }
+            // Options offered now (cascading selects).
+            let mut excluded = BTreeSet::new();
+            if !logic.choices.is_empty() {
+                let options = q.kind.choices().unwrap_or_default();
+                let scope = Scope::new(today).with_values(&values);
+                for (c, e) in &logic.choices {
+                    if !expr::eval(e, &scope).is_true() {
+                        excluded.insert(options[*c].id.clone());
+                    }
+                }
+                if excluded.len() == options.len() && !q.kind.has_other() {
+                    continue; // nothing to choose from: not asked
+                }
+            }
             ev.relevant.insert(q.id.clone());
+            if !excluded.is_empty() {
+                ev.excluded.insert(q.id.clone(), excluded.clone());
+            }
             let raw = answers.get(&q.id).filter(|v| !is_blank(v));
             match &q.kind {
                 QuestionKind::Calculate { .. } => {
@@ -272,6 +301,23 @@ impl Engine {
                 }
                 Some(Ok(Some(a))) => a,
             };
+            let not_offered: Vec<&String> = match &answer {
+                crate::Answer::Text(id) if excluded.contains(id) => vec![id],
+                crate::Answer::Choices(ids) => {
+                    ids.iter().filter(|c| excluded.contains(*c)).collect()
+                }
+                _ => Vec::new(),
+            };
+            if !not_offered.is_empty() {
+                for c in not_offered {
+                    err(
+                        &mut errors,
+                        &q.id,
+                        AnswerProblem::ChoiceNotOffered { choice: c.clone() },
+                    );
+                }
+                continue;
+            }
             if required
                 && let (QuestionKind::Grid { statements, .. }, crate::Answer::Grid(g)) =
                     (&q.kind, &answer)

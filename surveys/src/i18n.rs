@@ -82,6 +82,8 @@ NotAnswered,
 Agreed,
 /// Without scripts: an answer made more questions of the same page relevant.
 MoreQuestions,
+/// A form post picked options that its other answers no longer offer.
+OptionsChanged,
 /// A form post that no page could have made.
 FormUnreadable,
 /// The answers do not fit in the largest envelope; nothing was sent.
@@ -135,6 +137,7 @@ ErrUnknownQuestion,
 ErrRequired,
 ErrWrongType,
 ErrUnknownChoice,
+ErrChoiceNotOffered,
 ErrRepeatedChoice,
 ErrBelowMin,
 ErrAboveMax,
@@ -289,6 +292,9 @@ fn en(key: Ui) -> &'static str {
         Ui::Change => "Change",
         Ui::NotAnswered => "Not answered",
         Ui::Agreed => "Agreed",
+        Ui::OptionsChanged => {
+            "Your answers changed the options offered on this page. Please check them."
+        }
         Ui::MoreQuestions => {
             "Your answers open further questions on this page. Please answer them too."
         }
@@ -350,6 +356,7 @@ fn en(key: Ui) -> &'static str {
         Ui::ErrRequired => "This question is required.",
         Ui::ErrWrongType => "This answer has the wrong form",
         Ui::ErrUnknownChoice => "Not one of the options",
+        Ui::ErrChoiceNotOffered => "This option does not apply after your earlier answers",
         Ui::ErrRepeatedChoice => "Option chosen twice",
         Ui::ErrBelowMin => "Please enter a number of at least {min}.",
         Ui::ErrAboveMax => "Please enter a number of at most {max}.",
@@ -412,6 +419,9 @@ fn ru(key: Ui) -> &'static str {
         Ui::Change => "Изменить",
         Ui::NotAnswered => "Нет ответа",
         Ui::Agreed => "Согласие дано",
+        Ui::OptionsChanged => {
+            "Ваши ответы изменили варианты на этой странице. Пожалуйста, проверьте их."
+        }
         Ui::MoreQuestions => {
             "Ваши ответы открыли на этой странице новые вопросы. Пожалуйста, ответьте и на них."
         }
@@ -471,6 +481,7 @@ fn ru(key: Ui) -> &'static str {
         Ui::ErrRequired => "Это обязательный вопрос.",
         Ui::ErrWrongType => "Ответ имеет неверный формат",
         Ui::ErrUnknownChoice => "Такого варианта нет",
+        Ui::ErrChoiceNotOffered => "Этот вариант не подходит к вашим предыдущим ответам",
         Ui::ErrRepeatedChoice => "Вариант выбран дважды",
         Ui::ErrBelowMin => "Введите число не меньше {min}.",
         Ui::ErrAboveMax => "Введите число не больше {max}.",
@@ -533,6 +544,9 @@ fn uk(key: Ui) -> &'static str {
         Ui::Change => "Змінити",
         Ui::NotAnswered => "Немає відповіді",
         Ui::Agreed => "Згоду надано",
+        Ui::OptionsChanged => {
+            "Ваші відповіді змінили варіанти на цій сторінці. Будь ласка, перевірте їх."
+        }
         Ui::MoreQuestions => {
             "Ваші відповіді відкрили на цій сторінці нові запитання. Будь ласка, дайте відповідь і на них."
         }
@@ -592,6 +606,7 @@ fn uk(key: Ui) -> &'static str {
         Ui::ErrRequired => "Це обов’язкове питання.",
         Ui::ErrWrongType => "Відповідь має неправильний формат",
         Ui::ErrUnknownChoice => "Такого варіанта немає",
+        Ui::ErrChoiceNotOffered => "Цей варіант не підходить до ваших попередніх відповідей",
         Ui::ErrRepeatedChoice => "Варіант обрано двічі",
         Ui::ErrBelowMin => "Введіть число, не менше ніж {min}.",
         Ui::ErrAboveMax => "Введіть число, не більше ніж {max}.",
@@ -656,6 +671,9 @@ fn ka(key: Ui) -> &'static str {
         Ui::Change => "შეცვლა",
         Ui::NotAnswered => "პასუხი არ არის",
         Ui::Agreed => "თანხმობა მიცემულია",
+        Ui::OptionsChanged => {
+            "თქვენმა პასუხებმა ამ გვერდზე ვარიანტები შეცვალა. გთხოვთ, გადაამოწმოთ ისინი."
+        }
         Ui::MoreQuestions => {
             "თქვენმა პასუხებმა ამ გვერდზე ახალი კითხვები გახსნა. გთხოვთ, მათაც უპასუხოთ."
         }
@@ -715,6 +733,7 @@ fn ka(key: Ui) -> &'static str {
         Ui::ErrRequired => "ეს კითხვა სავალდებულოა.",
         Ui::ErrWrongType => "პასუხის ფორმატი არასწორია",
         Ui::ErrUnknownChoice => "ასეთი ვარიანტი არ არსებობს",
+        Ui::ErrChoiceNotOffered => "ეს ვარიანტი არ შეესაბამება თქვენს წინა პასუხებს",
         Ui::ErrRepeatedChoice => "ვარიანტი ორჯერ არის არჩეული",
         Ui::ErrBelowMin => "რიცხვი უნდა იყოს მინიმუმ {min}.",
         Ui::ErrAboveMax => "რიცხვი უნდა იყოს მაქსიმუმ {max}.",
@@ -779,6 +798,7 @@ fn kk(key: Ui) -> &'static str {
         Ui::Change => "Өзгерту",
         Ui::NotAnswered => "Жауап жоқ",
         Ui::Agreed => "Келісім берілді",
+        Ui::OptionsChanged => "Жауаптарыңыз осы беттегі нұсқаларды өзгертті. Оларды тексеріңіз.",
         Ui::MoreQuestions => "Жауаптарыңыз осы бетте жаңа сұрақтар ашты. Оларға да жауап беріңіз.",
         Ui::FormUnreadable => {
             "Бұл бетті оқу мүмкін болмады. Сауалнамалар тізіміне оралып, қайта бастаңыз."
@@ -836,6 +856,7 @@ fn kk(key: Ui) -> &'static str {
         Ui::ErrRequired => "Бұл міндетті сұрақ.",
         Ui::ErrWrongType => "Жауаптың пішімі дұрыс емес",
         Ui::ErrUnknownChoice => "Мұндай нұсқа жоқ",
+        Ui::ErrChoiceNotOffered => "Бұл нұсқа алдыңғы жауаптарыңызға сәйкес келмейді",
         Ui::ErrRepeatedChoice => "Нұсқа екі рет таңдалған",
         Ui::ErrBelowMin => "Сан тым кіші. Ең кіші мән: {min}.",
         Ui::ErrAboveMax => "Сан тым үлкен. Ең үлкен мән: {max}.",
@@ -900,6 +921,7 @@ fn ky(key: Ui) -> &'static str {
         Ui::Change => "Өзгөртүү",
         Ui::NotAnswered => "Жооп жок",
         Ui::Agreed => "Макулдук берилди",
+        Ui::OptionsChanged => "Жоопторуңуз бул беттеги варианттарды өзгөрттү. Аларды текшериңиз.",
         Ui::MoreQuestions => "Жоопторуңуз бул бетте жаңы суроолорду ачты. Аларга да жооп бериңиз.",
         Ui::FormUnreadable => {
             "Бул баракты окуу мүмкүн болбоду. Сурамжылоолордун тизмесине кайтып, кайра баштаңыз."
@@ -957,6 +979,7 @@ fn ky(key: Ui) -> &'static str {
         Ui::ErrRequired => "Бул милдеттүү суроо.",
         Ui::ErrWrongType => "Жооптун форматы туура эмес",
         Ui::ErrUnknownChoice => "Мындай вариант жок",
+        Ui::ErrChoiceNotOffered => "Бул вариант мурунку жоопторуңузга туура келбейт",
         Ui::ErrRepeatedChoice => "Вариант эки жолу тандалды",
         Ui::ErrBelowMin => "Сан өтө кичине. Эң кичине маани: {min}.",
         Ui::ErrAboveMax => "Сан өтө чоң. Эң чоң маани: {max}.",

@@ -862,8 +862,16 @@ impl Checker {
                     );
                     return None;
                 }
+                let choices = choices?;
+                if min.is_some() && choices.iter().any(|c| c.relevant.is_some()) {
+                    self.problem(
+                        place,
+                        "`min_selected` cannot be used with options that have `relevant`: how many are offered depends on earlier answers",
+                    );
+                    return None;
+                }
                 Some(QuestionKind::MultipleChoice {
-                    choices: choices?,
+                    choices,
                     other,
                     randomize,
                     min_selected: min.and_then(|v| u32::try_from(v).ok()),
@@ -989,15 +997,22 @@ impl Checker {
                         None
                     }
                 };
+                let scale = scale?;
+                self.no_choice_relevant(
+                    place,
+                    &scale,
+                    "every statement of a grid has the same scale",
+                )?;
                 Some(QuestionKind::Grid {
                     statements: statements?,
-                    scale: scale?,
+                    scale,
                 })
             }
             "ranking" => {
                 let randomize = self.flag(place, t, "randomize");
                 let rank = self.whole(place, t, "rank", 1..=i64::from(u32::MAX));
                 let choices = self.choice_source(place, t, false)?;
+                self.no_choice_relevant(place, &choices, "a ranking orders every option it shows")?;
                 let rank = rank.ok()?.and_then(|r| u32::try_from(r).ok());
                 if let Some(r) = rank
                     && r as usize > choices.len()
@@ -1133,7 +1148,21 @@ impl Checker {
         Some(choices)
     }
 
-    /// Choices (`full`: with `exclusive` and `fixed`) or grid statements.
+    /// Refuses options with `relevant` where every option must be shown
+    /// (`why`): the scale of a grid, a ranking.
+    fn no_choice_relevant(&mut self, place: &str, choices: &[Choice], why: &str) -> Option<()> {
+        let mut ok = true;
+        for c in choices.iter().filter(|c| c.relevant.is_some()) {
+            self.problem(
+                &format!("{place}, choice `{}`", c.id),
+                format!("`relevant` on an option is for single_choice and multiple_choice questions: {why}"),
+            );
+            ok = false;
+        }
+        ok.then_some(())
+    }
+
+    /// Choices (`full`: with `exclusive`, `fixed` and `relevant`) or grid statements.
     fn choice_items(&mut self, place: &str, items: &[Value], full: bool) -> Option<Vec<Choice>> {
         let what = if full { "choice" } else { "statement" };
         // `place` of statements already ends in ", statement".
@@ -1156,7 +1185,7 @@ impl Checker {
                 None => format!("{base}, {what} #{}", i + 1),
             };
             let known: &[&str] = if full {
-                &["id", "label", "exclusive", "fixed"]
+                &["id", "label", "exclusive", "fixed", "relevant"]
             } else {
                 &["id", "label"]
             };
@@ -1186,6 +1215,11 @@ impl Checker {
             } else {
                 (false, false)
             };
+            let relevant = if full {
+                self.string(&cplace, c, "relevant").map(str::to_string)
+            } else {
+                None
+            };
             let label = self.text(&cplace, "label", c.get("label"), true);
             if let (Some(id), Some(label)) = (id, label) {
                 out.push(Choice {
@@ -1193,6 +1227,7 @@ impl Checker {
                     label,
                     exclusive,
                     fixed,
+                    relevant,
                 });
             }
         }

@@ -381,6 +381,11 @@ pub struct Choice {
     /// Keeps its place when the options are shuffled.
     #[serde(default, skip_serializing_if = "is_false")]
     pub fixed: bool,
+    /// Offered only when this expression is true (cascading selects: a
+    /// region offered for the country answered before). Single and
+    /// multiple choice options only; see `docs/survey-format.md`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
 }
 
 /// The publication plan: which aggregates may be released, decided with the

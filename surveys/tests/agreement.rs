@@ -185,11 +185,15 @@ const LIBRARY: &[(&str, &str)] = &[
     ),
 ];
 
+/// Surveys that are not in the library but whose logic must agree too.
+const FIXTURES: &[(&str, &str)] = &[("cascade.toml", include_str!("cascade.toml"))];
+
 const DIGEST: &str = include_str!("agreement.digest");
 
 fn library() -> Vec<Survey> {
     let mut out: Vec<Survey> = LIBRARY
         .iter()
+        .chain(FIXTURES)
         .map(|(name, text)| surveys::parse_survey(text).unwrap_or_else(|e| panic!("{name}: {e}")))
         .collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));

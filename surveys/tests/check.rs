@@ -633,3 +633,88 @@ constraint_message = { ru = "Больше" }
         ],
     );
 }
+
+#[test]
+fn options_with_relevant_are_checked_like_logic() {
+    check(
+        &format!(
+            r#"
+[choice_lists]
+agree = [
+  {{ id = "yes", label = {{ ru = "Да", en = "Yes" }}, relevant = "country = 'ge'" }},
+  {{ id = "no", label = {{ ru = "Нет", en = "No" }} }},
+]
+
+[[questions]]
+id = "country"
+type = "single_choice"
+{L}
+choices = [
+  {{ id = "ge", label = {{ ru = "Грузия", en = "Georgia" }} }},
+  {{ id = "ua", label = {{ ru = "Украина", en = "Ukraine" }} }},
+]
+
+[[questions]]
+id = "region"
+type = "single_choice"
+{L}
+choices = [
+  {{ id = "tbilisi", label = {{ ru = "Тбилиси", en = "Tbilisi" }}, relevant = "${{country}} = 'ge'" }},
+  {{ id = "kyiv", label = {{ ru = "Киев", en = "Kyiv" }}, relevant = "${{country}} = 'kz'" }},
+  {{ id = "odesa", label = {{ ru = "Одесса", en = "Odesa" }}, relevant = "later = 1" }},
+  {{ id = "lviv", label = {{ ru = "Львов", en = "Lviv" }}, relevant = "${{country}} =" }},
+  {{ id = "kharkiv", label = {{ ru = "Харьков", en = "Kharkiv" }}, relevant = "${{region}} = 'kyiv'" }},
+  {{ id = "dnipro", label = {{ ru = "Днепр", en = "Dnipro" }}, relevant = "country" }},
+  {{ id = "sumy", label = {{ ru = "Сумы", en = "Sumy" }}, relevant = 1 }},
+]
+
+[[questions]]
+id = "later"
+type = "integer"
+{L}
+
+[[questions]]
+id = "order"
+type = "ranking"
+{L}
+choices = [{{ id = "p", label = {{ ru = "П", en = "P" }}, relevant = "country = 'ge'" }}]
+
+[[questions]]
+id = "scale"
+type = "grid"
+{L}
+statements = [{{ id = "s", label = {{ ru = "С", en = "S" }} }}]
+scale = "agree"
+
+[[questions]]
+id = "services"
+type = "multiple_choice"
+min_selected = 1
+{L}
+choices = [
+  {{ id = "ost", label = {{ ru = "ОЗТ", en = "OST" }}, relevant = "country = 'ua'" }},
+  {{ id = "hiv", label = {{ ru = "ВИЧ", en = "HIV" }} }},
+]
+
+[[questions]]
+id = "grid_statement"
+type = "grid"
+{L}
+statements = [{{ id = "s", label = {{ ru = "С", en = "S" }}, relevant = "country = 'ua'" }}]
+scale = [{{ id = "x", label = {{ ru = "Х", en = "X" }} }}]
+"#
+        ),
+        &[
+            "question `region`, choice `sumy`: `relevant` must be a string",
+            "question `order`, choice `p`: `relevant` on an option is for single_choice and multiple_choice questions: a ranking orders every option it shows",
+            "question `scale`, choice `yes`: `relevant` on an option is for single_choice and multiple_choice questions: every statement of a grid has the same scale",
+            "question `services`: `min_selected` cannot be used with options that have `relevant`: how many are offered depends on earlier answers",
+            "question `grid_statement`, statement `s`: unknown key `relevant` (known keys: id, label)",
+            "question `region`, choice `lviv`, relevant, column 13: expected a value after `=`",
+            "question `region`, choice `kyiv`, relevant, column 14: `country` has no option `kz` (options: ge, ua)",
+            "question `region`, choice `odesa`, relevant, column 1: `later` comes later in the survey: logic can use only answers given before it",
+            "question `region`, choice `kharkiv`, relevant, column 1: `region` is this question: in a `constraint`, write `.` for its answer",
+            "question `region`, choice `dnipro`, relevant, column 1: `relevant` must be true or false, but this gives the single-choice answer `country`",
+        ],
+    );
+}

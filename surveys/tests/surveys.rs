@@ -350,6 +350,7 @@ fn every_question_type_and_statistic_round_trips_through_json() {
         label: text(id),
         exclusive,
         fixed,
+        relevant: fixed.then(|| "1 = 1".to_string()),
     };
     let choices = vec![choice("a", false, false), choice("b", true, true)];
     let kinds = vec![

@@ -505,3 +505,103 @@ fn for_checked_parses_without_repeating_the_checks() {
     let problems = Engine::for_checked(&broken).expect_err("syntax error");
     assert!(problems[0].place.contains("relevant"), "{problems:?}");
 }
+
+/// A cascading select: the regions offered follow the country answered
+/// before; services are a multiple choice filtered the same way.
+const CASCADE: &str = include_str!("cascade.toml");
+#[test]
+fn cascading_options_follow_earlier_answers() {
+    let survey = parse_survey(CASCADE).unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::new(&survey).expect("checks");
+    let ev = |v: Value| {
+        let Value::Object(m) = v else { panic!() };
+        engine.evaluate(&m, today())
+    };
+    let check = |v: Value| {
+        let Value::Object(m) = v else { panic!() };
+        engine
+            .validate(&m, today())
+            .map(|r| r.answers().clone())
+            .map_err(|e| {
+                e.into_iter()
+                    .map(|e| (e.question, e.problem))
+                    .collect::<Vec<_>>()
+            })
+    };
+
+    // Georgia: its two regions; OST and needles, naloxone only in Tbilisi.
+    let e = ev(json!({ "country": "ge" }));
+    let offered = |e: &surveys::Evaluation, q: &str| -> Vec<String> {
+        survey
+            .question(q)
+            .and_then(|q| q.kind.choices())
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| e.offers(q, &c.id))
+            .map(|c| c.id.clone())
+            .collect()
+    };
+    assert_eq!(offered(&e, "region"), ["tbilisi", "batumi"]);
+    assert_eq!(offered(&e, "services"), ["ost", "needles"]);
+    let e = ev(json!({ "country": "ge", "region": "tbilisi" }));
+    assert_eq!(offered(&e, "services"), ["ost", "needles", "naloxone"]);
+    let e = ev(json!({ "country": "ua" }));
+    assert_eq!(offered(&e, "region"), ["kyiv"]);
+    assert!(e.is_required("region"));
+
+    // A region of another country is refused, naming it; nothing is stored.
+    assert_eq!(
+        check(json!({ "country": "ge", "region": "kyiv" })),
+        Err(vec![(
+            "region".into(),
+            AnswerProblem::ChoiceNotOffered {
+                choice: "kyiv".into()
+            }
+        )])
+    );
+    // So is a ticked service not offered; "other" is always offered.
+    assert_eq!(
+        check(
+            json!({ "country": "ge", "region": "batumi", "services": ["needles", "naloxone", "ost"] })
+        ),
+        Err(vec![(
+            "services".into(),
+            AnswerProblem::ChoiceNotOffered {
+                choice: "naloxone".into()
+            }
+        )])
+    );
+    let ok = check(json!({
+        "country": "ge", "region": "batumi",
+        "services": ["needles", "other"], "services_other": "clinic"
+    }))
+    .expect("accepted");
+    assert_eq!(ok["region"], text("batumi"));
+
+    // The refused region counts as unanswered for the logic after it.
+    let e = ev(json!({ "country": "ge", "region": "kyiv" }));
+    assert!(!e.is_relevant("after"));
+    let e = ev(json!({ "country": "ua", "region": "kyiv" }));
+    assert!(e.is_relevant("after"));
+
+    // No region to offer (Russia, or no country yet): the question is not
+    // asked, so its requirement does not hold and an answer is dropped.
+    for answers in [json!({ "country": "ru" }), json!({})] {
+        let e = ev(answers.clone());
+        assert!(!e.is_relevant("region"), "{answers}");
+        assert!(!e.is_required("region"), "{answers}");
+        assert!(check(answers).is_ok());
+    }
+    let ok = check(json!({ "country": "ru", "region": "kyiv" })).expect("dropped");
+    assert!(!ok.contains_key("region"));
+    // Services keep "other" for Russia: still asked, with needles.
+    let e = ev(json!({ "country": "ru" }));
+    assert_eq!(offered(&e, "services"), ["needles"]);
+    assert_eq!(
+        AnswerProblem::ChoiceNotOffered {
+            choice: "kyiv".into()
+        }
+        .code(),
+        "choice_not_offered"
+    );
+}

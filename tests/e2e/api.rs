@@ -533,3 +533,48 @@ fn head_gives_a_pages_headers_without_its_body() {
         }
     }
 }
+
+#[test]
+fn an_option_the_earlier_answers_do_not_offer_is_refused_by_name() {
+    // The engine's cascading-select fixture: regions follow the country.
+    let folder = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        crate::helpers::repo_root().join("surveys/tests/cascade.toml"),
+        folder.path().join("cascade.toml"),
+    )
+    .expect("copy the fixture");
+    let app = crate::helpers::spawn_app_with(false, folder.path().to_path_buf(), 0);
+    let url = app.url("/api/surveys/cascade/responses");
+    let send = |answers: serde_json::Value| {
+        post(
+            &url,
+            &json!({"submission_id": new_id(), "answers": answers}).to_string(),
+        )
+    };
+
+    // Batumi is a region of Georgia, not of Ukraine.
+    let r = send(json!({"country": "ua", "region": "batumi", "services": ["needles"]}));
+    assert_eq!(r.status, 422, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["error"], "invalid_answers");
+    let details = j["details"].as_array().expect("details");
+    assert_eq!(details.len(), 1, "{j}");
+    assert_eq!(details[0]["question"], "region");
+    assert_eq!(details[0]["code"], "choice_not_offered");
+    assert!(
+        details[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("batumi"),
+        "{j}"
+    );
+    // OST is not offered in Russia, whatever else is ticked.
+    let r = send(json!({"country": "ru", "services": ["needles", "ost"]}));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["details"][0]["code"], "choice_not_offered");
+    assert_eq!(app.responses(), 0);
+
+    let r = send(json!({"country": "ua", "region": "kyiv", "services": ["ost", "naloxone"]}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(app.responses(), 1);
+}

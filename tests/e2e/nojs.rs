@@ -1249,3 +1249,105 @@ fn every_screen_of_the_wasm_runner_is_accessible_narrow_and_kept_nowhere() {
 
     report(&problems);
 }
+
+/// A folder serving the engine's cascading-select fixture (regions follow
+/// the country; OST is not offered in Russia).
+fn cascade_folder() -> tempfile::TempDir {
+    let folder = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        repo_root().join("surveys/tests/cascade.toml"),
+        folder.path().join("cascade.toml"),
+    )
+    .expect("copy the fixture");
+    folder
+}
+
+/// Cascading selects in both runners: the options of a question follow the
+/// earlier answers — by form posts without scripts (the page is shown again,
+/// saying why), live in the WASM runner — and a pick that a changed answer
+/// no longer offers is never sent.
+#[test]
+fn the_options_offered_follow_the_earlier_answers_in_both_runners() {
+    assert_built();
+    let folder = cascade_folder();
+    let app = crate::helpers::spawn_app_with(true, folder.path().to_path_buf(), 0);
+    let start = app.url("/s/cascade?lang=en");
+    let shown = |b: &Driver, id: &str| b.try_find(&format!("#{id}")).is_some();
+
+    // Without scripts.
+    let b = Driver::start_without_javascript();
+    b.goto(&start);
+    b.find("#ssr form#survey-form");
+    assert!(!shown(&b, "q-region-tbilisi"), "no country, no region");
+    assert!(shown(&b, "q-services-needles"));
+    assert!(!shown(&b, "q-services-ost"), "OST needs a country");
+    tap(&b, "q-country-ge");
+    b.tap_on("button#next");
+    b.find("#q-region-tbilisi");
+    assert_eq!(b.text(".notice[role=status]"), own("en", Ui::MoreQuestions));
+    assert!(shown(&b, "q-region-batumi"));
+    assert!(!shown(&b, "q-region-kyiv"), "Kyiv is not in Georgia");
+    assert!(shown(&b, "q-services-ost"));
+    assert!(!shown(&b, "q-services-naloxone"), "only in Tbilisi");
+    tap(&b, "q-region-batumi");
+    tap(&b, "q-services-ost");
+    // The country changes: Batumi goes, and the page says so.
+    tap(&b, "q-country-ua");
+    b.tap_on("button#next");
+    b.find("#q-region-kyiv");
+    assert_server_page(&b, "the page shown again");
+    assert_eq!(
+        b.text(".notice[role=status]"),
+        own("en", Ui::OptionsChanged)
+    );
+    assert!(!shown(&b, "q-region-batumi"));
+    assert!(!b.selected("#q-region-kyiv"), "nothing is picked for them");
+    assert!(
+        b.selected("#q-services-ost"),
+        "OST is offered in Ukraine too"
+    );
+    assert!(shown(&b, "q-services-naloxone"));
+    tap(&b, "q-region-kyiv");
+    b.tap_on("button#next");
+    b.find("#q-after"); // asked only for Kyiv
+    b.type_into("#q-after", "3");
+    b.tap_on("button#next");
+    b.find(r#"form#survey-form[data-review="1"]"#);
+    b.tap_on("button#submit");
+    b.wait_text("#confirmation", own("en", Ui::ThankYou));
+    assert_eq!(
+        app.first_answers(),
+        json!({"country": "ua", "region": "kyiv", "services": ["ost"], "after": 3})
+    );
+    drop(b);
+
+    // The WASM runner: the options change as the member taps.
+    let b = Driver::start();
+    b.goto(&start);
+    wait_gone(&b, "#ssr");
+    b.find("#q-country-ge");
+    assert!(!shown(&b, "q-region-tbilisi"));
+    tap(&b, "q-country-ge");
+    b.find("#q-region-batumi");
+    assert!(!shown(&b, "q-region-kyiv"));
+    tap(&b, "q-region-batumi");
+    tap(&b, "q-services-needles");
+    tap(&b, "q-country-ru");
+    // Russia has no region listed: the question goes, and OST with it.
+    wait_gone(&b, "#q-region-batumi");
+    assert!(!shown(&b, "q-services-ost"));
+    assert!(b.selected("#q-services-needles"));
+    b.tap_on("button#next");
+    b.find("button#submit");
+    let review = b.text("main");
+    assert!(!review.contains("Batumi"), "the review: {review}");
+    b.tap_on("button#submit");
+    b.wait_text("#confirmation", own("en", Ui::ThankYou));
+    let rows = app.rows();
+    assert_eq!(rows.len(), 2);
+    let collector::store::Body::Plain(answers) = &rows[1].1.body else {
+        panic!("stored sealed: {:?}", rows[1]);
+    };
+    let answers: Value = serde_json::from_str(answers).expect("json");
+    assert_eq!(answers, json!({"country": "ru", "services": ["needles"]}));
+}

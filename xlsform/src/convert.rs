@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::emit::{self, Doc, Kind, ListOut, OutChoice, OutQuestion, OutSection, Req, Text};
 use crate::lang;
 use crate::sheet::{self, Row, Sheet};
-use crate::xpath::{self, Names, RefInfo, Scope, StaticFilter, ValueKind};
+use crate::xpath::{self, ChoiceFilter, Condition, ForChoice, Names, RefInfo, Scope, ValueKind};
 use crate::{Conversion, Note, Severity};
 
 /// Question types that track a respondent, with what they record.
@@ -275,6 +275,8 @@ struct List {
     choices: Vec<OutChoice>,
     /// Each choice's cells by column (lower-case base name), for filters.
     columns: Vec<BTreeMap<String, String>>,
+    /// Each choice's row in the choices sheet.
+    rows: Vec<u32>,
     mapping: BTreeMap<String, String>,
 }
 
@@ -288,12 +290,31 @@ struct Q {
     raw_required: String,
     raw_constraint: String,
     raw_calculation: String,
-    /// The options left by a `choice_filter` applied at import.
-    filtered: Option<Vec<OutChoice>>,
+    /// The options left by a `choice_filter`.
+    filtered: Option<Filtered>,
     /// Relevance of enclosing inner groups, flattened into the question.
     group_relevants: Vec<(u32, String)>,
     /// The section as an index into the sections.
     section: Option<usize>,
+}
+
+/// The options a `choice_filter` leaves a question.
+struct Filtered {
+    /// The filter as written.
+    raw: String,
+    kept: Vec<Kept>,
+}
+
+/// An option a `choice_filter` keeps.
+struct Kept {
+    choice: OutChoice,
+    /// Its name in the choices sheet, and its row there.
+    name: String,
+    row: u32,
+    /// The part of the filter that depends on earlier answers, with the
+    /// choice's cells written in: offered only while it holds. Translated
+    /// into the choice's `relevant` once every question is known.
+    when: Option<Condition>,
 }
 
 struct Sec {
@@ -720,6 +741,7 @@ impl Cx {
                 id: unique(normalise_id(&list_name, IdKind::Question), &mut list_ids),
                 choices: Vec::new(),
                 columns: Vec::new(),
+                rows: Vec::new(),
                 mapping: BTreeMap::new(),
             });
             let base_id = normalise_id(&name, IdKind::Choice);
@@ -751,8 +773,13 @@ impl Cx {
             cols.insert("name".into(), name.clone());
             let list = lists.get_mut(&list_name).expect("inserted above");
             list.mapping.insert(name, id.clone());
-            list.choices.push(OutChoice { id, label });
+            list.choices.push(OutChoice {
+                id,
+                label,
+                relevant: None,
+            });
             list.columns.push(cols);
+            list.rows.push(row.number);
         }
         lists
     }
@@ -1113,8 +1140,14 @@ impl Cx {
                     _ => None,
                 })
                 .collect();
-            let filtered =
-                self.choice_filter(s.get(row, "choice_filter"), n, list.as_deref(), lists);
+            let ranking = matches!(kind, Kind::Choice { ty: "ranking", .. });
+            let filtered = self.choice_filter(
+                s.get(row, "choice_filter"),
+                n,
+                list.as_deref(),
+                lists,
+                ranking,
+            );
             let required_message = self.text(s, SURVEY, row, "required_message");
             let constraint_message = self.text(s, SURVEY, row, "constraint_message");
             let raw_calculation = if is_calc {
@@ -1169,15 +1202,18 @@ impl Cx {
         (questions, sections, dropped)
     }
 
-    /// The options a `choice_filter` keeps, when it depends only on columns
-    /// of the choices sheet; otherwise a note and every option.
+    /// The options a `choice_filter` leaves, choice by choice: decided here
+    /// where the filter depends only on columns of the choices sheet, and
+    /// kept with a condition (for the choice's `relevant`) where it depends
+    /// on earlier answers. `None`, with a note, when every option is offered.
     fn choice_filter(
         &mut self,
         raw: &str,
         n: u32,
         list: Option<&str>,
         lists: &BTreeMap<String, List>,
-    ) -> Option<Vec<OutChoice>> {
+        ranking: bool,
+    ) -> Option<Filtered> {
         if raw.is_empty() {
             return None;
         }
@@ -1191,23 +1227,30 @@ impl Cx {
             );
             return None;
         };
-        let filter = match StaticFilter::new(raw) {
+        let filter = match ChoiceFilter::new(raw) {
             Ok(f) => f,
             Err(why) => {
                 self.warn(
                     SURVEY,
                     n,
                     col,
-                    format!("choice_filter `{raw}` is not converted: {why}"),
+                    format!(
+                        "choice_filter `{raw}` is not converted: {why}; every option is offered"
+                    ),
                 );
                 return None;
             }
         };
+        if ranking && let Some(q) = filter.depends_on() {
+            self.warn(SURVEY, n, col, format!("choice_filter `{raw}` depends on the answer to `${{{q}}}`, and Chorus narrows by earlier answers only the options of single and multiple choice questions (a ranking orders every option it shows); every option is offered"));
+            return None;
+        }
         let mut kept = Vec::new();
-        for (choice, cols) in list.choices.iter().zip(&list.columns) {
-            match filter.keeps(&|k: &str| cols.get(&k.to_lowercase()).cloned()) {
-                Ok(true) => kept.push(choice.clone()),
-                Ok(false) => {}
+        for ((choice, cols), row) in list.choices.iter().zip(&list.columns).zip(&list.rows) {
+            let when = match filter.for_choice(&|k: &str| cols.get(&k.to_lowercase()).cloned()) {
+                Ok(ForChoice::Keep) => None,
+                Ok(ForChoice::Drop) => continue,
+                Ok(ForChoice::When(c)) => Some(c),
                 Err(why) => {
                     self.warn(
                         SURVEY,
@@ -1219,13 +1262,22 @@ impl Cx {
                     );
                     return None;
                 }
-            }
+            };
+            kept.push(Kept {
+                choice: choice.clone(),
+                name: cols.get("name").cloned().unwrap_or_default(),
+                row: *row,
+                when,
+            });
         }
         if kept.is_empty() {
             self.warn(SURVEY, n, col, format!("choice_filter `{raw}` keeps no option; it is not applied and every option is offered"));
             return None;
         }
-        Some(kept)
+        Some(Filtered {
+            raw: raw.to_string(),
+            kept,
+        })
     }
 
     /// Whether `base` columns hold any text in `row`.
@@ -1515,6 +1567,7 @@ impl Cx {
                 break;
             }
         }
+        self.choice_relevants(qs, lists, &dropped);
         let names = FormNames {
             qs,
             lists,
@@ -1673,6 +1726,55 @@ impl Cx {
         }
     }
 
+    /// Writes the conditions a `choice_filter` left on options (cascading
+    /// selects) as their `relevant`s. When one cannot be written, the filter
+    /// is not applied: every option of the question is offered, with a note.
+    fn choice_relevants(
+        &mut self,
+        qs: &mut [Q],
+        lists: &BTreeMap<String, List>,
+        dropped: &BTreeMap<String, String>,
+    ) {
+        let names = FormNames { qs, lists, dropped };
+        let scope = Scope {
+            names: &names,
+            dot: None,
+        };
+        let mut results = Vec::new();
+        for (i, q) in qs.iter().enumerate() {
+            let Some(f) = &q.filtered else { continue };
+            let relevants: Result<Vec<Option<String>>, String> = f
+                .kept
+                .iter()
+                .map(|k| match &k.when {
+                    None => Ok(None),
+                    Some(c) => c.translate(&scope).map(Some).map_err(|why| {
+                        format!(
+                            "choice_filter `{}` is not converted (for the choice `{}`, choices row {}): {why}; every option is offered",
+                            f.raw, k.name, k.row
+                        )
+                    }),
+                })
+                .collect();
+            results.push((i, relevants));
+        }
+        for (i, r) in results {
+            match r {
+                Ok(relevants) => {
+                    if let Some(f) = &mut qs[i].filtered {
+                        for (k, r) in f.kept.iter_mut().zip(relevants) {
+                            k.choice.relevant = r;
+                        }
+                    }
+                }
+                Err(m) => {
+                    self.warn(SURVEY, qs[i].row, Some("choice_filter"), m);
+                    qs[i].filtered = None;
+                }
+            }
+        }
+    }
+
     fn assemble(
         &mut self,
         id: String,
@@ -1740,8 +1842,9 @@ impl Cx {
         }
         let mut out_questions = Vec::new();
         for mut q in qs {
-            if let Some(kept) = q.filtered.take() {
-                q.out.choices = emit::ChoicesOut::Inline(kept);
+            if let Some(f) = q.filtered.take() {
+                q.out.choices =
+                    emit::ChoicesOut::Inline(f.kept.into_iter().map(|k| k.choice).collect());
             } else if let Some(l) = &q.list {
                 let list = &lists[l];
                 q.out.choices = if uses.get(l).copied().unwrap_or(0) >= 2 {
@@ -1813,8 +1916,8 @@ impl Names for FormNames<'_> {
             .and_then(|l| self.lists.get(l))
             .map(|l| l.mapping.clone())
             .unwrap_or_default();
-        if let Some(kept) = &q.filtered {
-            choices.retain(|_, id| kept.iter().any(|c| c.id == *id));
+        if let Some(f) = &q.filtered {
+            choices.retain(|_, id| f.kept.iter().any(|k| k.choice.id == *id));
         }
         if matches!(q.out.kind, Kind::Choice { other: true, .. }) {
             choices.insert("other".into(), "other".into());

@@ -13,6 +13,9 @@ pub(crate) type Text = Vec<(String, String)>;
 pub(crate) struct OutChoice {
     pub id: String,
     pub label: Text,
+    /// Offered only while this expression holds (a `choice_filter` on
+    /// earlier answers).
+    pub relevant: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -179,9 +182,14 @@ fn comment(s: &str) -> String {
 fn choices(out: &mut String, list: &[OutChoice]) {
     out.push_str("[\n");
     for c in list {
+        let relevant = c
+            .relevant
+            .as_ref()
+            .map(|r| format!(", relevant = {}", string(r)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {{ id = {}, label = {} }},",
+            "  {{ id = {}, label = {}{relevant} }},",
             string(&c.id),
             text(&c.label)
         );
@@ -330,5 +338,30 @@ mod tests {
         assert_eq!(key("a b"), "\"a b\"");
         assert_eq!(float(1.0), "1.0");
         assert_eq!(float(0.5), "0.5");
+    }
+
+    #[test]
+    fn choice_relevant_is_written_escaped() {
+        let mut out = String::new();
+        let label = vec![("en".to_string(), "Kyiv".to_string())];
+        choices(
+            &mut out,
+            &[
+                OutChoice {
+                    id: "kyiv".into(),
+                    label: label.clone(),
+                    relevant: Some("country = 'ua' or comment = \"it's\"".into()),
+                },
+                OutChoice {
+                    id: "all".into(),
+                    label,
+                    relevant: None,
+                },
+            ],
+        );
+        assert_eq!(
+            out,
+            "[\n  { id = \"kyiv\", label = { en = \"Kyiv\" }, relevant = \"country = 'ua' or comment = \\\"it's\\\"\" },\n  { id = \"all\", label = { en = \"Kyiv\" } },\n]"
+        );
     }
 }

@@ -1,8 +1,10 @@
 //! The XPath-ish expressions of XLSForm (`${age} >= 18 and selected(${services}, 'ost')`):
 //! a tokenizer, a parser into a small tree, the translation of that tree into
-//! the Chorus expression language (`docs/expressions.md`), and a static
-//! evaluator for `choice_filter`s that depend only on columns of the
-//! `choices` sheet.
+//! the Chorus expression language (`docs/expressions.md`), and the
+//! application of a `choice_filter` to each choice of its list: decided at
+//! import where it depends only on columns of the `choices` sheet, left as
+//! the choice's `relevant` where it depends on earlier answers (cascading
+//! selects).
 //!
 //! Translation is all or nothing: an expression that uses anything Chorus
 //! cannot express is refused with the reason, and the caller names it in the
@@ -188,6 +190,17 @@ impl BinOp {
             self,
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
         )
+    }
+
+    /// The comparison with its sides swapped: `a < b` is `b > a`.
+    fn mirrored(self) -> BinOp {
+        match self {
+            BinOp::Lt => BinOp::Gt,
+            BinOp::Le => BinOp::Ge,
+            BinOp::Gt => BinOp::Lt,
+            BinOp::Ge => BinOp::Le,
+            other => other,
+        }
     }
 }
 
@@ -792,7 +805,7 @@ fn is_iso_date(s: &str) -> bool {
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
-/// A value of the static `choice_filter` evaluator.
+/// A value of the `choice_filter` evaluator (columns and literals only).
 #[derive(Clone, Debug, PartialEq)]
 enum Val {
     Text(String),
@@ -829,28 +842,127 @@ fn first_ref(e: &Expr) -> Option<&str> {
     }
 }
 
-/// A parsed `choice_filter` that depends only on columns of the `choices`
-/// sheet, so that it can be applied once, at import.
+/// A parsed `choice_filter`, applied choice by choice. For each choice of
+/// the list, the columns of the `choices` sheet it names (`country`, `name`)
+/// stand for that choice's cells; what then depends on nothing else is
+/// decided at import, and what depends on earlier answers (`${country}`)
+/// is left as a [`Condition`] for the choice's `relevant`.
 #[derive(Debug)]
-pub struct StaticFilter(Expr);
+pub struct ChoiceFilter(Expr);
 
-impl StaticFilter {
-    /// Parses a filter, or says why it cannot be applied at import.
-    pub fn new(src: &str) -> Result<StaticFilter, String> {
-        let e = parse(src)?;
-        if let Some(name) = first_ref(&e) {
-            return Err(format!(
-                "it depends on the answer to `${{{name}}}`, and Chorus cannot filter options by earlier answers; \
-                 every option of the list is offered (to narrow them, split the question into one per case, each with its own relevant)"
-            ));
+/// What a `choice_filter` says about one choice.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ForChoice {
+    /// Always offered.
+    Keep,
+    /// Never offered.
+    Drop,
+    /// Offered while the condition on earlier answers holds.
+    When(Condition),
+}
+
+/// The part of a `choice_filter` that depends on earlier answers, with the
+/// choice's cells written in as texts: `${country} = 'ua'`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition(Expr);
+
+impl Condition {
+    /// The condition in the Chorus expression language, or why it cannot be
+    /// written there.
+    pub fn translate(&self, scope: &Scope<'_>) -> Result<String, String> {
+        let (text, _) = Translator { scope }.expr(&self.0)?;
+        Ok(text)
+    }
+}
+
+impl ChoiceFilter {
+    /// Parses a filter, or says why it cannot be parsed.
+    pub fn new(src: &str) -> Result<ChoiceFilter, String> {
+        parse(src).map(ChoiceFilter)
+    }
+
+    /// The first earlier answer the filter depends on (`country` for
+    /// `country = ${country}`), if any.
+    pub fn depends_on(&self) -> Option<&str> {
+        first_ref(&self.0)
+    }
+
+    /// The filter for the choice whose cells `column` looks up. Sides of
+    /// `and`, `or` and `not()` that use no earlier answer are decided here:
+    /// `country = ${country} and active = 'yes'` drops an inactive choice,
+    /// and leaves `${country} = 'ua'` for an active one.
+    pub fn for_choice(&self, column: &dyn Fn(&str) -> Option<String>) -> Result<ForChoice, String> {
+        Ok(match fold(&self.0, column)? {
+            Folded::Known(v) if v.truthy() => ForChoice::Keep,
+            Folded::Known(_) => ForChoice::Drop,
+            Folded::Open(e) => ForChoice::When(Condition(e)),
+        })
+    }
+}
+
+/// A filter for one choice, as far as the import can decide it.
+enum Folded {
+    Known(Val),
+    Open(Expr),
+}
+
+fn fold(e: &Expr, column: &dyn Fn(&str) -> Option<String>) -> Result<Folded, String> {
+    if first_ref(e).is_none() {
+        return eval(e, column).map(Folded::Known);
+    }
+    let both = |op: BinOp, l: &Expr, r: &Expr| -> Result<Folded, String> {
+        // `and` is decided by a false side, `or` by a true one; a side that
+        // cannot decide it drops out.
+        let decides = op == BinOp::Or;
+        let (l, r) = (fold(l, column)?, fold(r, column)?);
+        Ok(match (l, r) {
+            (Folded::Known(v), _) | (_, Folded::Known(v)) if v.truthy() == decides => {
+                Folded::Known(Val::Bool(decides))
+            }
+            (Folded::Known(_), other) | (other, Folded::Known(_)) => other,
+            (Folded::Open(l), Folded::Open(r)) => {
+                Folded::Open(Expr::Binary(op, Box::new(l), Box::new(r)))
+            }
+        })
+    };
+    match e {
+        Expr::Binary(op @ (BinOp::And | BinOp::Or), l, r) => both(*op, l, r),
+        Expr::Call(f, args) if f == "not" && args.len() == 1 => Ok(match fold(&args[0], column)? {
+            Folded::Known(v) => Folded::Known(Val::Bool(!v.truthy())),
+            Folded::Open(x) => Folded::Open(Expr::Call(f.clone(), vec![x])),
+        }),
+        _ => fill(e, column).map(Folded::Open),
+    }
+}
+
+/// `e` with every choices-sheet column it names replaced by the choice's
+/// cell, as a text: XLSForm compares a column with an answer as texts, and
+/// Chorus choice ids are texts.
+fn fill(e: &Expr, column: &dyn Fn(&str) -> Option<String>) -> Result<Expr, String> {
+    Ok(match e {
+        Expr::Name(n) => {
+            Expr::Str(column(n).ok_or_else(|| format!("the choices sheet has no column `{n}`"))?)
         }
-        Ok(StaticFilter(e))
-    }
-
-    /// Whether the choice whose columns `column` looks up passes the filter.
-    pub fn keeps(&self, column: &dyn Fn(&str) -> Option<String>) -> Result<bool, String> {
-        eval(&self.0, column).map(|v| v.truthy())
-    }
+        Expr::Call(f, args) => Expr::Call(
+            f.clone(),
+            args.iter()
+                .map(|a| fill(a, column))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Neg(x) => Expr::Neg(Box::new(fill(x, column)?)),
+        // `country = ${country}` reads as `${country} = 'ua'`: the answer first.
+        Expr::Binary(op, l, r)
+            if op.is_comparison()
+                && matches!(**l, Expr::Name(_))
+                && matches!(**r, Expr::Ref(_)) =>
+        {
+            Expr::Binary(op.mirrored(), r.clone(), Box::new(fill(l, column)?))
+        }
+        Expr::Binary(op, l, r) => {
+            Expr::Binary(*op, Box::new(fill(l, column)?), Box::new(fill(r, column)?))
+        }
+        Expr::Ref(_) | Expr::Dot | Expr::Num(_) | Expr::Str(_) => e.clone(),
+    })
 }
 
 fn eval(e: &Expr, column: &dyn Fn(&str) -> Option<String>) -> Result<Val, String> {
@@ -950,6 +1062,11 @@ mod tests {
                         ("Needle Exchange", "needle_exchange"),
                         ("none", "none"),
                     ],
+                )),
+                "country" => Ok(info(
+                    "country",
+                    ValueKind::SingleChoice,
+                    &[("ua", "ua"), ("ge", "ge")],
                 )),
                 "comment" => Ok(info("comment", ValueKind::Text, &[])),
                 "visit" => Ok(info("visit", ValueKind::Date, &[])),
@@ -1093,25 +1210,174 @@ mod tests {
         }
     }
 
-    #[test]
-    fn static_filters() {
-        let cols = |country: &'static str| {
-            move |c: &str| match c {
-                "name" => Some("x".to_string()),
-                "country" => Some(country.to_string()),
-                "n" => Some("3".to_string()),
-                _ => None,
-            }
+    /// Applies `filter` to a choice with these cells: `keep`, `drop`, or
+    /// the translated condition.
+    fn apply(filter: &str, cells: &[(&str, &str)]) -> Result<String, String> {
+        let f = ChoiceFilter::new(filter)?;
+        let column = |c: &str| {
+            cells
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map(|(_, v)| v.to_string())
         };
-        let f = StaticFilter::new("country = 'ge'").expect("static");
-        assert_eq!(f.keeps(&cols("ge")), Ok(true));
-        assert_eq!(f.keeps(&cols("md")), Ok(false));
-        let f = StaticFilter::new("n >= 2 and not(country = 'md')").expect("static");
-        assert_eq!(f.keeps(&cols("ge")), Ok(true));
-        assert_eq!(f.keeps(&cols("md")), Ok(false));
-        let err = StaticFilter::new("country = ${country}").expect_err("dynamic");
-        assert!(err.contains("${country}"), "{err}");
-        let f = StaticFilter::new("region = 'x'").expect("parses");
-        assert!(f.keeps(&cols("ge")).is_err());
+        match f.for_choice(&column)? {
+            ForChoice::Keep => Ok("keep".into()),
+            ForChoice::Drop => Ok("drop".into()),
+            ForChoice::When(c) => c.translate(&Scope {
+                names: &Form,
+                dot: None,
+            }),
+        }
+    }
+
+    type Cells = &'static [(&'static str, &'static str)];
+
+    /// Filter, the choice's cells → `keep`, `drop` or the choice's relevant.
+    const FILTERED: &[(&str, Cells, &str)] = &[
+        ("country = 'ge'", &[("country", "ge")], "keep"),
+        ("country = 'ge'", &[("country", "md")], "drop"),
+        (
+            "n >= 2 and not(country = 'md')",
+            &[("n", "3"), ("country", "ge")],
+            "keep",
+        ),
+        (
+            "n >= 2 and not(country = 'md')",
+            &[("n", "3"), ("country", "md")],
+            "drop",
+        ),
+        ("n >= 10", &[("n", "9")], "drop"),
+        // Cascading selects: the cell is written in, mapped to the choice id.
+        (
+            "country = ${country}",
+            &[("country", "ua")],
+            "country = 'ua'",
+        ),
+        (
+            "${country} = country",
+            &[("country", "ge")],
+            "country = 'ge'",
+        ),
+        ("${Sex} = sex", &[("sex", "F")], "sex = 'f'"),
+        // A number-like cell compared with a select answer is a choice id.
+        ("band = ${band}", &[("band", "2")], "band = '2'"),
+        ("band < ${band}", &[("band", "1")], "band > '1'"),
+        // …and compared with a number question, a number.
+        ("${age} >= min_age", &[("min_age", "18")], "age >= 18"),
+        // An empty cell asks, as in XLSForm, for an unanswered question.
+        (
+            "country = ${country}",
+            &[("country", "")],
+            "not answered(country)",
+        ),
+        // Static sides of `and`, `or` and `not()` are decided at import.
+        (
+            "country = ${country} and active = 'yes'",
+            &[("country", "ua"), ("active", "yes")],
+            "country = 'ua'",
+        ),
+        (
+            "country = ${country} and active = 'yes'",
+            &[("country", "ua"), ("active", "no")],
+            "drop",
+        ),
+        (
+            "active = 'yes' or country = ${country}",
+            &[("country", "ua"), ("active", "yes")],
+            "keep",
+        ),
+        (
+            "active = 'yes' or country = ${country}",
+            &[("country", "ua"), ("active", "no")],
+            "country = 'ua'",
+        ),
+        (
+            "not(active = 'no' or ${age} < min_age)",
+            &[("active", "yes"), ("min_age", "18")],
+            "not (age < 18)",
+        ),
+        (
+            "(country = ${country} or country = 'all') and ${age} >= 18",
+            &[("country", "ge")],
+            "country = 'ge' and age >= 18",
+        ),
+        (
+            "(country = ${country} or country = 'all') and ${age} >= 18",
+            &[("country", "all")],
+            "age >= 18",
+        ),
+        // ODK's filters on the choice's own name.
+        (
+            "selected(${services}, name)",
+            &[("name", "ost")],
+            "selected(services, 'ost')",
+        ),
+        (
+            "selected(${services}, name)",
+            &[("name", "Needle Exchange")],
+            "selected(services, 'needle_exchange')",
+        ),
+        (
+            "not(selected(${services}, name))",
+            &[("name", "none")],
+            "not (selected(services, 'none'))",
+        ),
+        ("name != ${Sex}", &[("name", "M")], "sex != 'm'"),
+        (
+            "'F' != name and name != ${Sex}",
+            &[("name", "M")],
+            "sex != 'm'",
+        ),
+    ];
+
+    /// Filter, the choice's cells → a fragment of the reason it is refused.
+    const FILTER_REFUSED: &[(&str, Cells, &str)] = &[
+        ("region = 'x'", &[("country", "ge")], "no column `region`"),
+        (
+            "zone = ${country}",
+            &[("country", "ge")],
+            "no column `zone`",
+        ),
+        (
+            "country = ${country} and zone = 'x'",
+            &[("country", "ge")],
+            "no column `zone`",
+        ),
+        (
+            "country = ${country}",
+            &[("country", "md")],
+            "has no choice named `md`",
+        ),
+        ("${services} = name", &[("name", "ost")], "selected("),
+        (
+            "country = ${nobody}",
+            &[("country", "ge")],
+            "no question is named",
+        ),
+        ("country = ${country", &[("country", "ge")], "never closed"),
+    ];
+
+    #[test]
+    fn choice_filters() {
+        for (filter, cells, want) in FILTERED {
+            assert_eq!(
+                apply(filter, cells).as_deref(),
+                Ok(*want),
+                "{filter:?} on {cells:?}"
+            );
+        }
+        for (filter, cells, fragment) in FILTER_REFUSED {
+            match apply(filter, cells) {
+                Ok(t) => panic!("{filter:?} on {cells:?} should be refused, got {t:?}"),
+                Err(reason) => assert!(
+                    reason.contains(fragment),
+                    "{filter:?}: reason {reason:?} should mention {fragment:?}"
+                ),
+            }
+        }
+        let f = ChoiceFilter::new("active = 'yes' and country = ${country}").expect("parses");
+        assert_eq!(f.depends_on(), Some("country"));
+        let f = ChoiceFilter::new("active = 'yes'").expect("parses");
+        assert_eq!(f.depends_on(), None);
     }
 }

@@ -258,18 +258,18 @@ fn unsupported_bits_are_named_row_by_row() {
     assert_eq!(rows(&c, Severity::Error), [6]);
     assert!(note_at(&c, 6, "type").contains("repeat `child` (row 7 inside it"));
     // Everything else is named with its row, column and original text.
-    assert!(note_at(&c, 3, "choice_filter").contains("depends on the answer to `${region}`"));
     assert!(note_at(&c, 5, "default").contains("default `0`"));
     assert!(note_at(&c, 5, "constraint").contains("`${kids} mod 1 = 0`"));
     assert!(note_at(&c, 5, "constraint").contains("remainder"));
     assert!(note_at(&c, 9, "relevant").contains("inside the repeat `child`"));
     assert!(note_at(&c, 9, "appearance").contains("spinner"));
     assert!(note_at(&c, 10, "calculation").contains("now()"));
-    // The static filter on row 4 is applied, so it needs no note.
+    // The filter on an answer (row 3, cascading selects) and the static one
+    // (row 4) are applied, so they need no note.
     assert!(
         !c.notes
             .iter()
-            .any(|n| n.row == Some(4) && n.sheet == Some("survey"))
+            .any(|n| matches!(n.row, Some(3 | 4)) && n.sheet == Some("survey"))
     );
     // A version that is not a number is noted.
     assert!(
@@ -410,6 +410,131 @@ fn language_names_and_old_type_spellings() {
     assert_eq!(s(question(&t, "services"), "type"), "multiple_choice");
     assert_eq!(s(question(&t, "thanks"), "type"), "note");
     assert_eq!(c.questions, 5);
+}
+
+/// The ids of a question's inline choices, each with its `relevant` (or "").
+fn inline_choices<'t>(t: &'t Table, id: &str) -> Vec<(&'t str, &'t str)> {
+    question(t, id)["choices"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{id} has no inline choices"))
+        .iter()
+        .map(|c| {
+            let c = c.as_table().expect("choice");
+            (
+                s(c, "id"),
+                c.get("relevant").and_then(Value::as_str).unwrap_or(""),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn cascading_selects_become_choice_relevants() {
+    let c = fixture("cascade.xlsx");
+    assert!(!c.refused() && !c.has_errors(), "{:?}", c.notes);
+    let (_, t) = converted(&c);
+    // country → region: each region is offered for its country.
+    assert_eq!(
+        inline_choices(&t, "region"),
+        [
+            ("kyiv", "country = 'ua'"),
+            ("lviv", "country = 'ua'"),
+            ("tbilisi", "country = 'ge'"),
+        ]
+    );
+    // The static side of `region = ${region} and active = 'yes'` is decided
+    // at import: the inactive Brovary is gone, the rest keep the dynamic side.
+    assert_eq!(
+        inline_choices(&t, "city"),
+        [
+            ("kyiv_city", "region = 'kyiv'"),
+            ("lviv_city", "region = 'lviv'"),
+            ("rustavi", "region = 'tbilisi'"),
+        ]
+    );
+    // ODK's filters on the choice's own name.
+    assert_eq!(
+        inline_choices(&t, "main_service"),
+        [
+            ("ost", "selected(services_used, 'ost')"),
+            ("nsp", "selected(services_used, 'nsp')"),
+            ("hiv_test", "selected(services_used, 'hiv_test')"),
+        ]
+    );
+    assert_eq!(s(question(&t, "wanted"), "type"), "multiple_choice");
+    assert_eq!(
+        inline_choices(&t, "wanted"),
+        [
+            ("ost", "main_service != 'ost'"),
+            ("nsp", "main_service != 'nsp'"),
+            ("hiv_test", "main_service != 'hiv_test'"),
+        ]
+    );
+    // Number cells compared with a select of number names: choice ids, as
+    // texts; the `Zone` column is found whatever its case.
+    assert_eq!(
+        inline_choices(&t, "district"),
+        [
+            ("d1", "zone = '1'"),
+            ("d2", "zone = '2'"),
+            ("d3", "zone = '1'")
+        ]
+    );
+
+    // A missing column, a ranking and an unknown reference offer every
+    // option, each with a note naming its row and filter.
+    let missing = note_at(&c, 8, "choice_filter");
+    assert!(
+        missing.contains("`country = ${country} and province = 'west'`")
+            && missing.contains("no column `province`")
+            && missing.contains("every option is offered"),
+        "{missing}"
+    );
+    let rank = note_at(&c, 9, "choice_filter");
+    assert!(
+        rank.contains("`selected(${services_used}, name)`")
+            && rank.contains("only the options of single and multiple choice questions"),
+        "{rank}"
+    );
+    let unknown = note_at(&c, 12, "choice_filter");
+    assert!(
+        unknown.contains("`country = ${birth_country}`")
+            && unknown.contains("choice `kyiv`, choices row 4")
+            && unknown.contains("not a question of the form"),
+        "{unknown}"
+    );
+    assert_eq!(
+        c.notes
+            .iter()
+            .filter(|n| n.sheet == Some("survey"))
+            .filter_map(|n| n.row)
+            .collect::<Vec<_>>(),
+        [8, 9, 12]
+    );
+    // Questions whose filter is not applied share their lists; filtered
+    // ones have their own options inline.
+    for (id, list) in [
+        ("home_region", "regions"),
+        ("birth_region", "regions"),
+        ("services_used", "services"),
+        ("ranking", "services"),
+    ] {
+        assert_eq!(s(question(&t, id), "choice_list"), list, "{id}");
+    }
+    let lists = t["choice_lists"].as_table().expect("choice_lists");
+    assert_eq!(lists.keys().collect::<Vec<_>>(), ["regions", "services"]);
+    assert!(
+        lists["regions"]
+            .as_array()
+            .expect("regions")
+            .iter()
+            .all(|c| c.get("relevant").is_none())
+    );
+}
+
+#[test]
+fn cascading_selects_check_clean() {
+    assert_checks_clean(&fixture("cascade.xlsx"));
 }
 
 // These wait on the `surveys` loader accepting the full v2 format

@@ -703,7 +703,9 @@ fn decide(state: &State, post: Post) -> Next {
                 .iter()
                 .map(|q| q.id.clone())
                 .collect();
-            if now.iter().any(|q| !shown.contains(q)) {
+            let more_questions = now.iter().any(|q| !shown.contains(q));
+            let options_changed = form.picks_not_offered(&vis);
+            if more_questions || options_changed {
                 let mut errors = form.problems(&vis);
                 errors.retain(|e| {
                     shown
@@ -714,7 +716,8 @@ fn decide(state: &State, post: Post) -> Next {
                 return page(
                     &form,
                     &Notices {
-                        more_questions: true,
+                        more_questions,
+                        options_changed,
                         ..Notices::default()
                     },
                 );

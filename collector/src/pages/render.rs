@@ -144,6 +144,9 @@ pub struct Notices<'a> {
     /// The page was shown again because answers made more of its
     /// questions relevant.
     pub more_questions: bool,
+    /// The page was shown again because answers changed the options of
+    /// its questions, taking away one that had been picked.
+    pub options_changed: bool,
     /// A refusal of the whole submission, in the collector's words.
     pub refused: Option<&'a str>,
 }
@@ -273,11 +276,18 @@ pub fn form_page(c: &Chrome, form: &Form, vis: &Visibility, notices: &Notices) -
             t(Ui::MoreQuestions)
         );
     }
+    if notices.options_changed {
+        let _ = write!(
+            h,
+            "<p class=\"notice\" role=\"status\">{}</p>",
+            t(Ui::OptionsChanged)
+        );
+    }
     if form.shows_errors(vis) {
         h.push_str(&error_summary(form, &questions, lang));
     }
     for q in &questions {
-        h.push_str(&question(form, q, vis.requires(q), lang));
+        h.push_str(&question(form, q, vis, lang));
     }
     if let Some(message) = notices.refused {
         let _ = write!(
@@ -343,6 +353,8 @@ fn error_summary(form: &Form, questions: &[&Question], lang: &str) -> String {
 struct Parts<'a> {
     form: &'a Form,
     q: &'a Question,
+    /// What is asked now: the options a cascading select offers.
+    vis: &'a Visibility,
     lang: &'a str,
     required: bool,
     errors: Vec<&'a FieldError>,
@@ -473,13 +485,14 @@ impl Parts<'_> {
 }
 
 /// One question with its label, hint, fields and errors.
-pub fn question(form: &Form, q: &Question, required: bool, lang: &str) -> String {
+pub fn question(form: &Form, q: &Question, vis: &Visibility, lang: &str) -> String {
     let errors: Vec<&FieldError> = form.errors_for(q).collect();
     let parts = Parts {
         form,
         q,
+        vis,
         lang,
-        required,
+        required: vis.requires(q),
         tl: lang_attr(form.survey.language(lang), lang),
         hint_id: q.hint.as_ref().map(|_| format!("hint-{}", q.id)),
         error_id: (!errors.is_empty()).then(|| format!("err-{}", q.id)),
@@ -590,7 +603,7 @@ fn choices(parts: &Parts, multiple: bool, other: bool) -> String {
             "choices radios"
         }
     );
-    for c in parts.form.choices_in_order(q) {
+    for c in parts.form.choices_offered(q, parts.vis) {
         body.push_str(&option(
             &c.id,
             &format!("<span{}>{}</span>", parts.tl, esc(parts.tr(&c.label))),

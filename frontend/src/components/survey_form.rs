@@ -62,7 +62,7 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
                 {lang}
                 survey={survey.clone()}
                 {index}
-                options={form.choices_in_order(q).into_iter().cloned().collect::<Vec<_>>()}
+                options={form.choices_offered(q, &vis).into_iter().cloned().collect::<Vec<_>>()}
                 draft={form.drafts.get(&q.id).cloned()}
                 {other_text}
                 required={vis.requires(q)}

@@ -491,6 +491,18 @@ pub(crate) struct CompiledLogic {
     pub required: Option<Expr>,
     pub constraint: Option<Expr>,
     pub calculate: Option<Expr>,
+    /// The `relevant` of each option that has one: its index in the
+    /// question's choices, and the expression.
+    pub choices: Vec<(usize, Expr)>,
+}
+
+/// The options of a question that have a `relevant`: index, id, expression.
+fn choice_relevants(kind: Option<&QuestionKind>) -> impl Iterator<Item = (usize, &str, &str)> {
+    kind.and_then(QuestionKind::choices)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((i, c.id.as_str(), c.relevant.as_deref()?)))
 }
 
 /// Parses every expression of a survey, reporting only syntax errors: what
@@ -527,6 +539,12 @@ pub(crate) fn parse_logic(
             required: parse_one(&place, "required", q.required),
             constraint: parse_one(&place, "constraint", q.constraint),
             calculate: parse_one(&place, "expression", q.calculate),
+            choices: choice_relevants(q.kind)
+                .filter_map(|(i, id, src)| {
+                    let e = parse_one(&format!("{place}, choice `{id}`"), "relevant", Some(src))?;
+                    Some((i, e))
+                })
+                .collect(),
         });
     }
     (compiled, problems)
@@ -685,6 +703,19 @@ pub(crate) fn check_logic(
             true,
             p,
         );
+        let options = q.kind.and_then(QuestionKind::choices).unwrap_or_default();
+        for (ci, e) in &c.choices {
+            let id = options.get(*ci).map_or("", |o| o.id.as_str());
+            run(
+                format!("{place}, choice `{id}`"),
+                "relevant",
+                Some(e),
+                &r,
+                None,
+                true,
+                p,
+            );
+        }
         let dot = q.kind.and_then(|k| kind_ty(q.id, k)).or(Some(Ty::Any));
         run(
             place.clone(),
