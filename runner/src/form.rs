@@ -801,7 +801,11 @@ mod tests {
         let mut form = cascade();
         // Nothing chosen: `${country} = 'ge'` is false, so no region is
         // offered and (having no "other") the question is not asked.
-        assert!(!form.visible().asks(form.survey.question("region").unwrap()));
+        assert!(
+            !form
+                .visible()
+                .asks(form.survey.question("region").expect("region"))
+        );
         choose(&mut form, "country", "ge");
         assert_eq!(offered(&form, "region"), ["tbilisi", "batumi"]);
         assert_eq!(offered(&form, "services"), ["ost", "needles"]);
