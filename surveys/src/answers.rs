@@ -34,6 +34,8 @@ pub enum Answer {
     Choices(Vec<String>),
     /// `grid`: scale choice id by statement id.
     Grid(BTreeMap<String, String>),
+    /// `repeat`: the answers of each instance, by inner question id.
+    Repeat(Vec<Answers>),
 }
 
 /// Answers by question id.
@@ -139,6 +141,14 @@ pub enum AnswerProblem {
     TooManySelected {
         max: u32,
     },
+    /// A repeat with fewer instances than its `min`.
+    TooFewInstances {
+        min: u32,
+    },
+    /// A repeat with more instances than its `max` (or than its `count`).
+    TooManyInstances {
+        max: u32,
+    },
     /// An option such as "none of these" chosen together with others.
     ExclusiveCombined {
         choice: String,
@@ -187,6 +197,8 @@ impl AnswerProblem {
             AnswerProblem::DateTooLate { .. } => "date_too_late",
             AnswerProblem::TooFewSelected { .. } => "too_few_selected",
             AnswerProblem::TooManySelected { .. } => "too_many_selected",
+            AnswerProblem::TooFewInstances { .. } => "too_few_instances",
+            AnswerProblem::TooManyInstances { .. } => "too_many_instances",
             AnswerProblem::ExclusiveCombined { .. } => "exclusive_combined",
             AnswerProblem::WrongRankCount { .. } => "wrong_rank_count",
             AnswerProblem::UnknownStatement { .. } => "unknown_statement",
@@ -247,6 +259,12 @@ impl AnswerProblem {
             }
             AnswerProblem::TooManySelected { max } => {
                 t(Ui::ErrTooManySelected).replace("{max}", &max.to_string())
+            }
+            AnswerProblem::TooFewInstances { min } => {
+                t(Ui::ErrTooFewInstances).replace("{min}", &min.to_string())
+            }
+            AnswerProblem::TooManyInstances { max } => {
+                t(Ui::ErrTooManyInstances).replace("{max}", &max.to_string())
             }
             AnswerProblem::ExclusiveCombined { .. } => t(Ui::ErrExclusive).to_string(),
             AnswerProblem::WrongRankCount { n } => {
@@ -559,6 +577,8 @@ pub(crate) fn check_value(
             _ => Err(wrong("true (the box ticked)")),
         },
         QuestionKind::Note | QuestionKind::Calculate { .. } => one(AnswerProblem::NotAnswerable),
+        // Walked instance by instance by the engine, never here.
+        QuestionKind::Repeat { .. } => Err(wrong("a list of instances")),
     }
 }
 
@@ -574,6 +594,7 @@ pub(crate) fn answer_value(kind: &QuestionKind, a: &Answer) -> expr::Value {
         (_, Answer::Text(s)) => V::Text(s.clone()),
         (_, Answer::Choices(c)) => V::Choices(c.clone()),
         (_, Answer::Grid(g)) => V::Choices(g.keys().cloned().collect()),
+        (_, Answer::Repeat(items)) => V::List(vec![V::Bool(true); items.len()]),
     }
 }
 
@@ -588,5 +609,6 @@ pub(crate) fn value_answer(v: &expr::Value) -> Option<Answer> {
         V::Bool(b) => Answer::Bool(*b),
         V::Date(d) => Answer::Text(d.to_string()),
         V::Choices(c) => Answer::Choices(c.clone()),
+        V::List(_) => return None,
     })
 }

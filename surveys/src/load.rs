@@ -166,6 +166,7 @@ pub(crate) const QUESTION_TYPES: &[&str] = &[
     "note",
     "consent",
     "calculate",
+    "repeat",
 ];
 const COMMON_KEYS: &[&str] = &[
     "id",
@@ -184,6 +185,7 @@ const COMMON_KEYS: &[&str] = &[
 fn keys_of(ty: &str) -> Vec<&'static str> {
     let common: &[&str] = match ty {
         "note" => &["id", "type", "label", "hint", "section", "relevant"],
+        "repeat" => &["id", "type", "label", "hint", "section", "relevant"],
         "calculate" => &["id", "type", "label", "section", "relevant"],
         "consent" => &[
             "id",
@@ -213,6 +215,7 @@ fn keys_of(ty: &str) -> Vec<&'static str> {
         "grid" => &["statements", "scale"],
         "ranking" => &["choices", "choice_list", "rank", "randomize"],
         "calculate" => &["expression"],
+        "repeat" => &["questions", "max", "min", "count"],
         _ => &[],
     };
     common.iter().chain(own).copied().collect()
@@ -246,7 +249,12 @@ struct Read<'t> {
     table: &'t Table,
     kind: Option<QuestionKind>,
     section: Option<String>,
+    /// A repeat's questions, as read (also when the repeat is broken).
+    inner: Vec<Read<'t>>,
 }
+
+/// The most instances a repeat may declare.
+pub const REPEAT_LIMIT: u32 = 100;
 
 #[derive(Default)]
 struct Checker {
@@ -432,7 +440,9 @@ impl Checker {
         let sections = self.sections(t.get("sections"));
 
         let read = match t.get("questions") {
-            Some(Value::Array(items)) if !items.is_empty() => self.questions(items),
+            Some(Value::Array(items)) if !items.is_empty() => {
+                self.questions(items, None, &mut BTreeSet::new())
+            }
             Some(Value::Array(_)) => {
                 self.problem(place, "the survey has no questions");
                 Vec::new()
@@ -683,18 +693,112 @@ impl Checker {
         out
     }
 
-    fn questions<'t>(&mut self, items: &'t [Value]) -> Vec<(Read<'t>, Option<Question>)> {
-        let mut seen = BTreeSet::new();
+    /// The questions of the survey, or (`repeat` naming it) of a repeat;
+    /// `seen` holds every question id so far, inner ones included.
+    fn questions<'t>(
+        &mut self,
+        items: &'t [Value],
+        repeat: Option<&str>,
+        seen: &mut BTreeSet<String>,
+    ) -> Vec<(Read<'t>, Option<Question>)> {
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let Value::Table(t) = item else {
-                self.problem(&format!("question #{}", i + 1), "must be a table");
+                let place = match repeat {
+                    Some(r) => format!("question #{} of repeat `{r}`", i + 1),
+                    None => format!("question #{}", i + 1),
+                };
+                self.problem(&place, "must be a table");
                 continue;
             };
-            let (id, place) = self.entry_id("question", i, t, &mut seen);
-            out.push(self.question(&place, id, t));
+            let (id, place) = self.entry_id("question", i, t, seen);
+            if let Some(r) = repeat {
+                if t.contains_key("section") {
+                    self.problem(
+                        &place,
+                        format!("a question inside a repeat is on the repeat's page: it takes no `section` (`{r}` has it)"),
+                    );
+                }
+                if t.get("type").and_then(Value::as_str) == Some("repeat") {
+                    self.problem(
+                        &place,
+                        format!("a repeat inside a repeat (`{r}`) is not supported: ask its questions in `{r}` or in a repeat of its own"),
+                    );
+                    continue;
+                }
+            }
+            out.push(self.question(&place, id, t, seen));
         }
         out
+    }
+
+    /// A repeat: its questions (`[[questions.questions]]`), `max`, `min`
+    /// and `count`. The questions are read even when the rest is broken.
+    fn repeat<'t>(
+        &mut self,
+        place: &str,
+        id: Option<&str>,
+        t: &'t Table,
+        seen: &mut BTreeSet<String>,
+    ) -> (Vec<Read<'t>>, Option<QuestionKind>) {
+        let name = id.unwrap_or("?");
+        let (reads, questions) = match t.get("questions") {
+            Some(Value::Array(items)) if !items.is_empty() => {
+                let (reads, qs): (Vec<Read>, Vec<Option<Question>>) = self
+                    .questions(items, Some(name), seen)
+                    .into_iter()
+                    .unzip();
+                (reads, qs.into_iter().collect::<Option<Vec<_>>>())
+            }
+            Some(Value::Array(_)) | None => {
+                self.problem(
+                    place,
+                    "a repeat needs its questions, as [[questions.questions]] tables after it",
+                );
+                (Vec::new(), None)
+            }
+            Some(_) => {
+                self.problem(place, "`questions` must be a list of question tables");
+                (Vec::new(), None)
+            }
+        };
+        let max = match self.whole(place, t, "max", 1..=i64::from(REPEAT_LIMIT)) {
+            Ok(Some(m)) => u32::try_from(m).ok(),
+            Ok(None) => {
+                self.problem(
+                    place,
+                    format!("missing `max`: the most instances a member may give (at most {REPEAT_LIMIT}); it also bounds how much one response weighs in a publication"),
+                );
+                None
+            }
+            Err(()) => None,
+        };
+        let min = self
+            .whole(place, t, "min", 0..=i64::from(REPEAT_LIMIT))
+            .ok()
+            .map(|m| m.and_then(|m| u32::try_from(m).ok()).unwrap_or(0));
+        let count = self.string(place, t, "count").map(str::to_string);
+        if count.is_some() && t.contains_key("min") {
+            self.problem(
+                place,
+                "a repeat with `count` has as many instances as it gives: it takes no `min`",
+            );
+        }
+        if let (Some(lo), Some(hi)) = (min, max)
+            && lo > hi
+        {
+            self.problem(place, format!("`min` ({lo}) is more than `max` ({hi})"));
+            return (reads, None);
+        }
+        let kind = (|| {
+            Some(QuestionKind::Repeat {
+                questions: questions?,
+                max: max?,
+                min: min?,
+                count,
+            })
+        })();
+        (reads, kind)
     }
 
     fn question<'t>(
@@ -702,6 +806,7 @@ impl Checker {
         place: &str,
         id: Option<&str>,
         t: &'t Table,
+        seen: &mut BTreeSet<String>,
     ) -> (Read<'t>, Option<Question>) {
         let ty = match t.get("type") {
             None => {
@@ -790,7 +895,13 @@ impl Checker {
                 "`constraint_message` is given without a `constraint`",
             );
         }
+        let mut inner = Vec::new();
         let kind = match t.get("type") {
+            Some(Value::String(ty)) if ty == "repeat" => {
+                let (reads, kind) = self.repeat(place, id, t, seen);
+                inner = reads;
+                kind
+            }
             Some(Value::String(ty)) => self.kind(place, ty, t),
             _ => None,
         };
@@ -819,6 +930,7 @@ impl Checker {
                 table: t,
                 kind,
                 section,
+                inner,
             },
             question,
         )
@@ -1305,13 +1417,17 @@ impl Checker {
     /// `<id>_other` is the text of `id`'s "other" option: no question may
     /// take that id.
     fn other_clashes(&mut self, read: &[Read]) {
-        for r in read {
+        let all: Vec<&Read> = read
+            .iter()
+            .flat_map(|r| std::iter::once(r).chain(&r.inner))
+            .collect();
+        for r in &all {
             let (Some(id), Some(kind)) = (&r.id, &r.kind) else {
                 continue;
             };
             let other = kind.has_other();
             let clash = format!("{id}_other");
-            if other && read.iter().any(|q| q.id.as_deref() == Some(&clash)) {
+            if other && all.iter().any(|q| q.id.as_deref() == Some(&clash)) {
                 self.problem(
                     &format!("question `{clash}`"),
                     format!("this id is taken by the “other, please specify” text of `{id}`: rename the question"),
@@ -1321,34 +1437,43 @@ impl Checker {
     }
 
     fn logic(&mut self, sections: &[Option<Section>], read: &[Read]) {
-        let sources: Vec<LogicSource> = read
-            .iter()
-            .filter_map(|r| {
-                let t = r.table;
-                let s = |k: &str| t.get(k).and_then(Value::as_str);
-                Some(LogicSource {
-                    id: r.id.as_deref()?,
-                    kind: r.kind.as_ref(),
-                    relevant: s("relevant"),
-                    required: s("required"),
-                    constraint: s("constraint"),
-                    calculate: match &r.kind {
-                        Some(QuestionKind::Calculate { expression }) => Some(expression.as_str()),
-                        _ => None,
-                    },
-                })
+        fn source<'r>(r: &'r Read, repeat: Option<usize>) -> Option<LogicSource<'r>> {
+            let t = r.table;
+            let s = |k: &str| t.get(k).and_then(Value::as_str);
+            Some(LogicSource {
+                id: r.id.as_deref()?,
+                kind: r.kind.as_ref(),
+                relevant: s("relevant"),
+                required: s("required"),
+                constraint: s("constraint"),
+                calculate: match &r.kind {
+                    Some(QuestionKind::Calculate { expression }) => Some(expression.as_str()),
+                    _ => None,
+                },
+                count: s("count"),
+                repeat,
             })
-            .collect();
-        let with_id: Vec<&Read> = read.iter().filter(|r| r.id.is_some()).collect();
+        }
+        // A repeat's questions follow it, as the engine lays them out.
+        let mut sources: Vec<LogicSource> = Vec::new();
+        let mut first: Vec<(Option<&str>, usize)> = Vec::new();
+        for r in read {
+            let Some(src) = source(r, None) else { continue };
+            let at = sources.len();
+            first.push((r.section.as_deref(), at));
+            sources.push(src);
+            sources.extend(r.inner.iter().filter_map(|i| source(i, Some(at))));
+        }
         let section_sources: Vec<SectionSource> = sections
             .iter()
             .flatten()
             .map(|s| SectionSource {
                 id: &s.id,
                 relevant: s.relevant.as_deref(),
-                first_question: with_id
+                first_question: first
                     .iter()
-                    .position(|r| r.section.as_deref() == Some(&s.id)),
+                    .find(|(sec, _)| *sec == Some(s.id.as_str()))
+                    .map(|(_, at)| *at),
             })
             .collect();
         let (_, problems) = check_logic(&section_sources, &sources);

@@ -238,6 +238,7 @@ pub struct Question {
 /// | `consent` | `true` |
 /// | `note` | no answer |
 /// | `calculate` | computed by the engine, never sent |
+/// | `repeat` | `[{"inner_id": answer, …}, …]`: one object per instance |
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QuestionKind {
@@ -311,6 +312,26 @@ pub enum QuestionKind {
     Consent,
     /// A hidden value computed from other answers.
     Calculate { expression: String },
+    /// A group of questions answered once per instance (an incident, a
+    /// household member): up to `max` instances, at least `min`; with
+    /// `count`, an expression over earlier answers fixes how many. Inner
+    /// question ids are unique in the whole survey; their logic sees the
+    /// same instance's earlier answers, the answers before the repeat and
+    /// `position()`.
+    Repeat {
+        questions: Vec<Question>,
+        /// The most instances a member may give: it also bounds how much
+        /// one response can weigh in a publication over instances.
+        max: u32,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        min: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<String>,
+    },
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn is_false(b: &bool) -> bool {
@@ -334,6 +355,7 @@ impl QuestionKind {
             QuestionKind::Note => "note",
             QuestionKind::Consent => "consent",
             QuestionKind::Calculate { .. } => "calculate",
+            QuestionKind::Repeat { .. } => "repeat",
         }
     }
 
@@ -363,6 +385,14 @@ impl QuestionKind {
             self,
             QuestionKind::ShortText { .. } | QuestionKind::LongText { .. }
         )
+    }
+
+    /// The questions inside a repeat; empty for every other type.
+    pub fn inner(&self) -> &[Question] {
+        match self {
+            QuestionKind::Repeat { questions, .. } => questions,
+            _ => &[],
+        }
     }
 
     /// Does the respondent give an answer? (Not for notes and calculations.)

@@ -160,6 +160,10 @@ struct QuestionFields {
     rank: Option<u32>,
     #[serde(default)]
     expression: Option<String>,
+    #[serde(default)]
+    questions: Option<Vec<Question>>,
+    #[serde(default)]
+    count: Option<String>,
 }
 
 fn need<T, E: de::Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
@@ -231,6 +235,16 @@ impl QuestionFields {
             "consent" => QuestionKind::Consent,
             "calculate" => QuestionKind::Calculate {
                 expression: need(self.expression.take(), "expression")?,
+            },
+            "repeat" => QuestionKind::Repeat {
+                questions: need(self.questions.take(), "questions")?,
+                max: Scalar::int(self.max.take(), "max")?
+                    .and_then(|m| u32::try_from(m).ok())
+                    .ok_or_else(|| E::custom("`max` of a repeat must be a whole number"))?,
+                min: Scalar::int(self.min.take(), "min")?
+                    .map_or(Ok(0), u32::try_from)
+                    .map_err(|_| E::custom("`min` of a repeat must be a whole number"))?,
+                count: self.count.take(),
             },
             other => return Err(E::unknown_variant(other, QUESTION_TYPES)),
         })

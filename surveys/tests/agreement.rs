@@ -139,12 +139,27 @@ fn plausible(rng: &mut Rng, kind: &QuestionKind) -> Value {
         QuestionKind::Consent => json!(rng.chance(90)),
         QuestionKind::Note => json!("a note takes no answer"),
         QuestionKind::Calculate { .. } => json!(rng.below(10)),
+        QuestionKind::Repeat { questions, max, .. } => {
+            let n = rng.below(*max as usize + 2);
+            let instances: Vec<Value> = (0..n)
+                .map(|_| Value::Object(random_answers_of(rng, questions)))
+                .collect();
+            json!(instances)
+        }
     }
 }
 
 fn random_answers(rng: &mut Rng, survey: &Survey) -> Map<String, Value> {
+    let mut m = random_answers_of(rng, &survey.questions);
+    if rng.chance(5) {
+        m.insert("not_a_question".into(), json!(1));
+    }
+    m
+}
+
+fn random_answers_of(rng: &mut Rng, questions: &[surveys::Question]) -> Map<String, Value> {
     let mut m = Map::new();
-    for q in &survey.questions {
+    for q in questions {
         let skip = match q.kind {
             QuestionKind::Note | QuestionKind::Calculate { .. } => 95,
             _ => 15,
@@ -161,9 +176,6 @@ fn random_answers(rng: &mut Rng, survey: &Survey) -> Map<String, Value> {
         if rng.chance(50) {
             m.insert(format!("{}_other", q.id), json!(text(rng)));
         }
-    }
-    if rng.chance(5) {
-        m.insert("not_a_question".into(), json!(1));
     }
     m
 }
@@ -186,7 +198,10 @@ const LIBRARY: &[(&str, &str)] = &[
 ];
 
 /// Surveys that are not in the library but whose logic must agree too.
-const FIXTURES: &[(&str, &str)] = &[("cascade.toml", include_str!("cascade.toml"))];
+const FIXTURES: &[(&str, &str)] = &[
+    ("cascade.toml", include_str!("cascade.toml")),
+    ("repeat.toml", include_str!("repeat.toml")),
+];
 
 const DIGEST: &str = include_str!("agreement.digest");
 
@@ -198,6 +213,27 @@ fn library() -> Vec<Survey> {
         .collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
+}
+
+/// Drops the answer an error names: `q`, or inside a repeat `r[2].q`
+/// (the second instance's `q`) or `r[2]` (that whole instance).
+fn forget(answers: &mut Map<String, Value>, key: &str) {
+    let Some((repeat, rest)) = key.split_once('[') else {
+        answers.remove(key);
+        return;
+    };
+    let (n, inner) = rest.split_once(']').expect("r[n]");
+    let n: usize = n.parse().expect("instance number");
+    let Some(Value::Array(instances)) = answers.get_mut(repeat) else {
+        return;
+    };
+    match (instances.get_mut(n - 1), inner.strip_prefix('.')) {
+        (Some(Value::Object(instance)), Some(q)) => {
+            instance.remove(q);
+        }
+        (Some(slot), _) => *slot = json!({}),
+        (None, _) => {}
+    }
 }
 
 /// FNV-1a, 64 bits: a stable digest with no dependencies.
@@ -243,7 +279,7 @@ fn browser_and_server_agree_on_random_answers() {
             for _ in 0..4 {
                 let Err(errors) = &result else { break };
                 for e in errors {
-                    answers.remove(&e.question);
+                    forget(&mut answers, &e.question);
                 }
                 result = engine.validate(&answers, today);
             }
@@ -283,6 +319,16 @@ fn browser_and_server_agree_on_random_answers() {
                     None => id.strip_suffix("_other").expect("an other text"),
                 };
                 assert!(ev.is_relevant(base), "{id} stored but not asked: {wire}");
+                // Inside a repeat, instance by instance.
+                if let Some(surveys::Answer::Repeat(instances)) = stored.get(id) {
+                    for (k, instance) in instances.iter().enumerate() {
+                        for inner in instance.keys() {
+                            let inner = inner.strip_suffix("_other").unwrap_or(inner);
+                            let path = format!("{id}[{}].{inner}", k + 1);
+                            assert!(ev.is_relevant(&path), "{path} stored but not asked: {wire}");
+                        }
+                    }
+                }
             }
             // And what is asked and answered validly was kept.
             for (id, v) in &answers {

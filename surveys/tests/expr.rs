@@ -59,6 +59,7 @@ fn show(v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Date(d) => format!("date {d}"),
         Value::Choices(c) => format!("[{}]", c.join(", ")),
+        Value::List(items) => format!("list {}", items.iter().map(show).collect::<Vec<_>>().join(", ")),
     }
 }
 
@@ -177,7 +178,7 @@ fn syntax_errors_carry_their_column() {
     check("age # 2", "error 5: unexpected character `#`");
     check(
         "foo(age)",
-        "error 1: unknown function `foo` (functions: selected, count_selected, answered, if, length, today, date, int)",
+        "error 1: unknown function `foo` (functions: selected, count_selected, answered, if, length, today, date, int, position, count, sum)",
     );
     check(
         "selected(country)",

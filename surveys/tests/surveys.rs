@@ -85,7 +85,7 @@ label = { ru = "Вопрос", en = "Question", de = "Frage" }
             "question `q1`: duplicate question id",
             "question `q1`: `label` is missing its `en` text",
             "question `q1`: `min` (10) is greater than `max` (1)",
-            "question `q3`: unknown type `essay` (one of: single_choice, multiple_choice, short_text, long_text, integer, decimal, date, rating, grid, ranking, note, consent, calculate)",
+            "question `q3`: unknown type `essay` (one of: single_choice, multiple_choice, short_text, long_text, integer, decimal, date, rating, grid, ranking, note, consent, calculate, repeat)",
             "question `q4`, choice `a`: duplicate choice id",
             "question `q4`, choice `c`: `label` is missing its `ru` text",
             "question `Bad Id`: the id must start with a-z and use only a-z, 0-9, `_` and `-` (at most 64)",

@@ -605,3 +605,116 @@ fn cascading_options_follow_earlier_answers() {
         "choice_not_offered"
     );
 }
+
+const REPEAT: &str = include_str!("repeat.toml");
+
+#[test]
+fn a_repeat_is_answered_instance_by_instance() {
+    let survey = parse_survey(REPEAT).unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::new(&survey).expect("checks");
+    let check = |v: Value| {
+        let Value::Object(m) = v else { panic!() };
+        engine.validate(&m, today()).map(|r| r.answers().clone()).map_err(|e| {
+            e.into_iter()
+                .map(|e| (e.question, e.problem.code().to_string()))
+                .collect::<Vec<_>>()
+        })
+    };
+
+    // Two incidents: the second sees position() > 1, the first does not;
+    // `injured` is asked only where police were named; the calculation and
+    // the question after see every instance.
+    let stored = check(json!({
+        "country": "ua",
+        "incidents": [
+            {"when": "2026-03-01", "by": ["police", "other"], "by_other": "guards", "injured": 2},
+            {"when": "2026-04-01", "by": ["medics"], "injured": 7, "same_place": true}
+        ],
+        "reported": "no"
+    }))
+    .expect("valid");
+    let Some(Answer::Repeat(instances)) = stored.get("incidents") else {
+        panic!("{stored:?}");
+    };
+    assert_eq!(instances.len(), 2);
+    assert_eq!(instances[0]["injured"], Answer::Integer(2));
+    assert_eq!(instances[0]["by_other"], Answer::Text("guards".into()));
+    assert!(!instances[1].contains_key("injured"), "not asked: no police");
+    assert_eq!(instances[1]["same_place"], Answer::Bool(true));
+    assert_eq!(stored["total_injured"], Answer::Integer(2));
+    assert_eq!(stored["reported"], Answer::Text("no".into()));
+
+    // No incident at all: nothing stored for the repeat, nothing after it
+    // that needs one, and the sum is 0.
+    let stored = check(json!({"country": "kz", "reported": "no"})).expect("valid");
+    assert!(!stored.contains_key("incidents"));
+    assert!(!stored.contains_key("reported"), "count(incidents) is 0");
+    assert_eq!(stored["total_injured"], Answer::Integer(0));
+
+    // Every problem, each named by its instance (`same_place` of the first
+    // instance is not asked there, so its answer is dropped, as anywhere).
+    let errors = check(json!({
+        "country": "ua",
+        "incidents": [
+            {"by": ["police"], "injured": 99, "same_place": true},
+            {"when": "2026-04-01", "shoe_size": 44},
+            "not an instance"
+        ]
+    }))
+    .expect_err("invalid");
+    assert_eq!(
+        errors,
+        [
+            ("incidents[1].when".to_string(), "required".to_string()),
+            ("incidents[1].injured".into(), "above_max".into()),
+            ("incidents[2].shoe_size".into(), "unknown_question".into()),
+            ("incidents[3]".into(), "wrong_type".into()),
+            ("incidents[3].when".into(), "required".into()),
+        ]
+    );
+    // More than `max`; not a list.
+    let four = vec![json!({"when": "2026-01-01"}); 4];
+    assert_eq!(
+        check(json!({"country": "ua", "incidents": four})).expect_err("too many"),
+        [("incidents".to_string(), "too_many_instances".to_string())]
+    );
+    assert_eq!(
+        check(json!({"country": "ua", "incidents": {"when": "2026-01-01"}})).expect_err("shape"),
+        [("incidents".to_string(), "wrong_type".to_string())]
+    );
+}
+
+#[test]
+fn a_repeat_with_count_has_as_many_instances_as_it_gives() {
+    let text = REPEAT
+        .replace(
+            "[[questions]]\nid = \"incidents\"",
+            "[[questions]]\nid = \"how_many\"\ntype = \"integer\"\nmin = 0\nlabel = { en = \"How many?\", ru = \"Сколько?\" }\n\n[[questions]]\nid = \"incidents\"\ncount = \"${how_many}\"",
+        );
+    let survey = parse_survey(&text).unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::new(&survey).expect("checks");
+    let ev = |v: Value| {
+        let Value::Object(m) = v else { panic!() };
+        engine.evaluate(&m, today())
+    };
+    let e = ev(json!({"country": "ua", "how_many": 2}));
+    assert_eq!(e.instances["incidents"], 2);
+    assert!(e.is_relevant("incidents[2].when"));
+    assert!(e.is_required("incidents[2].when"));
+    assert!(e.is_relevant("incidents[2].same_place"));
+    assert!(!e.is_relevant("incidents[1].same_place"));
+    let codes: Vec<(String, &str)> = e.errors.iter().map(|e| (e.question.clone(), e.problem.code())).collect();
+    assert_eq!(
+        codes,
+        [
+            ("incidents[1].when".to_string(), "required"),
+            ("incidents[2].when".to_string(), "required"),
+        ],
+        "the instances the count asks for are there, unanswered"
+    );
+    // The count is capped by `max`; more instances than it gives are refused.
+    assert_eq!(ev(json!({"country": "ua", "how_many": 40})).instances["incidents"], 3);
+    let e = ev(json!({"country": "ua", "how_many": 1, "incidents": [{"when": "2026-01-01"}, {"when": "2026-01-02"}]}));
+    assert_eq!(e.errors.len(), 1, "{:?}", e.errors);
+    assert_eq!(e.errors[0].problem, AnswerProblem::TooManyInstances { max: 1 });
+}

@@ -30,6 +30,17 @@ pub enum Ty {
     Grid {
         question: String,
     },
+    /// A repeat, outside it: only `count()` applies.
+    Repeat {
+        question: String,
+    },
+    /// A question inside a repeat, seen from outside it: a value per
+    /// instance, of type `of`; only `sum()` applies (to numbers).
+    Column {
+        question: String,
+        repeat: String,
+        of: Box<Ty>,
+    },
     /// Unknown (after an error, or from a broken question): no further
     /// problems are reported about it.
     Any,
@@ -45,6 +56,10 @@ impl fmt::Display for Ty {
             Ty::Choice { question, .. } => write!(f, "the single-choice answer `{question}`"),
             Ty::Choices { question, .. } => write!(f, "the choices of `{question}`"),
             Ty::Grid { question } => write!(f, "the grid answer `{question}`"),
+            Ty::Repeat { question } => write!(f, "the repeat `{question}`"),
+            Ty::Column {
+                question, repeat, ..
+            } => write!(f, "the answers to `{question}` in each instance of `{repeat}`"),
             Ty::Any => write!(f, "a value"),
         }
     }
@@ -106,6 +121,7 @@ pub(crate) fn kind_ty(id: &str, kind: &QuestionKind) -> Option<Ty> {
         QuestionKind::Date { .. } => Ty::Date,
         QuestionKind::Grid { .. } => Ty::Grid { question },
         QuestionKind::Consent => Ty::Bool,
+        QuestionKind::Repeat { .. } => Ty::Repeat { question },
         QuestionKind::Note | QuestionKind::Calculate { .. } => return None,
     })
 }
@@ -116,6 +132,11 @@ type Resolver<'r> = dyn Fn(&str) -> Result<Ty, Option<String>> + 'r;
 struct Checker<'r> {
     resolve: &'r Resolver<'r>,
     dot: Option<Ty>,
+    /// Checking the logic of a question inside a repeat: `position()` applies.
+    in_repeat: bool,
+    /// Checking the argument of `count()` or `sum()`: a repeat or a
+    /// question inside one may stand here.
+    aggregate: bool,
     errors: Vec<TypeError>,
 }
 
@@ -130,6 +151,8 @@ pub fn type_of(
     let mut c = Checker {
         resolve: &r,
         dot,
+        in_repeat: false,
+        aggregate: false,
         errors: Vec::new(),
     };
     let t = c.ty(e);
@@ -164,6 +187,14 @@ impl Checker<'_> {
                 ),
             },
             ExprKind::Ref(id) => match (self.resolve)(id) {
+                Ok(Ty::Repeat { question }) if !self.aggregate => self.err(
+                    e.col,
+                    format!("`{question}` is a repeat: count({question}) gives its number of instances"),
+                ),
+                Ok(Ty::Column { question, repeat, .. }) if !self.aggregate => self.err(
+                    e.col,
+                    format!("`{question}` is inside the repeat `{repeat}`: outside it, only sum({question}) (for a number) or count({repeat}) can use it"),
+                ),
                 Ok(t) => t,
                 Err(Some(msg)) => self.err(e.col, msg),
                 Err(None) => Ty::Any,
@@ -452,6 +483,49 @@ impl Checker<'_> {
                 }
                 Ty::Number
             }
+            Func::Position => {
+                if !self.in_repeat {
+                    self.err(
+                        col,
+                        "position() is the number of the current instance: it can be used only by questions inside a repeat",
+                    );
+                }
+                Ty::Number
+            }
+            Func::Count | Func::Sum => {
+                let t = if matches!(args[0].kind, ExprKind::Ref(_)) {
+                    self.aggregate = true;
+                    let t = self.ty(&args[0]);
+                    self.aggregate = false;
+                    t
+                } else {
+                    self.ty(&args[0]);
+                    Ty::Text // any non-aggregate: refused below
+                };
+                match (f, &t) {
+                    (_, Ty::Any) | (Func::Count, Ty::Repeat { .. }) => {}
+                    (Func::Sum, Ty::Column { of, .. }) if of.is_number() => {}
+                    (Func::Sum, Ty::Column { question, of, .. }) => {
+                        self.err(
+                            args[0].col,
+                            format!("sum() adds up numbers, and `{question}` gives {of}"),
+                        );
+                    }
+                    (Func::Count, _) => {
+                        self.err(
+                            start_col(&args[0]),
+                            "count() takes a repeat, such as count(incidents); for the options ticked, use count_selected()",
+                        );
+                    }
+                    _ => {
+                        self.err(
+                            start_col(&args[0]),
+                            "sum() takes a number question inside a repeat, such as sum(people_injured)",
+                        );
+                    }
+                }
+                Ty::Number
+            }
         }
     }
 }
@@ -467,6 +541,10 @@ pub(crate) struct LogicSource<'a> {
     pub required: Option<&'a str>,
     pub constraint: Option<&'a str>,
     pub calculate: Option<&'a str>,
+    /// A repeat's `count`.
+    pub count: Option<&'a str>,
+    /// The index (among the sources) of the repeat it is inside.
+    pub repeat: Option<usize>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -491,6 +569,8 @@ pub(crate) struct CompiledLogic {
     pub required: Option<Expr>,
     pub constraint: Option<Expr>,
     pub calculate: Option<Expr>,
+    /// A repeat's `count`: how many instances.
+    pub count: Option<Expr>,
     /// The `relevant` of each option that has one: its index in the
     /// question's choices, and the expression.
     pub choices: Vec<(usize, Expr)>,
@@ -539,6 +619,7 @@ pub(crate) fn parse_logic(
             required: parse_one(&place, "required", q.required),
             constraint: parse_one(&place, "constraint", q.constraint),
             calculate: parse_one(&place, "expression", q.calculate),
+            count: parse_one(&place, "count", q.count),
             choices: choice_relevants(q.kind)
                 .filter_map(|(i, id, src)| {
                     let e = parse_one(&format!("{place}, choice `{id}`"), "relevant", Some(src))?;
@@ -624,22 +705,37 @@ pub(crate) fn check_logic(
                     "`{id}` comes later in the survey: logic can use only answers given before it"
                 )));
             }
-            match questions[j].kind {
+            let here_repeat = here.and_then(|h| questions[h].repeat);
+            if here_repeat == Some(j) {
+                return Err(Some(format!(
+                    "`{id}` is the repeat this question is in: position() gives the number of the instance"
+                )));
+            }
+            let ty = match questions[j].kind {
                 Some(QuestionKind::Note) => {
-                    Err(Some(format!("`{id}` is a note and has no answer")))
+                    return Err(Some(format!("`{id}` is a note and has no answer")));
                 }
-                None => Err(None),
+                None => return Err(None),
                 Some(QuestionKind::Calculate { .. }) => {
-                    Ok(calc_types.get(&j).cloned().unwrap_or(Ty::Any))
+                    calc_types.get(&j).cloned().unwrap_or(Ty::Any)
                 }
-                Some(kind) => Ok(kind_ty(id, kind).unwrap_or(Ty::Any)),
+                Some(kind) => kind_ty(id, kind).unwrap_or(Ty::Any),
+            };
+            match questions[j].repeat {
+                // Seen from outside its repeat: a value per instance.
+                Some(r) if here_repeat != Some(r) => Ok(Ty::Column {
+                    question: id.to_string(),
+                    repeat: questions[r].id.to_string(),
+                    of: Box::new(ty),
+                }),
+                _ => Ok(ty),
             }
         }
     };
     let run = |place: String,
                field: &str,
                e: Option<&Expr>,
-               resolve: &Resolver,
+               (resolve, in_repeat): (&Resolver, bool),
                dot: Option<Ty>,
                want_bool: bool,
                problems: &mut Vec<Problem>|
@@ -648,6 +744,8 @@ pub(crate) fn check_logic(
         let mut c = Checker {
             resolve,
             dot,
+            in_repeat,
+            aggregate: false,
             errors: Vec::new(),
         };
         let t = c.ty(e);
@@ -674,7 +772,7 @@ pub(crate) fn check_logic(
             format!("section `{}`", s.id),
             "relevant",
             e.as_ref(),
-            &r,
+            (&r, false),
             None,
             true,
             &mut section_problems,
@@ -684,12 +782,28 @@ pub(crate) fn check_logic(
     for (i, (q, c)) in questions.iter().zip(&compiled.questions).enumerate() {
         let place = format!("question `{}`", q.id);
         let r = resolver(Some(i), i, &calc_types);
+        let r = (&r as &Resolver, q.repeat.is_some());
         let p = &mut question_problems;
+        if let Some(t) = run(
+            place.clone(),
+            "count",
+            c.count.as_ref(),
+            r,
+            None,
+            false,
+            p,
+        ) && !t.is_number()
+        {
+            p.push(Problem {
+                place: format!("{place}, count"),
+                message: format!("`count` must give a number of instances, not {t}"),
+            });
+        }
         run(
             place.clone(),
             "relevant",
             c.relevant.as_ref(),
-            &r,
+            r,
             None,
             true,
             p,
@@ -698,7 +812,7 @@ pub(crate) fn check_logic(
             place.clone(),
             "required",
             c.required.as_ref(),
-            &r,
+            r,
             None,
             true,
             p,
@@ -710,7 +824,7 @@ pub(crate) fn check_logic(
                 format!("{place}, choice `{id}`"),
                 "relevant",
                 Some(e),
-                &r,
+                r,
                 None,
                 true,
                 p,
@@ -721,7 +835,7 @@ pub(crate) fn check_logic(
             place.clone(),
             "constraint",
             c.constraint.as_ref(),
-            &r,
+            r,
             dot,
             true,
             p,
@@ -730,7 +844,7 @@ pub(crate) fn check_logic(
             place.clone(),
             "expression",
             c.calculate.as_ref(),
-            &r,
+            r,
             None,
             false,
             p,

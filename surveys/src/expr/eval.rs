@@ -19,6 +19,9 @@ pub enum Value {
     /// Multiple-choice answers, ranking answers (in rank order), and the
     /// answered statements of a grid.
     Choices(Vec<String>),
+    /// Outside a repeat: a value per instance (of an inner question, or
+    /// `true` for the repeat itself), for `count()` and `sum()`.
+    List(Vec<Value>),
 }
 
 impl Value {
@@ -38,6 +41,8 @@ pub struct Scope<'a> {
     values: Option<&'a BTreeMap<String, Value>>,
     dot: Option<&'a Value>,
     today: Date,
+    /// Inside a repeat: the current instance's number, from 1.
+    position: Option<usize>,
 }
 
 impl<'a> Scope<'a> {
@@ -47,7 +52,14 @@ impl<'a> Scope<'a> {
             values: None,
             dot: None,
             today,
+            position: None,
         }
+    }
+
+    /// Inside instance `n` (from 1) of a repeat: what `position()` gives.
+    pub fn at_position(mut self, n: Option<usize>) -> Scope<'a> {
+        self.position = n;
+        self
     }
 
     pub fn with_values(mut self, values: &'a BTreeMap<String, Value>) -> Scope<'a> {
@@ -184,6 +196,31 @@ fn call(f: Func, args: &[Expr], s: &Scope) -> Value {
         Func::Int => match arg(0) {
             Value::Number(n) => Value::Number(n.trunc()),
             _ => Value::Empty,
+        },
+        Func::Position => s
+            .position
+            .map_or(Value::Empty, |n| Value::Number(n as f64)),
+        Func::Count => Value::Number(match arg(0) {
+            Value::List(items) => items.len() as f64,
+            _ => 0.0,
+        }),
+        // Unanswered instances add nothing; no instance at all is 0.
+        Func::Sum => match arg(0) {
+            Value::List(items) => {
+                let total: f64 = items
+                    .iter()
+                    .map(|v| match v {
+                        Value::Number(n) => *n,
+                        _ => 0.0,
+                    })
+                    .sum();
+                if total.is_finite() {
+                    Value::Number(total)
+                } else {
+                    Value::Empty
+                }
+            }
+            _ => Value::Number(0.0),
         },
     }
 }

@@ -97,6 +97,12 @@ pub enum Func {
     Today,
     Date,
     Int,
+    /// The number of the current instance of a repeat, from 1.
+    Position,
+    /// The number of instances of a repeat.
+    Count,
+    /// The sum of a number question over the instances of its repeat.
+    Sum,
 }
 
 impl Func {
@@ -109,6 +115,9 @@ impl Func {
         Func::Today,
         Func::Date,
         Func::Int,
+        Func::Position,
+        Func::Count,
+        Func::Sum,
     ];
 
     pub fn name(self) -> &'static str {
@@ -121,14 +130,23 @@ impl Func {
             Func::Today => "today",
             Func::Date => "date",
             Func::Int => "int",
+            Func::Position => "position",
+            Func::Count => "count",
+            Func::Sum => "sum",
         }
     }
 
     /// How many arguments it takes.
     pub fn arity(self) -> usize {
         match self {
-            Func::Today => 0,
-            Func::CountSelected | Func::Answered | Func::Length | Func::Date | Func::Int => 1,
+            Func::Today | Func::Position => 0,
+            Func::CountSelected
+            | Func::Answered
+            | Func::Length
+            | Func::Date
+            | Func::Int
+            | Func::Count
+            | Func::Sum => 1,
             Func::Selected => 2,
             Func::If => 3,
         }
