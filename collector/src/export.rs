@@ -188,7 +188,8 @@ pub fn columns(survey: &Survey) -> Vec<Column> {
             source,
         };
         match &q.kind {
-            QuestionKind::Note => {}
+            // Repeats go to files of their own (see `repeat_files`).
+            QuestionKind::Note | QuestionKind::Repeat { .. } => {}
             QuestionKind::SingleChoice { other, .. } => {
                 cols.push(col(q.id.clone(), Source::Value));
                 if *other {
@@ -337,6 +338,8 @@ fn plain(a: &Answer) -> Cell {
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
+        // The number of instances; their answers are in the repeat's file.
+        Answer::Repeat(instances) => Cell::Int(instances.len() as i64),
     }
 }
 

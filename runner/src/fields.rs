@@ -190,7 +190,8 @@ pub fn decode(
                 QuestionKind::Grid { .. }
                 | QuestionKind::Ranking { .. }
                 | QuestionKind::Note
-                | QuestionKind::Calculate { .. } => return Err(unknown()),
+                | QuestionKind::Calculate { .. }
+                | QuestionKind::Repeat { .. } => return Err(unknown()),
             }
             continue;
         }

@@ -560,7 +560,7 @@ pub fn question(form: &Form, q: &Question, vis: &Visibility, lang: &str) -> Stri
             parts.hint()
         ),
         QuestionKind::Consent => consent(&parts),
-        QuestionKind::Calculate { .. } => String::new(),
+        QuestionKind::Calculate { .. } | QuestionKind::Repeat { .. } => String::new(),
     }
 }
 

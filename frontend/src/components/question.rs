@@ -260,7 +260,7 @@ pub fn QuestionView(props: &QuestionProps) -> Html {
         },
         QuestionKind::Consent => consent(&parts),
         // Never shown.
-        QuestionKind::Calculate { .. } => Html::default(),
+        QuestionKind::Calculate { .. } | QuestionKind::Repeat { .. } => Html::default(),
     }
 }
 
