@@ -718,3 +718,79 @@ scale = [{{ id = "x", label = {{ ru = "Х", en = "X" }} }}]
         ],
     );
 }
+
+#[test]
+fn repeat_problems_are_all_reported_with_their_place() {
+    check(
+        &format!(
+            r#"
+[[questions]]
+id = "n"
+type = "integer"
+{L}
+
+[[questions]]
+id = "r"
+type = "repeat"
+required = true
+{L}
+
+[[questions.questions]]
+id = "when"
+type = "date"
+section = "a"
+{L}
+
+[[questions.questions]]
+id = "n"
+type = "integer"
+{L}
+
+[[questions.questions]]
+id = "inner"
+type = "repeat"
+max = 2
+{L}
+
+[[questions.questions]]
+id = "what"
+type = "short_text"
+relevant = "position() > 1 and ${{when}} > date('2020-01-01') and ${{r}} = 1"
+{L}
+
+[[questions]]
+id = "r2"
+type = "repeat"
+max = 2
+min = 3
+count = "${{n}}"
+{L}
+
+[[questions.questions]]
+id = "x"
+type = "integer"
+{L}
+
+[[questions]]
+id = "after"
+type = "integer"
+relevant = "${{what}} = 'a' or position() = 1 or count(${{n}}) > 0 or sum(${{what}}) > 0 or sum(${{x}}) > 0"
+{L}
+"#
+        ),
+        &[
+            "question `r`: a `repeat` question takes no `required`",
+            "question `when`: a question inside a repeat is on the repeat's page: it takes no `section` (`r` has it)",
+            "question `n`: duplicate question id",
+            "question `inner`: a repeat inside a repeat (`r`) is not supported: ask its questions in `r` or in a repeat of its own",
+            "question `r`: missing `max`: the most instances a member may give (at most 100); it also bounds how much one response weighs in a publication",
+            "question `r2`: a repeat with `count` has as many instances as it gives: it takes no `min`",
+            "question `r2`: `min` (3) is more than `max` (2)",
+            "question `what`, relevant, column 53: `r` is the repeat this question is in: position() gives the number of the instance",
+            "question `after`, relevant, column 1: `what` is inside the repeat `r`: outside it, only sum(what) (for a number) or count(r) can use it",
+            "question `after`, relevant, column 18: position() is the number of the current instance: it can be used only by questions inside a repeat",
+            "question `after`, relevant, column 42: count() takes a repeat, such as count(incidents); for the options ticked, use count_selected()",
+            "question `after`, relevant, column 59: sum() adds up numbers, and `what` gives a text",
+        ],
+    );
+}

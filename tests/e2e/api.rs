@@ -578,3 +578,25 @@ fn an_option_the_earlier_answers_do_not_offer_is_refused_by_name() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(app.responses(), 1);
 }
+
+#[test]
+fn a_survey_with_a_repeat_is_not_served_while_the_runners_cannot_show_it() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        crate::helpers::repo_root().join("surveys/tests/repeat.toml"),
+        folder.path().join("repeat.toml"),
+    )
+    .expect("copy the fixture");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, db) = crate::helpers::fresh_db(dir.path());
+    let refused = crate::helpers::try_spawn_app_on(dir, db, false, folder.path().to_path_buf(), 0);
+    let Err(e) = refused else {
+        panic!("a survey with a repeat was served");
+    };
+    let message = e.to_string();
+    assert!(
+        message.contains("repeat groups cannot be collected yet")
+            && message.contains("survey `incidents`, question `incidents`"),
+        "{message}"
+    );
+}
