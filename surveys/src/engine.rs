@@ -426,7 +426,9 @@ impl Engine {
         let fixed = logic.count.as_ref().map(|e| {
             let scope = Scope::new(walk.today).with_values(values);
             match expr::eval(e, &scope) {
-                expr::Value::Number(n) if n >= 1.0 => (n.trunc() as u64).min(u64::from(max)) as usize,
+                expr::Value::Number(n) if n >= 1.0 => {
+                    (n.trunc() as u64).min(u64::from(max)) as usize
+                }
                 _ => 0,
             }
         });

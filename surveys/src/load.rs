@@ -744,10 +744,8 @@ impl Checker {
         let name = id.unwrap_or("?");
         let (reads, questions) = match t.get("questions") {
             Some(Value::Array(items)) if !items.is_empty() => {
-                let (reads, qs): (Vec<Read>, Vec<Option<Question>>) = self
-                    .questions(items, Some(name), seen)
-                    .into_iter()
-                    .unzip();
+                let (reads, qs): (Vec<Read>, Vec<Option<Question>>) =
+                    self.questions(items, Some(name), seen).into_iter().unzip();
                 (reads, qs.into_iter().collect::<Option<Vec<_>>>())
             }
             Some(Value::Array(_)) | None => {

@@ -59,7 +59,10 @@ fn show(v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Date(d) => format!("date {d}"),
         Value::Choices(c) => format!("[{}]", c.join(", ")),
-        Value::List(items) => format!("list {}", items.iter().map(show).collect::<Vec<_>>().join(", ")),
+        Value::List(items) => format!(
+            "list {}",
+            items.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 

@@ -614,11 +614,14 @@ fn a_repeat_is_answered_instance_by_instance() {
     let engine = Engine::new(&survey).expect("checks");
     let check = |v: Value| {
         let Value::Object(m) = v else { panic!() };
-        engine.validate(&m, today()).map(|r| r.answers().clone()).map_err(|e| {
-            e.into_iter()
-                .map(|e| (e.question, e.problem.code().to_string()))
-                .collect::<Vec<_>>()
-        })
+        engine
+            .validate(&m, today())
+            .map(|r| r.answers().clone())
+            .map_err(|e| {
+                e.into_iter()
+                    .map(|e| (e.question, e.problem.code().to_string()))
+                    .collect::<Vec<_>>()
+            })
     };
 
     // Two incidents: the second sees position() > 1, the first does not;
@@ -639,7 +642,10 @@ fn a_repeat_is_answered_instance_by_instance() {
     assert_eq!(instances.len(), 2);
     assert_eq!(instances[0]["injured"], Answer::Integer(2));
     assert_eq!(instances[0]["by_other"], Answer::Text("guards".into()));
-    assert!(!instances[1].contains_key("injured"), "not asked: no police");
+    assert!(
+        !instances[1].contains_key("injured"),
+        "not asked: no police"
+    );
     assert_eq!(instances[1]["same_place"], Answer::Bool(true));
     assert_eq!(stored["total_injured"], Answer::Integer(2));
     assert_eq!(stored["reported"], Answer::Text("no".into()));
@@ -703,7 +709,11 @@ fn a_repeat_with_count_has_as_many_instances_as_it_gives() {
     assert!(e.is_required("incidents[2].when"));
     assert!(e.is_relevant("incidents[2].same_place"));
     assert!(!e.is_relevant("incidents[1].same_place"));
-    let codes: Vec<(String, &str)> = e.errors.iter().map(|e| (e.question.clone(), e.problem.code())).collect();
+    let codes: Vec<(String, &str)> = e
+        .errors
+        .iter()
+        .map(|e| (e.question.clone(), e.problem.code()))
+        .collect();
     assert_eq!(
         codes,
         [
@@ -713,8 +723,16 @@ fn a_repeat_with_count_has_as_many_instances_as_it_gives() {
         "the instances the count asks for are there, unanswered"
     );
     // The count is capped by `max`; more instances than it gives are refused.
-    assert_eq!(ev(json!({"country": "ua", "how_many": 40})).instances["incidents"], 3);
-    let e = ev(json!({"country": "ua", "how_many": 1, "incidents": [{"when": "2026-01-01"}, {"when": "2026-01-02"}]}));
+    assert_eq!(
+        ev(json!({"country": "ua", "how_many": 40})).instances["incidents"],
+        3
+    );
+    let e = ev(
+        json!({"country": "ua", "how_many": 1, "incidents": [{"when": "2026-01-01"}, {"when": "2026-01-02"}]}),
+    );
     assert_eq!(e.errors.len(), 1, "{:?}", e.errors);
-    assert_eq!(e.errors[0].problem, AnswerProblem::TooManyInstances { max: 1 });
+    assert_eq!(
+        e.errors[0].problem,
+        AnswerProblem::TooManyInstances { max: 1 }
+    );
 }

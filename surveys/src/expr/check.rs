@@ -59,7 +59,10 @@ impl fmt::Display for Ty {
             Ty::Repeat { question } => write!(f, "the repeat `{question}`"),
             Ty::Column {
                 question, repeat, ..
-            } => write!(f, "the answers to `{question}` in each instance of `{repeat}`"),
+            } => write!(
+                f,
+                "the answers to `{question}` in each instance of `{repeat}`"
+            ),
             Ty::Any => write!(f, "a value"),
         }
     }
@@ -784,15 +787,8 @@ pub(crate) fn check_logic(
         let r = resolver(Some(i), i, &calc_types);
         let r = (&r as &Resolver, q.repeat.is_some());
         let p = &mut question_problems;
-        if let Some(t) = run(
-            place.clone(),
-            "count",
-            c.count.as_ref(),
-            r,
-            None,
-            false,
-            p,
-        ) && !t.is_number()
+        if let Some(t) = run(place.clone(), "count", c.count.as_ref(), r, None, false, p)
+            && !t.is_number()
         {
             p.push(Problem {
                 place: format!("{place}, count"),

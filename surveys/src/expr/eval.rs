@@ -197,9 +197,7 @@ fn call(f: Func, args: &[Expr], s: &Scope) -> Value {
             Value::Number(n) => Value::Number(n.trunc()),
             _ => Value::Empty,
         },
-        Func::Position => s
-            .position
-            .map_or(Value::Empty, |n| Value::Number(n as f64)),
+        Func::Position => s.position.map_or(Value::Empty, |n| Value::Number(n as f64)),
         Func::Count => Value::Number(match arg(0) {
             Value::List(items) => items.len() as f64,
             _ => 0.0,
