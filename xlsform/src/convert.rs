@@ -6,7 +6,7 @@ use crate::emit::{self, Doc, Kind, ListOut, OutChoice, OutQuestion, OutSection, 
 use crate::lang;
 use crate::sheet::{self, Row, Sheet};
 use crate::xpath::{self, ChoiceFilter, Condition, ForChoice, Names, RefInfo, Scope, ValueKind};
-use crate::{Conversion, Note, Severity};
+use crate::{Conversion, DEFAULT_REPEAT_MAX, Note, Severity};
 
 /// Question types that track a respondent, with what they record.
 const TRACKING: &[(&str, &str)] = &[
@@ -109,6 +109,17 @@ const SURVEY_COLUMNS: &[&str] = &[
     "choice_filter",
     "appearance",
     "parameters",
+    "repeat_count",
+];
+
+/// Columns of a `begin_repeat` row that a Chorus repeat does not take.
+const NOT_ON_A_REPEAT: &[&str] = &[
+    "required",
+    "constraint",
+    "calculation",
+    "default",
+    "choice_filter",
+    "parameters",
 ];
 
 const SURVEY: Option<&str> = Some("survey");
@@ -132,7 +143,10 @@ pub(crate) fn convert(bytes: &[u8], file_name: &str) -> Conversion {
     };
     let (survey_id, questions) = doc
         .as_ref()
-        .map(|d| (d.id.clone(), d.questions.len()))
+        .map(|d| {
+            let inner: usize = d.questions.iter().map(|q| q.inner.len()).sum();
+            (d.id.clone(), d.questions.len() + inner)
+        })
         .unwrap_or((fallback_id, 0));
     let blocked = cx.notes.iter().any(|n| n.severity >= Severity::Error);
     if !blocked && doc.is_some() {
@@ -296,6 +310,13 @@ struct Q {
     group_relevants: Vec<(u32, String)>,
     /// The section as an index into the sections.
     section: Option<usize>,
+    /// The repeat the question is inside, as an index into the questions.
+    repeat: Option<usize>,
+    /// A repeat's `repeat_count` when it is an expression, to translate.
+    raw_count: String,
+    /// A repeat whose `max` is [`DEFAULT_REPEAT_MAX`], for want of one in
+    /// the form.
+    default_max: bool,
 }
 
 /// The options a `choice_filter` leaves a question.
@@ -329,9 +350,18 @@ enum Frame {
         row: u32,
         raw_relevant: String,
     },
+    /// A repeat that converts; `q` is its index among the questions.
     Repeat {
+        name: String,
+        q: usize,
+    },
+    /// A repeat that is not converted, and everything inside it: a repeat
+    /// inside a repeat (`why` says so when it is closed), or one whose row
+    /// is already an error (`why` is `None`).
+    Skipped {
         row: u32,
         name: String,
+        why: Option<String>,
         rows: Vec<u32>,
     },
 }
@@ -819,62 +849,60 @@ impl Cx {
                 continue;
             };
 
-            // Inside a repeat nothing is converted.
-            let closes_repeat =
-                base == "end_repeat" && matches!(frames.last(), Some(Frame::Repeat { .. }));
-            if !closes_repeat
-                && let Some(Frame::Repeat {
-                    rows,
-                    name: rname,
-                    row: rrow,
-                }) = frames
-                    .iter_mut()
-                    .rev()
-                    .find(|f| matches!(f, Frame::Repeat { .. }))
+            // Inside a repeat that is not converted, nothing is: the rows
+            // are only followed, to find where it ends.
+            if let Some(i) = frames
+                .iter()
+                .position(|f| matches!(f, Frame::Skipped { .. }))
             {
-                rows.push(n);
-                if !name.is_empty() {
-                    dropped.insert(
-                        name.clone(),
-                        format!(
-                            "is inside the repeat `{rname}` (row {rrow}), which is not converted"
-                        ),
-                    );
-                }
-                match base.as_str() {
-                    "begin_group" => frames.push(Frame::Group {
-                        row: n,
-                        raw_relevant: String::new(),
-                    }),
-                    "begin_repeat" => frames.push(Frame::Repeat {
-                        row: n,
-                        name: name.clone(),
-                        rows: Vec::new(),
-                    }),
-                    "end_group" => {
-                        frames.pop();
+                let closes_it = base == "end_repeat" && i + 1 == frames.len();
+                if !closes_it {
+                    if let Frame::Skipped {
+                        rows,
+                        name: rname,
+                        row: rrow,
+                        ..
+                    } = &mut frames[i]
+                    {
+                        rows.push(n);
+                        if !name.is_empty() {
+                            dropped.insert(
+                                name.clone(),
+                                format!(
+                                    "is inside the repeat `{rname}` (row {rrow}), which is not converted"
+                                ),
+                            );
+                        }
                     }
-                    _ => {}
+                    match base.as_str() {
+                        "begin_group" => frames.push(Frame::Group {
+                            row: n,
+                            raw_relevant: String::new(),
+                        }),
+                        "begin_repeat" => frames.push(Frame::Skipped {
+                            row: n,
+                            name: name.clone(),
+                            why: None,
+                            rows: Vec::new(),
+                        }),
+                        "end_group" | "end_repeat" => {
+                            frames.pop();
+                        }
+                        _ => {}
+                    }
+                    continue;
                 }
-                continue;
             }
+            // The repeat the row is inside, and where its frame is.
+            let in_repeat = frames.iter().enumerate().rev().find_map(|(i, f)| match f {
+                Frame::Repeat { name, q } => Some((i, name.clone(), *q)),
+                _ => None,
+            });
 
             match base.as_str() {
                 "begin_group" => {
                     let relevant = s.get(row, "relevant").to_string();
-                    let appearance = s.get(row, "appearance").to_string();
-                    for a in appearance.split_whitespace() {
-                        if a == "table-list" {
-                            self.warn(SURVEY, n, Some("appearance"), "table-list: the questions of the group are kept as separate questions (a Chorus `grid` could ask them together)");
-                        } else if !SILENT_APPEARANCES.contains(&a) {
-                            self.warn(
-                                SURVEY,
-                                n,
-                                Some("appearance"),
-                                format!("appearance `{a}` has no Chorus equivalent; ignored"),
-                            );
-                        }
-                    }
+                    self.group_appearance(s, row);
                     if frames.is_empty() {
                         let gid = if name.is_empty() {
                             format!("section_{}", sections.len() + 1)
@@ -906,10 +934,18 @@ impl Cx {
                         });
                     } else {
                         if self.text_quiet(s, row, "label") {
-                            let sec = current
-                                .map(|i| sections[i].out.id.clone())
-                                .unwrap_or_default();
-                            self.warn(SURVEY, n, Some("label"), format!("the nested group `{name}` is flattened into the section `{sec}`; its label is not shown"));
+                            let into = match &in_repeat {
+                                Some((_, _, q)) => {
+                                    format!("the repeat `{}`", questions[*q].out.id)
+                                }
+                                None => format!(
+                                    "the section `{}`",
+                                    current
+                                        .map(|i| sections[i].out.id.clone())
+                                        .unwrap_or_default()
+                                ),
+                            };
+                            self.warn(SURVEY, n, Some("label"), format!("the nested group `{name}` is flattened into {into}; its label is not shown"));
                         }
                         frames.push(Frame::Group {
                             row: n,
@@ -921,7 +957,7 @@ impl Cx {
                 "end_group" => {
                     match frames.pop() {
                         Some(Frame::Group { .. }) => {}
-                        Some(f @ Frame::Repeat { .. }) => {
+                        Some(f) => {
                             frames.push(f);
                             self.error(
                                 SURVEY,
@@ -940,30 +976,70 @@ impl Cx {
                     continue;
                 }
                 "begin_repeat" => {
-                    frames.push(Frame::Repeat {
-                        row: n,
-                        name: name.clone(),
-                        rows: Vec::new(),
-                    });
+                    if let Some((_, outer, q)) = &in_repeat {
+                        let why = format!(
+                            "repeat `{name}` is inside the repeat `{outer}` (row {}), and Chorus does not support a repeat inside a repeat: ask its questions in `{outer}` itself, or in a repeat of its own after it",
+                            questions[*q].row
+                        );
+                        if !name.is_empty() {
+                            dropped.insert(
+                                name.clone(),
+                                format!("is a repeat inside the repeat `{outer}`, which is not converted"),
+                            );
+                        }
+                        frames.push(Frame::Skipped {
+                            row: n,
+                            name: name.clone(),
+                            why: Some(why),
+                            rows: Vec::new(),
+                        });
+                        continue;
+                    }
+                    match self.repeat_row(s, row, &name, &mut names_seen, &mut ids, &questions) {
+                        Some(mut q) => {
+                            if has_groups && frames.is_empty() {
+                                current = Some(generated_section(
+                                    &mut sections,
+                                    current,
+                                    &mut section_ids,
+                                    title,
+                                    n,
+                                ));
+                            }
+                            q.section = current;
+                            q.group_relevants = relevants_of(&frames);
+                            let q_name = q.xls_name.clone();
+                            questions.push(q);
+                            frames.push(Frame::Repeat {
+                                name: q_name,
+                                q: questions.len() - 1,
+                            });
+                        }
+                        None => frames.push(Frame::Skipped {
+                            row: n,
+                            name: name.clone(),
+                            why: None,
+                            rows: Vec::new(),
+                        }),
+                    }
                     continue;
                 }
                 "end_repeat" => {
                     match frames.pop() {
-                        Some(Frame::Repeat {
-                            row,
-                            name: rname,
-                            rows,
-                        }) => {
-                            let inner = match (rows.first(), rows.last()) {
-                                (Some(a), Some(b)) if a == b => {
-                                    format!(" (row {a} inside it is not converted)")
-                                }
-                                (Some(a), Some(b)) => {
-                                    format!(" (rows {a}–{b} inside it are not converted)")
-                                }
-                                _ => String::new(),
-                            };
-                            self.error(SURVEY, row, Some("type"), format!("repeat `{rname}`{inner}: Chorus has no repeats, because each answer set is one respondent's; ask a fixed number of questions instead (e.g. about the last 3 visits), or count with an integer question"));
+                        Some(Frame::Repeat { .. }) => {}
+                        Some(Frame::Skipped { row, why, rows, .. }) => {
+                            if let Some(why) = why {
+                                let inner = match (rows.first(), rows.last()) {
+                                    (Some(a), Some(b)) if a == b => {
+                                        format!(" (row {a} inside it is not converted)")
+                                    }
+                                    (Some(a), Some(b)) => {
+                                        format!(" (rows {a}–{b} inside it are not converted)")
+                                    }
+                                    _ => String::new(),
+                                };
+                                self.error(SURVEY, row, Some("type"), format!("{why}{inner}"));
+                            }
                         }
                         Some(f) => {
                             frames.push(f);
@@ -1100,46 +1176,35 @@ impl Cx {
             if !is_calc && !s.get(row, "calculation").is_empty() {
                 self.warn(SURVEY, n, Some("calculation"), format!("a calculation on a `{base}` question (a computed default) is not converted: `{}`", s.get(row, "calculation")));
             }
-            for (i, c) in s.columns.iter().enumerate() {
-                let v = row.cells.get(i).map(String::as_str).unwrap_or("");
-                if !v.is_empty() && !SURVEY_COLUMNS.contains(&c.base.as_str()) {
-                    self.warn(
-                        SURVEY,
-                        n,
-                        Some(&c.raw),
-                        format!(
-                            "column `{}` has no Chorus equivalent; `{v}` is ignored",
-                            c.raw
-                        ),
-                    );
-                }
+            if !s.get(row, "repeat_count").is_empty() {
+                self.warn(
+                    SURVEY,
+                    n,
+                    Some("repeat_count"),
+                    format!(
+                        "repeat_count `{}` belongs on a begin_repeat row; ignored",
+                        s.get(row, "repeat_count")
+                    ),
+                );
             }
+            self.unknown_columns(s, row);
 
             // Ungrouped questions of a form with groups go to a generated section.
-            if has_groups && frames.is_empty() && !current.is_some_and(|c| sections[c].generated) {
-                let gid = unique(format!("part_{}", sections.len() + 1), &mut section_ids);
-                sections.push(Sec {
-                    out: OutSection {
-                        id: gid,
-                        title: title.clone(),
-                        relevant: None,
-                    },
-                    row: n,
-                    raw_relevant: String::new(),
-                    generated: true,
-                });
-                current = Some(sections.len() - 1);
+            if has_groups && frames.is_empty() {
+                current = Some(generated_section(
+                    &mut sections,
+                    current,
+                    &mut section_ids,
+                    title,
+                    n,
+                ));
             }
-            let group_relevants = frames
-                .iter()
-                .skip(1)
-                .filter_map(|f| match f {
-                    Frame::Group { row, raw_relevant } if !raw_relevant.is_empty() => {
-                        Some((*row, raw_relevant.clone()))
-                    }
-                    _ => None,
-                })
-                .collect();
+            // Inside a repeat, groups fold into each question; outside, into
+            // the question or repeat, below its section's group.
+            let group_relevants = match &in_repeat {
+                Some((at, _, _)) => relevants_of(&frames[at + 1..]),
+                None => relevants_of(&frames),
+            };
             let ranking = matches!(kind, Kind::Choice { ty: "ranking", .. });
             let filtered = self.choice_filter(
                 s.get(row, "choice_filter"),
@@ -1172,6 +1237,7 @@ impl Cx {
                     constraint: None,
                     constraint_message,
                     choices: emit::ChoicesOut::None,
+                    inner: Vec::new(),
                 },
                 filtered,
                 list,
@@ -1180,7 +1246,10 @@ impl Cx {
                 raw_constraint: s.get(row, "constraint").to_string(),
                 raw_calculation,
                 group_relevants,
-                section: current,
+                section: if in_repeat.is_some() { None } else { current },
+                repeat: in_repeat.map(|(_, _, q)| q),
+                raw_count: String::new(),
+                default_max: false,
             });
         }
         for f in frames {
@@ -1191,15 +1260,223 @@ impl Cx {
                     Some("type"),
                     "begin_group without an end_group",
                 ),
-                Frame::Repeat { row, name, .. } => self.error(
+                Frame::Repeat { name, q } => self.error(
+                    SURVEY,
+                    questions[q].row,
+                    Some("type"),
+                    format!("begin_repeat `{name}` without an end_repeat"),
+                ),
+                Frame::Skipped { row, name, why, .. } => self.error(
                     SURVEY,
                     row,
                     Some("type"),
-                    format!("repeat `{name}` is never closed, and Chorus has no repeats"),
+                    match why {
+                        Some(why) => format!("{why}; it is never closed with an end_repeat"),
+                        None => format!("begin_repeat `{name}` without an end_repeat"),
+                    },
                 ),
             }
         }
         (questions, sections, dropped)
+    }
+
+    /// Notes on a group's (or repeat's) appearance: `field-list` and the
+    /// like change only the look.
+    fn group_appearance(&mut self, s: &Sheet, row: &Row) {
+        let n = row.number;
+        for a in s.get(row, "appearance").split_whitespace() {
+            if a == "table-list" {
+                self.warn(SURVEY, n, Some("appearance"), "table-list: the questions of the group are kept as separate questions (a Chorus `grid` could ask them together)");
+            } else if !SILENT_APPEARANCES.contains(&a) {
+                self.warn(
+                    SURVEY,
+                    n,
+                    Some("appearance"),
+                    format!("appearance `{a}` has no Chorus equivalent; ignored"),
+                );
+            }
+        }
+    }
+
+    /// Notes on the columns of `row` that are not converted at all.
+    fn unknown_columns(&mut self, s: &Sheet, row: &Row) {
+        for (i, c) in s.columns.iter().enumerate() {
+            let v = row.cells.get(i).map(String::as_str).unwrap_or("");
+            if !v.is_empty() && !SURVEY_COLUMNS.contains(&c.base.as_str()) {
+                self.warn(
+                    SURVEY,
+                    row.number,
+                    Some(&c.raw),
+                    format!(
+                        "column `{}` has no Chorus equivalent; `{v}` is ignored",
+                        c.raw
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A `begin_repeat` row (not inside another repeat) as a Chorus repeat:
+    /// its name, label, hint, and how many instances. `before` are the
+    /// questions so far. `None`, with an error, when it cannot be one.
+    fn repeat_row(
+        &mut self,
+        s: &Sheet,
+        row: &Row,
+        name: &str,
+        names_seen: &mut BTreeSet<String>,
+        ids: &mut BTreeSet<String>,
+        before: &[Q],
+    ) -> Option<Q> {
+        let n = row.number;
+        let mut name = name.to_string();
+        if name.is_empty() {
+            name = format!("row{n}");
+            self.warn(
+                SURVEY,
+                n,
+                Some("name"),
+                format!(
+                    "no name; the repeat is called `{}`",
+                    normalise_id(&name, IdKind::Question)
+                ),
+            );
+        }
+        if !names_seen.insert(name.clone()) {
+            self.error(
+                SURVEY,
+                n,
+                Some("name"),
+                format!("the name `{name}` is used twice"),
+            );
+            return None;
+        }
+        let id = unique(normalise_id(&name, IdKind::Question), ids);
+        if id != name {
+            self.warn(
+                SURVEY,
+                n,
+                Some("name"),
+                format!("`{name}` became the repeat id `{id}` (a-z first, then a-z, 0-9, _ and -)"),
+            );
+        }
+        let label = match self.text(s, SURVEY, row, "label") {
+            Some(t) => t,
+            None => {
+                self.warn(
+                    SURVEY,
+                    n,
+                    Some("label"),
+                    format!("repeat `{name}` has no label; its name is used"),
+                );
+                self.same_text(&name)
+            }
+        };
+        let hint = self.text(s, SURVEY, row, "hint");
+        self.group_appearance(s, row);
+        for col in NOT_ON_A_REPEAT {
+            let v = s.get(row, col);
+            if v.is_empty() {
+                continue;
+            }
+            let also = if *col == "required" {
+                " (for at least one instance, set `min = 1` on the repeat in the survey file)"
+            } else {
+                ""
+            };
+            self.warn(
+                SURVEY,
+                n,
+                Some(col),
+                format!("`{col}` does not apply to a Chorus repeat, only to its questions; `{v}` is ignored{also}"),
+            );
+        }
+        self.unknown_columns(s, row);
+
+        let raw = s.get(row, "repeat_count").trim().to_string();
+        let (max, count, raw_count, default_max) = if raw.is_empty() {
+            (DEFAULT_REPEAT_MAX, None, String::new(), true)
+        } else if let Ok(k) = raw.parse::<f64>() {
+            let limit = surveys::load::REPEAT_LIMIT;
+            let why = if k.fract() != 0.0 {
+                Some(format!("repeat_count `{raw}` is not a whole number"))
+            } else if k < 1.0 {
+                Some(format!(
+                    "repeat_count `{raw}` asks for no instance at all; remove the repeat, or give a count of at least 1"
+                ))
+            } else if k > f64::from(limit) {
+                Some(format!(
+                    "repeat_count `{raw}` is more instances than a Chorus repeat may have (at most {limit})"
+                ))
+            } else {
+                None
+            };
+            match why {
+                Some(why) => {
+                    self.error(SURVEY, n, Some("repeat_count"), why);
+                    (DEFAULT_REPEAT_MAX, None, String::new(), false)
+                }
+                None => {
+                    let k = k as u32;
+                    (k, Some(k.to_string()), String::new(), false)
+                }
+            }
+        } else {
+            // `${n}` of an integer question with a range: its end bounds the count.
+            let bound = match xpath::parse(&raw) {
+                Ok(xpath::Expr::Ref(x)) => {
+                    before
+                        .iter()
+                        .find(|q| q.xls_name == x)
+                        .and_then(|q| match q.out.kind {
+                            Kind::Integer { max: Some(m), .. }
+                                if (1..=i64::from(surveys::load::REPEAT_LIMIT)).contains(&m) =>
+                            {
+                                u32::try_from(m).ok()
+                            }
+                            _ => None,
+                        })
+                }
+                _ => None,
+            };
+            (
+                bound.unwrap_or(DEFAULT_REPEAT_MAX),
+                None,
+                raw.clone(),
+                bound.is_none(),
+            )
+        };
+        Some(Q {
+            row: n,
+            xls_name: name,
+            out: OutQuestion {
+                id,
+                row: n,
+                xls_type: s.get(row, "type").to_string(),
+                kind: Kind::Repeat { max, count },
+                section: None,
+                label: Some(label),
+                hint,
+                required: Req::Fixed(false),
+                required_message: None,
+                relevant: None,
+                constraint: None,
+                constraint_message: None,
+                choices: emit::ChoicesOut::None,
+                inner: Vec::new(),
+            },
+            list: None,
+            raw_relevant: s.get(row, "relevant").to_string(),
+            raw_required: String::new(),
+            raw_constraint: String::new(),
+            raw_calculation: String::new(),
+            filtered: None,
+            group_relevants: Vec::new(),
+            section: None,
+            repeat: None,
+            raw_count,
+            default_max,
+        })
     }
 
     /// The options a `choice_filter` leaves, choice by choice: decided here
@@ -1527,7 +1804,7 @@ impl Cx {
         let mut dropped = dropped.clone();
         // Calculations first, until none more fails: a calculation that
         // cannot be translated takes its question out, and expressions that
-        // use it must know.
+        // use it must know. A repeat left without questions goes too.
         loop {
             let mut changed = false;
             for i in 0..qs.len() {
@@ -1545,13 +1822,7 @@ impl Cx {
                         lists,
                         dropped: &dropped,
                     };
-                    xpath::translate(
-                        &raw,
-                        &Scope {
-                            names: &names,
-                            dot: None,
-                        },
-                    )
+                    xpath::translate(&raw, &names.scope(i, None))
                 };
                 match result {
                     Ok(e) => qs[i].out.kind = Kind::Calculate { expression: e },
@@ -1563,10 +1834,34 @@ impl Cx {
                     }
                 }
             }
+            for r in 0..qs.len() {
+                if !matches!(qs[r].out.kind, Kind::Repeat { .. })
+                    || dropped.contains_key(&qs[r].xls_name)
+                {
+                    continue;
+                }
+                let kept = qs
+                    .iter()
+                    .any(|q| q.repeat == Some(r) && !dropped.contains_key(&q.xls_name));
+                if !kept {
+                    let (row, name) = (qs[r].row, qs[r].xls_name.clone());
+                    self.warn(
+                        SURVEY,
+                        row,
+                        Some("type"),
+                        format!(
+                            "the repeat `{name}` has no question that converts, so it is left out"
+                        ),
+                    );
+                    dropped.insert(name, "is a repeat without questions that convert".into());
+                    changed = true;
+                }
+            }
             if !changed {
                 break;
             }
         }
+        self.repeat_counts(qs, lists, &dropped);
         self.choice_relevants(qs, lists, &dropped);
         let names = FormNames {
             qs,
@@ -1580,14 +1875,9 @@ impl Cx {
             }
             let mut t = Translated::default();
             let mut parts = Vec::new();
+            let scope = names.scope(i, None);
             for (row, raw) in &q.group_relevants {
-                match xpath::translate(
-                    raw,
-                    &Scope {
-                        names: &names,
-                        dot: None,
-                    },
-                ) {
+                match xpath::translate(raw, &scope) {
                     Ok(e) => parts.push(e),
                     Err(why) => t.notes.push((
                         *row,
@@ -1600,13 +1890,7 @@ impl Cx {
                 }
             }
             if !q.raw_relevant.is_empty() {
-                match xpath::translate(
-                    &q.raw_relevant,
-                    &Scope {
-                        names: &names,
-                        dot: None,
-                    },
-                ) {
+                match xpath::translate(&q.raw_relevant, &scope) {
                     Ok(e) => parts.push(e),
                     Err(why) => t.notes.push((
                         q.row,
@@ -1634,13 +1918,7 @@ impl Cx {
             t.required = match req.to_ascii_lowercase().as_str() {
                 "" | "no" | "false" | "false()" | "0" | "n" => Req::Fixed(false),
                 "yes" | "true" | "true()" | "1" | "y" => Req::Fixed(true),
-                _ => match xpath::translate(
-                    req,
-                    &Scope {
-                        names: &names,
-                        dot: None,
-                    },
-                ) {
+                _ => match xpath::translate(req, &scope) {
                     Ok(e) => Req::When(e),
                     Err(why) => {
                         t.notes.push((
@@ -1657,7 +1935,7 @@ impl Cx {
             }
             if !q.raw_constraint.is_empty() && takes_answer {
                 let dot = names.resolve(&q.xls_name).ok();
-                match xpath::translate(&q.raw_constraint, &Scope { names: &names, dot }) {
+                match xpath::translate(&q.raw_constraint, &names.scope(i, dot)) {
                     Ok(e) => t.constraint = Some(e),
                     Err(why) => t.notes.push((
                         q.row,
@@ -1676,13 +1954,7 @@ impl Cx {
             if sec.raw_relevant.is_empty() {
                 continue;
             }
-            match xpath::translate(
-                &sec.raw_relevant,
-                &Scope {
-                    names: &names,
-                    dot: None,
-                },
-            ) {
+            match xpath::translate(&sec.raw_relevant, &Scope::new(&names)) {
                 Ok(e) => section_results.push((i, Ok(e))),
                 Err(why) => section_results.push((i, Err(why))),
             }
@@ -1726,6 +1998,62 @@ impl Cx {
         }
     }
 
+    /// The number of instances of each repeat whose `repeat_count` is an
+    /// expression, translated now that every name is known; and the note
+    /// that asks for the real maximum where the form gives none.
+    fn repeat_counts(
+        &mut self,
+        qs: &mut [Q],
+        lists: &BTreeMap<String, List>,
+        dropped: &BTreeMap<String, String>,
+    ) {
+        let names = FormNames { qs, lists, dropped };
+        let mut results = Vec::new();
+        for (i, q) in qs.iter().enumerate() {
+            if !matches!(q.out.kind, Kind::Repeat { .. }) || dropped.contains_key(&q.xls_name) {
+                continue;
+            }
+            let counted = (!q.raw_count.is_empty())
+                .then(|| xpath::translate(&q.raw_count, &Scope::new(&names)));
+            results.push((i, counted));
+        }
+        for (i, counted) in results {
+            let (row, name, raw) = (qs[i].row, qs[i].xls_name.clone(), qs[i].raw_count.clone());
+            let Kind::Repeat { max, count } = &mut qs[i].out.kind else {
+                continue;
+            };
+            let max = *max;
+            match counted {
+                Some(Ok(e)) => *count = Some(e),
+                Some(Err(why)) => self.warn(
+                    SURVEY,
+                    row,
+                    Some("repeat_count"),
+                    format!("`{raw}` is not converted, so the member chooses how many instances to give (at most {max}): {why}"),
+                ),
+                None => {}
+            }
+            if qs[i].default_max {
+                let fixed = matches!(&qs[i].out.kind, Kind::Repeat { count: Some(_), .. });
+                let how = if fixed {
+                    format!(
+                        "its repeat_count gives the number of instances, but XLSForm sets no maximum, so `max = {max}` is written and a count above {max} gives only {max} instances"
+                    )
+                } else {
+                    format!(
+                        "the member chooses how many instances to give, and XLSForm sets no maximum, so `max = {max}` is written"
+                    )
+                };
+                self.warn(
+                    SURVEY,
+                    row,
+                    None,
+                    format!("repeat `{name}`: {how}; set the real maximum (at most {}) in the survey file, because it bounds how much one response can weigh in a publication", surveys::load::REPEAT_LIMIT),
+                );
+            }
+        }
+    }
+
     /// Writes the conditions a `choice_filter` left on options (cascading
     /// selects) as their `relevant`s. When one cannot be written, the filter
     /// is not applied: every option of the question is offered, with a note.
@@ -1736,13 +2064,10 @@ impl Cx {
         dropped: &BTreeMap<String, String>,
     ) {
         let names = FormNames { qs, lists, dropped };
-        let scope = Scope {
-            names: &names,
-            dot: None,
-        };
         let mut results = Vec::new();
         for (i, q) in qs.iter().enumerate() {
             let Some(f) = &q.filtered else { continue };
+            let scope = names.scope(i, None);
             let relevants: Result<Vec<Option<String>>, String> = f
                 .kept
                 .iter()
@@ -1840,7 +2165,7 @@ impl Cx {
                 });
             }
         }
-        let mut out_questions = Vec::new();
+        let mut out_questions: Vec<OutQuestion> = Vec::new();
         for mut q in qs {
             if let Some(f) = q.filtered.take() {
                 q.out.choices =
@@ -1854,7 +2179,13 @@ impl Cx {
                 };
             }
             q.out.section = q.section.map(|s| sections[s].out.id.clone());
-            out_questions.push(q.out);
+            // A repeat's questions follow it, and survive only with it.
+            match (q.repeat, out_questions.last_mut()) {
+                (Some(_), Some(repeat)) if matches!(repeat.kind, Kind::Repeat { .. }) => {
+                    repeat.inner.push(q.out);
+                }
+                _ => out_questions.push(q.out),
+            }
         }
         Doc {
             id,
@@ -1869,6 +2200,47 @@ impl Cx {
     }
 }
 
+/// The section an ungrouped question (or repeat) of a form with groups
+/// joins: the current one when it is generated, else a new `part_N`
+/// titled like the form.
+fn generated_section(
+    sections: &mut Vec<Sec>,
+    current: Option<usize>,
+    section_ids: &mut BTreeSet<String>,
+    title: &Text,
+    row: u32,
+) -> usize {
+    if let Some(c) = current.filter(|&c| sections[c].generated) {
+        return c;
+    }
+    let gid = unique(format!("part_{}", sections.len() + 1), section_ids);
+    sections.push(Sec {
+        out: OutSection {
+            id: gid,
+            title: title.clone(),
+            relevant: None,
+        },
+        row,
+        raw_relevant: String::new(),
+        generated: true,
+    });
+    sections.len() - 1
+}
+
+/// The `relevant`s of the groups among `frames` that have one, outermost
+/// first (a section's group keeps its own as the section's).
+fn relevants_of(frames: &[Frame]) -> Vec<(u32, String)> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::Group { row, raw_relevant } if !raw_relevant.is_empty() => {
+                Some((*row, raw_relevant.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 #[derive(Default)]
 struct Translated {
     relevant: Option<String>,
@@ -1881,6 +2253,18 @@ struct FormNames<'a> {
     qs: &'a [Q],
     lists: &'a BTreeMap<String, List>,
     dropped: &'a BTreeMap<String, String>,
+}
+
+impl FormNames<'_> {
+    /// Where the expressions of question `i` stand: inside its repeat, if
+    /// it has one; `dot` for its constraint.
+    fn scope(&self, i: usize, dot: Option<RefInfo>) -> Scope<'_> {
+        Scope {
+            names: self,
+            dot,
+            repeat: self.qs[i].repeat.map(|r| self.qs[r].out.id.clone()),
+        }
+    }
 }
 
 impl Names for FormNames<'_> {
@@ -1909,6 +2293,7 @@ impl Names for FormNames<'_> {
             Kind::Note => ValueKind::Note,
             Kind::Consent => ValueKind::Consent,
             Kind::Calculate { .. } => ValueKind::Calculated,
+            Kind::Repeat { .. } => ValueKind::Repeat,
         };
         let mut choices = q
             .list
@@ -1926,6 +2311,7 @@ impl Names for FormNames<'_> {
             id: q.out.id.clone(),
             kind,
             choices,
+            repeat: q.repeat.map(|r| self.qs[r].out.id.clone()),
         })
     }
 }

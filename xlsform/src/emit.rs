@@ -76,6 +76,12 @@ pub(crate) enum Kind {
     Calculate {
         expression: String,
     },
+    /// A repeat: its questions are the question's `inner`.
+    Repeat {
+        max: u32,
+        /// The number of instances, when earlier answers (or a literal) fix it.
+        count: Option<String>,
+    },
 }
 
 impl Kind {
@@ -91,6 +97,7 @@ impl Kind {
             Kind::Note => "note",
             Kind::Consent => "consent",
             Kind::Calculate { .. } => "calculate",
+            Kind::Repeat { .. } => "repeat",
         }
     }
 }
@@ -110,6 +117,8 @@ pub(crate) struct OutQuestion {
     pub constraint: Option<String>,
     pub constraint_message: Option<Text>,
     pub choices: ChoicesOut,
+    /// A repeat's questions, in order; empty for every other kind.
+    pub inner: Vec<OutQuestion>,
 }
 
 #[derive(Clone, Debug)]
@@ -197,6 +206,95 @@ fn choices(out: &mut String, list: &[OutChoice]) {
     out.push(']');
 }
 
+/// One question table, under `header` (`[[questions]]`, or
+/// `[[questions.questions]]` for a repeat's questions).
+fn question(o: &mut String, q: &OutQuestion, header: &str) {
+    let _ = writeln!(o, "\n# survey row {}: {}", q.row, comment(&q.xls_type));
+    let _ = writeln!(o, "{header}");
+    let _ = writeln!(o, "id = {}", string(&q.id));
+    let _ = writeln!(o, "type = {}", string(q.kind.name()));
+    if let Some(s) = &q.section {
+        let _ = writeln!(o, "section = {}", string(s));
+    }
+    if let Some(t) = &q.label {
+        let _ = writeln!(o, "label = {}", text(t));
+    }
+    if let Some(t) = &q.hint {
+        let _ = writeln!(o, "hint = {}", text(t));
+    }
+    match &q.required {
+        Req::Fixed(true) => o.push_str("required = true\n"),
+        Req::When(e) => {
+            let _ = writeln!(o, "required = {}", string(e));
+        }
+        Req::Fixed(false) => {}
+    }
+    if let (Some(t), Req::Fixed(true) | Req::When(_)) = (&q.required_message, &q.required) {
+        let _ = writeln!(o, "required_message = {}", text(t));
+    }
+    if let Some(r) = &q.relevant {
+        let _ = writeln!(o, "relevant = {}", string(r));
+    }
+    if let Some(c) = &q.constraint {
+        let _ = writeln!(o, "constraint = {}", string(c));
+        if let Some(t) = &q.constraint_message {
+            let _ = writeln!(o, "constraint_message = {}", text(t));
+        }
+    }
+    match &q.kind {
+        Kind::Choice {
+            other, randomize, ..
+        } => {
+            if *other {
+                o.push_str("other = true\n");
+            }
+            if *randomize {
+                o.push_str("randomize = true\n");
+            }
+        }
+        Kind::Integer { min, max } => {
+            if let Some(v) = min {
+                let _ = writeln!(o, "min = {v}");
+            }
+            if let Some(v) = max {
+                let _ = writeln!(o, "max = {v}");
+            }
+        }
+        Kind::Decimal { min, max } => {
+            if let Some(v) = min {
+                let _ = writeln!(o, "min = {}", float(*v));
+            }
+            if let Some(v) = max {
+                let _ = writeln!(o, "max = {}", float(*v));
+            }
+        }
+        Kind::Rating { scale } => {
+            let _ = writeln!(o, "scale = {scale}");
+        }
+        Kind::Calculate { expression } => {
+            let _ = writeln!(o, "expression = {}", string(expression));
+        }
+        Kind::Repeat { max, count } => {
+            let _ = writeln!(o, "max = {max}");
+            if let Some(c) = count {
+                let _ = writeln!(o, "count = {}", string(c));
+            }
+        }
+        _ => {}
+    }
+    match &q.choices {
+        ChoicesOut::None => {}
+        ChoicesOut::List(l) => {
+            let _ = writeln!(o, "choice_list = {}", string(l));
+        }
+        ChoicesOut::Inline(list) => {
+            o.push_str("choices = ");
+            choices(o, list);
+            o.push('\n');
+        }
+    }
+}
+
 pub(crate) fn write(doc: &Doc, file_name: &str, notes: &[Note]) -> String {
     let mut o = String::new();
     let _ = writeln!(
@@ -244,83 +342,9 @@ pub(crate) fn write(doc: &Doc, file_name: &str, notes: &[Note]) -> String {
     }
 
     for q in &doc.questions {
-        let _ = writeln!(o, "\n# survey row {}: {}", q.row, comment(&q.xls_type));
-        o.push_str("[[questions]]\n");
-        let _ = writeln!(o, "id = {}", string(&q.id));
-        let _ = writeln!(o, "type = {}", string(q.kind.name()));
-        if let Some(s) = &q.section {
-            let _ = writeln!(o, "section = {}", string(s));
-        }
-        if let Some(t) = &q.label {
-            let _ = writeln!(o, "label = {}", text(t));
-        }
-        if let Some(t) = &q.hint {
-            let _ = writeln!(o, "hint = {}", text(t));
-        }
-        match &q.required {
-            Req::Fixed(true) => o.push_str("required = true\n"),
-            Req::When(e) => {
-                let _ = writeln!(o, "required = {}", string(e));
-            }
-            Req::Fixed(false) => {}
-        }
-        if let (Some(t), Req::Fixed(true) | Req::When(_)) = (&q.required_message, &q.required) {
-            let _ = writeln!(o, "required_message = {}", text(t));
-        }
-        if let Some(r) = &q.relevant {
-            let _ = writeln!(o, "relevant = {}", string(r));
-        }
-        if let Some(c) = &q.constraint {
-            let _ = writeln!(o, "constraint = {}", string(c));
-            if let Some(t) = &q.constraint_message {
-                let _ = writeln!(o, "constraint_message = {}", text(t));
-            }
-        }
-        match &q.kind {
-            Kind::Choice {
-                other, randomize, ..
-            } => {
-                if *other {
-                    o.push_str("other = true\n");
-                }
-                if *randomize {
-                    o.push_str("randomize = true\n");
-                }
-            }
-            Kind::Integer { min, max } => {
-                if let Some(v) = min {
-                    let _ = writeln!(o, "min = {v}");
-                }
-                if let Some(v) = max {
-                    let _ = writeln!(o, "max = {v}");
-                }
-            }
-            Kind::Decimal { min, max } => {
-                if let Some(v) = min {
-                    let _ = writeln!(o, "min = {}", float(*v));
-                }
-                if let Some(v) = max {
-                    let _ = writeln!(o, "max = {}", float(*v));
-                }
-            }
-            Kind::Rating { scale } => {
-                let _ = writeln!(o, "scale = {scale}");
-            }
-            Kind::Calculate { expression } => {
-                let _ = writeln!(o, "expression = {}", string(expression));
-            }
-            _ => {}
-        }
-        match &q.choices {
-            ChoicesOut::None => {}
-            ChoicesOut::List(l) => {
-                let _ = writeln!(o, "choice_list = {}", string(l));
-            }
-            ChoicesOut::Inline(list) => {
-                o.push_str("choices = ");
-                choices(&mut o, list);
-                o.push('\n');
-            }
+        question(&mut o, q, "[[questions]]");
+        for inner in &q.inner {
+            question(&mut o, inner, "[[questions.questions]]");
         }
     }
     o

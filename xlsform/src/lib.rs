@@ -74,6 +74,13 @@ impl fmt::Display for Note {
     }
 }
 
+/// The `max` of a converted repeat when the form gives none: XLSForm has no
+/// maximum number of instances, and Chorus needs one, because it bounds how
+/// much one response can weigh in a publication. Ten covers the usual
+/// "each incident in the last year" repeat; the conversion notes ask the
+/// researcher to set the real one.
+pub const DEFAULT_REPEAT_MAX: u32 = 10;
+
 /// Why Chorus refuses question types that track a respondent.
 pub const TRACKING_EXPLANATION: &str = "Chorus never records device identifiers, phone numbers, \
 SIM or account names, e-mail addresses, locations, audit logs, photos, recordings or files, \

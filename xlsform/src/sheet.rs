@@ -76,6 +76,25 @@ fn header(raw: &str) -> Column {
     }
 }
 
+/// The `survey` sheet's own spellings of its columns: the number of a
+/// repeat's instances is `repeat_count`, and pyxform takes `count`,
+/// `jr:count` and `control::jr:count` for it too. (Only here: in the
+/// `choices` sheet, `count` may be a column a filter reads.)
+fn survey_aliases(mut s: Sheet) -> Sheet {
+    for c in &mut s.columns {
+        let jr_count = match (c.base.as_str(), c.lang.as_deref()) {
+            ("count" | "jr:count", None) => true,
+            ("control", Some(l)) => l.trim().eq_ignore_ascii_case("jr:count"),
+            _ => false,
+        };
+        if jr_count {
+            c.base = "repeat_count".into();
+            c.lang = None;
+        }
+    }
+    s
+}
+
 /// Text of a cell as a researcher reads it: numbers without a trailing `.0`,
 /// dates as `YYYY-MM-DD`.
 fn cell_text(d: &Data) -> String {
@@ -219,7 +238,7 @@ where
         Ok(Some(Sheet { columns, rows }))
     };
     Ok(Workbook {
-        survey: sheet("survey")?,
+        survey: sheet("survey")?.map(survey_aliases),
         choices: sheet("choices")?,
         settings: sheet("settings")?,
     })
@@ -242,6 +261,34 @@ mod tests {
         );
         assert_eq!(header("List Name").base, "list_name");
         assert_eq!(header(" Required ").base, "required");
+        let survey = survey_aliases(Sheet {
+            columns: [
+                "repeat_count",
+                "count",
+                "jr:count",
+                "control::jr:count",
+                "label::ru",
+            ]
+            .into_iter()
+            .map(header)
+            .collect(),
+            rows: Vec::new(),
+        });
+        let bases: Vec<(&str, Option<&str>)> = survey
+            .columns
+            .iter()
+            .map(|c| (c.base.as_str(), c.lang.as_deref()))
+            .collect();
+        assert_eq!(
+            bases,
+            [
+                ("repeat_count", None),
+                ("repeat_count", None),
+                ("repeat_count", None),
+                ("repeat_count", None),
+                ("label", Some("ru"))
+            ]
+        );
     }
 
     #[test]

@@ -209,6 +209,8 @@ impl BinOp {
 pub(crate) enum Expr {
     Ref(String),
     Dot,
+    /// `..`: the parent node, as in `position(..)`; any other path is refused.
+    Parent,
     /// A bare name that is not a function call: an XPath path step (or, in a
     /// `choice_filter`, a column of the `choices` sheet).
     Name(String),
@@ -376,6 +378,7 @@ impl Parser {
         let e = match tok {
             Tok::Ref(n) => Expr::Ref(n),
             Tok::Dot => Expr::Dot,
+            Tok::DotDot => Expr::Parent,
             Tok::Num(n) => Expr::Num(n),
             Tok::Str(s) => Expr::Str(s),
             Tok::Op("(") => {
@@ -410,7 +413,7 @@ impl Parser {
                 Expr::Call(name, args)
             }
             Tok::Name(name) => Expr::Name(name),
-            Tok::DotDot | Tok::Op("/") | Tok::Op("@") => {
+            Tok::Op("/") | Tok::Op("@") => {
                 return Err(format!(
                     "column {col}: XPath paths (`/`, `..`, `@`) are not supported; refer to questions as ${{name}}"
                 ));
@@ -441,6 +444,8 @@ pub enum ValueKind {
     Calculated,
     /// A note takes no answer.
     Note,
+    /// A repeat: outside it, `count()` gives its number of instances.
+    Repeat,
 }
 
 /// A question an expression may refer to.
@@ -451,6 +456,8 @@ pub struct RefInfo {
     pub kind: ValueKind,
     /// For choice questions: XLSForm choice name → Chorus choice id.
     pub choices: BTreeMap<String, String>,
+    /// The Chorus id of the repeat the question is inside, if any.
+    pub repeat: Option<String>,
 }
 
 /// Resolves `${name}` references for the translator.
@@ -459,19 +466,50 @@ pub trait Names {
     fn resolve(&self, name: &str) -> Result<RefInfo, String>;
 }
 
-/// Where an expression stands: its column decides whether `.` may be used.
+/// Where an expression stands: its column decides whether `.` may be used,
+/// its question whether it is inside a repeat.
 #[derive(Clone)]
 pub struct Scope<'a> {
     pub names: &'a dyn Names,
     /// The question `.` stands for (in a `constraint`); `None` elsewhere.
     pub dot: Option<RefInfo>,
+    /// The Chorus id of the repeat the expression's question is inside:
+    /// there, `${x}` of a question of the same repeat is the current
+    /// instance's answer and `position(..)` the instance's number. Outside
+    /// a repeat, its questions are seen only through `sum()` and `count()`.
+    pub repeat: Option<String>,
+}
+
+impl<'a> Scope<'a> {
+    /// An expression outside any repeat, where `.` is not allowed.
+    pub fn new(names: &'a dyn Names) -> Scope<'a> {
+        Scope {
+            names,
+            dot: None,
+            repeat: None,
+        }
+    }
 }
 
 impl fmt::Debug for Scope<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
             .field("dot", &self.dot)
+            .field("repeat", &self.repeat)
             .finish_non_exhaustive()
+    }
+}
+
+/// Chorus keywords, which a question id cannot be written as bare.
+const KEYWORDS: &[&str] = &["and", "or", "not", "true", "false"];
+
+/// A question id as a Chorus expression writes it: bare (`age`), or
+/// `${age-band}` when it holds a `-` or is a keyword.
+fn id_text(id: &str) -> String {
+    if id.contains('-') || KEYWORDS.contains(&id) {
+        format!("${{{id}}}")
+    } else {
+        id.to_string()
     }
 }
 
@@ -534,15 +572,44 @@ fn is_number_text(s: &str) -> bool {
 }
 
 impl Translator<'_, '_> {
-    /// The question a `${ref}` or `.` stands for.
+    /// The question a `${ref}` or `.` stands for, used for its value: not a
+    /// repeat, nor a question of a repeat the expression is not inside.
     fn info(&self, e: &Expr) -> Result<Option<RefInfo>, String> {
         match e {
-            Expr::Ref(n) => self.scope.names.resolve(n).map(Some),
+            Expr::Ref(n) => {
+                let info = self.scope.names.resolve(n)?;
+                self.plain(n, &info)?;
+                Ok(Some(info))
+            }
             Expr::Dot => match &self.scope.dot {
                 Some(d) => Ok(Some(d.clone())),
                 None => Err("`.` (this answer) can be used only in a constraint".into()),
             },
             _ => Ok(None),
+        }
+    }
+
+    /// Whether the answer of `${name}` has one value where the expression
+    /// stands: a repeat has none, and a question inside a repeat has one per
+    /// instance, except inside that repeat (where it is this instance's).
+    fn plain(&self, name: &str, info: &RefInfo) -> Result<(), String> {
+        let here = self.scope.repeat.as_deref();
+        if info.kind == ValueKind::Repeat {
+            return Err(if here == Some(info.id.as_str()) {
+                format!(
+                    "`${{{name}}}` is the repeat this question is in; position(..) gives the number of the current instance"
+                )
+            } else {
+                format!(
+                    "`${{{name}}}` is a repeat, which has no single value: count(${{{name}}}) gives its number of instances"
+                )
+            });
+        }
+        match &info.repeat {
+            Some(r) if here != Some(r.as_str()) => Err(format!(
+                "`${{{name}}}` is inside the repeat `{r}`, with one answer per instance: outside that repeat only sum(${{{name}}}) (of a number) or count() of the repeat can use it"
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -552,7 +619,7 @@ impl Translator<'_, '_> {
                 let text = if matches!(e, Expr::Dot) {
                     ".".to_string()
                 } else {
-                    info.id.clone()
+                    id_text(&info.id)
                 };
                 if info.kind == ValueKind::Note {
                     return Err(format!("`{text}` is a note, which has no answer"));
@@ -605,6 +672,10 @@ impl Translator<'_, '_> {
             Expr::Name(n) => Err(format!(
                 "`{n}` is an XPath path, not a reference; refer to questions as ${{name}}"
             )),
+            Expr::Parent => Err(
+                "`..` is an XPath path (only position(..) is translated); refer to questions as ${name}"
+                    .into(),
+            ),
             Expr::Neg(inner) => {
                 let (t, p) = self.expr(inner)?;
                 Ok((format!("-{}", wrap(t, p, P_NEG)), P_NEG))
@@ -787,9 +858,87 @@ impl Translator<'_, '_> {
             "pulldata" | "instance" | "search" => Err(format!(
                 "{name}() reads external data files, which Chorus does not have"
             )),
-            "position" | "indexed-repeat" | "count" | "sum" => Err(format!(
-                "{name}() works on repeats, which Chorus does not have"
-            )),
+            "position" => {
+                if !matches!(args, [Expr::Parent]) {
+                    return Err(
+                        "position() is translated only as position(..), the number of the current repeat instance"
+                            .into(),
+                    );
+                }
+                if self.scope.repeat.is_none() {
+                    return Err(
+                        "position(..) is the number of a repeat instance, and this question is not inside a repeat"
+                            .into(),
+                    );
+                }
+                Ok(("position()".into(), P_ATOM))
+            }
+            "count" => {
+                Self::arity(name, args, 1)?;
+                let Expr::Ref(n) = &args[0] else {
+                    return Err(
+                        "count() is translated only for a repeat, as count(${repeat})".into(),
+                    );
+                };
+                let info = self.scope.names.resolve(n)?;
+                // `count(${x})` of a question inside a repeat counts its
+                // nodes: one in every instance.
+                let repeat = match (&info.kind, &info.repeat) {
+                    (ValueKind::Repeat, _) => info.id.clone(),
+                    (_, Some(r)) => r.clone(),
+                    _ => {
+                        return Err(format!(
+                            "count() is translated only for a repeat, and `${{{n}}}` is not one (for the choices ticked in a select_multiple, use count-selected())"
+                        ));
+                    }
+                };
+                if self.scope.repeat.as_deref() == Some(repeat.as_str()) {
+                    return Err(format!(
+                        "count() of the repeat `{repeat}` from inside it has no Chorus equivalent: Chorus counts a repeat's instances only after it (position(..) gives the current instance's number)"
+                    ));
+                }
+                Ok((format!("count({})", id_text(&repeat)), P_ATOM))
+            }
+            "sum" => {
+                Self::arity(name, args, 1)?;
+                let Expr::Ref(n) = &args[0] else {
+                    return Err(
+                        "sum() is translated only for a number question inside a repeat, as sum(${x})"
+                            .into(),
+                    );
+                };
+                let info = self.scope.names.resolve(n)?;
+                let Some(r) = &info.repeat else {
+                    return Err(format!(
+                        "sum() adds up the answers of a question inside a repeat, and `${{{n}}}` is not inside one"
+                    ));
+                };
+                if self.scope.repeat.as_deref() == Some(r.as_str()) {
+                    return Err(format!(
+                        "inside the repeat `{r}`, `${{{n}}}` is the current instance's answer: sum() over every instance can be used only outside the repeat"
+                    ));
+                }
+                if !matches!(info.kind, ValueKind::Number | ValueKind::Calculated) {
+                    return Err(format!(
+                        "sum() adds up numbers, and `${{{n}}}` is not a number question"
+                    ));
+                }
+                Ok((format!("sum({})", id_text(&info.id)), P_ATOM))
+            }
+            "indexed-repeat" => {
+                // The one form Chorus can write: this instance's answer,
+                // `indexed-repeat(${x}, ${r}, position(..))` inside `r`.
+                if let [Expr::Ref(_), Expr::Ref(r), Expr::Call(p, pargs)] = args
+                    && p == "position"
+                    && matches!(pargs.as_slice(), [Expr::Parent])
+                    && let Ok(rinfo) = self.scope.names.resolve(r)
+                    && rinfo.kind == ValueKind::Repeat
+                    && self.scope.repeat.as_deref() == Some(rinfo.id.as_str())
+                {
+                    return self.expr(&args[0]);
+                }
+                Err("indexed-repeat() takes the answer of one chosen instance, which Chorus expressions cannot do: outside a repeat they use only count() of it and sum() of its numbers".into())
+            }
             other => Err(format!("the function {other}() has no Chorus equivalent")),
         }
     }
@@ -961,7 +1110,7 @@ fn fill(e: &Expr, column: &dyn Fn(&str) -> Option<String>) -> Result<Expr, Strin
         Expr::Binary(op, l, r) => {
             Expr::Binary(*op, Box::new(fill(l, column)?), Box::new(fill(r, column)?))
         }
-        Expr::Ref(_) | Expr::Dot | Expr::Num(_) | Expr::Str(_) => e.clone(),
+        Expr::Ref(_) | Expr::Dot | Expr::Parent | Expr::Num(_) | Expr::Str(_) => e.clone(),
     })
 }
 
@@ -1033,6 +1182,15 @@ mod tests {
                 .iter()
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect(),
+            repeat: None,
+        }
+    }
+
+    /// A question inside the repeat `incidents`.
+    fn inner(id: &str, kind: ValueKind, choices: &[(&str, &str)]) -> RefInfo {
+        RefInfo {
+            repeat: Some("incidents".into()),
+            ..info(id, kind, choices)
         }
     }
 
@@ -1071,6 +1229,19 @@ mod tests {
                 "comment" => Ok(info("comment", ValueKind::Text, &[])),
                 "visit" => Ok(info("visit", ValueKind::Date, &[])),
                 "intro" => Ok(info("intro", ValueKind::Note, &[])),
+                "Age-Band" => Ok(info("age-band", ValueKind::SingleChoice, &[("a", "a")])),
+                "not" => Ok(info("not", ValueKind::Number, &[])),
+                // The repeat `incidents` (XLSForm name `Incidents`) and its questions.
+                "Incidents" => Ok(info("incidents", ValueKind::Repeat, &[])),
+                "visits" => Ok(info("visits", ValueKind::Repeat, &[])),
+                "injured" => Ok(inner("injured", ValueKind::Number, &[])),
+                "hurt" => Ok(inner("hurt", ValueKind::Calculated, &[])),
+                "when" => Ok(inner("when", ValueKind::Date, &[])),
+                "by" => Ok(inner(
+                    "by",
+                    ValueKind::MultipleChoice,
+                    &[("police", "police"), ("medics", "medics")],
+                )),
                 "start" => Err("`start` is a metadata field that Chorus does not record".into()),
                 other => Err(format!("no question is named `{other}`")),
             }
@@ -1079,7 +1250,27 @@ mod tests {
 
     fn run(src: &str, dot: Option<&str>) -> Result<String, String> {
         let dot = dot.map(|n| Form.resolve(n).expect("known dot question"));
-        translate(src, &Scope { names: &Form, dot })
+        translate(
+            src,
+            &Scope {
+                names: &Form,
+                dot,
+                repeat: None,
+            },
+        )
+    }
+
+    /// Translates `src` as it stands in a question of the repeat `incidents`.
+    fn run_in_repeat(src: &str, dot: Option<&str>) -> Result<String, String> {
+        let dot = dot.map(|n| Form.resolve(n).expect("known dot question"));
+        translate(
+            src,
+            &Scope {
+                names: &Form,
+                dot,
+                repeat: Some("incidents".into()),
+            },
+        )
     }
 
     /// Input → translated text.
@@ -1176,7 +1367,7 @@ mod tests {
         ),
         ("now() > 1", "times of day"),
         ("pulldata('f', 'a', 'b', ${age})", "external data"),
-        ("position(..) = 1", "XPath paths"),
+        ("position(..) = 1", "not inside a repeat"),
         ("${age} >", "ends where a value is expected"),
         ("(${age} > 1", "expected `)`"),
         ("${age > 1", "never closed"),
@@ -1189,6 +1380,107 @@ mod tests {
         ("${age} | ${months}", "union"),
         ("", "empty"),
     ];
+
+    /// Repeats: input, translated outside any repeat (`None`) or inside
+    /// `incidents`, → translated text.
+    const REPEAT_TRANSLATED: &[(&str, bool, &str)] = &[
+        ("count(${Incidents}) > 0", false, "count(incidents) > 0"),
+        // A question's nodes are one per instance.
+        ("count(${when}) >= 2", false, "count(incidents) >= 2"),
+        ("sum(${injured}) > 10", false, "sum(injured) > 10"),
+        ("sum(${hurt})", false, "sum(hurt)"),
+        // From inside another repeat, a repeat is seen as from outside.
+        ("position(..) > 1", true, "position() > 1"),
+        (
+            "position(..) = 1 or ${age} > 18",
+            true,
+            "position() = 1 or age > 18",
+        ),
+        (
+            "selected(${by}, 'police') and ${injured} > 0",
+            true,
+            "selected(by, 'police') and injured > 0",
+        ),
+        ("${when} <= today()", true, "when <= today()"),
+        (
+            "indexed-repeat(${injured}, ${Incidents}, position(..)) > 0",
+            true,
+            "injured > 0",
+        ),
+        // Keyword ids and ids with `-` are written braced.
+        ("${Age-Band} = 'a'", false, "${age-band} = 'a'"),
+        ("${not} > 1", false, "${not} > 1"),
+    ];
+
+    /// Repeats: input, inside `incidents` or not, → a fragment of the reason.
+    const REPEAT_REFUSED: &[(&str, bool, &str)] = &[
+        ("${injured} > 0", false, "inside the repeat `incidents`"),
+        (
+            "selected(${by}, 'police')",
+            false,
+            "inside the repeat `incidents`",
+        ),
+        ("${by} = 'police'", false, "inside the repeat `incidents`"),
+        ("${Incidents} > 0", false, "count(${Incidents}) gives"),
+        ("${Incidents} > 0", true, "the repeat this question is in"),
+        ("count(${Incidents}) > 1", true, "from inside it"),
+        ("sum(${injured})", true, "current instance's answer"),
+        ("sum(${age})", false, "not inside one"),
+        ("sum(${when})", false, "not a number question"),
+        ("sum(2)", false, "as sum(${x})"),
+        ("count(${age})", false, "count-selected()"),
+        ("count(2)", false, "count(${repeat})"),
+        ("position(..)", false, "not inside a repeat"),
+        ("position()", true, "only as position(..)"),
+        ("position(../..)", true, "XPath paths"),
+        ("../injured > 1", true, "XPath paths"),
+        (
+            "indexed-repeat(${injured}, ${Incidents}, 1)",
+            false,
+            "one chosen instance",
+        ),
+        (
+            "indexed-repeat(${injured}, ${Incidents}, position(..))",
+            false,
+            "one chosen instance",
+        ),
+        (
+            "indexed-repeat(${injured}, ${visits}, position(..))",
+            true,
+            "one chosen instance",
+        ),
+    ];
+
+    #[test]
+    fn translates_repeat_functions() {
+        for (src, inside, want) in REPEAT_TRANSLATED {
+            let got = if *inside {
+                run_in_repeat(src, None)
+            } else {
+                run(src, None)
+            };
+            assert_eq!(got.as_deref(), Ok(*want), "input {src:?}");
+        }
+        // In a constraint of a question inside the repeat, `.` is its answer.
+        assert_eq!(
+            run_in_repeat(". <= today()", Some("when")).as_deref(),
+            Ok(". <= today()")
+        );
+        for (src, inside, fragment) in REPEAT_REFUSED {
+            let got = if *inside {
+                run_in_repeat(src, None)
+            } else {
+                run(src, None)
+            };
+            match got {
+                Ok(t) => panic!("{src:?} should be refused, got {t:?}"),
+                Err(reason) => assert!(
+                    reason.contains(fragment),
+                    "{src:?}: reason {reason:?} should mention {fragment:?}"
+                ),
+            }
+        }
+    }
 
     #[test]
     fn translates() {
@@ -1223,10 +1515,7 @@ mod tests {
         match f.for_choice(&column)? {
             ForChoice::Keep => Ok("keep".into()),
             ForChoice::Drop => Ok("drop".into()),
-            ForChoice::When(c) => c.translate(&Scope {
-                names: &Form,
-                dot: None,
-            }),
+            ForChoice::When(c) => c.translate(&Scope::new(&Form)),
         }
     }
 

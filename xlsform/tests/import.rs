@@ -254,9 +254,14 @@ fn unsupported_bits_are_named_row_by_row() {
     assert!(c.refused());
     assert_eq!(rows(&c, Severity::Refused), [11]);
     assert!(note_at(&c, 11, "type").contains("photo"));
-    // …and the repeat is an error naming the rows inside it.
-    assert_eq!(rows(&c, Severity::Error), [6]);
-    assert!(note_at(&c, 6, "type").contains("repeat `child` (row 7 inside it"));
+    // …and the repeat converts (with a note on the maximum it was given),
+    // so nothing is an error.
+    assert_eq!(rows(&c, Severity::Error), Vec::<u32>::new());
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.row == Some(6) && n.message.contains("`max = 10` is written"))
+    );
     // Everything else is named with its row, column and original text.
     assert!(note_at(&c, 5, "default").contains("default `0`"));
     assert!(note_at(&c, 5, "constraint").contains("`${kids} mod 1 = 0`"));
@@ -553,4 +558,179 @@ fn russian_only_form_checks_clean() {
 #[test]
 fn kobo_export_checks_clean() {
     assert_checks_clean(&fixture("kobo_bare_label.xlsx"));
+}
+
+/// The questions of the repeat `id`, in order.
+fn inner_ids<'t>(t: &'t Table, id: &str) -> Vec<&'t str> {
+    question(t, id)["questions"]
+        .as_array()
+        .expect("inner questions")
+        .iter()
+        .filter_map(|q| q.get("id").and_then(Value::as_str))
+        .collect()
+}
+
+fn inner<'t>(t: &'t Table, repeat: &str, id: &str) -> &'t Table {
+    question(t, repeat)["questions"]
+        .as_array()
+        .expect("inner questions")
+        .iter()
+        .filter_map(Value::as_table)
+        .find(|q| q["id"].as_str() == Some(id))
+        .unwrap_or_else(|| panic!("no question {id} in {repeat}"))
+}
+
+/// The note at `row` (any column) in the survey sheet.
+fn row_note(c: &Conversion, row: u32) -> String {
+    c.notes
+        .iter()
+        .filter(|n| n.sheet == Some("survey") && n.row == Some(row))
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn rights_violations_repeats_convert_with_their_logic() {
+    let c = fixture("rights_violations.xlsx");
+    assert!(!c.refused() && !c.has_errors(), "{:?}", c.notes);
+    let (_, t) = converted(&c);
+
+    // One instance per incident, as many as the member gives, inside the
+    // group that only asks when a violation is reported.
+    let incidents = question(&t, "incidents");
+    assert_eq!(s(incidents, "type"), "repeat");
+    assert_eq!(s(incidents, "section"), "report");
+    assert_eq!(incidents["max"].as_integer(), Some(10));
+    assert!(incidents.get("count").is_none());
+    assert!(row_note(&c, 5).contains("set the real maximum"));
+    // Its questions, with the nested group `care` flattened into it (and its
+    // relevant carried onto `medical`).
+    assert_eq!(
+        inner_ids(&t, "incidents"),
+        [
+            "when",
+            "by",
+            "injured",
+            "same_place",
+            "region",
+            "medical",
+            "police_flag"
+        ]
+    );
+    assert_eq!(
+        s(inner(&t, "incidents", "injured"), "relevant"),
+        "selected(by, 'police')"
+    );
+    assert_eq!(
+        s(inner(&t, "incidents", "same_place"), "relevant"),
+        "position() > 1"
+    );
+    assert_eq!(
+        s(inner(&t, "incidents", "medical"), "relevant"),
+        "injured > 0"
+    );
+    assert!(note_at(&c, 11, "label").contains("flattened into the repeat `incidents`"));
+    // The cascading select inside the repeat filters on the earlier country.
+    let regions = inner(&t, "incidents", "region")["choices"]
+        .as_array()
+        .expect("choices");
+    assert_eq!(regions[2]["relevant"].as_str(), Some("country = 'kz'"));
+
+    // Outside: sum() and count() of the repeat.
+    assert_eq!(
+        s(question(&t, "total_injured"), "expression"),
+        "sum(injured)"
+    );
+    assert_eq!(
+        s(question(&t, "police_incidents"), "expression"),
+        "sum(police_flag)"
+    );
+    assert_eq!(
+        s(question(&t, "reported"), "relevant"),
+        "count(incidents) > 0"
+    );
+
+    // A count from an earlier answer (the `begin repeat` spelling) and a
+    // literal one, which is also the maximum.
+    let detention = question(&t, "detention");
+    assert_eq!(s(detention, "count"), "detentions");
+    assert_eq!(s(detention, "relevant"), "detentions > 0");
+    assert!(row_note(&c, 21).contains("a count above 10 gives only 10 instances"));
+    let witnesses = question(&t, "witnesses");
+    assert_eq!(s(witnesses, "count"), "2");
+    assert_eq!(witnesses["max"].as_integer(), Some(2));
+
+    // An answer inside a repeat used outside it is named, not guessed at.
+    assert!(question(&t, "comment").get("relevant").is_none());
+    assert!(note_at(&c, 28, "relevant").contains("`${injured}` is inside the repeat `incidents`"));
+}
+
+#[test]
+fn repeat_counts_and_untranslatable_repeat_logic_are_noted_row_by_row() {
+    let c = fixture("repeat_counts.xlsx");
+    assert!(!c.refused() && !c.has_errors(), "{:?}", c.notes);
+    let (_, t) = converted(&c);
+    // `jr:count` from a range of 0 to 5 bounds the repeat at 5; the relevant
+    // of the group around it moves onto it.
+    let visit = question(&t, "visit");
+    assert_eq!(s(visit, "count"), "visits");
+    assert_eq!(visit["max"].as_integer(), Some(5));
+    assert_eq!(s(visit, "relevant"), "visits > 0");
+    assert_eq!(inner_ids(&t, "visit"), ["refused", "wait_days"]);
+    assert_eq!(
+        s(question(&t, "total_wait"), "expression"),
+        "sum(wait_days)"
+    );
+
+    assert!(note_at(&c, 5, "required").contains("set `min = 1`"));
+    assert!(note_at(&c, 7, "relevant").contains("count() of the repeat `visit` from inside it"));
+    assert!(note_at(&c, 8, "calculation").contains("indexed-repeat()"));
+    assert!(note_at(&c, 12, "relevant").contains("not inside a repeat"));
+    assert!(note_at(&c, 14, "constraint").contains("`${wait_days}` is inside the repeat `visit`"));
+    assert!(note_at(&c, 15, "calculation").contains("not a number question"));
+    assert!(note_at(&c, 16, "repeat_count").contains("no remainder operator"));
+    // What did not convert is left out, never half-written.
+    let ids: Vec<&str> = t["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .filter_map(|q| q.get("id").and_then(Value::as_str))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "visits",
+            "visit",
+            "first_wait",
+            "total_wait",
+            "again",
+            "others"
+        ]
+    );
+    assert!(question(&t, "others").get("count").is_none());
+    assert!(c.notes_of(Severity::Error).next().is_none());
+}
+
+#[test]
+fn repeats_chorus_cannot_hold_are_errors_with_their_rows() {
+    let c = fixture("repeat_nested.xlsx");
+    assert!(c.has_errors());
+    assert!(c.toml.is_none(), "a form with errors yields no survey");
+    assert_eq!(rows(&c, Severity::Error), [4, 8, 11, 14]);
+    assert!(note_at(&c, 4, "type").contains("repeat inside a repeat"));
+    assert!(note_at(&c, 4, "type").contains("row 5 inside it is not converted"));
+    assert!(note_at(&c, 8, "repeat_count").contains("at most 100"));
+    assert!(note_at(&c, 11, "repeat_count").contains("no instance at all"));
+    assert!(note_at(&c, 14, "type").contains("without an end_repeat"));
+}
+
+#[test]
+fn rights_violations_checks_clean() {
+    assert_checks_clean(&fixture("rights_violations.xlsx"));
+}
+
+#[test]
+fn repeat_counts_checks_clean() {
+    assert_checks_clean(&fixture("repeat_counts.xlsx"));
 }
