@@ -199,8 +199,10 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
     }
     let format = Format::parse(&args.format).ok_or_else(|| anyhow!("--format: csv or json"))?;
     if let Some(remote) = args.remote.connect()? {
-        return export_remote(&args, survey, &lang, format, &remote);
+        let repeats = repeat_files(&args, survey, format)?;
+        return export_remote(&args, survey, &lang, format, &remote, &repeats);
     }
+    let repeats = repeat_files(&args, survey, format)?;
     let mut conn = args.db.open_read_only()?;
     let options = export::Options {
         format,
@@ -208,27 +210,171 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
         labels: args.labels,
         bom: args.bom,
     };
-    let file = std::fs::File::create(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let mut out = BufWriter::with_capacity(256 * 1024, file);
+    let mut files = Files::create(&args.out, &repeats)?;
     let served = conn.survey_definitions(&survey.id)?;
     let keys: Vec<seal::SecretKey> = args.keys.unlock()?.into_iter().collect();
     let mut opener = Opener::new(survey, &served, keys);
-    let rows = export::write_export(&mut conn, survey, &options, &mut opener, &mut out)
-        .with_context(|| format!("exporting to {}", args.out.display()))?;
-    out.into_inner()
-        .map_err(|e| anyhow!("cannot write {}: {}", args.out.display(), e.error()))?
-        .sync_all()
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
-    println!(
-        "exported {rows} response{} of {} to {}",
-        if rows == 1 { "" } else { "s" },
-        survey.id,
-        args.out.display()
-    );
+    let (out, mut repeat_outs) = files.writers();
+    let written = export::write_export(
+        &mut conn,
+        survey,
+        &options,
+        &mut opener,
+        out,
+        &mut repeat_outs,
+    )
+    .with_context(|| format!("exporting to {}", args.out.display()))?;
+    files.finish()?;
+    report_written(&written, survey, None, &args.out, &repeats);
     report_quarantine(&opener);
     write_codebook_file(&args, survey, &lang)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The files a CSV export writes beside `--out`, one per repeat of the
+/// survey: `(repeat id, path)`. Refuses, before anything is written, an
+/// `--out` that is not a file's path (such as /dev/stdout: the repeats'
+/// files would go beside it) and two outputs with one path.
+fn repeat_files(
+    args: &ExportArgs,
+    survey: &surveys::Survey,
+    format: Format,
+) -> Result<Vec<(String, PathBuf)>> {
+    if let Some(book) = &args.codebook
+        && *book == args.out
+    {
+        bail!(
+            "--codebook and --out are both {}; give them different files",
+            book.display()
+        );
+    }
+    if format != Format::Csv {
+        return Ok(Vec::new());
+    }
+    let files: Vec<(String, PathBuf)> = export::repeats(survey)
+        .iter()
+        .map(|r| (r.id.clone(), export::repeat_path(&args.out, &r.id)))
+        .collect();
+    if files.is_empty() {
+        return Ok(files);
+    }
+    let names = || {
+        files
+            .iter()
+            .map(|(_, p)| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Ok(meta) = std::fs::metadata(&args.out)
+        && !meta.is_file()
+    {
+        bail!(
+            "--out {} is not a file; a CSV export of `{}` writes one file per response and one \
+             per repeat beside it ({}): give --out a file's path, or use --format json, whose \
+             lines hold each response's instances",
+            args.out.display(),
+            survey.id,
+            names()
+        );
+    }
+    if let Some(book) = &args.codebook
+        && let Some((id, _)) = files.iter().find(|(_, p)| p == book)
+    {
+        bail!(
+            "--codebook {} is where the export writes the instances of repeat `{id}`; \
+             give the codebook another file",
+            book.display()
+        );
+    }
+    Ok(files)
+}
+
+/// The files of an export being written: the main one and each repeat's.
+struct Files {
+    main: (PathBuf, BufWriter<std::fs::File>),
+    repeats: Vec<(PathBuf, BufWriter<std::fs::File>)>,
+}
+
+impl Files {
+    /// Creates (or empties) every file; when one cannot be, the ones made
+    /// before it are removed again.
+    fn create(out: &std::path::Path, repeats: &[(String, PathBuf)]) -> Result<Files> {
+        let open = |path: &std::path::Path| {
+            std::fs::File::create(path)
+                .map(|f| (path.to_path_buf(), BufWriter::with_capacity(256 * 1024, f)))
+                .with_context(|| format!("cannot create {}", path.display()))
+        };
+        let main = open(out)?;
+        let mut files = Files {
+            main,
+            repeats: Vec::new(),
+        };
+        for (_, path) in repeats {
+            match open(path) {
+                Ok(f) => files.repeats.push(f),
+                Err(e) => {
+                    files.remove();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    /// The main file's writer and the repeats', in the survey's order.
+    fn writers(&mut self) -> (&mut BufWriter<std::fs::File>, Vec<&mut dyn Write>) {
+        (
+            &mut self.main.1,
+            self.repeats
+                .iter_mut()
+                .map(|(_, w)| w as &mut dyn Write)
+                .collect(),
+        )
+    }
+
+    /// Flushes every file and waits until it is on disk.
+    fn finish(self) -> Result<()> {
+        for (path, out) in std::iter::once(self.main).chain(self.repeats) {
+            out.into_inner()
+                .map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error()))?
+                .sync_all()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Removes every file (a partial export must not pass for a whole one).
+    fn remove(self) {
+        for (path, out) in std::iter::once(self.main).chain(self.repeats) {
+            drop(out);
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Says what was written where: responses, and each repeat's instances.
+fn report_written(
+    written: &export::Exported,
+    survey: &surveys::Survey,
+    from: Option<&str>,
+    out: &std::path::Path,
+    repeats: &[(String, PathBuf)],
+) {
+    let n = written.responses;
+    println!(
+        "exported {n} response{} of {}{} to {}",
+        if n == 1 { "" } else { "s" },
+        survey.id,
+        from.map_or_else(String::new, |f| format!(" from {f}")),
+        out.display()
+    );
+    for ((id, path), n) in repeats.iter().zip(&written.instances) {
+        println!(
+            "exported {n} instance{} of repeat `{id}` to {}",
+            if *n == 1 { "" } else { "s" },
+            path.display()
+        );
+    }
 }
 
 /// `--codebook FILE`, when given.
@@ -261,6 +407,7 @@ fn export_remote(
     lang: &str,
     format: Format,
     remote: &remote::Remote,
+    repeats: &[(String, PathBuf)],
 ) -> Result<ExitCode> {
     // The key is opened before anything is fetched or written.
     let keys: Vec<seal::SecretKey> = args.keys.unlock()?.into_iter().collect();
@@ -295,11 +442,10 @@ fn export_remote(
         labels: args.labels,
         bom: args.bom,
     };
-    let file = std::fs::File::create(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let mut out = BufWriter::with_capacity(256 * 1024, file);
+    let mut files = Files::create(&args.out, repeats)?;
+    let (out, mut repeat_outs) = files.writers();
     let mut failure = None;
-    let written = export::write_rows(survey, &options, &mut out, |emit| {
+    let written = export::write_rows(survey, &options, out, &mut repeat_outs, |emit| {
         let mut opened = remote::Opened::new(rows, &mut opener);
         let mut n = 0;
         for (row, answers) in &mut opened {
@@ -312,29 +458,33 @@ fn export_remote(
         Ok(n)
     })
     .with_context(|| format!("exporting to {}", args.out.display()));
+    drop(repeat_outs);
     let written = match (written, failure) {
         (Ok(n), None) => n,
         (Err(e), _) | (Ok(_), Some(e)) => {
-            drop(out);
             // A partial export must not pass for a whole one.
-            let _ = std::fs::remove_file(&args.out);
+            files.remove();
+            let also = if repeats.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (and {})",
+                    repeats
+                        .iter()
+                        .map(|(_, p)| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
             return Err(e.context(format!(
-                "nothing was exported; {} is removed",
-                args.out.display()
+                "nothing was exported; {}{also} {} removed",
+                args.out.display(),
+                if repeats.is_empty() { "is" } else { "are" }
             )));
         }
     };
-    out.into_inner()
-        .map_err(|e| anyhow!("cannot write {}: {}", args.out.display(), e.error()))?
-        .sync_all()
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
-    println!(
-        "exported {written} response{} of {} from {} to {}",
-        if written == 1 { "" } else { "s" },
-        survey.id,
-        remote.base(),
-        args.out.display()
-    );
+    files.finish()?;
+    report_written(&written, survey, Some(remote.base()), &args.out, repeats);
     report_quarantine(&opener);
     write_codebook_file(args, survey, lang)?;
     Ok(ExitCode::SUCCESS)

@@ -572,11 +572,46 @@ async fn export(
         )
         .reject());
     }
-    only_known(&query, &["format", "lang", "labels", "bom"])?;
+    only_known(&query, &["format", "lang", "labels", "bom", "repeat"])?;
     let format = match query.get("format") {
         None => Format::Csv,
         Some(f) => Format::parse(f)
             .ok_or_else(|| bad_parameter(format!("`format` must be csv or json, not `{f}`")))?,
+    };
+    // A CSV export is one file per response and one per repeat (its
+    // instances, in long format); `repeat` asks for a repeat's file.
+    let repeats: Vec<&str> = export::repeats(s).iter().map(|q| q.id.as_str()).collect();
+    let repeat = match query.get("repeat") {
+        None => None,
+        Some(_) if format == Format::JsonLines => {
+            return Err(bad_parameter(
+                "`repeat` asks for one repeat's CSV file; JSON Lines has no such file: \
+                 each line holds its response's instances"
+                    .to_string(),
+            ));
+        }
+        Some(r) => match repeats.iter().position(|x| x == r) {
+            Some(i) => Some(i),
+            None if repeats.is_empty() => {
+                return Err(bad_parameter(format!(
+                    "survey `{id}` has no repeats, so no `repeat` file (asked for `{r}`)"
+                )));
+            }
+            None => {
+                return Err(bad_parameter(format!(
+                    "survey `{id}` has no repeat `{r}`; its repeats are {}",
+                    repeats.join(", ")
+                )));
+            }
+        },
+    };
+    let csv_repeats = match format {
+        Format::Csv => repeats.len(),
+        Format::JsonLines => 0,
+    };
+    let filename = match repeat {
+        Some(i) => format!("{id}-{}.{}.csv", store::today(), repeats[i]),
+        None => format!("{id}-{}.{}", store::today(), format.extension()),
     };
     let options = export::Options {
         format,
@@ -599,7 +634,17 @@ async fn export(
             buf: Vec::with_capacity(CHUNK),
         };
         let mut opener = Opener::new(survey, &[], Vec::new());
-        if let Err(e) = export::write_export(&mut conn, survey, &options, &mut opener, &mut out) {
+        // The main file and each repeat's; the one asked for is sent, the
+        // others are dropped.
+        let mut sinks: Vec<io::Sink> = (0..=csv_repeats).map(|_| io::sink()).collect();
+        let mut outs: Vec<&mut dyn Write> = sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
+        outs[repeat.map_or(0, |i| i + 1)] = &mut out;
+        let Some((main, repeat_outs)) = outs.split_first_mut() else {
+            return;
+        };
+        if let Err(e) =
+            export::write_export(&mut conn, survey, &options, &mut opener, main, repeat_outs)
+        {
             let gone =
                 matches!(&e, export::ExportError::Io(io) if io.kind() == io::ErrorKind::BrokenPipe);
             if !gone {
@@ -617,7 +662,6 @@ async fn export(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),
     );
-    let filename = format!("{id}-{}.{}", store::today(), format.extension());
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

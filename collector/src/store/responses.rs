@@ -283,10 +283,15 @@ pub enum StoredBody<'a> {
 /// untagged enum, and serde builds a formatted error for every variant it
 /// tries and rejects; a publication reads every stored answer.)
 pub fn decode_answers(text: &str) -> Result<Answers, String> {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| e.to_string())?;
+    decode_map(map)
+}
+
+/// The answers of one response, or of one instance of a repeat.
+fn decode_map(map: serde_json::Map<String, serde_json::Value>) -> Result<Answers, String> {
     use serde_json::Value;
     use surveys::Answer;
-    let map: serde_json::Map<String, Value> =
-        serde_json::from_str(text).map_err(|e| e.to_string())?;
     let bad = |key: &str| format!("the stored answer to `{key}` has an unknown shape");
     let mut out = Answers::new();
     for (key, value) in map {
@@ -298,6 +303,17 @@ pub fn decode_answers(text: &str) -> Result<Answers, String> {
                 _ => return Err(bad(&key)),
             },
             Value::String(t) => Answer::Text(t),
+            // A repeat: one object per instance (serde tries the list of
+            // choice ids first, so `[]` is an empty list of choices).
+            Value::Array(items) if items.first().is_some_and(Value::is_object) => Answer::Repeat(
+                items
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::Object(instance) => decode_map(instance),
+                        _ => Err(bad(&key)),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
             Value::Array(items) => Answer::Choices(
                 items
                     .into_iter()
@@ -335,6 +351,10 @@ mod tests {
             r#"{"a":{"s":2}}"#,
             r#"[1]"#,
             r#"{"a":"x","a":"y"}"#,
+            r#"{"r":[{"when":"2026-03-01","by":["police"],"n":2},{"ok":true}],"c":"ua"}"#,
+            r#"{"r":[{"when":"2026-03-01"},"x"]}"#,
+            r#"{"r":[{"when":null}]}"#,
+            r#"{"r":[{"g":{"s":"a"}}]}"#,
             "{}",
         ] {
             let ours = super::decode_answers(text).ok();
