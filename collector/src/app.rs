@@ -168,28 +168,6 @@ pub fn load_surveys(dir: &Path) -> Result<BTreeMap<String, Survey>, StartError> 
     Ok(out)
 }
 
-/// Neither runner shows a repeat group yet: a survey with one can be
-/// checked, imported and its answers validated and exported, but members
-/// could not answer it, so the collector does not serve it.
-fn refuse_repeats(surveys: &BTreeMap<String, Survey>) -> Result<(), StartError> {
-    let found: Vec<String> = surveys
-        .values()
-        .flat_map(|s| {
-            s.questions
-                .iter()
-                .filter(|q| matches!(q.kind, surveys::QuestionKind::Repeat { .. }))
-                .map(move |q| format!("survey `{}`, question `{}`", s.id, q.id))
-        })
-        .collect();
-    if found.is_empty() {
-        return Ok(());
-    }
-    Err(StartError::Logic(format!(
-        "repeat groups cannot be collected yet: the form runners do not show them ({}). Remove the repeat from the survey, or ask its questions once",
-        found.join("; ")
-    )))
-}
-
 /// A collector bound to its port, not yet serving.
 #[derive(Debug)]
 pub struct Application {
@@ -205,7 +183,6 @@ impl Application {
     /// binds the address. Must run inside a Tokio runtime.
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let surveys = load_surveys(&config.surveys)?;
-        refuse_repeats(&surveys)?;
         // Off the async threads: PostgreSQL's client blocks.
         let (write_conn, read_conn, served, surveys) = {
             let db = config.db.clone();

@@ -359,6 +359,14 @@ impl Form {
             },
             Action::Check { question, checked } => Edit::Check { question, checked },
             Action::Clear { question } => Edit::Clear { question },
+            Action::AddInstance(repeat) => {
+                self.core.add_instance(&repeat);
+                return;
+            }
+            Action::RemoveInstance(repeat, k) => {
+                self.core.remove_instance(&repeat, k);
+                return;
+            }
             Action::NextPage | Action::PreviousPage | Action::Submit | Action::ChangePage(_)
                 if self.status == SendStatus::Sending =>
             {
@@ -524,6 +532,10 @@ pub enum Action {
     Clear {
         question: String,
     },
+    /// "Add another": a new, empty instance at the end of a repeat.
+    AddInstance(String),
+    /// Take instance `k` (from 1) out of a repeat, with its answers.
+    RemoveInstance(String, usize),
     /// Check this page and go to the next page asked.
     NextPage,
     /// Go to the page asked before this one.

@@ -14,16 +14,18 @@
 //! | grid | `<id>.<statement>` | the scale option id |
 //! | ranking | `<id>.rank.<option>` | the rank from 1, or empty |
 //! | consent | `<id>` | `true` when ticked |
+//! | repeat without a `count` | `<id>` | how many instances the member added |
+//! | a question of instance `k` of a repeat | `<repeat>[k].` and its name as above | as above |
 //!
-//! Question ids never contain `.` and never start with `_`: names that start
-//! with `_` are the runner's own (page, language, submission id) and are
-//! left to the caller.
+//! Question ids never contain `.` or `[` and never start with `_`: names
+//! that start with `_` are the runner's own (page, language, submission id)
+//! and are left to the caller.
 
 use std::collections::BTreeMap;
 
-use surveys::{QuestionKind, Survey};
+use surveys::{Question, QuestionKind, Survey};
 
-use crate::answers::{Draft, other_key, ranks_asked};
+use crate::answers::{Draft, other_key, question_at, ranks_asked, split_instance_key};
 
 /// Longest value of one field, in bytes: far above any text a question
 /// takes (the survey's own limits are validate's to check and report).
@@ -81,6 +83,7 @@ pub fn encode(drafts: &BTreeMap<String, Draft>) -> Vec<(String, String)> {
             })),
             Draft::Checked(true) => out.push((key.clone(), "true".to_string())),
             Draft::Checked(false) => {}
+            Draft::Instances(n) => out.push((key.clone(), n.to_string())),
         }
     }
     out
@@ -98,9 +101,10 @@ pub fn decode(
     survey: &Survey,
     fields: &[(String, String)],
 ) -> Result<BTreeMap<String, Draft>, FieldsError> {
-    let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
-    // Ranks as given, per ranking: (option, rank), in the fields' order.
-    let mut ranks: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
+    let mut read = Reader {
+        drafts: BTreeMap::new(),
+        ranks: BTreeMap::new(),
+    };
     for (name, value) in fields {
         if name.starts_with('_') {
             continue;
@@ -108,104 +112,26 @@ pub fn decode(
         if value.len() > MAX_FIELD_BYTES {
             return Err(FieldsError::TooLong(name.clone()));
         }
-        let unknown = || FieldsError::UnknownField(name.clone());
-        let once = |drafts: &BTreeMap<String, Draft>, key: &str| {
-            if drafts.contains_key(key) {
-                Err(FieldsError::Repeated(name.clone()))
-            } else {
-                Ok(())
+        match split_instance_key(name) {
+            // A question of one instance of a repeat: read against the
+            // repeat's questions, keyed with the instance.
+            Some((repeat, k, rest)) => {
+                let q = survey
+                    .question(repeat)
+                    .filter(|q| q.kind.is_repeat() && k <= q.kind.max_instances())
+                    .ok_or_else(|| FieldsError::UnknownField(name.clone()))?;
+                let prefix = &name[..name.len() - rest.len()];
+                if *prefix != crate::answers::instance_key(repeat, k, "") {
+                    return Err(FieldsError::UnknownField(name.clone())); // `[02]`
+                }
+                read.field(q.kind.inner(), prefix, name, rest, value)?;
             }
-        };
-        if let Some((id, rest)) = name.split_once('.') {
-            let q = survey.question(id).ok_or_else(unknown)?;
-            match (&q.kind, rest.strip_prefix("rank.")) {
-                (QuestionKind::Grid { statements, .. }, _) => {
-                    if !statements.iter().any(|s| s.id == rest) {
-                        return Err(unknown());
-                    }
-                    let entry = drafts
-                        .entry(id.to_string())
-                        .or_insert_with(|| Draft::Grid(BTreeMap::new()));
-                    if let Draft::Grid(picked) = entry
-                        && picked.insert(rest.to_string(), value.clone()).is_some()
-                    {
-                        return Err(FieldsError::Repeated(name.clone()));
-                    }
-                }
-                (QuestionKind::Ranking { choices, .. }, Some(option)) => {
-                    if !choices.iter().any(|c| c.id == option) {
-                        return Err(unknown());
-                    }
-                    let given = ranks.entry(id.to_string()).or_default();
-                    if given.iter().any(|(c, _)| c == option) {
-                        return Err(FieldsError::Repeated(name.clone()));
-                    }
-                    if value.is_empty() {
-                        continue;
-                    }
-                    let k = ranks_asked(&q.kind);
-                    let rank = value
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|r| (1..=k).contains(r))
-                        .ok_or_else(|| FieldsError::BadValue(name.clone()))?;
-                    given.push((option.to_string(), rank));
-                }
-                _ => return Err(unknown()),
-            }
-            continue;
-        }
-        if let Some(q) = survey.question(name) {
-            match &q.kind {
-                QuestionKind::MultipleChoice { .. } => {
-                    let entry = drafts
-                        .entry(name.clone())
-                        .or_insert_with(|| Draft::Choices(Vec::new()));
-                    if let Draft::Choices(list) = entry {
-                        if list.contains(value) {
-                            return Err(FieldsError::Repeated(name.clone()));
-                        }
-                        list.push(value.clone());
-                    }
-                }
-                QuestionKind::SingleChoice { .. } | QuestionKind::Rating { .. } => {
-                    once(&drafts, name)?;
-                    drafts.insert(name.clone(), Draft::Choice(value.clone()));
-                }
-                QuestionKind::Consent => {
-                    once(&drafts, name)?;
-                    if value != "true" {
-                        return Err(FieldsError::BadValue(name.clone()));
-                    }
-                    drafts.insert(name.clone(), Draft::Checked(true));
-                }
-                QuestionKind::ShortText { .. }
-                | QuestionKind::LongText { .. }
-                | QuestionKind::Integer { .. }
-                | QuestionKind::Decimal { .. }
-                | QuestionKind::Date { .. } => {
-                    once(&drafts, name)?;
-                    drafts.insert(name.clone(), Draft::Text(value.clone()));
-                }
-                QuestionKind::Grid { .. }
-                | QuestionKind::Ranking { .. }
-                | QuestionKind::Note
-                | QuestionKind::Calculate { .. }
-                | QuestionKind::Repeat { .. } => return Err(unknown()),
-            }
-            continue;
-        }
-        let base = name.strip_suffix("_other").ok_or_else(unknown)?;
-        match survey.question(base) {
-            Some(q) if q.kind.has_other() && other_key(base) == *name => {
-                once(&drafts, name)?;
-                drafts.insert(name.clone(), Draft::Text(value.clone()));
-            }
-            _ => return Err(unknown()),
+            None => read.field(&survey.questions, "", name, name, value)?,
         }
     }
-    for (id, given) in ranks {
-        let k = survey.question(&id).map_or(0, |q| ranks_asked(&q.kind));
+    let Reader { mut drafts, ranks } = read;
+    for (key, given) in ranks {
+        let k = question_at(survey, &key).map_or(0, |q| ranks_asked(&q.kind));
         let mut slots = vec![None; k];
         // Two options given the same rank: the first keeps it, the other
         // stays unranked, and validation asks for the missing rank.
@@ -215,10 +141,145 @@ pub fn decode(
             }
         }
         if slots.iter().any(Option::is_some) {
-            drafts.insert(id, Draft::Ranks(slots));
+            drafts.insert(key, Draft::Ranks(slots));
         }
     }
     Ok(drafts)
+}
+
+/// The drafts read so far, and the ranks given per ranking (option, rank),
+/// in the fields' order.
+struct Reader {
+    drafts: BTreeMap<String, Draft>,
+    ranks: BTreeMap<String, Vec<(String, usize)>>,
+}
+
+impl Reader {
+    /// One field, `name` in full; `rest` is the part after `prefix`
+    /// (`incidents[2].` inside a repeat, else empty), read against
+    /// `questions` (the survey's, or the repeat's).
+    fn field(
+        &mut self,
+        questions: &[Question],
+        prefix: &str,
+        name: &str,
+        rest: &str,
+        value: &str,
+    ) -> Result<(), FieldsError> {
+        let drafts = &mut self.drafts;
+        let unknown = || FieldsError::UnknownField(name.to_string());
+        let repeated = || FieldsError::Repeated(name.to_string());
+        let find = |id: &str| questions.iter().find(|q| q.id == id);
+        let key = |id: &str| format!("{prefix}{id}");
+        let once = |drafts: &BTreeMap<String, Draft>, key: &str| {
+            if drafts.contains_key(key) {
+                Err(repeated())
+            } else {
+                Ok(())
+            }
+        };
+        if let Some((id, part)) = rest.split_once('.') {
+            let q = find(id).ok_or_else(unknown)?;
+            match (&q.kind, part.strip_prefix("rank.")) {
+                (QuestionKind::Grid { statements, .. }, _) => {
+                    if !statements.iter().any(|s| s.id == part) {
+                        return Err(unknown());
+                    }
+                    let entry = drafts
+                        .entry(key(id))
+                        .or_insert_with(|| Draft::Grid(BTreeMap::new()));
+                    if let Draft::Grid(picked) = entry
+                        && picked.insert(part.to_string(), value.to_string()).is_some()
+                    {
+                        return Err(repeated());
+                    }
+                }
+                (QuestionKind::Ranking { choices, .. }, Some(option)) => {
+                    if !choices.iter().any(|c| c.id == option) {
+                        return Err(unknown());
+                    }
+                    let given = self.ranks.entry(key(id)).or_default();
+                    if given.iter().any(|(c, _)| c == option) {
+                        return Err(repeated());
+                    }
+                    if value.is_empty() {
+                        return Ok(());
+                    }
+                    let k = ranks_asked(&q.kind);
+                    let rank = value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|r| (1..=k).contains(r))
+                        .ok_or_else(|| FieldsError::BadValue(name.to_string()))?;
+                    given.push((option.to_string(), rank));
+                }
+                _ => return Err(unknown()),
+            }
+            return Ok(());
+        }
+        let full = key(rest);
+        if let Some(q) = find(rest) {
+            match &q.kind {
+                QuestionKind::MultipleChoice { .. } => {
+                    let entry = drafts
+                        .entry(full)
+                        .or_insert_with(|| Draft::Choices(Vec::new()));
+                    if let Draft::Choices(list) = entry {
+                        if list.iter().any(|c| c == value) {
+                            return Err(repeated());
+                        }
+                        list.push(value.to_string());
+                    }
+                }
+                QuestionKind::SingleChoice { .. } | QuestionKind::Rating { .. } => {
+                    once(drafts, &full)?;
+                    drafts.insert(full, Draft::Choice(value.to_string()));
+                }
+                QuestionKind::Consent => {
+                    once(drafts, &full)?;
+                    if value != "true" {
+                        return Err(FieldsError::BadValue(name.to_string()));
+                    }
+                    drafts.insert(full, Draft::Checked(true));
+                }
+                QuestionKind::ShortText { .. }
+                | QuestionKind::LongText { .. }
+                | QuestionKind::Integer { .. }
+                | QuestionKind::Decimal { .. }
+                | QuestionKind::Date { .. } => {
+                    once(drafts, &full)?;
+                    drafts.insert(full, Draft::Text(value.to_string()));
+                }
+                // How many instances the member added (a repeat whose
+                // count an earlier answer gives takes none).
+                QuestionKind::Repeat { max, count, .. } => {
+                    once(drafts, &full)?;
+                    let n = value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|&n| count.is_none() && n <= *max as usize)
+                        .ok_or_else(|| FieldsError::BadValue(name.to_string()))?;
+                    if n > 0 {
+                        drafts.insert(full, Draft::Instances(n));
+                    }
+                }
+                QuestionKind::Grid { .. }
+                | QuestionKind::Ranking { .. }
+                | QuestionKind::Note
+                | QuestionKind::Calculate { .. } => return Err(unknown()),
+            }
+            return Ok(());
+        }
+        let base = rest.strip_suffix("_other").ok_or_else(unknown)?;
+        match find(base) {
+            Some(q) if q.kind.has_other() && other_key(base) == rest => {
+                once(drafts, &full)?;
+                drafts.insert(full, Draft::Text(value.to_string()));
+                Ok(())
+            }
+            _ => Err(unknown()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -358,5 +419,86 @@ mod tests {
         let s = survey();
         let d = decode(&s, &pairs(&[("r.rank.a", "1"), ("r.rank.b", "1")])).expect("decodes");
         assert_eq!(d["r"], Draft::Ranks(vec![Some("a".into()), None]));
+    }
+
+    fn incidents() -> Survey {
+        surveys::parse_survey(include_str!("../../surveys/tests/repeat.toml"))
+            .expect("the repeat fixture loads")
+    }
+
+    #[test]
+    fn instances_and_their_fields_read_back_as_written() {
+        let s = incidents();
+        let fields = pairs(&[
+            ("incidents", "2"),
+            ("incidents[1].when", "2026-03-01"),
+            ("incidents[1].by", "police"),
+            ("incidents[1].by", "other"),
+            ("incidents[1].by_other", "guards"),
+            ("incidents[2].same_place", "true"),
+        ]);
+        let drafts = decode(&s, &fields).expect("decodes");
+        assert_eq!(drafts["incidents"], Draft::Instances(2));
+        assert_eq!(
+            drafts["incidents[1].when"],
+            Draft::Text("2026-03-01".into())
+        );
+        assert_eq!(
+            drafts["incidents[1].by"],
+            Draft::Choices(vec!["police".into(), "other".into()])
+        );
+        assert_eq!(
+            drafts["incidents[1].by_other"],
+            Draft::Text("guards".into())
+        );
+        assert_eq!(drafts["incidents[2].same_place"], Draft::Checked(true));
+        assert_eq!(decode(&s, &encode(&drafts)), Ok(drafts));
+    }
+
+    #[test]
+    fn instance_fields_no_page_could_send_are_refused() {
+        let s = incidents();
+        let refused = |p: &[(&str, &str)]| decode(&s, &pairs(p)).expect_err("refused");
+        let unknown = |n: &str| FieldsError::UnknownField(n.into());
+        // Beyond the repeat's max (3), numbered from 0 or with a leading
+        // zero, a question of another repeat or of the survey itself.
+        assert_eq!(
+            refused(&[("incidents[4].when", "x")]),
+            unknown("incidents[4].when")
+        );
+        assert_eq!(
+            refused(&[("incidents[0].when", "x")]),
+            unknown("incidents[0].when")
+        );
+        assert_eq!(
+            refused(&[("incidents[01].when", "x")]),
+            unknown("incidents[01].when")
+        );
+        assert_eq!(
+            refused(&[("incidents[1].country", "ua")]),
+            unknown("incidents[1].country")
+        );
+        assert_eq!(
+            refused(&[("country[1].when", "x")]),
+            unknown("country[1].when")
+        );
+        assert_eq!(
+            refused(&[("incidents[1].when", "a"), ("incidents[1].when", "b")]),
+            FieldsError::Repeated("incidents[1].when".into())
+        );
+        // The number of instances: a number up to max.
+        assert_eq!(
+            refused(&[("incidents", "4")]),
+            FieldsError::BadValue("incidents".into())
+        );
+        assert_eq!(
+            refused(&[("incidents", "two")]),
+            FieldsError::BadValue("incidents".into())
+        );
+        assert!(
+            decode(&s, &pairs(&[("incidents", "0")]))
+                .expect("decodes")
+                .is_empty()
+        );
     }
 }

@@ -11,7 +11,10 @@ use surveys::{
     AnswerError, AnswerProblem, Choice, Engine, Problem, Question, QuestionKind, Submission, Survey,
 };
 
-use crate::answers::{Draft, OTHER, answers_json, other_key, ranks_asked};
+use crate::answers::{
+    Draft, OTHER, answers_json, instance_key, other_key, question_at, ranks_asked,
+    split_instance_key,
+};
 use crate::ids::{ERROR_SUMMARY_ID, choice_dom_id, field_dom_id, grid_dom_id, rank_dom_id};
 use crate::order::shuffled_orders;
 
@@ -40,9 +43,19 @@ impl FieldError {
         }
     }
 
-    /// Whether it concerns question `q` (its answer or its "other" text).
+    /// Whether it concerns question `q` (its answer or its "other" text;
+    /// for a repeat, also any of its instances' questions).
     pub fn concerns(&self, q: &Question) -> bool {
-        self.question == q.id || (q.kind.has_other() && self.question == other_key(&q.id))
+        self.question == q.id
+            || (q.kind.has_other() && self.question == other_key(&q.id))
+            || (q.kind.is_repeat()
+                && split_instance_key(&self.question).is_some_and(|(r, ..)| r == q.id))
+    }
+
+    /// Whether it concerns the field keyed `key` (`incidents[2].by`): its
+    /// answer or its "other" text.
+    pub fn is_at(&self, key: &str) -> bool {
+        self.question == key || self.question == other_key(key)
     }
 }
 
@@ -58,6 +71,9 @@ pub struct Visibility {
     required: BTreeSet<String>,
     /// Options not offered now, by question (cascading selects).
     excluded: BTreeMap<String, BTreeSet<String>>,
+    /// How many instances each repeat asked has now (the engine's count;
+    /// empty before the logic ran, when the drafts say).
+    instances: BTreeMap<String, usize>,
 }
 
 impl Visibility {
@@ -73,6 +89,28 @@ impl Visibility {
             hidden_sections: BTreeSet::new(),
             required,
             excluded: BTreeMap::new(),
+            instances: BTreeMap::new(),
+        }
+    }
+
+    /// Is question `q`, keyed `key` (`incidents[2].when` inside a repeat,
+    /// else its id), shown and its answer sent? Never for a `calculate`.
+    /// (Inside a repeat, the repeat's own section decides the rest.)
+    pub fn asks_at(&self, q: &Question, key: &str) -> bool {
+        !matches!(q.kind, QuestionKind::Calculate { .. }) && !self.hidden.contains(key)
+    }
+
+    /// Must the question keyed `key` be answered now?
+    pub fn requires_at(&self, key: &str) -> bool {
+        self.required.contains(key)
+    }
+
+    /// How many instances repeat `q` has now: the engine's count once the
+    /// logic ran, else as many as the drafts hold.
+    pub fn instances_of(&self, q: &Question, drafts: &BTreeMap<String, Draft>) -> usize {
+        match self.instances.get(&q.id) {
+            Some(&n) => n,
+            None => drafted_instances(q, drafts),
         }
     }
 
@@ -317,6 +355,23 @@ impl Form {
         {
             hidden.insert(q.id.clone());
         }
+        // Inside each repeat asked: the questions of each instance that
+        // are not asked, and (for a repeat whose count gives no instance
+        // now) the repeat itself.
+        for q in self.survey.questions.iter().filter(|q| q.kind.is_repeat()) {
+            let n = ev.instances.get(&q.id).copied().unwrap_or(0);
+            if n == 0 && q.kind.repeat_count().is_some() {
+                hidden.insert(q.id.clone());
+            }
+            for k in 1..=n {
+                for iq in q.kind.inner() {
+                    let key = instance_key(&q.id, k, &iq.id);
+                    if !ev.is_relevant(&key) {
+                        hidden.insert(key);
+                    }
+                }
+            }
+        }
         let mut hidden_sections = BTreeSet::new();
         for s in self
             .survey
@@ -331,7 +386,119 @@ impl Form {
             hidden_sections,
             required: ev.required,
             excluded: ev.excluded,
+            instances: ev.instances,
         }
+    }
+
+    /// How many instances repeat `q` has now (see [`Visibility::instances_of`]).
+    pub fn instances(&self, q: &Question, vis: &Visibility) -> usize {
+        vis.instances_of(q, &self.drafts)
+    }
+
+    /// The keys of what question `q` shows now: its id, and for a repeat
+    /// the key of each question asked in each of its instances
+    /// (`incidents[2].when`).
+    pub fn shown_keys(&self, q: &Question, vis: &Visibility) -> Vec<String> {
+        let mut keys = vec![q.id.clone()];
+        for k in 1..=self.instances(q, vis) {
+            for iq in q.kind.inner() {
+                let key = instance_key(&q.id, k, &iq.id);
+                if vis.asks_at(iq, &key) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+
+    /// What an error of question `q` is about, as a list of errors names
+    /// it: the question's label, or inside a repeat the repeat's label, the
+    /// instance's number and the question's label ("Incidents 2: When did
+    /// it happen?").
+    pub fn error_label(&self, q: &Question, error: &FieldError, lang: &str) -> String {
+        let survey = &self.survey;
+        if let Some((_, k, rest)) = split_instance_key(&error.question) {
+            let id = rest.strip_suffix("_other").unwrap_or(rest);
+            if let Some(iq) = q
+                .kind
+                .inner()
+                .iter()
+                .find(|iq| iq.id == id || iq.id == rest)
+            {
+                return format!(
+                    "{} {k}: {}",
+                    survey.tr(&q.label, lang),
+                    survey.tr(&iq.label, lang)
+                );
+            }
+        }
+        survey.tr(&q.label, lang).to_string()
+    }
+
+    /// May the member add an instance to repeat `q` now? Only to a repeat
+    /// without a `count`, below its `max`.
+    pub fn can_add_instance(&self, q: &Question, vis: &Visibility) -> bool {
+        q.kind.is_repeat()
+            && q.kind.repeat_count().is_none()
+            && self.instances(q, vis) < q.kind.max_instances()
+    }
+
+    /// "Add another": a new, empty instance at the end of repeat `repeat`
+    /// (`false`, and nothing changes, when it cannot take one).
+    pub fn add_instance(&mut self, repeat: &str) -> bool {
+        let survey = Rc::clone(&self.survey);
+        let Some(q) = survey.question(repeat) else {
+            return false;
+        };
+        let vis = self.visible();
+        if !self.can_add_instance(q, &vis) {
+            return false;
+        }
+        let n = self.instances(q, &vis);
+        self.drafts.insert(q.id.clone(), Draft::Instances(n + 1));
+        self.errors.retain(|e| e.question != q.id);
+        self.reviewing = false;
+        true
+    }
+
+    /// "Remove": takes instance `k` (from 1) out of repeat `repeat`, with
+    /// its answers; the instances after it move up one. `false`, and
+    /// nothing changes, when there is no such instance or the number of
+    /// instances is not the member's to choose.
+    pub fn remove_instance(&mut self, repeat: &str, k: usize) -> bool {
+        let survey = Rc::clone(&self.survey);
+        let Some(q) = survey.question(repeat) else {
+            return false;
+        };
+        let n = drafted_instances(q, &self.drafts);
+        if q.kind.repeat_count().is_some() || k == 0 || k > n {
+            return false;
+        }
+        let old = std::mem::take(&mut self.drafts);
+        for (key, draft) in old {
+            match split_instance_key(&key) {
+                Some((r, j, rest)) if r == q.id => {
+                    if j > k {
+                        self.drafts.insert(instance_key(r, j - 1, rest), draft);
+                    } else if j < k {
+                        self.drafts.insert(key, draft);
+                    }
+                }
+                _ => {
+                    self.drafts.insert(key, draft);
+                }
+            }
+        }
+        if n > 1 {
+            self.drafts.insert(q.id.clone(), Draft::Instances(n - 1));
+        } else {
+            self.drafts.remove(&q.id);
+        }
+        // The errors of its instances named them by number: they go, and
+        // the checks on Next find what is still wrong.
+        self.errors.retain(|e| !e.concerns(q));
+        self.reviewing = false;
+        true
     }
 
     /// The answers as the collector takes them: those of asked questions
@@ -448,25 +615,51 @@ impl Form {
     /// The options of a single or multiple choice shown now: in the order
     /// shown, without those the earlier answers do not offer.
     pub fn choices_offered<'a>(&'a self, q: &'a Question, vis: &Visibility) -> Vec<&'a Choice> {
+        self.choices_offered_at(q, &q.id, vis)
+    }
+
+    /// The same for question `q` keyed `key` (inside a repeat's instance).
+    pub fn choices_offered_at<'a>(
+        &'a self,
+        q: &'a Question,
+        key: &str,
+        vis: &Visibility,
+    ) -> Vec<&'a Choice> {
         let mut shown = self.choices_in_order(q);
-        shown.retain(|c| vis.offers(&q.id, &c.id));
+        shown.retain(|c| vis.offers(key, &c.id));
         shown
     }
 
     /// Questions on the current page with a draft that picks an option not
     /// offered now: an answer on this page (or before) changed the options.
     pub fn picks_not_offered(&self, vis: &Visibility) -> bool {
-        self.page_questions(vis)
-            .iter()
-            .any(|q| match self.drafts.get(&q.id) {
-                Some(Draft::Choice(c)) => !vis.offers(&q.id, c),
-                Some(Draft::Choices(ticked)) => ticked.iter().any(|c| !vis.offers(&q.id, c)),
-                _ => false,
-            })
+        let picked_away = |key: &str| match self.drafts.get(key) {
+            Some(Draft::Choice(c)) => !vis.offers(key, c),
+            Some(Draft::Choices(ticked)) => ticked.iter().any(|c| !vis.offers(key, c)),
+            _ => false,
+        };
+        self.page_questions(vis).iter().any(|q| {
+            if q.kind.is_repeat() {
+                (1..=self.instances(q, vis)).any(|k| {
+                    q.kind.inner().iter().any(|iq| {
+                        let key = instance_key(&q.id, k, &iq.id);
+                        vis.asks_at(iq, &key) && picked_away(&key)
+                    })
+                })
+            } else {
+                picked_away(&q.id)
+            }
+        })
     }
 
     pub fn errors_for<'a>(&'a self, q: &'a Question) -> impl Iterator<Item = &'a FieldError> {
         self.errors.iter().filter(move |e| e.concerns(q))
+    }
+
+    /// The errors of the field keyed `key` alone (`incidents[2].by`; for a
+    /// repeat's id, those of the repeat itself, such as too few instances).
+    pub fn errors_at<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a FieldError> {
+        self.errors.iter().filter(move |e| e.is_at(key))
     }
 
     /// Errors about no question of this survey (reported by the collector).
@@ -503,31 +696,42 @@ impl Form {
     /// The element id an error of question `q` points at: its "other" text,
     /// or the question's first field.
     pub fn error_target(&self, q: &Question, error: &FieldError) -> String {
-        if error.question != q.id {
-            field_dom_id(&error.question)
-        } else {
-            self.first_field_id(q)
+        if error.question == q.id {
+            return self.first_field_id(q);
         }
+        // An instance's question: its first field (or its "other" text).
+        if let Some(iq) = question_at(&self.survey, &error.question)
+            && split_instance_key(&error.question).is_some()
+        {
+            return self.first_field_id_at(iq, &error.question);
+        }
+        field_dom_id(&error.question)
     }
 
-    /// The id of the first field of a question, as rendered.
+    /// The id of the first field of a question, as rendered (of a repeat:
+    /// the group of its instances).
     pub fn first_field_id(&self, q: &Question) -> String {
+        self.first_field_id_at(q, &q.id)
+    }
+
+    /// The id of the first field of question `q` keyed `key`.
+    pub fn first_field_id_at(&self, q: &Question, key: &str) -> String {
         match &q.kind {
             QuestionKind::SingleChoice { .. } | QuestionKind::MultipleChoice { .. } => self
-                .choices_offered(q, &self.visible())
+                .choices_offered_at(q, key, &self.visible())
                 .first()
-                .map(|c| choice_dom_id(&q.id, &c.id))
-                .unwrap_or_else(|| choice_dom_id(&q.id, OTHER)),
-            QuestionKind::Rating { .. } => choice_dom_id(&q.id, "1"),
+                .map(|c| choice_dom_id(key, &c.id))
+                .unwrap_or_else(|| choice_dom_id(key, OTHER)),
+            QuestionKind::Rating { .. } => choice_dom_id(key, "1"),
             QuestionKind::Grid { statements, scale } => match (statements.first(), scale.first()) {
-                (Some(s), Some(c)) => grid_dom_id(&q.id, &s.id, &c.id),
-                _ => field_dom_id(&q.id),
+                (Some(s), Some(c)) => grid_dom_id(key, &s.id, &c.id),
+                _ => field_dom_id(key),
             },
             QuestionKind::Ranking { .. } => match self.choices_in_order(q).first() {
-                Some(c) => rank_dom_id(&q.id, &c.id),
-                None => field_dom_id(&q.id),
+                Some(c) => rank_dom_id(key, &c.id),
+                None => field_dom_id(key),
             },
-            _ => field_dom_id(&q.id),
+            _ => field_dom_id(key),
         }
     }
 
@@ -552,8 +756,7 @@ impl Form {
                 ticked,
             } => {
                 let survey = Rc::clone(&self.survey);
-                let options = survey
-                    .question(&question)
+                let options = question_at(&survey, &question)
                     .and_then(|q| q.kind.choices())
                     .unwrap_or_default();
                 let exclusive = |id: &str| options.iter().any(|c| c.id == id && c.exclusive);
@@ -600,10 +803,7 @@ impl Form {
                 choice,
                 rank,
             } => {
-                let k = self
-                    .survey
-                    .question(&question)
-                    .map_or(0, |q| ranks_asked(&q.kind));
+                let k = question_at(&self.survey, &question).map_or(0, |q| ranks_asked(&q.kind));
                 let entry = self
                     .drafts
                     .entry(question)
@@ -643,7 +843,7 @@ impl Form {
     fn forget_errors_of(&mut self, question: &str) {
         let base = question
             .strip_suffix("_other")
-            .filter(|b| self.survey.question(b).is_some())
+            .filter(|b| question_at(&self.survey, b).is_some())
             .unwrap_or(question)
             .to_string();
         let other = other_key(&base);
@@ -769,6 +969,29 @@ impl Form {
     }
 }
 
+/// How many instances the drafts hold for repeat `q`: as many as the
+/// member added, or (for a repeat with a `count`) up to the last instance
+/// with a draft; never more than its `max`.
+fn drafted_instances(q: &Question, drafts: &BTreeMap<String, Draft>) -> usize {
+    let n = if q.kind.repeat_count().is_some() {
+        let prefix = format!("{}[", q.id);
+        drafts
+            .range(prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(&prefix))
+            .filter_map(|(key, _)| split_instance_key(key))
+            .filter(|(r, ..)| *r == q.id)
+            .map(|(_, k, _)| k)
+            .max()
+            .unwrap_or(0)
+    } else {
+        match drafts.get(&q.id) {
+            Some(Draft::Instances(n)) => *n,
+            _ => 0,
+        }
+    };
+    n.min(q.kind.max_instances())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -843,5 +1066,176 @@ mod tests {
         choose(&mut form, "country", "ge");
         assert_eq!(form.answers()["region"], "batumi");
         assert!(form.problems(&form.visible()).is_empty());
+    }
+
+    /// The engine's repeat fixture: incidents, up to 3, chosen by the member.
+    fn incidents() -> Form {
+        let survey = surveys::parse_survey(include_str!("../../surveys/tests/repeat.toml"))
+            .expect("the repeat fixture loads");
+        Form::new(survey, "sub-1".into())
+    }
+
+    fn set(form: &mut Form, key: &str, text: &str) {
+        form.edit(Edit::SetText {
+            question: key.into(),
+            text: text.into(),
+        });
+    }
+
+    fn tick(form: &mut Form, key: &str, choice: &str) {
+        form.edit(Edit::Tick {
+            question: key.into(),
+            choice: choice.into(),
+            ticked: true,
+        });
+    }
+
+    #[test]
+    fn instances_are_added_answered_each_with_its_own_logic_and_sent_as_a_list() {
+        let mut form = incidents();
+        choose(&mut form, "country", "ua");
+        let repeat = form.survey.question("incidents").expect("repeat").clone();
+        let vis = form.visible();
+        assert_eq!(form.instances(&repeat, &vis), 0);
+        assert!(form.can_add_instance(&repeat, &vis));
+        assert!(!form.answers().contains_key("incidents"));
+
+        assert!(form.add_instance("incidents"));
+        assert!(form.add_instance("incidents"));
+        let vis = form.visible();
+        assert_eq!(form.instances(&repeat, &vis), 2);
+        let inner = |id: &str| {
+            repeat
+                .kind
+                .inner()
+                .iter()
+                .find(|q| q.id == id)
+                .expect("inner")
+        };
+        // `injured` is asked where police did it; `same_place` from the
+        // second instance on.
+        assert!(!vis.asks_at(inner("injured"), "incidents[1].injured"));
+        assert!(!vis.asks_at(inner("same_place"), "incidents[1].same_place"));
+        assert!(vis.asks_at(inner("same_place"), "incidents[2].same_place"));
+        assert!(vis.requires_at("incidents[1].when"));
+        tick(&mut form, "incidents[1].by", "police");
+        set(&mut form, "incidents[1].when", "2026-03-01");
+        set(&mut form, "incidents[1].injured", "2");
+        set(&mut form, "incidents[2].when", "2026-04-01");
+        set(&mut form, "incidents[2].injured", "9"); // not asked there: not sent
+        let vis = form.visible();
+        assert!(vis.asks_at(inner("injured"), "incidents[1].injured"));
+        assert_eq!(
+            form.answers()["incidents"],
+            serde_json::json!([
+                {"when": "2026-03-01", "by": ["police"], "injured": 2},
+                {"when": "2026-04-01"}
+            ])
+        );
+        assert!(form.problems(&vis).is_empty(), "{:?}", form.problems(&vis));
+
+        // At most `max` (3).
+        assert!(form.add_instance("incidents"));
+        assert!(!form.add_instance("incidents"));
+        assert_eq!(form.instances(&repeat, &form.visible()), 3);
+        // The third, added but not filled in, misses its date.
+        let problems = form.problems(&form.visible());
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].question, "incidents[3].when");
+        assert!(problems[0].concerns(&repeat));
+        assert_eq!(
+            form.error_target(&repeat, &problems[0]),
+            "q-incidents[3].when"
+        );
+        assert_eq!(
+            form.error_label(&repeat, &problems[0], "en"),
+            "Incidents 3: When did it happen?"
+        );
+    }
+
+    #[test]
+    fn removing_an_instance_moves_the_later_ones_up_with_their_answers() {
+        let mut form = incidents();
+        for _ in 0..3 {
+            form.add_instance("incidents");
+        }
+        for (k, day) in [(1, "2026-01-01"), (2, "2026-02-02"), (3, "2026-03-03")] {
+            set(&mut form, &format!("incidents[{k}].when"), day);
+        }
+        tick(&mut form, "incidents[3].by", "police");
+        assert!(!form.remove_instance("incidents", 4));
+        assert!(!form.remove_instance("incidents", 0));
+        assert!(form.remove_instance("incidents", 2));
+        assert_eq!(
+            form.answers()["incidents"],
+            serde_json::json!([
+                {"when": "2026-01-01"},
+                {"when": "2026-03-03", "by": ["police"]}
+            ])
+        );
+        assert!(!form.drafts.contains_key("incidents[3].when"));
+        assert!(form.remove_instance("incidents", 1));
+        assert!(form.remove_instance("incidents", 1));
+        assert!(!form.drafts.contains_key("incidents"), "{:?}", form.drafts);
+        assert!(!form.answers().contains_key("incidents"));
+    }
+
+    #[test]
+    fn a_repeat_with_a_count_has_as_many_instances_as_the_answer_says() {
+        let toml = r#"
+id = "d"
+version = 1
+languages = ["en"]
+privacy_budget = 1
+title = { en = "D" }
+
+[[questions]]
+id = "times"
+type = "integer"
+min = 0
+max = 5
+label = { en = "How many times?" }
+
+[[questions]]
+id = "detention"
+type = "repeat"
+max = 5
+count = "${times}"
+label = { en = "Detention" }
+
+[[questions.questions]]
+id = "hours"
+type = "integer"
+required = true
+label = { en = "Hours held" }
+"#;
+        let survey = surveys::parse_survey(toml).expect("loads");
+        let mut form = Form::new(survey, "sub-2".into());
+        let repeat = form.survey.question("detention").expect("repeat").clone();
+        // No count yet: the repeat is not asked at all.
+        assert!(!form.visible().asks(&repeat));
+        set(&mut form, "times", "2");
+        let vis = form.visible();
+        assert!(vis.asks(&repeat));
+        assert_eq!(form.instances(&repeat, &vis), 2);
+        assert!(!form.can_add_instance(&repeat, &vis));
+        assert!(!form.add_instance("detention"));
+        assert!(!form.remove_instance("detention", 1));
+        set(&mut form, "detention[1].hours", "3");
+        set(&mut form, "detention[2].hours", "4");
+        assert_eq!(
+            form.answers()["detention"],
+            serde_json::json!([{"hours": 3}, {"hours": 4}])
+        );
+        // The count goes down: the second instance is no longer sent (its
+        // draft stays, and comes back with the count).
+        set(&mut form, "times", "1");
+        assert_eq!(
+            form.answers()["detention"],
+            serde_json::json!([{"hours": 3}])
+        );
+        assert!(form.problems(&form.visible()).is_empty());
+        set(&mut form, "times", "2");
+        assert_eq!(form.answers()["detention"][1]["hours"], 4);
     }
 }

@@ -450,9 +450,11 @@ impl Engine {
         if sent.len() > limit {
             let max = u32::try_from(limit).unwrap_or(max);
             walk.err(&key, AnswerProblem::TooManyInstances { max });
-            return;
         }
-        let n = fixed.unwrap_or(sent.len());
+        // The instances within the limit are still evaluated, so that a
+        // runner whose count just went down still learns what is asked in
+        // those that stay (the response is refused all the same).
+        let n = fixed.unwrap_or(sent.len().min(limit));
         if fixed.is_none() && n < min as usize {
             walk.err(&key, AnswerProblem::TooFewInstances { min });
         }

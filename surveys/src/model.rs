@@ -387,6 +387,27 @@ impl QuestionKind {
         )
     }
 
+    pub fn is_repeat(&self) -> bool {
+        matches!(self, QuestionKind::Repeat { .. })
+    }
+
+    /// A repeat's `count`, when the number of instances is not the
+    /// member's to choose.
+    pub fn repeat_count(&self) -> Option<&str> {
+        match self {
+            QuestionKind::Repeat { count, .. } => count.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A repeat's `max` (0 for any other question).
+    pub fn max_instances(&self) -> usize {
+        match self {
+            QuestionKind::Repeat { max, .. } => *max as usize,
+            _ => 0,
+        }
+    }
+
     /// The questions inside a repeat; empty for every other type.
     pub fn inner(&self) -> &[Question] {
         match self {

@@ -580,23 +580,49 @@ fn an_option_the_earlier_answers_do_not_offer_is_refused_by_name() {
 }
 
 #[test]
-fn a_survey_with_a_repeat_is_not_served_while_the_runners_cannot_show_it() {
+fn a_repeat_is_validated_instance_by_instance_and_stored_as_sent() {
     let folder = tempfile::tempdir().expect("tempdir");
     std::fs::copy(
         crate::helpers::repo_root().join("surveys/tests/repeat.toml"),
         folder.path().join("repeat.toml"),
     )
     .expect("copy the fixture");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (_, db) = crate::helpers::fresh_db(dir.path());
-    let refused = crate::helpers::try_spawn_app_on(dir, db, false, folder.path().to_path_buf(), 0);
-    let Err(e) = refused else {
-        panic!("a survey with a repeat was served");
+    let app = crate::helpers::spawn_app_with(false, folder.path().to_path_buf(), 0);
+    let url = app.url("/api/surveys/incidents/responses");
+    let send = |answers: serde_json::Value| {
+        post(
+            &url,
+            &json!({"submission_id": new_id(), "answers": answers}).to_string(),
+        )
     };
-    let message = e.to_string();
-    assert!(
-        message.contains("repeat groups cannot be collected yet")
-            && message.contains("survey `incidents`, question `incidents`"),
-        "{message}"
-    );
+    // The survey's definition, as both runners get it, holds the repeat.
+    let def = get(&app.url("/api/surveys/incidents"));
+    assert_eq!(def.status, 200, "{}", def.body);
+    assert_eq!(def.json()["questions"][1]["type"], "repeat");
+
+    // Every problem is named with its instance.
+    let r = send(json!({"country": "ua", "incidents": [
+        {"when": "2026-03-01", "by": ["police"], "injured": 2},
+        {"by": ["medics"], "injured": 1}]}));
+    assert_eq!(r.status, 422, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["error"], "invalid_answers");
+    let places: Vec<&str> = j["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .filter_map(|d| d["question"].as_str())
+        .collect();
+    // Instance 2 misses its date, and `injured` is not asked there (not
+    // police), so it is dropped rather than refused.
+    assert_eq!(places, ["incidents[2].when"], "{}", r.body);
+
+    let r = send(json!({"country": "ua", "incidents": [{}, {}, {}, {}]}));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("too_many_instances"), "{}", r.body);
+
+    let r = send(json!({"country": "ua", "reported": "no", "incidents": [
+        {"when": "2026-03-01", "by": ["police"], "injured": 2},
+        {"when": "2026-04-01", "by": ["medics"], "same_place": true}]}));
+    assert_eq!(r.status, 201, "{}", r.body);
 }

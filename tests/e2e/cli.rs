@@ -634,3 +634,182 @@ fn the_runner_installs_under_the_operators_neutral_name_and_icon() {
         text(&refused)
     );
 }
+
+/// A folder of survey files holding only the repeat fixture (`incidents`).
+fn repeat_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        repo_root().join("surveys/tests/repeat.toml"),
+        dir.path().join("incidents.toml"),
+    )
+    .expect("copy the fixture");
+    dir
+}
+
+#[test]
+fn export_writes_each_repeat_to_a_file_of_its_own_in_long_format() {
+    use crate::admin::{call, token};
+
+    let surveys = repeat_folder();
+    let surveys_arg = surveys.path().to_str().expect("utf-8");
+    let app = crate::helpers::spawn_app_with(false, surveys.path().to_path_buf(), 0);
+    let ids = [new_id(), new_id(), new_id()];
+    let answers = [
+        json!({"country": "ua", "reported": "no", "incidents": [
+            {"when": "2026-03-01", "by": ["police", "other"], "by_other": "guards, night", "injured": 2},
+            {"when": "2026-04-01", "by": ["medics"], "same_place": true}]}),
+        json!({"country": "kz"}),
+        json!({"country": "ua", "reported": "yes", "incidents": [
+            {"when": "2026-02-10", "by": ["police"], "injured": 0}]}),
+    ];
+    for (id, a) in ids.iter().zip(&answers) {
+        let r = post(
+            &app.url("/api/surveys/incidents/responses"),
+            &json!({"submission_id": id, "answers": a}).to_string(),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let day = collector::store::today();
+    let db = app.db.as_str();
+    let dir = app.dir.path();
+    let path = |name: &str| dir.join(name).to_str().expect("utf-8").to_string();
+    let export = |extra: &[&str]| {
+        let mut args = vec!["export", "incidents", "--db", db, "--surveys", surveys_arg];
+        args.extend_from_slice(extra);
+        chorus(&args, dir)
+    };
+
+    // CSV: the main file, and the repeat's beside it.
+    let run = export(&[
+        "--out",
+        &path("answers.csv"),
+        "--codebook",
+        &path("book.csv"),
+    ]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        format!(
+            "exported 3 responses of incidents to {}\n\
+             exported 3 instances of repeat `incidents` to {}\n\
+             wrote the codebook to {}\n",
+            path("answers.csv"),
+            path("answers.incidents.csv"),
+            path("book.csv")
+        )
+    );
+    let main = std::fs::read_to_string(dir.join("answers.csv")).expect("main file");
+    assert_eq!(
+        main,
+        format!(
+            "submission_id,survey_version,received_day,country,incidents,total_injured,reported\r\n\
+             {},1,{day},ua,2,2,no\r\n\
+             {},1,{day},kz,0,0,\r\n\
+             {},1,{day},ua,1,0,yes\r\n",
+            ids[0], ids[1], ids[2]
+        )
+    );
+    let long = std::fs::read_to_string(dir.join("answers.incidents.csv")).expect("repeat file");
+    assert_eq!(
+        long,
+        format!(
+            "submission_id,instance,when,by__police,by__medics,by__other,by_other,injured,same_place\r\n\
+             {0},1,2026-03-01,1,0,1,\"guards, night\",2,\r\n\
+             {0},2,2026-04-01,0,1,0,,,1\r\n\
+             {1},1,2026-02-10,1,0,0,,0,\r\n",
+            ids[0], ids[2]
+        )
+    );
+    let book = std::fs::read_to_string(dir.join("book.csv")).expect("codebook");
+    assert!(
+        book.starts_with("column,question,text,type,values,notes,repeat\r\n"),
+        "{book}"
+    );
+    assert!(
+        book.contains("\r\nwhen,when,When did it happen?,date,\"date YYYY-MM-DD, at most today\",empty = not answered or not asked,incidents\r\n"),
+        "{book}"
+    );
+
+    // The admin API serves the same two files.
+    let researcher = token(&app, "researcher");
+    let api = |query: &str| {
+        call(
+            "GET",
+            &app.url(&format!("/api/admin/surveys/incidents/export?{query}")),
+            Some(&researcher),
+        )
+    };
+    assert_eq!(api("format=csv").body, main);
+    let r = api("format=csv&repeat=incidents");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, long);
+    assert!(
+        r.header("content-disposition")
+            .is_some_and(|d| d.ends_with(&format!("incidents-{day}.incidents.csv\""))),
+        "{:?}",
+        r.headers
+    );
+    for (bad, says) in [
+        (
+            "repeat=witnesses",
+            "has no repeat `witnesses`; its repeats are incidents",
+        ),
+        (
+            "format=json&repeat=incidents",
+            "JSON Lines has no such file",
+        ),
+    ] {
+        let r = api(bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert_eq!(r.json()["error"], "bad_parameter");
+        assert!(r.body.contains(says), "{bad}: {}", r.body);
+    }
+
+    // JSON Lines: one file, the instances nested in their response's line.
+    let run = export(&["--format", "json", "--out", &path("answers.jsonl")]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(!dir.join("answers.incidents.jsonl").exists());
+    let lines: Vec<Value> = std::fs::read_to_string(dir.join("answers.jsonl"))
+        .expect("json lines")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines[0]["incidents"],
+        json!([
+            {"when": "2026-03-01", "by__police": 1, "by__medics": 0, "by__other": 1,
+             "by_other": "guards, night", "injured": 2, "same_place": null},
+            {"when": "2026-04-01", "by__police": 0, "by__medics": 1, "by__other": 0,
+             "by_other": null, "injured": null, "same_place": 1}
+        ])
+    );
+    assert_eq!(lines[1]["incidents"], json!([]));
+
+    // Refused before anything is written: an --out that is not a file (the
+    // repeat's file would go beside it), a codebook where the repeat's
+    // file goes.
+    let run = export(&["--out", "/dev/stdout", "--codebook", &path("never.csv")]);
+    assert!(!run.status.success());
+    let said = text(&run);
+    assert!(
+        said.contains("--out /dev/stdout is not a file")
+            && said.contains("/dev/stdout.incidents.csv")
+            && said.contains("--format json"),
+        "{said}"
+    );
+    assert!(!dir.join("never.csv").exists());
+    let run = export(&[
+        "--out",
+        &path("other.csv"),
+        "--codebook",
+        &path("other.incidents.csv"),
+    ]);
+    assert!(!run.status.success());
+    assert!(
+        text(&run).contains("is where the export writes the instances of repeat `incidents`"),
+        "{}",
+        text(&run)
+    );
+    assert!(!dir.join("other.csv").exists() && !dir.join("other.incidents.csv").exists());
+}

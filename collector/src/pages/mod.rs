@@ -476,6 +476,10 @@ enum Go {
     Change(usize),
     /// The same page in another language.
     Lang(String),
+    /// "Add another" instance to a repeat (`add.<repeat>`).
+    Add(String),
+    /// Remove instance `k` of a repeat (`remove.<repeat>.<k>`).
+    Remove(String, usize),
 }
 
 impl Go {
@@ -489,6 +493,11 @@ impl Go {
                     Go::Change(n.parse().ok()?)
                 } else if let Some(l) = s.strip_prefix("lang.") {
                     Go::Lang(l.to_string())
+                } else if let Some(r) = s.strip_prefix("add.") {
+                    Go::Add(r.to_string())
+                } else if let Some(rest) = s.strip_prefix("remove.") {
+                    let (r, k) = rest.rsplit_once('.')?;
+                    Go::Remove(r.to_string(), k.parse().ok()?)
                 } else {
                     return None;
                 }
@@ -670,6 +679,31 @@ fn decide(state: &State, post: Post) -> Next {
     };
     match go {
         Go::Lang(_) => page(&form, &Notices::default()),
+        // Nothing is checked: the member is still filling this page in.
+        Go::Add(repeat) => {
+            if !form.add_instance(&repeat) {
+                return Next::Page(problem(
+                    state,
+                    StatusCode::BAD_REQUEST,
+                    &lang,
+                    ui(&lang, Ui::FormUnreadable),
+                    Some(&format!("no instance can be added to `{repeat}` now")),
+                ));
+            }
+            page(&form, &Notices::default())
+        }
+        Go::Remove(repeat, k) => {
+            if !form.remove_instance(&repeat, k) {
+                return Next::Page(problem(
+                    state,
+                    StatusCode::BAD_REQUEST,
+                    &lang,
+                    ui(&lang, Ui::FormUnreadable),
+                    Some(&format!("`{repeat}` has no instance {k} to remove")),
+                ));
+            }
+            page(&form, &Notices::default())
+        }
         Go::Back => {
             form.previous_page();
             page(&form, &Notices::default())
@@ -701,17 +735,13 @@ fn decide(state: &State, post: Post) -> Next {
             let now: Vec<String> = form
                 .page_questions(&vis)
                 .iter()
-                .map(|q| q.id.clone())
+                .flat_map(|q| form.shown_keys(q, &vis))
                 .collect();
             let more_questions = now.iter().any(|q| !shown.contains(q));
             let options_changed = form.picks_not_offered(&vis);
             if more_questions || options_changed {
                 let mut errors = form.problems(&vis);
-                errors.retain(|e| {
-                    shown
-                        .iter()
-                        .any(|s| form.survey.question(s).is_some_and(|q| e.concerns(q)))
-                });
+                errors.retain(|e| shown.iter().any(|s| e.is_at(s)));
                 form.errors = errors;
                 return page(
                     &form,

@@ -153,7 +153,12 @@ pub struct Notices<'a> {
 
 /// The hidden fields every post of a form carries: who it is, where it is,
 /// and the drafts not shown as fields on this page.
-fn hidden_fields(form: &Form, lang: &str, page: Option<usize>, shown: &[&Question]) -> String {
+fn hidden_fields(
+    form: &Form,
+    lang: &str,
+    page: Option<(usize, &Visibility)>,
+    shown: &[&Question],
+) -> String {
     let mut h = String::new();
     let mut hidden = |name: &str, value: &str| {
         let _ = write!(
@@ -166,18 +171,22 @@ fn hidden_fields(form: &Form, lang: &str, page: Option<usize>, shown: &[&Questio
     hidden("_sid", &form.submission_id);
     hidden("_v", &form.survey.version.to_string());
     hidden("_lang", lang);
+    // The keys of the fields on this page (inside a repeat, those of each
+    // instance's asked questions): their drafts are the page's to send.
+    let mut keys: Vec<String> = Vec::new();
     match page {
-        Some(p) => {
+        Some((p, vis)) => {
             hidden("_page", &p.to_string());
-            let ids: Vec<&str> = shown.iter().map(|q| q.id.as_str()).collect();
-            hidden("_shown", &ids.join(" "));
+            keys = shown.iter().flat_map(|q| form.shown_keys(q, vis)).collect();
+            hidden("_shown", &keys.join(" "));
         }
         None => hidden("_review", "1"),
     }
     let on_page = |key: &str| {
-        shown
-            .iter()
-            .any(|q| q.id == key || (q.kind.has_other() && other_key(&q.id) == key))
+        keys.iter().any(|k| {
+            let repeat = form.survey.question(k).is_some_and(|q| q.kind.is_repeat());
+            !repeat && (k == key || other_key(k) == key)
+        })
     };
     let carried: std::collections::BTreeMap<String, Draft> = form
         .drafts
@@ -296,7 +305,12 @@ pub fn form_page(c: &Chrome, form: &Form, vis: &Visibility, notices: &Notices) -
             esc(message)
         );
     }
-    h.push_str(&hidden_fields(form, lang, current, &questions));
+    h.push_str(&hidden_fields(
+        form,
+        lang,
+        current.map(|p| (p, vis)),
+        &questions,
+    ));
     let last = form.on_last_page(vis);
     let _ = write!(
         h,
@@ -336,7 +350,7 @@ fn error_summary(form: &Form, questions: &[&Question], lang: &str) -> String {
                 h,
                 "<li><a href=\"#{}\">{}: {}</a></li>",
                 esc(&form.error_target(q, e)),
-                esc(form.survey.tr(&q.label, lang)),
+                esc(&form.error_label(q, e, lang)),
                 esc(&e.message(lang))
             );
         }
@@ -353,6 +367,9 @@ fn error_summary(form: &Form, questions: &[&Question], lang: &str) -> String {
 struct Parts<'a> {
     form: &'a Form,
     q: &'a Question,
+    /// Its key: its id, or inside a repeat's instance `incidents[2].when`
+    /// (fields' names, element ids and drafts use it).
+    key: &'a str,
     /// What is asked now: the options a cascading select offers.
     vis: &'a Visibility,
     lang: &'a str,
@@ -452,7 +469,7 @@ impl Parts<'_> {
         format!(
             "<fieldset class=\"{}\" data-question=\"{}\"{}{invalid}><legend>{}</legend>{}{}{body}</fieldset>",
             self.class(kind),
-            esc(&self.q.id),
+            esc(self.key),
             self.described_by(),
             self.label(),
             self.hint(),
@@ -464,8 +481,8 @@ impl Parts<'_> {
         format!(
             "<div class=\"{}\" data-question=\"{}\"><label class=\"q-label\" for=\"{}\">{}</label>{}{}{field}</div>",
             self.class(kind),
-            esc(&self.q.id),
-            esc(&field_dom_id(&self.q.id)),
+            esc(self.key),
+            esc(&field_dom_id(self.key)),
             self.label(),
             self.hint(),
             self.errors()
@@ -473,7 +490,7 @@ impl Parts<'_> {
     }
 
     fn draft(&self) -> Option<&Draft> {
-        self.form.drafts.get(&self.q.id)
+        self.form.drafts.get(self.key)
     }
 
     fn text(&self) -> &str {
@@ -486,20 +503,110 @@ impl Parts<'_> {
 
 /// One question with its label, hint, fields and errors.
 pub fn question(form: &Form, q: &Question, vis: &Visibility, lang: &str) -> String {
-    let errors: Vec<&FieldError> = form.errors_for(q).collect();
+    if q.kind.is_repeat() {
+        repeat(form, q, vis, lang)
+    } else {
+        question_at(form, q, &q.id, vis, lang)
+    }
+}
+
+/// A repeat: each instance's asked questions in a group of its own, with
+/// "Remove" on each and "Add another" after them when the member chooses
+/// how many (buttons that post the page, so they work without scripts).
+fn repeat(form: &Form, q: &Question, vis: &Visibility, lang: &str) -> String {
+    let tl = lang_attr(form.survey.language(lang), lang);
+    let label = form.survey.tr(&q.label, lang);
+    let errors: Vec<&FieldError> = form.errors_at(&q.id).collect();
+    let chosen = q.kind.repeat_count().is_none();
+    let n = form.instances(q, vis);
+    let mut h = format!(
+        "<fieldset class=\"question repeat{}\" data-question=\"{}\" id=\"{}\" tabindex=\"-1\"{}><legend><span class=\"label-text\"{tl}>{}</span></legend>",
+        if errors.is_empty() { "" } else { " has-error" },
+        esc(&q.id),
+        esc(&field_dom_id(&q.id)),
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(" aria-describedby=\"err-{}\"", esc(&q.id))
+        },
+        esc(label)
+    );
+    if let Some(hint) = &q.hint {
+        let _ = write!(
+            h,
+            "<p class=\"hint\"{tl}>{}</p>",
+            esc(form.survey.tr(hint, lang))
+        );
+    }
+    if !errors.is_empty() {
+        let _ = write!(h, "<div class=\"error\" id=\"err-{}\">", esc(&q.id));
+        for e in &errors {
+            let _ = write!(h, "<p>{}</p>", esc(&e.message(lang)));
+        }
+        h.push_str("</div>");
+    }
+    for k in 1..=n {
+        let _ = write!(
+            h,
+            "<fieldset class=\"instance\" data-instance=\"{k}\"><legend{tl}>{} {k}</legend>",
+            esc(label)
+        );
+        for iq in q.kind.inner() {
+            let key = runner::answers::instance_key(&q.id, k, &iq.id);
+            if vis.asks_at(iq, &key) {
+                h.push_str(&question_at(form, iq, &key, vis, lang));
+            }
+        }
+        if chosen {
+            let _ = write!(
+                h,
+                "<button type=\"submit\" class=\"secondary remove\" name=\"_go\" value=\"remove.{}.{k}\">{}<span class=\"visually-hidden\"{tl}> — {} {k}</span></button>",
+                esc(&q.id),
+                esc(ui(lang, Ui::RemoveInstance)),
+                esc(label)
+            );
+        }
+        h.push_str("</fieldset>");
+    }
+    if form.can_add_instance(q, vis) {
+        let _ = write!(
+            h,
+            "<button type=\"submit\" class=\"secondary add\" id=\"add-{}\" name=\"_go\" value=\"add.{}\">{}<span class=\"visually-hidden\"{tl}> — {}</span></button>",
+            esc(&q.id),
+            esc(&q.id),
+            esc(ui(
+                lang,
+                if n == 0 {
+                    Ui::AddInstance
+                } else {
+                    Ui::AddAnother
+                }
+            )),
+            esc(label)
+        );
+    }
+    h.push_str("</fieldset>");
+    h
+}
+
+/// Question `q` keyed `key`: its id, or in a repeat's instance
+/// `incidents[2].when`.
+fn question_at(form: &Form, q: &Question, key: &str, vis: &Visibility, lang: &str) -> String {
+    let errors: Vec<&FieldError> = form.errors_at(key).collect();
     let parts = Parts {
         form,
         q,
+        key,
         vis,
         lang,
-        required: vis.requires(q),
+        required: vis.requires_at(key),
         tl: lang_attr(form.survey.language(lang), lang),
-        hint_id: q.hint.as_ref().map(|_| format!("hint-{}", q.id)),
-        error_id: (!errors.is_empty()).then(|| format!("err-{}", q.id)),
+        hint_id: q.hint.as_ref().map(|_| format!("hint-{key}")),
+        error_id: (!errors.is_empty()).then(|| format!("err-{key}")),
         errors,
     };
-    let id = esc(&field_dom_id(&q.id));
-    let name = esc(&q.id);
+    let id = esc(&field_dom_id(key));
+    let name = esc(key);
     let attrs = parts.field_attrs();
     match &q.kind {
         QuestionKind::SingleChoice { other, .. } => choices(&parts, false, *other),
@@ -567,8 +674,8 @@ pub fn question(form: &Form, q: &Question, vis: &Visibility, lang: &str) -> Stri
 fn text_area(parts: &Parts, max_length: u32, rows: u32) -> String {
     format!(
         "<textarea id=\"{}\" name=\"{}\" rows=\"{rows}\" maxlength=\"{max_length}\" autocomplete=\"off\" spellcheck=\"false\"{}{}>{}</textarea>",
-        esc(&field_dom_id(&parts.q.id)),
-        esc(&parts.q.id),
+        esc(&field_dom_id(parts.key)),
+        esc(parts.key),
         parts.tl,
         parts.field_attrs(),
         esc(parts.text())
@@ -584,10 +691,10 @@ fn choices(parts: &Parts, multiple: bool, other: bool) -> String {
     };
     let kind = if multiple { "checkbox" } else { "radio" };
     let option = |id: &str, label: &str, label_id: Option<&str>| {
-        let dom_id = esc(&choice_dom_id(&q.id, id));
+        let dom_id = esc(&choice_dom_id(parts.key, id));
         format!(
             "<div class=\"choice\"><input type=\"{kind}\" id=\"{dom_id}\" name=\"{}\" value=\"{}\"{}><label for=\"{dom_id}\"{}>{label}</label></div>",
-            esc(&q.id),
+            esc(parts.key),
             esc(id),
             if picked(id) { " checked" } else { "" },
             label_id
@@ -603,14 +710,14 @@ fn choices(parts: &Parts, multiple: bool, other: bool) -> String {
             "choices radios"
         }
     );
-    for c in parts.form.choices_offered(q, parts.vis) {
+    for c in parts.form.choices_offered_at(q, parts.key, parts.vis) {
         body.push_str(&option(
             &c.id,
             &format!("<span{}>{}</span>", parts.tl, esc(parts.tr(&c.label))),
             None,
         ));
     }
-    let other_label_id = format!("label-{}-{OTHER}", q.id);
+    let other_label_id = format!("label-{}-{OTHER}", parts.key);
     if other {
         body.push_str(&option(
             OTHER,
@@ -622,7 +729,7 @@ fn choices(parts: &Parts, multiple: bool, other: bool) -> String {
     if other {
         // Without scripts the text is always there: it counts only when
         // "other" is chosen (as in the WASM runner, which shows it then).
-        let key = other_key(&q.id);
+        let key = other_key(parts.key);
         let text = match parts.form.drafts.get(&key) {
             Some(Draft::Text(t)) => t.as_str(),
             _ => "",
@@ -648,11 +755,10 @@ fn choices(parts: &Parts, multiple: bool, other: bool) -> String {
 }
 
 fn rating(parts: &Parts, scale: u8, low: Option<&Text>, high: Option<&Text>) -> String {
-    let q = parts.q;
     let mut body = String::from("<div class=\"scale\">");
     for n in 1..=scale {
         let value = n.to_string();
-        let id = esc(&choice_dom_id(&q.id, &value));
+        let id = esc(&choice_dom_id(parts.key, &value));
         let checked = matches!(parts.draft(), Some(Draft::Choice(c)) if *c == value);
         let end = match n {
             1 => low,
@@ -662,7 +768,7 @@ fn rating(parts: &Parts, scale: u8, low: Option<&Text>, high: Option<&Text>) -> 
         let _ = write!(
             body,
             "<div class=\"point\"><input type=\"radio\" id=\"{id}\" name=\"{}\" value=\"{value}\"{}><label for=\"{id}\">{value}{}</label></div>",
-            esc(&q.id),
+            esc(parts.key),
             if checked { " checked" } else { "" },
             end.map(|e| format!(
                 "<span class=\"visually-hidden\"{}> — {}</span>",
@@ -689,7 +795,7 @@ fn grid(parts: &Parts, statements: &[surveys::Choice]) -> String {
     let q = parts.q;
     let mut body = String::new();
     for s in statements {
-        let name = esc(&format!("{}.{}", q.id, s.id));
+        let name = esc(&format!("{}.{}", parts.key, s.id));
         let _ = write!(
             body,
             "<fieldset class=\"statement\"><legend{}>{}</legend><div class=\"choices radios compact\">",
@@ -697,7 +803,7 @@ fn grid(parts: &Parts, statements: &[surveys::Choice]) -> String {
             esc(parts.tr(&s.label))
         );
         for c in parts.form.choices_in_order(q) {
-            let id = esc(&grid_dom_id(&q.id, &s.id, &c.id));
+            let id = esc(&grid_dom_id(parts.key, &s.id, &c.id));
             let checked =
                 matches!(parts.draft(), Some(Draft::Grid(m)) if m.get(&s.id) == Some(&c.id));
             let _ = write!(
@@ -726,12 +832,12 @@ fn ranking(parts: &Parts) -> String {
     };
     let mut body = String::from("<div class=\"ranks\">");
     for c in parts.form.choices_in_order(q) {
-        let id = esc(&rank_dom_id(&q.id, &c.id));
+        let id = esc(&rank_dom_id(parts.key, &c.id));
         let value = rank_of(&c.id);
         let _ = write!(
             body,
             "<div class=\"rank-row\"><select id=\"{id}\" name=\"{}\" class=\"rank\"><option value=\"\"{}>—</option>",
-            esc(&format!("{}.rank.{}", q.id, c.id)),
+            esc(&format!("{}.rank.{}", parts.key, c.id)),
             if value.is_none() { " selected" } else { "" }
         );
         for r in 1..=ranks {
@@ -753,10 +859,9 @@ fn ranking(parts: &Parts) -> String {
 }
 
 fn consent(parts: &Parts) -> String {
-    let q = parts.q;
-    let id = esc(&field_dom_id(&q.id));
+    let id = esc(&field_dom_id(parts.key));
     let checked = matches!(parts.draft(), Some(Draft::Checked(true)));
-    let consent_hint = format!("consent-hint-{}", q.id);
+    let consent_hint = format!("consent-hint-{}", parts.key);
     let ids: Vec<&str> = [
         Some(consent_hint.as_str()),
         parts.hint_id.as_deref(),
@@ -768,10 +873,10 @@ fn consent(parts: &Parts) -> String {
     format!(
         "<div class=\"{}\" data-question=\"{}\">{}{}<div class=\"choice\"><input type=\"checkbox\" id=\"{id}\" name=\"{}\" value=\"true\"{}{} aria-describedby=\"{}\"{}><label for=\"{id}\">{}</label></div><p class=\"hint consent-hint\" id=\"{}\">{}</p></div>",
         parts.class("consent"),
-        esc(&q.id),
+        esc(parts.key),
         parts.hint(),
         parts.errors(),
-        esc(&q.id),
+        esc(parts.key),
         if checked { " checked" } else { "" },
         if parts.required {
             " aria-required=\"true\""
@@ -820,13 +925,8 @@ pub fn review(c: &Chrome, form: &Form, notices: &Notices) -> String {
             let _ = write!(h, "<h3{tl}>{}</h3>", esc(title));
         }
         h.push_str("<dl class=\"review-answers\">");
-        for (q, answer) in &page.answers {
-            let _ = write!(
-                h,
-                "<dt{tl}>{}</dt><dd>{}</dd>",
-                esc(survey.tr(&q.label, lang)),
-                esc(answer)
-            );
+        for (label, answer) in &page.answers {
+            let _ = write!(h, "<dt{tl}>{}</dt><dd>{}</dd>", esc(label), esc(answer));
         }
         let _ = write!(
             h,

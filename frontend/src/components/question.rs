@@ -23,6 +23,13 @@ pub struct QuestionProps {
     pub survey: Rc<Survey>,
     /// Its position in `survey.questions`.
     pub index: usize,
+    /// Inside a repeat (the question at `index`): its position among the
+    /// repeat's questions.
+    #[prop_or_default]
+    pub inner: Option<usize>,
+    /// Its key: its id, or in a repeat's instance `incidents[2].when`.
+    /// Fields' names, element ids and the actions' `question` use it.
+    pub at: AttrValue,
     /// Its options (a grid: its scale) in the order shown.
     pub options: Vec<Choice>,
     pub draft: Option<Draft>,
@@ -113,7 +120,7 @@ impl Parts<'_> {
         html! {
             <fieldset
                 class={self.class(kind)}
-                data-question={self.q.id.clone()}
+                data-question={self.props.at.to_string()}
                 aria-describedby={self.described_by()}
                 aria-invalid={self.invalid()}
             >
@@ -128,8 +135,8 @@ impl Parts<'_> {
     /// One field with the question's label over it.
     fn single_field(&self, kind: &'static str, field: Html) -> Html {
         html! {
-            <div class={self.class(kind)} data-question={self.q.id.clone()}>
-                <label class="q-label" for={field_dom_id(&self.q.id)}>{ self.label() }</label>
+            <div class={self.class(kind)} data-question={self.props.at.to_string()}>
+                <label class="q-label" for={field_dom_id(self.props.at.as_str())}>{ self.label() }</label>
                 { self.hint() }
                 { self.errors() }
                 { field }
@@ -144,7 +151,7 @@ impl Parts<'_> {
             return Html::default();
         }
         let dispatch = self.props.dispatch.clone();
-        let question = self.q.id.clone();
+        let question = self.props.at.to_string();
         let onclick = Callback::from(move |_: MouseEvent| {
             dispatch.dispatch(Action::Clear {
                 question: question.clone(),
@@ -152,7 +159,7 @@ impl Parts<'_> {
             dom::focus(&then_focus);
         });
         html! {
-            <button type="button" class="clear" id={format!("clear-{}", self.q.id)} {onclick}>
+            <button type="button" class="clear" id={format!("clear-{}", self.props.at)} {onclick}>
                 { ui(self.lang, Ui::ClearAnswer) }
             </button>
         }
@@ -192,16 +199,24 @@ pub fn QuestionView(props: &QuestionProps) -> Html {
     }
 
     let survey = &props.survey;
-    let Some(q) = survey.questions.get(props.index) else {
+    let Some(q) = survey
+        .questions
+        .get(props.index)
+        .and_then(|q| match props.inner {
+            None => Some(q),
+            Some(j) => q.kind.inner().get(j),
+        })
+    else {
         return Html::default();
     };
+    let at = props.at.as_str();
     let parts = Parts {
         q,
         props,
         lang: props.lang,
         text_lang: lang_attr(survey.language(props.lang), props.lang),
-        hint_id: q.hint.as_ref().map(|_| format!("hint-{}", q.id)),
-        error_id: (!props.errors.is_empty()).then(|| format!("err-{}", q.id)),
+        hint_id: q.hint.as_ref().map(|_| format!("hint-{}", at)),
+        error_id: (!props.errors.is_empty()).then(|| format!("err-{}", at)),
     };
     match &q.kind {
         QuestionKind::SingleChoice { other, .. } => choices(&parts, false, *other),
@@ -215,10 +230,10 @@ pub fn QuestionView(props: &QuestionProps) -> Html {
             parts.single_field("decimal", number_field(&parts, field, None))
         }
         QuestionKind::Date { min, max } => {
-            let id = field_dom_id(&q.id);
+            let id = field_dom_id(at);
             let day = today();
             let bound = |b: &Option<String>| b.as_deref().map(|b| date_bound(b, day));
-            let oninput = parts.text_callback(q.id.clone());
+            let oninput = parts.text_callback(at.to_string());
             parts.single_field(
                 "date",
                 html! {
@@ -227,7 +242,7 @@ pub fn QuestionView(props: &QuestionProps) -> Html {
                         class="date"
                         ref={field}
                         id={id}
-                        name={q.id.clone()}
+                        name={at.to_string()}
                         min={bound(min)}
                         max={bound(max)}
                         autocomplete="off"
@@ -253,7 +268,7 @@ pub fn QuestionView(props: &QuestionProps) -> Html {
         QuestionKind::Grid { statements, .. } => grid(&parts, statements),
         QuestionKind::Ranking { .. } => ranking(&parts),
         QuestionKind::Note => html! {
-            <div class="question note" data-question={q.id.clone()}>
+            <div class="question note" data-question={at.to_string()}>
                 <p class="note-text" lang={parts.text_lang.clone()}>{ parts.tr(&q.label) }</p>
                 { parts.hint() }
             </div>
@@ -266,7 +281,7 @@ pub fn QuestionView(props: &QuestionProps) -> Html {
 
 /// Radio buttons or checkboxes, with "Other, please specify" and its text.
 fn choices(parts: &Parts, multiple: bool, other: bool) -> Html {
-    let q = parts.q;
+    let at = parts.props.at.as_str();
     let props = parts.props;
     let picked = |id: &str| match &props.draft {
         Some(Draft::Choices(l)) => l.iter().any(|c| c == id),
@@ -274,9 +289,9 @@ fn choices(parts: &Parts, multiple: bool, other: bool) -> Html {
         _ => false,
     };
     let option = |id: &str, label: Html, label_id: Option<String>| {
-        let dom_id = choice_dom_id(&q.id, id);
+        let dom_id = choice_dom_id(at, id);
         let dispatch = props.dispatch.clone();
-        let (question, choice) = (q.id.clone(), id.to_string());
+        let (question, choice) = (at.to_string(), id.to_string());
         let (kind, onchange) = if multiple {
             let onchange = Callback::from(move |e: Event| {
                 let ticked = e.target_unchecked_into::<HtmlInputElement>().checked();
@@ -301,7 +316,7 @@ fn choices(parts: &Parts, multiple: bool, other: bool) -> Html {
                 <input
                     type={kind}
                     id={dom_id.clone()}
-                    name={q.id.clone()}
+                    name={at.to_string()}
                     value={id.to_string()}
                     checked={picked(id)}
                     {onchange}
@@ -317,7 +332,7 @@ fn choices(parts: &Parts, multiple: bool, other: bool) -> Html {
             None,
         )
     });
-    let other_label_id = format!("label-{}-{OTHER}", q.id);
+    let other_label_id = format!("label-{}-{OTHER}", at);
     let other_option = if other {
         option(
             OTHER,
@@ -328,7 +343,7 @@ fn choices(parts: &Parts, multiple: bool, other: bool) -> Html {
         Html::default()
     };
     let other_text = if other && picked(OTHER) {
-        let key = other_key(&q.id);
+        let key = other_key(at);
         html! {
             <input
                 type="text"
@@ -350,7 +365,7 @@ fn choices(parts: &Parts, multiple: bool, other: bool) -> Html {
     let clear = if multiple {
         Html::default()
     } else {
-        parts.clear_button(choice_dom_id(&q.id, first))
+        parts.clear_button(choice_dom_id(at, first))
     };
     parts.fieldset(
         if multiple {
@@ -377,9 +392,9 @@ fn number_field(
     field: NodeRef,
     integer: Option<(Option<i64>, Option<i64>)>,
 ) -> Html {
-    let q = parts.q;
+    let at = parts.props.at.as_str();
     let dispatch = parts.props.dispatch.clone();
-    let question = q.id.clone();
+    let question = at.to_string();
     let (min, max) = integer.unwrap_or_default();
     let integer = integer.is_some();
     let oninput = Callback::from(move |e: InputEvent| {
@@ -403,8 +418,8 @@ fn number_field(
             inputmode={if integer { "numeric" } else { "decimal" }}
             class="number"
             ref={field}
-            id={field_dom_id(&q.id)}
-            name={q.id.clone()}
+            id={field_dom_id(at)}
+            name={at.to_string()}
             step={integer.then_some("1")}
             min={min.map(|m| m.to_string())}
             max={max.map(|m| m.to_string())}
@@ -418,9 +433,9 @@ fn number_field(
 }
 
 fn text_area(parts: &Parts, max_length: u32, rows: u32) -> Html {
-    let q = parts.q;
+    let at = parts.props.at.as_str();
     let dispatch = parts.props.dispatch.clone();
-    let question = q.id.clone();
+    let question = at.to_string();
     let oninput = Callback::from(move |e: InputEvent| {
         let text = e.target_unchecked_into::<HtmlTextAreaElement>().value();
         dispatch.dispatch(Action::SetText {
@@ -435,8 +450,8 @@ fn text_area(parts: &Parts, max_length: u32, rows: u32) -> Html {
     // No spellcheck: some browsers send the text to an online service.
     html! {
         <textarea
-            id={field_dom_id(&q.id)}
-            name={q.id.clone()}
+            id={field_dom_id(at)}
+            name={at.to_string()}
             rows={rows.to_string()}
             maxlength={max_length.to_string()}
             autocomplete="off"
@@ -453,14 +468,14 @@ fn text_area(parts: &Parts, max_length: u32, rows: u32) -> Html {
 
 /// 1 to `scale` as a row of radio buttons, the end labels under the ends.
 fn rating(parts: &Parts, scale: u8, low: Option<&Text>, high: Option<&Text>) -> Html {
-    let q = parts.q;
+    let at = parts.props.at.as_str();
     let props = parts.props;
     let points = (1..=scale).map(|n| {
         let value = n.to_string();
-        let id = choice_dom_id(&q.id, &value);
+        let id = choice_dom_id(at, &value);
         let checked = matches!(&props.draft, Some(Draft::Choice(c)) if *c == value);
         let dispatch = props.dispatch.clone();
-        let (question, choice) = (q.id.clone(), value.clone());
+        let (question, choice) = (at.to_string(), value.clone());
         let onchange = Callback::from(move |_: Event| {
             dispatch.dispatch(Action::Choose {
                 question: question.clone(),
@@ -475,7 +490,7 @@ fn rating(parts: &Parts, scale: u8, low: Option<&Text>, high: Option<&Text>) -> 
         };
         html! {
             <div class="point" key={value.clone()}>
-                <input type="radio" id={id.clone()} name={q.id.clone()} value={value.clone()} {checked} {onchange} />
+                <input type="radio" id={id.clone()} name={at.to_string()} value={value.clone()} {checked} {onchange} />
                 <label for={id}>
                     { value }
                     if let Some(end) = end {
@@ -503,7 +518,7 @@ fn rating(parts: &Parts, scale: u8, low: Option<&Text>, high: Option<&Text>) -> 
             <>
                 <div class="scale">{ for points }</div>
                 { ends }
-                { parts.clear_button(choice_dom_id(&q.id, "1")) }
+                { parts.clear_button(choice_dom_id(at, "1")) }
             </>
         },
     )
@@ -512,16 +527,16 @@ fn rating(parts: &Parts, scale: u8, low: Option<&Text>, high: Option<&Text>) -> 
 /// Each statement as its own group of radio buttons on the shared scale:
 /// readable on a 320 px phone, unlike a wide table.
 fn grid(parts: &Parts, statements: &[Choice]) -> Html {
-    let q = parts.q;
+    let at = parts.props.at.as_str();
     let props = parts.props;
     let picked = |statement: &str, choice: &str| matches!(&props.draft, Some(Draft::Grid(m)) if m.get(statement).is_some_and(|c| c == choice));
     let rows = statements.iter().map(|s| {
         // The field name `runner::fields` reads.
-        let name = format!("{}.{}", q.id, s.id);
+        let name = format!("{}.{}", at, s.id);
         let options = props.options.iter().map(|c| {
-            let id = grid_dom_id(&q.id, &s.id, &c.id);
+            let id = grid_dom_id(at, &s.id, &c.id);
             let dispatch = props.dispatch.clone();
-            let (question, statement, choice) = (q.id.clone(), s.id.clone(), c.id.clone());
+            let (question, statement, choice) = (at.to_string(), s.id.clone(), c.id.clone());
             let onchange = Callback::from(move |_: Event| {
                 dispatch.dispatch(Action::Grade {
                     question: question.clone(),
@@ -558,6 +573,7 @@ fn grid(parts: &Parts, statements: &[Choice]) -> Html {
 /// swaps the two.
 fn ranking(parts: &Parts) -> Html {
     let q = parts.q;
+    let at = parts.props.at.as_str();
     let props = parts.props;
     let ranks = ranks_asked(&q.kind);
     let rank_of = |id: &str| match &props.draft {
@@ -568,9 +584,9 @@ fn ranking(parts: &Parts) -> Html {
         _ => None,
     };
     let rows = props.options.iter().map(|c| {
-        let id = rank_dom_id(&q.id, &c.id);
+        let id = rank_dom_id(at, &c.id);
         let dispatch = props.dispatch.clone();
-        let (question, choice) = (q.id.clone(), c.id.clone());
+        let (question, choice) = (at.to_string(), c.id.clone());
         let onchange = Callback::from(move |rank: Option<u32>| {
             dispatch.dispatch(Action::Rank {
                 question: question.clone(),
@@ -580,7 +596,7 @@ fn ranking(parts: &Parts) -> Html {
         });
         html! {
             <div class="rank-row" key={c.id.clone()}>
-                <RankSelect id={id.clone()} name={format!("{}.rank.{}", q.id, c.id)} {ranks} value={rank_of(&c.id)} {onchange} />
+                <RankSelect id={id.clone()} name={format!("{}.rank.{}", at, c.id)} {ranks} value={rank_of(&c.id)} {onchange} />
                 <label for={id} lang={parts.text_lang.clone()}>{ parts.tr(&c.label) }</label>
             </div>
         }
@@ -630,12 +646,12 @@ fn RankSelect(props: &RankSelectProps) -> Html {
 
 /// A box to tick, labelled with the question.
 fn consent(parts: &Parts) -> Html {
-    let q = parts.q;
+    let at = parts.props.at.as_str();
     let props = parts.props;
-    let id = field_dom_id(&q.id);
+    let id = field_dom_id(at);
     let checked = matches!(props.draft, Some(Draft::Checked(true)));
     let dispatch = props.dispatch.clone();
-    let question = q.id.clone();
+    let question = at.to_string();
     let onchange = Callback::from(move |e: Event| {
         let checked = e.target_unchecked_into::<HtmlInputElement>().checked();
         dispatch.dispatch(Action::Check {
@@ -643,20 +659,20 @@ fn consent(parts: &Parts) -> Html {
             checked,
         });
     });
-    let consent_hint = format!("consent-hint-{}", q.id);
+    let consent_hint = format!("consent-hint-{}", at);
     let described_by = match parts.described_by() {
         Some(ids) => format!("{consent_hint} {ids}"),
         None => consent_hint.clone(),
     };
     html! {
-        <div class={parts.class("consent")} data-question={q.id.clone()}>
+        <div class={parts.class("consent")} data-question={at.to_string()}>
             { parts.hint() }
             { parts.errors() }
             <div class="choice">
                 <input
                     type="checkbox"
                     id={id.clone()}
-                    name={q.id.clone()}
+                    name={at.to_string()}
                     value="true"
                     {checked}
                     aria-required={parts.aria_required()}

@@ -44,9 +44,9 @@ pub fn Review(props: &ReviewProps) -> Html {
                     <h3 lang={text_lang.clone()}>{ title }</h3>
                 }
                 <dl class="review-answers">
-                    { for page.answers.iter().map(|(q, answer)| html! {
+                    { for page.answers.iter().map(|(label, answer)| html! {
                         <>
-                            <dt lang={text_lang.clone()}>{ survey.tr(&q.label, lang) }</dt>
+                            <dt lang={text_lang.clone()}>{ label }</dt>
                             <dd>{ answer }</dd>
                         </>
                     }) }

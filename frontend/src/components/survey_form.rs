@@ -4,8 +4,10 @@ use yew::prelude::*;
 use super::lang_attr;
 use super::question::QuestionView;
 use crate::state::{Action, Draft, Form, MAIN_HEADING_ID, SECTION_TITLE_ID, SendStatus, State};
-use runner::ids::ERROR_SUMMARY_ID;
+use runner::answers::instance_key;
+use runner::ids::{ERROR_SUMMARY_ID, field_dom_id};
 use runner::other_key;
+use surveys::Question;
 
 #[derive(Properties, PartialEq)]
 pub struct SurveyFormProps {
@@ -46,32 +48,42 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::PreviousPage))
     };
 
+    // One question keyed `at` (its id, or `incidents[2].when` in a
+    // repeat's instance); `inner` is its place among the repeat's questions.
+    let view = |q: &Question, index: usize, inner: Option<usize>, at: &str| {
+        let other_text = match form.drafts.get(&other_key(at)) {
+            Some(Draft::Text(t)) => Some(t.clone()),
+            _ => None,
+        };
+        html! {
+            <QuestionView
+                key={at.to_string()}
+                {lang}
+                survey={survey.clone()}
+                {index}
+                {inner}
+                at={AttrValue::from(at.to_string())}
+                options={form.choices_offered_at(q, at, &vis).into_iter().cloned().collect::<Vec<_>>()}
+                draft={form.drafts.get(at).cloned()}
+                {other_text}
+                required={vis.requires_at(at)}
+                errors={form.errors_at(at).map(|e| e.message(lang)).collect::<Vec<_>>()}
+                dispatch={props.dispatch.clone()}
+            />
+        }
+    };
     let questions = form.page_questions(&vis).into_iter().map(|q| {
         let index = survey
             .questions
             .iter()
             .position(|x| x.id == q.id)
             .unwrap_or_default();
-        let other_text = match form.drafts.get(&other_key(&q.id)) {
-            Some(Draft::Text(t)) => Some(t.clone()),
-            _ => None,
-        };
-        html! {
-            <QuestionView
-                key={q.id.clone()}
-                {lang}
-                survey={survey.clone()}
-                {index}
-                options={form.choices_offered(q, &vis).into_iter().cloned().collect::<Vec<_>>()}
-                draft={form.drafts.get(&q.id).cloned()}
-                {other_text}
-                required={vis.requires(q)}
-                errors={form.errors_for(q).map(|e| e.message(lang)).collect::<Vec<_>>()}
-                dispatch={props.dispatch.clone()}
-            />
+        if q.kind.is_repeat() {
+            repeat(form, &vis, q, index, lang, &props.dispatch, &view)
+        } else {
+            view(q, index, None, &q.id)
         }
     });
-
     let summary = if form.shows_errors(&vis) {
         html! {
             <div id={ERROR_SUMMARY_ID} class="error-summary" role="alert" tabindex="-1">
@@ -150,4 +162,108 @@ pub fn send_status(status: &SendStatus, lang: &'static str) -> Html {
             html! { <p class="notice problem">{ failure.message(lang) }</p> }
         }
     }
+}
+
+/// Draws question `q` (at `index` in the survey, `inner` among its
+/// repeat's questions) keyed `at`.
+type ViewQuestion<'a> = dyn Fn(&Question, usize, Option<usize>, &str) -> Html + 'a;
+
+/// The element id of instance `k` of repeat `repeat` (its group, which
+/// takes focus when it is added).
+fn instance_dom_id(repeat: &str, k: usize) -> String {
+    format!("instance-{repeat}-{k}")
+}
+
+/// A repeat: each instance's asked questions in a group of its own, with
+/// "Remove" on each and "Add another" after them when the member chooses
+/// how many. Focus goes to the new instance, or after a removal to the
+/// repeat.
+fn repeat(
+    form: &Form,
+    vis: &runner::Visibility,
+    q: &Question,
+    index: usize,
+    lang: &'static str,
+    dispatch: &UseReducerDispatcher<State>,
+    view: &ViewQuestion,
+) -> Html {
+    let survey = &form.survey;
+    let text_lang = lang_attr(survey.language(lang), lang);
+    let label = survey.tr(&q.label, lang).to_string();
+    let errors: Vec<String> = form.errors_at(&q.id).map(|e| e.message(lang)).collect();
+    let error_id = (!errors.is_empty()).then(|| format!("err-{}", q.id));
+    let chosen = q.kind.repeat_count().is_none();
+    let n = form.instances(q, vis);
+    let instances = (1..=n).map(|k| {
+        let inner = q.kind.inner().iter().enumerate().filter_map(|(j, iq)| {
+            let at = instance_key(&q.id, k, &iq.id);
+            vis.asks_at(iq, &at).then(|| view(iq, index, Some(j), &at))
+        });
+        let remove = chosen.then(|| {
+            let dispatch = dispatch.clone();
+            let (repeat, focus) = (q.id.clone(), field_dom_id(&q.id));
+            let onclick = Callback::from(move |_: MouseEvent| {
+                dispatch.dispatch(Action::RemoveInstance(repeat.clone(), k));
+                focus_soon(focus.clone());
+            });
+            html! {
+                <button type="button" class="secondary remove" {onclick}>
+                    { ui(lang, Ui::RemoveInstance) }
+                    <span class="visually-hidden" lang={text_lang.clone()}>{ format!(" — {label} {k}") }</span>
+                </button>
+            }
+        });
+        html! {
+            <fieldset class="instance" key={k} id={instance_dom_id(&q.id, k)} tabindex="-1" data-instance={k.to_string()}>
+                <legend lang={text_lang.clone()}>{ format!("{label} {k}") }</legend>
+                { for inner }
+                { remove.unwrap_or_default() }
+            </fieldset>
+        }
+    });
+    let add = form.can_add_instance(q, vis).then(|| {
+        let dispatch = dispatch.clone();
+        let (repeat, focus) = (q.id.clone(), instance_dom_id(&q.id, n + 1));
+        let onclick = Callback::from(move |_: MouseEvent| {
+            dispatch.dispatch(Action::AddInstance(repeat.clone()));
+            focus_soon(focus.clone());
+        });
+        html! {
+            <button type="button" class="secondary add" id={format!("add-{}", q.id)} {onclick}>
+                { ui(lang, if n == 0 { Ui::AddInstance } else { Ui::AddAnother }) }
+                <span class="visually-hidden" lang={text_lang.clone()}>{ format!(" — {label}") }</span>
+            </button>
+        }
+    });
+    html! {
+        <fieldset
+            class={classes!("question", "repeat", error_id.as_ref().map(|_| "has-error"))}
+            key={q.id.clone()}
+            data-question={q.id.clone()}
+            id={field_dom_id(&q.id)}
+            tabindex="-1"
+            aria-describedby={error_id.clone()}
+        >
+            <legend><span class="label-text" lang={text_lang.clone()}>{ label.clone() }</span></legend>
+            if let Some(hint) = &q.hint {
+                <p class="hint" lang={text_lang.clone()}>{ survey.tr(hint, lang) }</p>
+            }
+            if let Some(id) = error_id {
+                <div class="error" {id}>
+                    { for errors.iter().map(|m| html! { <p>{ m }</p> }) }
+                </div>
+            }
+            { for instances }
+            { add.unwrap_or_default() }
+        </fieldset>
+    }
+}
+
+/// Focuses element `id` once the page has been drawn again (it may be
+/// new).
+fn focus_soon(id: String) {
+    wasm_bindgen_futures::spawn_local(async move {
+        crate::dom::sleep(0).await;
+        crate::dom::focus(&id);
+    });
 }
