@@ -15,6 +15,14 @@
 //! only the first ones (in the order stored); a respondent who did not
 //! answer a `by` question is in no group. So the bound holds even for
 //! responses that did not pass `surveys::validate`.
+//!
+//! A table over a repeat's instances ([`Within`]: `counts` of a question
+//! inside a repeat, or `instances` of the repeat) reads each of a
+//! response's instances as one answer, but only the first `max` of them
+//! (the repeat's declared most), so one response moves such a part by at
+//! most `max` times what one answer can: Δ₁ = max·δ₁ and, by the triangle
+//! inequality, Δ₂ ≤ max·δ₂, that is Δ₂² = max²·δ₂² (all instances giving
+//! the same answer reach both).
 
 use std::collections::BTreeMap;
 
@@ -40,6 +48,15 @@ pub(crate) struct Axis<'s> {
     index: BTreeMap<String, usize>,
 }
 
+/// The repeat a table counts the instances of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Within<'s> {
+    pub repeat: &'s Question,
+    /// The repeat's declared `max`: no more of a response's instances are
+    /// read (the first ones, in stored order).
+    pub max: usize,
+}
+
 /// One noised vector of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Part {
@@ -56,6 +73,8 @@ pub(crate) struct Part {
 #[derive(Debug)]
 pub(crate) enum Body {
     Total,
+    /// The number of a repeat's instances (at most its `max` per response).
+    Instances,
     /// Single choice: one cell per option.
     Single {
         index: BTreeMap<String, usize>,
@@ -99,6 +118,9 @@ pub(crate) enum Body {
 pub(crate) struct Spec<'s> {
     pub table: PlannedTable,
     pub question: Option<&'s Question>,
+    /// A table over a repeat's instances: the repeat, and how many instances
+    /// of a response are read.
+    pub within: Option<Within<'s>>,
     pub by: Vec<Axis<'s>>,
     pub columns: Vec<Opt>,
     pub body: Body,
@@ -160,13 +182,15 @@ impl<'s> Spec<'s> {
             table: table.id.clone(),
             message: why,
         };
-        let question = match &table.question {
-            None => None,
-            Some(id) => Some(
-                survey
-                    .question(id)
-                    .ok_or_else(|| bad(format!("unknown question `{id}`")))?,
-            ),
+        // The question, and the repeat it is inside (if it is).
+        let (question, repeat) = match &table.question {
+            None => (None, None),
+            Some(id) => {
+                let (q, repeat) = survey
+                    .question_anywhere(id)
+                    .ok_or_else(|| bad(format!("unknown question `{id}`")))?;
+                (Some(q), repeat)
+            }
         };
         if let Some(q) = question
             && q.kind.is_free_text()
@@ -178,9 +202,15 @@ impl<'s> Spec<'s> {
         }
         let mut by = Vec::new();
         for b in &table.by {
-            let q = survey
-                .question(b)
+            let (q, b_repeat) = survey
+                .question_anywhere(b)
                 .ok_or_else(|| bad(format!("unknown question `{b}` in `by`")))?;
+            if let Some(r) = b_repeat {
+                return Err(bad(format!(
+                    "`by` takes questions outside repeats; `{b}` is inside the repeat `{}`",
+                    r.id
+                )));
+            }
             let QuestionKind::SingleChoice { choices, other, .. } = &q.kind else {
                 return Err(bad(format!(
                     "`by` takes single_choice questions; `{b}` is not"
@@ -216,6 +246,37 @@ impl<'s> Spec<'s> {
             l1,
             l2sq: l1,
         };
+        // Over a repeat's instances: `instances` of the repeat itself, or
+        // `counts` of a single choice, multiple choice or rating question
+        // inside it; nothing else.
+        let within = match (repeat, question) {
+            (Some(r), Some(q)) => {
+                let fits = matches!(table.statistic, Statistic::Counts)
+                    && matches!(
+                        q.kind,
+                        QuestionKind::SingleChoice { .. }
+                            | QuestionKind::MultipleChoice { .. }
+                            | QuestionKind::Rating { .. }
+                    );
+                if !fits {
+                    return Err(bad(format!(
+                        "`{}` cannot be computed on `{}` ({} inside the repeat `{}`): over a repeat's instances only `counts` of a single_choice, multiple_choice or rating question is published",
+                        stat_name(&table.statistic),
+                        q.id,
+                        q.kind.name(),
+                        r.id
+                    )));
+                }
+                Some(within_of(r))
+            }
+            (None, Some(q)) if matches!(table.statistic, Statistic::Instances) => {
+                if !matches!(q.kind, QuestionKind::Repeat { .. }) {
+                    return Err(unfit(q));
+                }
+                Some(within_of(q))
+            }
+            _ => None,
+        };
         let (columns, body, parts) = match &table.statistic {
             Statistic::Total => (
                 vec![Opt {
@@ -225,6 +286,18 @@ impl<'s> Spec<'s> {
                 Body::Total,
                 vec![count_part(1, 1)],
             ),
+            Statistic::Instances => {
+                question.ok_or_else(needs_question)?;
+                (
+                    vec![Opt {
+                        id: "instances".into(),
+                        label: words("Instances in all", "Всего записей"),
+                    }],
+                    Body::Instances,
+                    // One instance weighs 1; `within` scales it by `max`.
+                    vec![count_part(1, 1)],
+                )
+            }
             Statistic::Counts => {
                 let q = question.ok_or_else(needs_question)?;
                 match &q.kind {
@@ -443,12 +516,30 @@ impl<'s> Spec<'s> {
                 )
             }
         };
+        // One response gives at most `max` instances, each moving a part by
+        // at most what one answer does: Δ₁ grows by `max`, Δ₂ by `max` too
+        // (triangle inequality), so Δ₂² by max².
+        let parts = match within {
+            None => parts,
+            Some(w) => {
+                let m = usize_u64(w.max);
+                parts
+                    .into_iter()
+                    .map(|p| Part {
+                        l1: p.l1.saturating_mul(m),
+                        l2sq: p.l2sq.saturating_mul(m).saturating_mul(m),
+                        ..p
+                    })
+                    .collect()
+            }
+        };
         let groups = by.iter().map(|a| a.options.len()).product::<usize>();
         let exact = parts.iter().map(|p| vec![0i64; groups * p.len]).collect();
         let ticked = vec![false; columns.len()];
         Ok(Spec {
             table: table.clone(),
             question,
+            within,
             by,
             columns,
             body,
@@ -504,13 +595,36 @@ impl<'s> Spec<'s> {
         let Some(g) = self.group_of(answers) else {
             return;
         };
-        let answer = match self.question {
-            Some(q) => match answers.get(&q.id) {
-                Some(a) => Some(a),
-                None => return,
-            },
-            None => None,
+        let Some(q) = self.question else {
+            self.add_answer(g, None);
+            return;
         };
+        let Some(w) = self.within else {
+            if let Some(a) = answers.get(&q.id) {
+                self.add_answer(g, Some(a));
+            }
+            return;
+        };
+        // Over a repeat's instances: the first `max` instances only,
+        // whatever else is stored.
+        let Some(Answer::Repeat(all)) = answers.get(&w.repeat.id) else {
+            return;
+        };
+        let instances = &all[..all.len().min(w.max)];
+        if matches!(self.body, Body::Instances) {
+            let n = i64::try_from(instances.len()).unwrap_or(i64::MAX);
+            self.bump(0, g, 0, n);
+            return;
+        }
+        for instance in instances {
+            if let Some(a) = instance.get(&q.id) {
+                self.add_answer(g, Some(a));
+            }
+        }
+    }
+
+    /// Adds one answer (a response's, or one instance's) to group `g`.
+    fn add_answer(&mut self, g: usize, answer: Option<&Answer>) {
         match (&self.body, answer) {
             (Body::Total, _) => self.bump(0, g, 0, 1),
             (Body::Single { index }, Some(Answer::Text(id))) => {
@@ -585,6 +699,14 @@ impl<'s> Spec<'s> {
     }
 }
 
+fn within_of(repeat: &Question) -> Within<'_> {
+    let max = match &repeat.kind {
+        QuestionKind::Repeat { max, .. } => usize::try_from(*max).unwrap_or(usize::MAX),
+        _ => 0,
+    };
+    Within { repeat, max }
+}
+
 /// The number in an answer: integers and finite decimals.
 fn number(a: &Answer) -> Option<f64> {
     match a {
@@ -598,6 +720,7 @@ pub(crate) fn stat_name(s: &Statistic) -> &'static str {
     match s {
         Statistic::Total => "total",
         Statistic::Counts => "counts",
+        Statistic::Instances => "instances",
         Statistic::Mean { .. } => "mean",
         Statistic::Histogram { .. } => "histogram",
         Statistic::Quantiles { .. } => "quantiles",

@@ -160,8 +160,13 @@ pub struct Table {
     /// The question's type (`single_choice`, …); absent for `total`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    /// `total`, `counts`, `mean`, `histogram`, `quantiles`, `first_choice`, `mean_rank`.
+    /// `total`, `counts`, `instances`, `mean`, `histogram`, `quantiles`,
+    /// `first_choice`, `mean_rank`.
     pub statistic: String,
+    /// Present when the table counts a repeat's instances (`instances`, or
+    /// `counts` of a question inside a repeat) rather than respondents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_instances: Option<OverInstances>,
     /// The question, in every language of the survey (for `total`: "Respondents").
     pub label: Text,
     /// The `by` questions of a cross-tab; each cell's `group` has one id per entry.
@@ -191,6 +196,20 @@ pub struct Table {
     /// Quartiles from the noisy histogram, one row per group.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quantiles: Vec<QuantileRow>,
+}
+
+/// The repeat whose instances a table counts. One respondent can add up to
+/// `max` instances, so the table's sensitivities (in `parts`) are `max`
+/// times those of one answer (Δ₂² max² times), and its noise and margins
+/// are scaled up by that.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverInstances {
+    /// The repeat's question id.
+    pub repeat: String,
+    pub label: Text,
+    /// The repeat's declared most instances: no more of a response's
+    /// instances are counted (the first ones, as stored).
+    pub max: u64,
 }
 
 /// A `by` question.
@@ -698,6 +717,7 @@ fn make_table(
     let exclusive = matches!(
         spec.body,
         Body::Total
+            | Body::Instances
             | Body::Single { .. }
             | Body::Rating { .. }
             | Body::FirstChoice { .. }
@@ -819,6 +839,11 @@ fn make_table(
         question: table.question.clone(),
         kind: spec.question.map(|q| q.kind.name().to_string()),
         statistic: aggregate::stat_name(&table.statistic).to_string(),
+        over_instances: spec.within.map(|w| OverInstances {
+            repeat: w.repeat.id.clone(),
+            label: w.repeat.label.clone(),
+            max: u64::try_from(w.max).unwrap_or(u64::MAX),
+        }),
         label,
         by: spec
             .by

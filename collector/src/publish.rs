@@ -141,3 +141,105 @@ pub fn render_release(
         description,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use rand::SeedableRng;
+
+    use super::*;
+
+    const SURVEY: &str = r#"
+id = "incidents"
+version = 1
+languages = ["en", "ru"]
+privacy_budget = 2
+title = { en = "Incidents", ru = "Случаи" }
+
+[[questions]]
+id = "incidents"
+type = "repeat"
+label = { en = "Incidents", ru = "Случаи" }
+max = 3
+
+[[questions.questions]]
+id = "where"
+type = "single_choice"
+required = true
+label = { en = "Where?", ru = "Где?" }
+choices = [
+  { id = "street", label = { en = "Street", ru = "Улица" } },
+  { id = "clinic", label = { en = "Clinic", ru = "Клиника" } },
+]
+
+[publication]
+[[publication.tables]]
+id = "incidents"
+question = "incidents"
+statistic = "instances"
+epsilon = 0.5
+
+[[publication.tables]]
+id = "where"
+question = "where"
+statistic = "counts"
+epsilon = 0.5
+"#;
+
+    /// `chorus publish`'s path on a local database: a plan over a repeat's
+    /// instances is charged, noised with Δ₁ = max and published with its note.
+    #[test]
+    fn a_plan_over_instances_publishes_through_the_store() {
+        let survey = surveys::parse_survey(SURVEY).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = store::Store::open(&dir.path().join("t.db").into()).unwrap();
+        let body = |n: usize| {
+            let instances: Vec<_> = (0..n)
+                .map(|_| serde_json::json!({"where": "street"}))
+                .collect();
+            serde_json::json!({ "incidents": instances }).to_string()
+        };
+        // Two valid responses, and one with more instances than `max`, stored
+        // here without the check on arrival: plaintext rows are not
+        // validated again, so it reaches analysis, which reads only its
+        // first 3 instances.
+        let rows: Vec<store::NewResponse> = [1, 3, 5]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| store::NewResponse {
+                submission_id: format!("id-{i}"),
+                survey_id: "incidents".into(),
+                survey_version: 1,
+                received_day: "2026-01-03".into(),
+                body: store::Body::Plain(body(n)),
+            })
+            .collect();
+        conn.insert_responses(&rows).unwrap();
+        let mut opener = Opener::new(&survey, &[], Vec::new());
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let published = publish_release(
+            &mut conn,
+            &survey,
+            None,
+            "2026-02-01",
+            &mut opener,
+            &mut rng,
+        )
+        .unwrap();
+        assert!(opener.quarantined().is_empty());
+        assert_eq!(published.report.epsilon, "1".parse().unwrap());
+        let t = |id: &str| published.report.tables.iter().find(|t| t.id == id).unwrap();
+        for id in ["incidents", "where"] {
+            let over = t(id).over_instances.as_ref().expect("over instances");
+            assert_eq!((over.repeat.as_str(), over.max), ("incidents", 3));
+            // Δ₁ = 3 at ε = 0.5: scale 6.
+            assert_eq!(t(id).parts[0].sensitivity_l1, 3);
+            assert_eq!(t(id).parts[0].scale.as_deref(), Some("6"));
+        }
+        assert!(published.release.json.contains("\"over_instances\""));
+        let page = |lang: &str| &published.pages.iter().find(|(l, _)| l == lang).unwrap().1;
+        assert!(page("en").contains("one person could give up to 3"));
+        assert!(page("ru").contains("один человек мог указать до 3"));
+    }
+}

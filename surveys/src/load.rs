@@ -236,12 +236,26 @@ const TABLE_KEYS: &[&str] = &[
 pub(crate) const STATISTICS: &[&str] = &[
     "total",
     "counts",
+    "instances",
     "mean",
     "histogram",
     "quantiles",
     "first_choice",
     "mean_rank",
 ];
+
+/// The types of questions inside a repeat whose `counts` can be published
+/// (over the instances, at most the repeat's `max` per response).
+pub(crate) const COUNTS_OVER_INSTANCES: &[&str] = &["single_choice", "multiple_choice", "rating"];
+
+/// `a, b or c`.
+fn or_list(items: &[&str]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
 
 /// A question table as read, kept for the checks that span questions.
 struct Read<'t> {
@@ -1580,7 +1594,19 @@ impl Checker {
                 None
             }
         };
-        let find = |q: &str| read.iter().find(|r| r.id.as_deref() == Some(q));
+        // A question outside repeats (`None`), or inside the repeat named.
+        let find = |q: &str| {
+            read.iter().find_map(|r| {
+                if r.id.as_deref() == Some(q) {
+                    return Some((r, None));
+                }
+                let repeat = r.id.as_deref().unwrap_or("?");
+                r.inner
+                    .iter()
+                    .find(|i| i.id.as_deref() == Some(q))
+                    .map(|i| (i, Some(repeat)))
+            })
+        };
         let question = self.string(place, t, "question");
         // The question and whether the statistic fits it.
         match (stat_name, question) {
@@ -1593,9 +1619,12 @@ impl Checker {
             ),
             (_, Some(q)) => match find(q) {
                 None => self.problem(place, format!("unknown question `{q}`")),
-                Some(r) => {
+                Some((r, repeat)) => {
                     if let Some(kind) = &r.kind {
-                        self.statistic_fits(place, q, kind, stat_name);
+                        match repeat {
+                            None => self.statistic_fits(place, q, kind, stat_name),
+                            Some(rep) => self.fits_over_instances(place, q, rep, kind, stat_name),
+                        }
                     }
                 }
             },
@@ -1604,6 +1633,7 @@ impl Checker {
         let statistic = match stat_name? {
             "total" => Some(Statistic::Total),
             "counts" => Some(Statistic::Counts),
+            "instances" => Some(Statistic::Instances),
             "first_choice" => Some(Statistic::FirstChoice),
             "mean_rank" => Some(Statistic::MeanRank),
             "mean" => {
@@ -1724,11 +1754,17 @@ impl Checker {
                                     ),
                                 );
                             } else {
-                                match find(b).map(|r| &r.kind) {
+                                match find(b).map(|(r, rep)| (&r.kind, rep)) {
                                     None => self
                                         .problem(place, format!("unknown question `{b}` in `by`")),
-                                    Some(Some(QuestionKind::SingleChoice { .. }) | None) => {}
-                                    Some(Some(k)) => self.problem(
+                                    Some((_, Some(rep))) => self.problem(
+                                        place,
+                                        format!(
+                                            "`by` takes questions outside repeats (a respondent is in one group); `{b}` is inside the repeat `{rep}`"
+                                        ),
+                                    ),
+                                    Some((Some(QuestionKind::SingleChoice { .. }) | None, None)) => {}
+                                    Some((Some(k), None)) => self.problem(
                                         place,
                                         format!(
                                             "`by` takes single_choice questions; `{b}` is {}",
@@ -1795,17 +1831,69 @@ impl Checker {
         let Some(stat) = stat else { return };
         let fits: &[&str] = match stat {
             "counts" => &["single_choice", "multiple_choice", "rating", "grid"],
+            "instances" => &["repeat"],
             "mean" | "histogram" | "quantiles" => &["integer", "decimal", "rating"],
             "first_choice" | "mean_rank" => &["ranking"],
             _ => return,
         };
         if !fits.contains(&kind.name()) {
+            let repeat = if matches!(kind, QuestionKind::Repeat { .. }) {
+                format!(
+                    "; of a repeat, `instances` counts its instances, and `counts` of a {} question inside it counts the instances giving each option",
+                    or_list(COUNTS_OVER_INSTANCES)
+                )
+            } else {
+                String::new()
+            };
             self.problem(
                 place,
                 format!(
-                    "`{stat}` does not apply to `{q}`, a {} question (it applies to {})",
+                    "`{stat}` does not apply to `{q}`, a {} question (it applies to {}{repeat})",
                     kind.name(),
                     fits.join(", ")
+                ),
+            );
+        }
+    }
+
+    /// A table on question `q`, which is inside the repeat `repeat`: it is
+    /// computed over the instances, so only `counts` of the types in
+    /// [`COUNTS_OVER_INSTANCES`] is published.
+    fn fits_over_instances(
+        &mut self,
+        place: &str,
+        q: &str,
+        repeat: &str,
+        kind: &QuestionKind,
+        stat: Option<&str>,
+    ) {
+        if kind.is_free_text() {
+            self.statistic_fits(place, q, kind, stat);
+            return;
+        }
+        let Some(stat) = stat else { return };
+        if stat == "instances" {
+            self.problem(
+                place,
+                format!(
+                    "`instances` counts the instances of a repeat and takes the repeat itself: `{q}` is inside the repeat `{repeat}`, so write question = \"{repeat}\""
+                ),
+            );
+        } else if stat != "counts" {
+            self.problem(
+                place,
+                format!(
+                    "`{stat}` is not published over a repeat's instances: `{q}` is inside the repeat `{repeat}`, and over instances only `counts` (of a {} question) is published; `instances` on `{repeat}` counts the instances themselves",
+                    or_list(COUNTS_OVER_INSTANCES)
+                ),
+            );
+        } else if !COUNTS_OVER_INSTANCES.contains(&kind.name()) {
+            self.problem(
+                place,
+                format!(
+                    "`counts` does not apply to `{q}`, a {} question inside the repeat `{repeat}` (over a repeat's instances it applies to {})",
+                    kind.name(),
+                    COUNTS_OVER_INSTANCES.join(", ")
                 ),
             );
         }

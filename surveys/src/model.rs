@@ -90,6 +90,21 @@ impl Survey {
         self.questions.iter().find(|q| q.id == id)
     }
 
+    /// A question by id, outside repeats or inside one, with the repeat it
+    /// is in (`None` outside repeats).
+    pub fn question_anywhere(&self, id: &str) -> Option<(&Question, Option<&Question>)> {
+        self.questions.iter().find_map(|q| {
+            if q.id == id {
+                return Some((q, None));
+            }
+            q.kind
+                .inner()
+                .iter()
+                .find(|i| i.id == id)
+                .map(|i| (i, Some(q)))
+        })
+    }
+
     /// The language to show: `wanted` when the survey has it, else its default.
     pub fn language<'a>(&'a self, wanted: &'a str) -> &'a str {
         if self.languages.iter().any(|l| l == wanted) {
@@ -491,8 +506,12 @@ pub enum Statistic {
     /// The number of respondents.
     Total,
     /// Count per option (choice questions), per scale point (rating) or per
-    /// statement and scale point (grid).
+    /// statement and scale point (grid). On a single choice, multiple choice
+    /// or rating question inside a repeat: the instances giving each option,
+    /// at most the repeat's `max` instances per response.
     Counts,
+    /// A repeat: how many instances in all, at most its `max` per response.
+    Instances,
     /// Mean of a number clamped to `[lower, upper]`: noisy sum / noisy count.
     Mean { lower: f64, upper: f64 },
     /// Counts per bin; `edges` ascending, bins are `[e0, e1)`, …, `[e(n-1), e(n)]`.

@@ -309,6 +309,7 @@ impl<'de> Deserialize<'de> for Statistic {
         Ok(match f.kind.as_str() {
             "total" => Statistic::Total,
             "counts" => Statistic::Counts,
+            "instances" => Statistic::Instances,
             "mean" => Statistic::Mean {
                 lower: need(f.lower, "lower")?,
                 upper: need(f.upper, "upper")?,

@@ -794,3 +794,153 @@ relevant = "${{what}} = 'a' or position() = 1 or count(${{n}}) > 0 or sum(${{wha
         ],
     );
 }
+
+const REPEAT: &str = r#"
+[[questions]]
+id = "country"
+type = "single_choice"
+label = { ru = "В", en = "Q" }
+choices = [{ id = "ge", label = { ru = "Грузия", en = "Georgia" } }]
+
+[[questions]]
+id = "incidents"
+type = "repeat"
+label = { ru = "В", en = "Q" }
+max = 4
+
+[[questions.questions]]
+id = "place"
+type = "single_choice"
+label = { ru = "В", en = "Q" }
+choices = [{ id = "street", label = { ru = "Улица", en = "Street" } }]
+
+[[questions.questions]]
+id = "acts"
+type = "multiple_choice"
+label = { ru = "В", en = "Q" }
+choices = [{ id = "beat", label = { ru = "Побои", en = "Beating" } }]
+
+[[questions.questions]]
+id = "severity"
+type = "rating"
+scale = 3
+label = { ru = "В", en = "Q" }
+
+[[questions.questions]]
+id = "hurt"
+type = "integer"
+label = { ru = "В", en = "Q" }
+
+[[questions.questions]]
+id = "what"
+type = "short_text"
+label = { ru = "В", en = "Q" }
+
+[publication]
+"#;
+
+#[test]
+fn a_plan_counts_over_a_repeats_instances() {
+    check(
+        &format!(
+            r#"{REPEAT}
+[[publication.tables]]
+id = "incidents"
+question = "incidents"
+statistic = "instances"
+by = ["country"]
+epsilon = 0.2
+
+[[publication.tables]]
+id = "place"
+question = "place"
+statistic = "counts"
+epsilon = 0.2
+
+[[publication.tables]]
+id = "acts"
+question = "acts"
+statistic = "counts"
+by = ["country"]
+mechanism = "gaussian"
+epsilon = 0.2
+
+[[publication.tables]]
+id = "severity"
+question = "severity"
+statistic = "counts"
+epsilon = 0.2
+"#
+        ),
+        &[],
+    );
+}
+
+#[test]
+fn a_plan_over_a_repeat_refuses_what_it_cannot_publish() {
+    check(
+        &format!(
+            r#"{REPEAT}
+[[publication.tables]]
+id = "hurt_mean"
+question = "hurt"
+statistic = "mean"
+lower = 0
+upper = 10
+epsilon = 0.1
+
+[[publication.tables]]
+id = "hurt_counts"
+question = "hurt"
+statistic = "counts"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "what"
+question = "what"
+statistic = "counts"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "place_instances"
+question = "place"
+statistic = "instances"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "repeat_counts"
+question = "incidents"
+statistic = "counts"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "country_instances"
+question = "country"
+statistic = "instances"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "no_question"
+statistic = "instances"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "by_inner"
+question = "incidents"
+statistic = "instances"
+by = ["place"]
+epsilon = 0.1
+"#
+        ),
+        &[
+            "publication table `hurt_mean`: `mean` is not published over a repeat's instances: `hurt` is inside the repeat `incidents`, and over instances only `counts` (of a single_choice, multiple_choice or rating question) is published; `instances` on `incidents` counts the instances themselves",
+            "publication table `hurt_counts`: `counts` does not apply to `hurt`, a integer question inside the repeat `incidents` (over a repeat's instances it applies to single_choice, multiple_choice, rating)",
+            "publication table `what`: `what` is free text, which is never published: remove this table",
+            "publication table `place_instances`: `instances` counts the instances of a repeat and takes the repeat itself: `place` is inside the repeat `incidents`, so write question = \"incidents\"",
+            "publication table `repeat_counts`: `counts` does not apply to `incidents`, a repeat question (it applies to single_choice, multiple_choice, rating, grid; of a repeat, `instances` counts its instances, and `counts` of a single_choice, multiple_choice or rating question inside it counts the instances giving each option)",
+            "publication table `country_instances`: `instances` does not apply to `country`, a single_choice question (it applies to repeat)",
+            "publication table `no_question`: missing `question`: the question `instances` is computed on",
+            "publication table `by_inner`: `by` takes questions outside repeats (a respondent is in one group); `place` is inside the repeat `incidents`",
+        ],
+    );
+}

@@ -464,6 +464,7 @@ fn every_question_type_and_statistic_round_trips_through_json() {
     for statistic in [
         Statistic::Total,
         Statistic::Counts,
+        Statistic::Instances,
         Statistic::Mean {
             lower: 0.0,
             upper: 120.5,

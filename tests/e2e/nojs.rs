@@ -1351,3 +1351,189 @@ fn the_options_offered_follow_the_earlier_answers_in_both_runners() {
     let answers: Value = serde_json::from_str(answers).expect("json");
     assert_eq!(answers, json!({"country": "ru", "services": ["needles"]}));
 }
+
+/// A report with a repeat the member fills in instance by instance: what
+/// happened (required), who did it, and how many were hurt when police did.
+const REPEAT_SURVEY: &str = r#"
+id = "report"
+version = 1
+languages = ["en", "ru"]
+privacy_budget = 1
+title = { en = "Report", ru = "Сообщение" }
+
+[[questions]]
+id = "country"
+type = "single_choice"
+required = true
+label = { en = "Country", ru = "Страна" }
+choices = [
+  { id = "ua", label = { en = "Ukraine", ru = "Украина" } },
+  { id = "kz", label = { en = "Kazakhstan", ru = "Казахстан" } },
+]
+
+[[questions]]
+id = "incidents"
+type = "repeat"
+max = 3
+label = { en = "Incident", ru = "Случай" }
+
+[[questions.questions]]
+id = "what"
+type = "short_text"
+required = true
+label = { en = "What happened?", ru = "Что случилось?" }
+
+[[questions.questions]]
+id = "by"
+type = "multiple_choice"
+label = { en = "Who did it?", ru = "Кто это сделал?" }
+choices = [
+  { id = "police", label = { en = "Police", ru = "Полиция" } },
+  { id = "medics", label = { en = "Medical staff", ru = "Медики" } },
+]
+
+[[questions.questions]]
+id = "injured"
+type = "integer"
+min = 0
+relevant = "selected(${by}, 'police')"
+label = { en = "How many people were hurt?", ru = "Сколько человек пострадало?" }
+"#;
+
+/// The element `id` (ids inside a repeat hold `[`, `]` and `.`).
+fn by_id(id: &str) -> String {
+    format!(r#"[id="{id}"]"#)
+}
+
+/// Repeats in both runners: the member adds instances ("Add another"),
+/// answers each with its own logic, removes one (the later ones move up
+/// with their answers), is told which instance misses an answer, and the
+/// collector stores the instances as a list — by form posts without
+/// scripts, live in the WASM runner. Each screen passes axe-core.
+#[test]
+fn members_add_answer_and_remove_instances_of_a_repeat_in_both_runners() {
+    assert_built();
+    let folder = tempfile::tempdir().expect("tempdir");
+    std::fs::write(folder.path().join("report.toml"), REPEAT_SURVEY).expect("write the survey");
+    let app = crate::helpers::spawn_app_with(true, folder.path().to_path_buf(), 0);
+    let start = app.url("/s/report?lang=en");
+    let axe_source = axe_source();
+    let mut problems = Vec::new();
+    let shown = |b: &Driver, id: &str| b.try_find(&by_id(id)).is_some();
+    let typed = |b: &Driver, id: &str| {
+        b.run(
+            "return document.getElementById(arguments[0]).value;",
+            json!([id]),
+        )
+    };
+
+    // Without scripts: every step is a form post.
+    let b = Driver::start_without_javascript();
+    b.resize(NARROW, 800);
+    b.script_timeout(Duration::from_secs(120));
+    b.goto(&start);
+    b.find("#ssr form#survey-form");
+    assert!(
+        b.text("#add-incidents")
+            .starts_with(own("en", Ui::AddInstance))
+    );
+    assert!(!shown(&b, "q-incidents[1].what"));
+    tap(&b, "q-country-ua");
+    b.tap_on("#add-incidents");
+    b.find(&by_id("q-incidents[1].what"));
+    assert_server_page(&b, "after Add");
+    assert!(b.selected("#q-country-ua"), "the page's answers are kept");
+    b.type_into(&by_id("q-incidents[1].what"), "searched in the street");
+    tap(&b, "q-incidents[1].by-police");
+    b.tap_on("#add-incidents"); // now "Add another"
+    b.find(&by_id("q-incidents[2].what"));
+    // Police did it in the first: how many were hurt is asked there only.
+    assert!(shown(&b, "q-incidents[1].injured"));
+    assert!(!shown(&b, "q-incidents[2].injured"));
+    b.type_into(&by_id("q-incidents[1].injured"), "2");
+    b.type_into(&by_id("q-incidents[2].what"), "refused methadone");
+    tap(&b, "q-incidents[2].by-medics");
+    b.tap_on("#add-incidents");
+    b.find(&by_id("q-incidents[3].what"));
+    assert!(b.try_find("#add-incidents").is_none(), "at most 3");
+    check_screen(&b, &axe_source, "a repeat without scripts", &mut problems);
+    // The third is left empty: Next names it.
+    b.tap_on("button#next");
+    b.find("#form-errors");
+    let summary = b.text("#form-errors");
+    assert!(summary.contains("Incident 3: What happened?"), "{summary}");
+    // Remove the first: the second moves up with its answers.
+    b.tap_on(r#"button.remove[value="remove.incidents.1"]"#);
+    b.find(&by_id("q-incidents[2].what"));
+    assert!(!shown(&b, "q-incidents[3].what"));
+    assert_eq!(typed(&b, "q-incidents[1].what"), "refused methadone");
+    assert!(b.selected(&by_id("q-incidents[1].by-medics")));
+    b.type_into(&by_id("q-incidents[2].what"), "detained overnight");
+    b.tap_on("button#next");
+    b.find(r#"form#survey-form[data-review="1"]"#);
+    let review = b.text("main");
+    assert!(
+        review.contains("Incident 2: What happened?") && review.contains("detained overnight"),
+        "{review}"
+    );
+    assert!(!review.contains("searched in the street"), "{review}");
+    b.tap_on("button#submit");
+    b.wait_text("#confirmation", own("en", Ui::ThankYou));
+    assert_eq!(
+        app.first_answers(),
+        json!({"country": "ua", "incidents": [
+            {"what": "refused methadone", "by": ["medics"]},
+            {"what": "detained overnight"}
+        ]})
+    );
+    drop(b);
+
+    // The WASM runner: the same, live.
+    let b = Driver::start();
+    b.resize(NARROW, 800);
+    b.script_timeout(Duration::from_secs(120));
+    b.goto(&start);
+    wait_gone(&b, "#ssr");
+    b.find("#q-country-kz");
+    tap(&b, "q-country-kz");
+    b.tap_on("#add-incidents");
+    b.find(&by_id("q-incidents[1].what"));
+    b.type_into(&by_id("q-incidents[1].what"), "beaten at the station");
+    tap(&b, "q-incidents[1].by-police");
+    b.find(&by_id("q-incidents[1].injured"));
+    b.type_into(&by_id("q-incidents[1].injured"), "1");
+    b.tap_on("#add-incidents");
+    b.find(&by_id("q-incidents[2].what"));
+    assert!(!shown(&b, "q-incidents[2].injured"));
+    check_screen(
+        &b,
+        &axe_source,
+        "a repeat in the WASM runner",
+        &mut problems,
+    );
+    b.tap_on("button#next");
+    b.find(".has-error");
+    assert!(
+        b.text(&by_id("instance-incidents-2"))
+            .contains(ui("en", Ui::Required))
+    );
+    b.tap_on(&format!("{} button.remove", by_id("instance-incidents-2")));
+    wait_gone(&b, &by_id("q-incidents[2].what"));
+    b.tap_on("button#next");
+    b.find("button#submit");
+    b.tap_on("button#submit");
+    b.wait_text("#confirmation", own("en", Ui::ThankYou));
+    let rows = app.rows();
+    assert_eq!(rows.len(), 2);
+    let collector::store::Body::Plain(answers) = &rows[1].1.body else {
+        panic!("stored sealed: {:?}", rows[1]);
+    };
+    let answers: Value = serde_json::from_str(answers).expect("json");
+    assert_eq!(
+        answers,
+        json!({"country": "kz", "incidents": [
+            {"what": "beaten at the station", "by": ["police"], "injured": 1}
+        ]})
+    );
+    report(&problems);
+}

@@ -409,3 +409,425 @@ fn free_text_and_misfits_are_refused() {
     by_multi.by = vec!["many".into()];
     assert!(Spec::new(&survey, &by_multi).is_err());
 }
+
+/// A survey with a repeat (at most 3 incidents) and a plan over its
+/// instances.
+const REPEAT_SURVEY: &str = r#"
+id = "r"
+version = 1
+languages = ["en"]
+title = { en = "R" }
+privacy_budget = 100
+
+[[questions]]
+id = "country"
+type = "single_choice"
+label = { en = "Country" }
+choices = [{ id = "a", label = { en = "A" } }, { id = "b", label = { en = "B" } }]
+
+[[questions]]
+id = "incidents"
+type = "repeat"
+label = { en = "Incidents" }
+max = 3
+
+[[questions.questions]]
+id = "place"
+type = "single_choice"
+other = true
+label = { en = "Where?" }
+choices = [{ id = "street", label = { en = "Street" } }, { id = "station", label = { en = "Station" } }]
+
+[[questions.questions]]
+id = "acts"
+type = "multiple_choice"
+max_selected = 2
+label = { en = "What?" }
+choices = [
+  { id = "beat", label = { en = "Beating" } },
+  { id = "search", label = { en = "Search" } },
+  { id = "detain", label = { en = "Detention" } },
+  { id = "insult", label = { en = "Insults" } },
+]
+
+[[questions.questions]]
+id = "severity"
+type = "rating"
+scale = 4
+label = { en = "How bad?" }
+
+[[questions.questions]]
+id = "hurt"
+type = "integer"
+label = { en = "Hurt" }
+
+[[questions.questions]]
+id = "what"
+type = "short_text"
+label = { en = "What happened?" }
+
+[publication]
+[[publication.tables]]
+id = "respondents"
+statistic = "total"
+epsilon = 1
+[[publication.tables]]
+id = "incidents"
+question = "incidents"
+statistic = "instances"
+epsilon = 1
+[[publication.tables]]
+id = "incidents_by"
+question = "incidents"
+statistic = "instances"
+by = ["country"]
+epsilon = 1
+[[publication.tables]]
+id = "place"
+question = "place"
+statistic = "counts"
+epsilon = 1
+[[publication.tables]]
+id = "acts_by"
+question = "acts"
+statistic = "counts"
+by = ["country"]
+epsilon = 1
+[[publication.tables]]
+id = "acts_gauss"
+question = "acts"
+statistic = "counts"
+mechanism = "gaussian"
+epsilon = 1
+[[publication.tables]]
+id = "severity"
+question = "severity"
+statistic = "counts"
+epsilon = 1
+"#;
+
+/// Any stored answer at all: every shape, ids known and unknown, nested
+/// repeats included.
+fn any_answer(rng: &mut ChaCha20Rng, depth: u32) -> Answer {
+    const IDS: &[&str] = &[
+        "a", "b", "street", "station", "other", "beat", "search", "detain", "insult", "1", "zz",
+    ];
+    match rng.random_range(0..if depth == 0 { 6 } else { 7 }) {
+        0 => Answer::Bool(rng.random_bool(0.5)),
+        1 => Answer::Integer(rng.random_range(-3..8)),
+        2 => Answer::Decimal(rng.random_range(-3.0..8.0)),
+        3 => Answer::Text(pick(rng, IDS).into()),
+        4 => {
+            let n = rng.random_range(0..7);
+            Answer::Choices((0..n).map(|_| pick(rng, IDS).to_string()).collect())
+        }
+        5 => Answer::Grid(
+            (0..rng.random_range(0..3))
+                .map(|_| (pick(rng, IDS).to_string(), pick(rng, IDS).to_string()))
+                .collect(),
+        ),
+        _ => Answer::Repeat(
+            (0..rng.random_range(0..5))
+                .map(|_| random_instance(rng, depth - 1))
+                .collect(),
+        ),
+    }
+}
+
+/// One instance of `incidents`: mostly well-formed, sometimes anything.
+fn random_instance(rng: &mut ChaCha20Rng, depth: u32) -> Answers {
+    let mut i = Answers::new();
+    let mut put = |rng: &mut ChaCha20Rng, id: &str, good: Answer| {
+        match rng.random_range(0..10) {
+            0 => {}
+            1 | 2 => {
+                i.insert(id.into(), any_answer(rng, depth));
+            }
+            _ => {
+                i.insert(id.into(), good);
+            }
+        };
+    };
+    let place = Answer::Text(pick(rng, &["street", "station", "other", "zz"]).into());
+    put(rng, "place", place);
+    let n = rng.random_range(0..7);
+    let acts = Answer::Choices(
+        (0..n)
+            .map(|_| pick(rng, &["beat", "search", "detain", "insult", "?"]).to_string())
+            .collect(),
+    );
+    put(rng, "acts", acts);
+    let severity = Answer::Integer(rng.random_range(-1..7));
+    put(rng, "severity", severity);
+    let hurt = Answer::Integer(rng.random_range(0..9));
+    put(rng, "hurt", hurt);
+    i
+}
+
+/// A random stored response to [`REPEAT_SURVEY`]: any number of instances
+/// (more than `max` too), any values, wrong shapes, inner answers stored
+/// outside the repeat, a missing or malformed `country`.
+fn random_repeat_response(rng: &mut ChaCha20Rng) -> Answers {
+    let mut a = Answers::new();
+    if rng.random_bool(0.85) {
+        a.insert(
+            "country".into(),
+            if rng.random_bool(0.9) {
+                Answer::Text(pick(rng, &["a", "b", "c"]).into())
+            } else {
+                any_answer(rng, 1)
+            },
+        );
+    }
+    match rng.random_range(0..10) {
+        0 => {}
+        1 => {
+            a.insert("incidents".into(), any_answer(rng, 2));
+        }
+        _ => {
+            let n = rng.random_range(0..9);
+            let instances = (0..n).map(|_| random_instance(rng, 1)).collect();
+            a.insert("incidents".into(), Answer::Repeat(instances));
+        }
+    }
+    if rng.random_bool(0.2) {
+        // Inner ids stored at the top: never counted.
+        a.insert("place".into(), Answer::Text("street".into()));
+        a.insert("acts".into(), Answer::Choices(vec!["beat".into()]));
+    }
+    a
+}
+
+/// L1 and squared L2 distance between two exact vectors.
+fn distance(old: &[i64], new: &[i64]) -> (u64, u64) {
+    let l1 = old.iter().zip(new).map(|(a, b)| a.abs_diff(*b)).sum();
+    let l2sq = old
+        .iter()
+        .zip(new)
+        .map(|(a, b)| a.abs_diff(*b).pow(2))
+        .sum();
+    (l1, l2sq)
+}
+
+fn repeat_specs(survey: &Survey) -> Vec<Spec<'_>> {
+    survey
+        .publication
+        .tables
+        .iter()
+        .map(|t| Spec::new(survey, t).unwrap())
+        .collect()
+}
+
+/// Over a repeat's instances, for ANY stored responses D and any one more
+/// response r: each part of each table moves, from D to D ∪ {r}, by at most
+/// the L1 and squared-L2 sensitivity its noise is calibrated to (removing
+/// r is the same pair read the other way).
+#[test]
+fn one_response_moves_tables_over_instances_by_at_most_their_sensitivity() {
+    let survey = surveys::parse_survey(REPEAT_SURVEY).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let mut worst: BTreeMap<(String, &'static str), (u64, u64)> = BTreeMap::new();
+    let mut long = 0;
+    for _ in 0..400 {
+        let mut specs = repeat_specs(&survey);
+        for _ in 0..rng.random_range(0..12) {
+            let a = random_repeat_response(&mut rng);
+            specs.iter_mut().for_each(|s| s.add(&a));
+        }
+        let before: Vec<Vec<Vec<i64>>> = specs.iter().map(|s| s.exact().to_vec()).collect();
+        let r = random_repeat_response(&mut rng);
+        if matches!(r.get("incidents"), Some(Answer::Repeat(v)) if v.len() > 3) {
+            long += 1;
+        }
+        for (spec, before) in specs.iter_mut().zip(before) {
+            spec.add(&r);
+            for ((part, old), new) in spec.parts.iter().zip(&before).zip(spec.exact()) {
+                let (l1, l2sq) = distance(old, new);
+                assert!(
+                    l1 <= part.l1 && l2sq <= part.l2sq,
+                    "{} {}: moved L1 {l1} L2² {l2sq}, declared {} {} by {r:?}",
+                    spec.table.id,
+                    part.name,
+                    part.l1,
+                    part.l2sq
+                );
+                let w = worst.entry((spec.table.id.clone(), part.name)).or_default();
+                *w = (w.0.max(l1), w.1.max(l2sq));
+            }
+        }
+    }
+    assert!(long > 50, "responses with more than max instances: {long}");
+    // The random responses reached the L1 bounds: the test saw the extremes.
+    let reached = |id: &str| worst[&(id.to_string(), "count")].0;
+    assert_eq!(reached("respondents"), 1);
+    assert_eq!(reached("incidents"), 3);
+    assert_eq!(reached("incidents_by"), 3);
+    assert_eq!(reached("place"), 3);
+    assert_eq!(reached("acts_by"), 6);
+    assert_eq!(reached("severity"), 3);
+}
+
+#[test]
+fn sensitivity_over_instances_is_max_times_one_answers() {
+    let survey = surveys::parse_survey(REPEAT_SURVEY).unwrap();
+    let specs = repeat_specs(&survey);
+    let parts = |id: &str| -> Vec<(&'static str, u64, u64)> {
+        let s = specs.iter().find(|s| s.table.id == id).unwrap();
+        s.parts.iter().map(|p| (p.name, p.l1, p.l2sq)).collect()
+    };
+    // max = 3 instances: one answer's (Δ₁, Δ₂²) becomes (3·Δ₁, 9·Δ₂²).
+    assert_eq!(parts("respondents"), [("count", 1, 1)]);
+    assert_eq!(parts("incidents"), [("count", 3, 9)]);
+    assert_eq!(parts("incidents_by"), [("count", 3, 9)]);
+    assert_eq!(parts("place"), [("count", 3, 9)]);
+    // max_selected = 2 ticks per instance.
+    assert_eq!(parts("acts_by"), [("count", 6, 18)]);
+    assert_eq!(parts("acts_gauss"), [("count", 6, 18)]);
+    assert_eq!(parts("severity"), [("count", 3, 9)]);
+
+    // A worst case reaches both bounds: the most instances, each giving
+    // the same answer, plus instances beyond `max` that are not counted.
+    let mut specs = repeat_specs(&survey);
+    let instance = Answers::from([
+        ("place".to_string(), Answer::Text("station".into())),
+        (
+            "acts".to_string(),
+            Answer::Choices(vec!["beat".into(), "detain".into(), "search".into()]),
+        ),
+        ("severity".to_string(), Answer::Integer(4)),
+    ]);
+    let worst = Answers::from([
+        ("country".to_string(), Answer::Text("b".into())),
+        ("incidents".to_string(), Answer::Repeat(vec![instance; 7])),
+    ]);
+    for spec in &mut specs {
+        let before = spec.exact().to_vec();
+        spec.add(&worst);
+        for ((part, old), new) in spec.parts.iter().zip(&before).zip(spec.exact()) {
+            assert_eq!(
+                distance(old, new),
+                (part.l1, part.l2sq),
+                "{}",
+                spec.table.id
+            );
+        }
+    }
+}
+
+#[test]
+fn instances_are_counted_up_to_the_repeats_max() {
+    let survey = surveys::parse_survey(REPEAT_SURVEY).unwrap();
+    let mut specs = repeat_specs(&survey);
+    let inst = |place: &str, acts: &[&str], severity: i64| {
+        Answers::from([
+            ("place".to_string(), Answer::Text(place.into())),
+            (
+                "acts".to_string(),
+                Answer::Choices(acts.iter().map(|s| s.to_string()).collect()),
+            ),
+            ("severity".to_string(), Answer::Integer(severity)),
+        ])
+    };
+    let response = |country: &str, instances: Vec<Answers>| {
+        Answers::from([
+            ("country".to_string(), Answer::Text(country.into())),
+            ("incidents".to_string(), Answer::Repeat(instances)),
+        ])
+    };
+    let responses = [
+        // Five instances stored: only the first three count.
+        response(
+            "a",
+            vec![
+                inst("street", &["beat", "beat", "search", "insult"], 2),
+                inst("other", &["?", "detain"], 9),
+                inst("zz", &[], 1),
+                inst("station", &["insult"], 4),
+                inst("station", &["insult"], 4),
+            ],
+        ),
+        response("b", vec![inst("station", &["insult"], 3)]),
+        // An instance without the question, an empty repeat.
+        response("b", vec![Answers::new(), inst("street", &["search"], 3)]),
+        response("a", vec![]),
+        // Not a repeat answer: nothing counted, but the respondent is.
+        Answers::from([
+            ("country".to_string(), Answer::Text("a".into())),
+            ("incidents".to_string(), Answer::Text("street".into())),
+        ]),
+    ];
+    for r in &responses {
+        specs.iter_mut().for_each(|s| s.add(r));
+    }
+    let exact = |id: &str| specs.iter().find(|s| s.table.id == id).unwrap().exact()[0].clone();
+    assert_eq!(exact("respondents"), [5]);
+    assert_eq!(exact("incidents"), [3 + 1 + 2]);
+    // Groups a, b.
+    assert_eq!(exact("incidents_by"), [3, 3]);
+    // street, station, other; "zz" is no option.
+    assert_eq!(exact("place"), [2, 1, 1]);
+    // Group a then b; beat, search, detain, insult; two ticks per instance.
+    assert_eq!(exact("acts_by"), [1, 1, 1, 0, 0, 1, 0, 1]);
+    // Scale 1..=4; 9 is out of range.
+    assert_eq!(exact("severity"), [1, 1, 2, 0]);
+}
+
+#[test]
+fn only_counts_of_choices_and_ratings_and_instances_go_over_a_repeat() {
+    let survey = surveys::parse_survey(REPEAT_SURVEY).unwrap();
+    let table = |q: &str, statistic: Statistic, by: &[&str]| PlannedTable {
+        id: "x".into(),
+        question: Some(q.into()),
+        statistic,
+        by: by.iter().map(|b| b.to_string()).collect(),
+        epsilon: Epsilon::from_integer(1),
+        mechanism: Mechanism::Laplace,
+    };
+    let refused = |t: PlannedTable| match Spec::new(&survey, &t) {
+        Err(AnalysisError::Plan { message, .. }) => message,
+        other => panic!("{t:?} accepted: {other:?}"),
+    };
+    let mean = Statistic::Mean {
+        lower: 0.0,
+        upper: 5.0,
+    };
+    assert_eq!(
+        refused(table("hurt", mean, &[])),
+        "`mean` cannot be computed on `hurt` (integer inside the repeat `incidents`): over a repeat's instances only `counts` of a single_choice, multiple_choice or rating question is published"
+    );
+    let hist = Statistic::Histogram {
+        edges: vec![0.0, 1.0, 5.0],
+    };
+    assert!(refused(table("severity", hist, &[])).starts_with("`histogram` cannot"));
+    assert!(refused(table("hurt", Statistic::Counts, &[])).starts_with("`counts` cannot"));
+    assert!(refused(table("what", Statistic::Counts, &[])).contains("free text"));
+    assert!(refused(table("place", Statistic::Instances, &[])).starts_with("`instances` cannot"));
+    assert_eq!(
+        refused(table("country", Statistic::Instances, &[])),
+        "`instances` cannot be computed on `country` (single_choice)"
+    );
+    assert_eq!(
+        refused(table("incidents", Statistic::Counts, &[])),
+        "`counts` cannot be computed on `incidents` (repeat)"
+    );
+    assert_eq!(
+        refused(table("incidents", Statistic::Instances, &["place"])),
+        "`by` takes questions outside repeats; `place` is inside the repeat `incidents`"
+    );
+    let mut no_question = table("incidents", Statistic::Instances, &[]);
+    no_question.question = None;
+    assert_eq!(refused(no_question), "`instances` needs a question");
+    // And the ones that are published.
+    for (q, s) in [
+        ("incidents", Statistic::Instances),
+        ("place", Statistic::Counts),
+        ("acts", Statistic::Counts),
+        ("severity", Statistic::Counts),
+    ] {
+        let spec = Spec::new(&survey, &table(q, s, &["country"])).unwrap();
+        assert_eq!(
+            spec.within.map(|w| (w.repeat.id.as_str(), w.max)),
+            Some(("incidents", 3))
+        );
+    }
+}

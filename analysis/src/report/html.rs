@@ -39,6 +39,9 @@ struct Words {
     stat_mean: &'static str,
     stat_hist: &'static str,
     stat_quant: &'static str,
+    stat_instances: &'static str,
+    per_instance: &'static str,
+    instances_note: &'static str,
     table_note_laplace: &'static str,
     table_note_gaussian: &'static str,
     cross_note: &'static str,
@@ -57,6 +60,7 @@ struct Words {
     m_mean: &'static str,
     m_quantiles: &'static str,
     m_rank: &'static str,
+    m_instances: &'static str,
     m_never: &'static str,
     m_language: &'static str,
     cite: &'static str,
@@ -86,6 +90,9 @@ const EN: Words = Words {
     stat_mean: "mean",
     stat_hist: "distribution",
     stat_quant: "distribution and quartiles",
+    stat_instances: "number of instances",
+    per_instance: "counted per “{repeat}”",
+    instances_note: "These are counts of instances of “{repeat}”, not of people: one person could give up to {max} (only their first {max} are counted), so the noise is scaled up {max}-fold to hide any one person's whole contribution, and the margins are wider for it.",
     table_note_laplace: "ε = {eps} for this table; discrete Laplace noise, scale {param}; every count ± {m}.",
     table_note_gaussian: "ε = {eps} for this table (ρ = {rho} zCDP); discrete Gaussian noise, σ² = {param}; every count ± {m}.",
     cross_note: "Every cell ± {m}. Totals are sums of the cells shown.",
@@ -104,6 +111,7 @@ const EN: Words = Words {
     m_mean: "A mean is a noisy sum divided by a noisy count, half of the table's ε for each. Each answer was first limited to the range fixed in the survey file (never taken from the data) and rounded to a fine grid. Its 95% interval is conservative: it covers every combination of the two noises within their 97.5% margins.",
     m_quantiles: "Quartiles and the median are read from the noisy histogram shown above them (counts below zero taken as 0), interpolating linearly within a bin. Their “± m” is approximate: it was simulated by adding fresh noise of the same kind to the published histogram 400 times and recomputing them; 95% of the recomputed values were within m. Like every margin here, it covers the noise only.",
     m_rank: "A mean rank is the noisy sum of the places an option was given divided by the noisy number of people who ranked it, half of the table's ε for each; 1 is the top place. One person can change every option's sum by their own ranks, which the noise is sized for.",
+    m_instances: "Some tables count instances — such as incidents, several of which one person may report — rather than people. One person can add to such a table at most the number of instances the survey allows (any beyond it are not counted), so, to protect each person as much as in the other tables, its noise is multiplied by that number: for the same ε, its margins are about that many times as wide.",
     m_never: "Free-text answers are never published. Only the tables listed here are published.",
     m_language: "These explanations are in {ui}; the survey's own texts are in {text}.",
     cite: "How to cite",
@@ -133,6 +141,9 @@ const RU: Words = Words {
     stat_mean: "среднее",
     stat_hist: "распределение",
     stat_quant: "распределение и квартили",
+    stat_instances: "число записей",
+    per_instance: "по записям «{repeat}»",
+    instances_note: "Здесь считаются записи «{repeat}», а не люди: один человек мог указать до {max} (учитываются только первые {max}), поэтому шум увеличен в {max} раз, чтобы скрыть весь вклад любого одного человека, и погрешности соответственно больше.",
     table_note_laplace: "ε = {eps} для этой таблицы; шум дискретного распределения Лапласа, масштаб {param}; каждое число ± {m}.",
     table_note_gaussian: "ε = {eps} для этой таблицы (ρ = {rho}, zCDP); шум дискретного нормального распределения, σ² = {param}; каждое число ± {m}.",
     cross_note: "Каждая клетка ± {m}. Итоги — суммы показанных чисел.",
@@ -151,6 +162,7 @@ const RU: Words = Words {
     m_mean: "Среднее — это зашумлённая сумма, делённая на зашумлённое число ответов; на каждую уходит половина ε таблицы. Каждый ответ сначала ограничен диапазоном, заданным в файле опроса (а не взятым из данных), и округлён до мелкой сетки. Интервал 95% осторожный: он охватывает все сочетания двух шумов в пределах их погрешностей 97,5%.",
     m_quantiles: "Квартили и медиана получены из показанной выше зашумлённой гистограммы (отрицательные числа приняты за 0) с линейной интерполяцией внутри интервала. Их «± m» приблизительна: она получена моделированием — к опубликованной гистограмме 400 раз добавлен новый шум того же вида и квартили пересчитаны; 95% пересчитанных значений отличались не больше чем на m. Как и все погрешности здесь, она учитывает только шум.",
     m_rank: "Средний ранг — зашумлённая сумма мест, которые получил вариант, делённая на зашумлённое число людей, которые его выбрали; на каждую уходит половина ε таблицы; 1 — первое место. Один человек меняет суммы всех вариантов на свои места, и шум рассчитан на это.",
+    m_instances: "Некоторые таблицы считают не людей, а записи — например, случаи, о нескольких из которых может сообщить один человек. Один человек может добавить в такую таблицу не больше записей, чем допускает опрос (сверх этого числа записи не учитываются), поэтому, чтобы защитить каждого так же, как в остальных таблицах, шум в ней умножен на это число: при том же ε её погрешности примерно во столько же раз больше.",
     m_never: "Ответы в свободной форме никогда не публикуются. Публикуются только перечисленные здесь таблицы.",
     m_language: "Эти пояснения даны на языке: {ui}; тексты опроса — на языке: {text}.",
     cite: "Как цитировать",
@@ -370,6 +382,9 @@ pub fn render_html(report: &Report, lang: &str) -> String {
     if has(&|t| t.statistic == "mean_rank") {
         paras.push(words.m_rank);
     }
+    if has(&|t| t.over_instances.is_some()) {
+        paras.push(words.m_instances);
+    }
     paras.push(words.m_never);
     if ui_lang != text_lang {
         paras.push(words.m_language);
@@ -453,10 +468,17 @@ fn render_table(out: &mut String, i: usize, table: &Table, cx: &Cx<'_>, release_
         "mean" => Some(words.stat_mean),
         "histogram" => Some(words.stat_hist),
         "quantiles" => Some(words.stat_quant),
+        "instances" => Some(words.stat_instances),
         _ => None,
     };
     if let Some(stat) = stat {
         label = format!("{label} — {stat}");
+    }
+    if let Some(over) = &table.over_instances
+        && table.statistic != "instances"
+    {
+        let per = fill(words.per_instance, &[("repeat", &tr(&over.label))]);
+        label = format!("{label} — {per}");
     }
     if !table.by.is_empty() {
         let by: Vec<String> = table.by.iter().map(|b| tr(&b.label)).collect();
@@ -496,6 +518,13 @@ fn render_table(out: &mut String, i: usize, table: &Table, cx: &Cx<'_>, release_
             w!(out, " {}", escape(words.grid_note));
         }
         _ => {}
+    }
+    if let Some(over) = &table.over_instances {
+        let note = fill(
+            words.instances_note,
+            &[("repeat", &tr(&over.label)), ("max", &over.max.to_string())],
+        );
+        w!(out, " {}", escape(&note));
     }
     w!(out, "</p>\n");
 

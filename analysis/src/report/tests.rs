@@ -722,3 +722,183 @@ fn html_links_the_json_and_each_tables_csv() {
     assert!(html.contains("href=\"a%20b%3Ac%2F%C3%BC.json\""));
     assert!(html.contains("href=\"a%20b%3Ac%2F%C3%BC/x%26y.csv\""));
 }
+
+/// A report of incidents: up to 4 per respondent, counted over instances.
+const INCIDENTS: &str = r#"
+id = "incidents"
+version = 1
+languages = ["en", "ru"]
+privacy_budget = 10
+title = { en = "Incidents", ru = "Случаи" }
+
+[[questions]]
+id = "country"
+type = "single_choice"
+label = { en = "Country?", ru = "Страна?" }
+choices = [
+  { id = "ge", label = { en = "Georgia", ru = "Грузия" } },
+  { id = "kz", label = { en = "Kazakhstan", ru = "Казахстан" } },
+]
+
+[[questions]]
+id = "incidents"
+type = "repeat"
+label = { en = "Incidents", ru = "Случаи" }
+max = 4
+
+[[questions.questions]]
+id = "by"
+type = "multiple_choice"
+max_selected = 2
+label = { en = "Who did it?", ru = "Кто это сделал?" }
+choices = [
+  { id = "police", label = { en = "Police", ru = "Полиция" } },
+  { id = "medics", label = { en = "Medical staff", ru = "Медики" } },
+  { id = "other", label = { en = "Someone else", ru = "Другие" } },
+]
+
+[[questions.questions]]
+id = "where"
+type = "single_choice"
+label = { en = "Where?", ru = "Где?" }
+choices = [
+  { id = "street", label = { en = "Street", ru = "Улица" } },
+  { id = "clinic", label = { en = "Clinic", ru = "Клиника" } },
+]
+
+[publication]
+small_cell_threshold = 0
+
+[[publication.tables]]
+id = "country"
+question = "country"
+statistic = "counts"
+epsilon = 1
+
+[[publication.tables]]
+id = "incidents"
+question = "incidents"
+statistic = "instances"
+by = ["country"]
+epsilon = 1
+
+[[publication.tables]]
+id = "where"
+question = "where"
+statistic = "counts"
+epsilon = 1
+
+[[publication.tables]]
+id = "by"
+question = "by"
+statistic = "counts"
+mechanism = "gaussian"
+epsilon = 0.5
+"#;
+
+fn incident(by: &[&str], place: &str) -> Answers {
+    Answers::from([
+        (
+            "by".to_string(),
+            Answer::Choices(by.iter().map(|s| s.to_string()).collect()),
+        ),
+        ("where".to_string(), Answer::Text(place.into())),
+    ])
+}
+
+fn incidents_responses() -> Vec<Answers> {
+    let reply = |country: &str, incidents: Vec<Answers>| {
+        Answers::from([
+            ("country".to_string(), Answer::Text(country.into())),
+            ("incidents".to_string(), Answer::Repeat(incidents)),
+        ])
+    };
+    vec![
+        reply("ge", vec![incident(&["police"], "street")]),
+        reply(
+            "ge",
+            vec![
+                incident(&["police", "medics"], "clinic"),
+                incident(&["medics", "other", "police"], "clinic"),
+            ],
+        ),
+        // Six instances stored (validation would refuse them): four count.
+        reply("kz", vec![incident(&["police"], "street"); 6]),
+        reply("kz", vec![]),
+    ]
+}
+
+#[test]
+fn tables_over_instances_publish_with_noise_scaled_by_max() {
+    let s = surveys::parse_survey(INCIDENTS).unwrap();
+    let plan = prepare(&s, None).unwrap();
+    let r = build_with(plan, incidents_responses(), meta(), &mut |_| 0).unwrap();
+    let t = |id: &str| r.tables.iter().find(|t| t.id == id).unwrap();
+    let noisy = |id: &str| t(id).cells.iter().map(|c| c.noisy).collect::<Vec<_>>();
+    assert_eq!(noisy("country"), [2, 2]);
+    assert_eq!(noisy("incidents"), [3, 4]);
+    assert_eq!(noisy("where"), [5, 2]);
+    assert_eq!(noisy("by"), [6, 2, 1]);
+    // Sensitivity and noise: Δ₁ = max = 4 (Laplace scale 4/ε = 4), against
+    // 1 for the respondents' own question.
+    assert!(t("country").over_instances.is_none());
+    assert_eq!(t("country").parts[0].scale.as_deref(), Some("1"));
+    let over = t("where").over_instances.as_ref().unwrap();
+    assert_eq!((over.repeat.as_str(), over.max), ("incidents", 4));
+    assert_eq!(
+        (
+            t("where").parts[0].sensitivity_l1,
+            t("where").parts[0].sensitivity_l2_squared
+        ),
+        (4, 16)
+    );
+    assert_eq!(t("where").parts[0].scale.as_deref(), Some("4"));
+    assert_eq!(t("incidents").parts[0].scale.as_deref(), Some("4"));
+    assert!(
+        t("where").margin95 > 3 * t("country").margin95,
+        "the margin grows with max"
+    );
+    // Gaussian, two ticks per instance: Δ₂² = 4²·2 = 32, σ² = Δ₂²/ε² = 128.
+    assert_eq!(t("by").parts[0].sensitivity_l2_squared, 32);
+    assert_eq!(t("by").parts[0].sigma2.as_deref(), Some("128"));
+
+    // The report says what was counted, with the bound, in each language.
+    let json = render_json(&r);
+    assert!(json.contains("\"over_instances\""), "{json}");
+    let back: Report = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, r);
+    let en = render_html(&r, "en");
+    assert!(en.contains("Where? — counted per “Incidents”"), "{en}");
+    assert!(en.contains("Incidents — number of instances"), "{en}");
+    assert!(
+        en.contains("not of people: one person could give up to 4 (only their first 4 are counted), so the noise is scaled up 4-fold"),
+        "{en}"
+    );
+    assert!(en.contains("Some tables count instances"), "{en}");
+    assert_eq!(
+        en.matches("not of people").count(),
+        3,
+        "one note per table over instances"
+    );
+    let ru = render_html(&r, "ru");
+    assert!(ru.contains("один человек мог указать до 4"), "{ru}");
+    assert!(
+        ru.contains("Некоторые таблицы считают не людей, а записи"),
+        "{ru}"
+    );
+    // A release with no table over instances has neither.
+    let plain = with_noise(&planned("5"), responses(), &mut |_| 0);
+    let html = render_html(&plain, "en");
+    assert!(!html.contains("Some tables count instances") && !html.contains("not of people"));
+    assert!(!render_json(&plain).contains("over_instances"));
+}
+
+/// The charge of a plan over instances is its declared ε, like any other:
+/// the larger sensitivity is paid for in noise, not in budget.
+#[test]
+fn tables_over_instances_cost_their_declared_epsilon() {
+    let s = surveys::parse_survey(INCIDENTS).unwrap();
+    let c = prepare(&s, None).unwrap().charge();
+    assert_eq!(c.laplace, eps("3"));
+    assert_eq!(c.rho, Some(eps("1/8")));
+}

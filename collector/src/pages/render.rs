@@ -548,7 +548,8 @@ fn repeat(form: &Form, q: &Question, vis: &Visibility, lang: &str) -> String {
     for k in 1..=n {
         let _ = write!(
             h,
-            "<fieldset class=\"instance\" data-instance=\"{k}\"><legend{tl}>{} {k}</legend>",
+            "<fieldset class=\"instance\" id=\"instance-{}-{k}\" tabindex=\"-1\" data-instance=\"{k}\"><legend{tl}>{} {k}</legend>",
+            esc(&q.id),
             esc(label)
         );
         for iq in q.kind.inner() {
