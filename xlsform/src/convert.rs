@@ -13,6 +13,10 @@ const TRACKING: &[(&str, &str)] = &[
     ("deviceid", "the phone's device identifier (IMEI)"),
     ("imei", "the phone's device identifier (IMEI)"),
     ("phonenumber", "the phone number"),
+    (
+        "phone_number",
+        "a phone number typed into the form (it identifies a person, and Chorus never asks for contact details)",
+    ),
     ("subscriberid", "the SIM subscriber identifier (IMSI)"),
     ("simserial", "the SIM card's serial number"),
     ("username", "the account name of whoever fills the form"),
@@ -26,6 +30,10 @@ const TRACKING: &[(&str, &str)] = &[
     ("geopoint", "a location"),
     ("geotrace", "a path of locations"),
     ("geoshape", "an area drawn on a map"),
+    (
+        "osm",
+        "a place, as a feature tagged on an OpenStreetMap map",
+    ),
     ("background-audio", "a sound recording in the background"),
     (
         "image",
@@ -110,11 +118,13 @@ const SURVEY_COLUMNS: &[&str] = &[
     "appearance",
     "parameters",
     "repeat_count",
+    "readonly",
 ];
 
 /// Columns of a `begin_repeat` row that a Chorus repeat does not take.
 const NOT_ON_A_REPEAT: &[&str] = &[
     "required",
+    "readonly",
     "constraint",
     "calculation",
     "default",
@@ -127,6 +137,11 @@ const CHOICES: Option<&str> = Some("choices");
 const SETTINGS: Option<&str> = Some("settings");
 
 pub(crate) fn convert(bytes: &[u8], file_name: &str) -> Conversion {
+    convert_workbook(sheet::read(bytes), file_name)
+}
+
+/// Converts a workbook as read (or the reason it could not be read).
+fn convert_workbook(workbook: Result<sheet::Workbook, String>, file_name: &str) -> Conversion {
     let mut cx = Cx::default();
     let stem = file_name
         .rsplit_once('.')
@@ -134,7 +149,7 @@ pub(crate) fn convert(bytes: &[u8], file_name: &str) -> Conversion {
         .unwrap_or(file_name)
         .to_string();
     let fallback_id = normalise_id(&stem, IdKind::Survey);
-    let doc = match sheet::read(bytes) {
+    let doc = match workbook {
         Ok(wb) => cx.workbook(wb, &fallback_id),
         Err(e) => {
             cx.note(Severity::Error, None, None, None, e);
@@ -148,7 +163,35 @@ pub(crate) fn convert(bytes: &[u8], file_name: &str) -> Conversion {
             (d.id.clone(), d.questions.len() + inner)
         })
         .unwrap_or((fallback_id, 0));
-    let blocked = cx.notes.iter().any(|n| n.severity >= Severity::Error);
+    let mut blocked = cx.notes.iter().any(|n| n.severity >= Severity::Error);
+    if let Some(d) = doc
+        .as_ref()
+        .filter(|d| !blocked && !shows_anything(&d.questions))
+    {
+        let why = if d.questions.is_empty() {
+            let rows_noted = cx
+                .notes
+                .iter()
+                .any(|n| n.sheet == SURVEY && n.row.is_some());
+            if rows_noted {
+                "every row of the survey sheet is left out (see the notes on its rows)"
+            } else {
+                "the survey sheet has no question rows"
+            }
+        } else {
+            "what is left only computes values (calculations)"
+        };
+        cx.note(
+            Severity::Error,
+            SURVEY,
+            None,
+            None,
+            format!(
+                "no question could be converted: {why}, so the survey would have nothing to show or ask"
+            ),
+        );
+        blocked = true;
+    }
     if !blocked && doc.is_some() {
         cx.note(
             Severity::Warning,
@@ -176,6 +219,17 @@ pub(crate) fn convert(bytes: &[u8], file_name: &str) -> Conversion {
         survey_id,
         questions,
     }
+}
+
+/// Whether any of `questions` (or of a repeat's questions) is shown to the
+/// respondent: a calculation only computes a value. (A survey of notes
+/// alone shows them, and `chorus check` takes it.)
+fn shows_anything(questions: &[OutQuestion]) -> bool {
+    questions.iter().any(|q| match q.kind {
+        Kind::Calculate { .. } => false,
+        Kind::Repeat { .. } => shows_anything(&q.inner),
+        _ => true,
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -355,15 +409,50 @@ enum Frame {
         name: String,
         q: usize,
     },
-    /// A repeat that is not converted, and everything inside it: a repeat
-    /// inside a repeat (`why` says so when it is closed), or one whose row
-    /// is already an error (`why` is `None`).
+    /// A repeat or loop that is not converted, and everything inside it: a
+    /// loop, a repeat inside a repeat (`why` says so when it is closed), or
+    /// one inside a block that is skipped already, or whose row is already
+    /// an error (`why` is `None`).
     Skipped {
         row: u32,
         name: String,
+        block: Block,
         why: Option<String>,
         rows: Vec<u32>,
     },
+}
+
+/// The kinds of block a [`Frame::Skipped`] can be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Repeat,
+    /// pyxform's `begin loop over L` … `end loop`.
+    Loop,
+}
+
+impl Block {
+    fn word(self) -> &'static str {
+        match self {
+            Block::Repeat => "repeat",
+            Block::Loop => "loop",
+        }
+    }
+
+    /// The canonical type of the row that closes it.
+    fn end(self) -> &'static str {
+        match self {
+            Block::Repeat => "end_repeat",
+            Block::Loop => "end_loop",
+        }
+    }
+
+    /// How the closing row is written in a note.
+    fn end_written(self) -> &'static str {
+        match self {
+            Block::Repeat => "end_repeat",
+            Block::Loop => "end loop",
+        }
+    }
 }
 
 impl Cx {
@@ -415,6 +504,15 @@ impl Cx {
             );
             return None;
         };
+        if let Some(name) = &wb.survey_from {
+            self.note(
+                Severity::Warning,
+                SURVEY,
+                None,
+                None,
+                format!("the workbook has no sheet called `survey`, so its only sheet, `{name}`, is read as the survey sheet (as pyxform does); rename it `survey`"),
+            );
+        }
         if !survey.has_column("type") || !survey.has_column("name") {
             self.note(
                 Severity::Error,
@@ -671,6 +769,31 @@ impl Cx {
         if by_lang.is_empty() {
             return None;
         }
+        let shown = answers_shown(by_lang.values().map(String::as_str));
+        if !shown.is_empty() {
+            let col = s
+                .columns
+                .iter()
+                .enumerate()
+                .find(|(i, c)| {
+                    c.base == base && row.cells.get(*i).is_some_and(|v| v.contains("${"))
+                })
+                .map(|(_, c)| c.raw.clone())
+                .unwrap_or_else(|| base.to_string());
+            let names: Vec<String> = shown.iter().map(|q| format!("`{q}`")).collect();
+            let (what, names) = match names.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    ("answers", format!("{} and {last}", rest.join(", ")))
+                }
+                _ => ("answer", names.concat()),
+            };
+            self.warn(
+                sheet,
+                row.number,
+                Some(&col),
+                format!("{base} shows the {what} to {names}, which Chorus does not do: the text is kept as written"),
+            );
+        }
         let (from, fallback) = match by_lang.get(&self.default_language) {
             Some(t) => (self.default_language.clone(), t.clone()),
             None => by_lang
@@ -791,14 +914,15 @@ impl Cx {
                     self.same_text(&name)
                 }
             };
+            // A filter names a column by its base (`country`), or a column
+            // with a language by its header as written (`label::English`).
             let mut cols = BTreeMap::new();
             for (i, c) in s.columns.iter().enumerate() {
-                if c.lang.is_none() {
-                    cols.insert(
-                        c.base.clone(),
-                        row.cells.get(i).cloned().unwrap_or_default(),
-                    );
-                }
+                let key = match c.lang {
+                    None => c.base.clone(),
+                    Some(_) => c.raw.to_lowercase(),
+                };
+                cols.insert(key, row.cells.get(i).cloned().unwrap_or_default());
             }
             cols.insert("name".into(), name.clone());
             let list = lists.get_mut(&list_name).expect("inserted above");
@@ -855,12 +979,15 @@ impl Cx {
                 .iter()
                 .position(|f| matches!(f, Frame::Skipped { .. }))
             {
-                let closes_it = base == "end_repeat" && i + 1 == frames.len();
+                let last = i + 1 == frames.len();
+                let closes_it = last
+                    && matches!(&frames[i], Frame::Skipped { block, .. } if base == block.end());
                 if !closes_it {
                     if let Frame::Skipped {
                         rows,
                         name: rname,
                         row: rrow,
+                        block,
                         ..
                     } = &mut frames[i]
                     {
@@ -869,23 +996,28 @@ impl Cx {
                             dropped.insert(
                                 name.clone(),
                                 format!(
-                                    "is inside the repeat `{rname}` (row {rrow}), which is not converted"
+                                    "is inside the {} `{rname}` (row {rrow}), which is not converted",
+                                    block.word()
                                 ),
                             );
                         }
                     }
+                    let skipped = |block| Frame::Skipped {
+                        row: n,
+                        name: name.clone(),
+                        block,
+                        why: None,
+                        rows: Vec::new(),
+                    };
                     match base.as_str() {
                         "begin_group" => frames.push(Frame::Group {
                             row: n,
                             raw_relevant: String::new(),
                         }),
-                        "begin_repeat" => frames.push(Frame::Skipped {
-                            row: n,
-                            name: name.clone(),
-                            why: None,
-                            rows: Vec::new(),
-                        }),
-                        "end_group" | "end_repeat" => {
+                        "begin_repeat" => frames.push(skipped(Block::Repeat)),
+                        "begin_loop" => frames.push(skipped(Block::Loop)),
+                        // The skipped block itself closes only with its own end.
+                        "end_group" | "end_repeat" | "end_loop" if !last => {
                             frames.pop();
                         }
                         _ => {}
@@ -990,6 +1122,7 @@ impl Cx {
                         frames.push(Frame::Skipped {
                             row: n,
                             name: name.clone(),
+                            block: Block::Repeat,
                             why: Some(why),
                             rows: Vec::new(),
                         });
@@ -1018,15 +1151,39 @@ impl Cx {
                         None => frames.push(Frame::Skipped {
                             row: n,
                             name: name.clone(),
+                            block: Block::Repeat,
                             why: None,
                             rows: Vec::new(),
                         }),
                     }
                     continue;
                 }
-                "end_repeat" => {
+                "begin_loop" => {
+                    let list = words.get(1).map(String::as_str).unwrap_or("…");
+                    let why = format!(
+                        "`{raw_type}` asks its questions once for each choice of the list `{list}`, and Chorus has no such loop: write it as a repeat (begin_repeat … end_repeat, one instance per item), or as one group per item"
+                    );
+                    if !name.is_empty() {
+                        dropped.insert(name.clone(), "is a loop, which is not converted".into());
+                    }
+                    frames.push(Frame::Skipped {
+                        row: n,
+                        name: name.clone(),
+                        block: Block::Loop,
+                        why: Some(why),
+                        rows: Vec::new(),
+                    });
+                    continue;
+                }
+                "end_repeat" | "end_loop" => {
+                    let block = if base == "end_loop" {
+                        Block::Loop
+                    } else {
+                        Block::Repeat
+                    };
                     match frames.pop() {
-                        Some(Frame::Repeat { .. }) => {}
+                        Some(Frame::Repeat { .. }) if block == Block::Repeat => {}
+                        // Only the block's own end reaches here (see above).
                         Some(Frame::Skipped { row, why, rows, .. }) => {
                             if let Some(why) = why {
                                 let inner = match (rows.first(), rows.last()) {
@@ -1042,17 +1199,27 @@ impl Cx {
                             }
                         }
                         Some(f) => {
+                            let (open, close) = match f {
+                                Frame::Repeat { .. } => ("a repeat", "end_repeat"),
+                                _ => ("a group", "end_group"),
+                            };
                             frames.push(f);
                             self.error(
                                 SURVEY,
                                 n,
                                 Some("type"),
-                                "end_repeat closes a group; use end_group",
+                                format!("{} closes {open}; use {close}", block.end_written()),
                             );
                         }
-                        None => {
-                            self.error(SURVEY, n, Some("type"), "end_repeat without a begin_repeat")
-                        }
+                        None => self.error(
+                            SURVEY,
+                            n,
+                            Some("type"),
+                            match block {
+                                Block::Repeat => "end_repeat without a begin_repeat",
+                                Block::Loop => "end loop without a begin loop",
+                            },
+                        ),
                     }
                     if frames.is_empty() {
                         current = None;
@@ -1117,6 +1284,7 @@ impl Cx {
             let params = parameters(s.get(row, "parameters"));
             let Some((kind, list)) = self.kind(
                 row,
+                raw_type,
                 &words,
                 &appearance,
                 &params,
@@ -1175,6 +1343,16 @@ impl Cx {
             }
             if !is_calc && !s.get(row, "calculation").is_empty() {
                 self.warn(SURVEY, n, Some("calculation"), format!("a calculation on a `{base}` question (a computed default) is not converted: `{}`", s.get(row, "calculation")));
+            }
+            let readonly = s.get(row, "readonly");
+            let shows_only = matches!(kind, Kind::Note | Kind::Calculate { .. });
+            if !readonly.is_empty() && !shows_only && constant(readonly, true) != Some(false) {
+                self.warn(
+                    SURVEY,
+                    n,
+                    Some("readonly"),
+                    format!("readonly `{readonly}` is not converted: Chorus has no read-only questions, so the question can be answered"),
+                );
             }
             if !s.get(row, "repeat_count").is_empty() {
                 self.warn(
@@ -1266,13 +1444,24 @@ impl Cx {
                     Some("type"),
                     format!("begin_repeat `{name}` without an end_repeat"),
                 ),
-                Frame::Skipped { row, name, why, .. } => self.error(
+                Frame::Skipped {
+                    row,
+                    name,
+                    block,
+                    why,
+                    ..
+                } => self.error(
                     SURVEY,
                     row,
                     Some("type"),
-                    match why {
-                        Some(why) => format!("{why}; it is never closed with an end_repeat"),
-                        None => format!("begin_repeat `{name}` without an end_repeat"),
+                    match (why, block) {
+                        (Some(why), _) => {
+                            format!("{why}; it is never closed with an {}", block.end_written())
+                        }
+                        (None, Block::Repeat) => {
+                            format!("begin_repeat `{name}` without an end_repeat")
+                        }
+                        (None, Block::Loop) => format!("begin loop `{name}` without an end loop"),
                     },
                 ),
             }
@@ -1376,7 +1565,10 @@ impl Cx {
         self.group_appearance(s, row);
         for col in NOT_ON_A_REPEAT {
             let v = s.get(row, col);
-            if v.is_empty() {
+            // `required = no` asks for nothing, and so does `readonly = no`.
+            let nothing =
+                matches!(*col, "required" | "readonly") && constant(v, true) == Some(false);
+            if v.is_empty() || nothing {
                 continue;
             }
             let also = if *col == "required" {
@@ -1570,6 +1762,7 @@ impl Cx {
     fn kind(
         &mut self,
         row: &Row,
+        cell: &str,
         words: &[String],
         appearance: &[String],
         params: &[(String, String)],
@@ -1759,12 +1952,17 @@ impl Cx {
                 );
                 return None;
             }
-            other => {
+            "include" => {
+                self.error(SURVEY, n, Some("type"), format!("`{}` (`{name}`): pyxform's old inclusion of the rows of another workbook is not supported; copy those rows into this form", cell.trim()));
+                dropped.insert(name.to_string(), "could not be converted".into());
+                return None;
+            }
+            _ => {
                 self.error(
                     SURVEY,
                     n,
                     Some("type"),
-                    format!("unknown question type `{other}`"),
+                    format!("unknown question type `{}`", cell.trim()),
                 );
                 dropped.insert(name.to_string(), "could not be converted".into());
                 return None;
@@ -1816,6 +2014,8 @@ impl Cx {
                 let raw = qs[i].raw_calculation.clone();
                 let result = if raw.is_empty() {
                     Err("the calculation is empty".to_string())
+                } else if let Some(b) = constant(&raw, false) {
+                    Ok(b.to_string())
                 } else {
                     let names = FormNames {
                         qs,
@@ -1875,8 +2075,19 @@ impl Cx {
             }
             let mut t = Translated::default();
             let mut parts = Vec::new();
+            // A `relevant` that is false (`no`, `FALSE`, `0`) hides the
+            // question for good; one that is true drops out.
+            let mut never = false;
             let scope = names.scope(i, None);
             for (row, raw) in &q.group_relevants {
+                match constant(raw, true) {
+                    Some(true) => continue,
+                    Some(false) => {
+                        never = true;
+                        continue;
+                    }
+                    None => {}
+                }
                 match xpath::translate(raw, &scope) {
                     Ok(e) => parts.push(e),
                     Err(why) => t.notes.push((
@@ -1889,7 +2100,9 @@ impl Cx {
                     )),
                 }
             }
-            if !q.raw_relevant.is_empty() {
+            let own = constant(&q.raw_relevant, true);
+            never |= own == Some(false);
+            if !q.raw_relevant.is_empty() && own.is_none() {
                 match xpath::translate(&q.raw_relevant, &scope) {
                     Ok(e) => parts.push(e),
                     Err(why) => t.notes.push((
@@ -1903,6 +2116,7 @@ impl Cx {
                 }
             }
             t.relevant = match parts.len() {
+                _ if never => Some("false".to_string()),
                 0 => None,
                 1 => parts.pop(),
                 _ => Some(
@@ -1915,10 +2129,14 @@ impl Cx {
             };
             let takes_answer = !matches!(q.out.kind, Kind::Note | Kind::Calculate { .. });
             let req = q.raw_required.trim();
-            t.required = match req.to_ascii_lowercase().as_str() {
-                "" | "no" | "false" | "false()" | "0" | "n" => Req::Fixed(false),
-                "yes" | "true" | "true()" | "1" | "y" => Req::Fixed(true),
-                _ => match xpath::translate(req, &scope) {
+            let fixed = match req.to_ascii_lowercase().as_str() {
+                "" | "n" => Some(false),
+                "y" => Some(true),
+                _ => constant(req, true),
+            };
+            t.required = match fixed {
+                Some(b) => Req::Fixed(b),
+                None => match xpath::translate(req, &scope) {
                     Ok(e) => Req::When(e),
                     Err(why) => {
                         t.notes.push((
@@ -1933,7 +2151,18 @@ impl Cx {
             if !takes_answer {
                 t.required = Req::Fixed(false);
             }
-            if !q.raw_constraint.is_empty() && takes_answer {
+            let constraint = constant(&q.raw_constraint, true);
+            if constraint == Some(false) && takes_answer {
+                t.constraint = Some("false".to_string());
+                t.notes.push((
+                    q.row,
+                    "constraint",
+                    format!(
+                        "constraint `{}` is false, so every answer is rejected (as in the form): the question can only be left unanswered",
+                        q.raw_constraint
+                    ),
+                ));
+            } else if !q.raw_constraint.is_empty() && constraint.is_none() && takes_answer {
                 let dot = names.resolve(&q.xls_name).ok();
                 match xpath::translate(&q.raw_constraint, &names.scope(i, dot)) {
                     Ok(e) => t.constraint = Some(e),
@@ -1951,8 +2180,14 @@ impl Cx {
         }
         let mut section_results = Vec::new();
         for (i, sec) in sections.iter().enumerate() {
-            if sec.raw_relevant.is_empty() {
-                continue;
+            match constant(&sec.raw_relevant, true) {
+                _ if sec.raw_relevant.is_empty() => continue,
+                Some(true) => continue,
+                Some(false) => {
+                    section_results.push((i, Ok("false".to_string())));
+                    continue;
+                }
+                None => {}
             }
             match xpath::translate(&sec.raw_relevant, &Scope::new(&names)) {
                 Ok(e) => section_results.push((i, Ok(e))),
@@ -2358,6 +2593,11 @@ const TYPE_ALIASES: &[(&[&str], &str)] = &[
     (&["end", "lgroup"], "end_repeat"),
     (&["begin_lgroup"], "begin_repeat"),
     (&["end_lgroup"], "end_repeat"),
+    // pyxform's loop over the choices of a list (not supported).
+    (&["begin", "loop", "over"], "begin_loop"),
+    (&["begin", "loop"], "begin_loop"),
+    (&["begin_loop", "over"], "begin_loop"),
+    (&["end", "loop"], "end_loop"),
     // Old prompt spellings of the plain types.
     (&["add", "text", "prompt"], "text"),
     (&["q", "string"], "text"),
@@ -2416,6 +2656,8 @@ const TYPE_ALIASES: &[(&[&str], &str)] = &[
     (&["uri:simserial"], "simserial"),
     (&["uri:username"], "username"),
     (&["uri:email"], "email"),
+    // pyxform's text question for a phone number (refused like `phonenumber`).
+    (&["phone", "number"], "phone_number"),
 ];
 
 /// The words of a `type` cell with its spelling made canonical:
@@ -2431,12 +2673,52 @@ fn type_words(raw: &str) -> Vec<String> {
     {
         words.splice(0..alias.len(), [canonical.to_string()]);
     }
-    // `select_one list or_other` may also be written `select_one list or other`.
-    if words.len() == 4 && words[2] == "or" && words[3] == "other" {
+    // `select_one list or_other` may also be written `select_one list or
+    // other`, or in pyxform's old spelling `… or specify other`.
+    let other = |tail: &[String]| tail == ["or", "other"] || tail == ["or", "specify", "other"];
+    if words.len() > 2 && other(&words[2..]) {
         words.truncate(2);
         words.push("or_other".into());
     }
     words
+}
+
+/// The names of the answers that texts show (`${q}`, ODK's way of putting
+/// an answer into a label), each once, in order.
+fn answers_shown<'t>(texts: impl Iterator<Item = &'t str>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for text in texts {
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else { break };
+            let name = after[..end].trim().to_string();
+            if !name.is_empty() && !names.contains(&name) {
+                names.push(name);
+            }
+            rest = &after[end + 1..];
+        }
+    }
+    names
+}
+
+/// A logic cell that pyxform reads as a constant: `yes`, `true` (in any
+/// case) and `true()` are true; `no`, `false` and `false()` are false. In a
+/// column that must give a boolean (`relevant`, `required`, `constraint`,
+/// `readonly`: `numbers`), a bare number is one too, true unless it is zero,
+/// as XPath's `boolean()` has it. `None` for anything else.
+fn constant(raw: &str, numbers: bool) -> Option<bool> {
+    let v = raw.trim().to_ascii_lowercase();
+    match v.as_str() {
+        "yes" | "true" | "true()" => Some(true),
+        "no" | "false" | "false()" => Some(false),
+        _ if numbers => v
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(|f| f != 0.0),
+        _ => None,
+    }
 }
 
 /// `randomize=true seed=3` (spaces, commas or semicolons between) → pairs.
@@ -2484,6 +2766,15 @@ mod tests {
             type_words("select_one c or other"),
             ["select_one", "c", "or_other"]
         );
+        // pyxform's old spelling of or_other.
+        assert_eq!(
+            type_words("select one from sexes or specify other"),
+            ["select_one", "sexes", "or_other"]
+        );
+        assert_eq!(
+            type_words("select all that apply from t or specify other"),
+            ["select_multiple", "t", "or_other"]
+        );
         for (spelling, canonical) in [
             ("select one from yes_no", "select_one yes_no"),
             ("Select One From  yes_no", "select_one yes_no"),
@@ -2508,6 +2799,10 @@ mod tests {
             ("get device id", "deviceid"),
             ("gps", "geopoint"),
             ("Begin Group", "begin_group"),
+            ("begin loop over toilet_type", "begin_loop toilet_type"),
+            ("end loop", "end_loop"),
+            ("phone number", "phone_number"),
+            ("get phone number", "phonenumber"),
         ] {
             assert_eq!(type_words(spelling).join(" "), canonical, "{spelling}");
         }
@@ -2518,6 +2813,432 @@ mod tests {
                 ("end".into(), "10".into()),
                 ("step".into(), "2".into())
             ]
+        );
+    }
+}
+
+/// Whole conversions of small workbooks held in memory, for what the
+/// pyxform corpus (`tests/corpus.rs`) found: each sheet is rows of cells,
+/// the header first, numbered as a spreadsheet shows them.
+#[cfg(test)]
+mod forms {
+    use super::*;
+    use toml::{Table, Value};
+
+    fn sheet(rows: &[&[&str]]) -> Sheet {
+        Sheet::from_rows(rows.iter().zip(1..).map(|(cells, number)| Row {
+            number,
+            cells: cells.iter().map(|c| c.to_string()).collect(),
+        }))
+    }
+
+    fn form_with(survey: &[&[&str]], choices: &[&[&str]], settings: &[&[&str]]) -> Conversion {
+        let some = |rows: &[&[&str]]| (!rows.is_empty()).then(|| sheet(rows));
+        let wb = sheet::Workbook::new(Some(sheet(survey)), some(choices), some(settings));
+        convert_workbook(Ok(wb), "form.xlsx")
+    }
+
+    fn form(survey: &[&[&str]], choices: &[&[&str]]) -> Conversion {
+        form_with(survey, choices, &[])
+    }
+
+    /// The survey file, which must pass the checks of `chorus check`.
+    fn checked(c: &Conversion) -> Table {
+        let notes: Vec<String> = c.notes.iter().map(ToString::to_string).collect();
+        let text = c
+            .toml
+            .clone()
+            .unwrap_or_else(|| panic!("no survey file; notes:\n{}", notes.join("\n")));
+        if let Err(e) = surveys::parse_survey(&text) {
+            panic!("the survey file does not check clean:\n{e}\n\n{text}");
+        }
+        text.parse().expect("TOML")
+    }
+
+    fn question<'t>(t: &'t Table, id: &str) -> &'t Table {
+        t["questions"]
+            .as_array()
+            .expect("questions")
+            .iter()
+            .filter_map(Value::as_table)
+            .find(|q| q["id"].as_str() == Some(id))
+            .unwrap_or_else(|| panic!("no question {id}"))
+    }
+
+    fn get<'t>(q: &'t Table, key: &str) -> Option<&'t str> {
+        q.get(key).and_then(Value::as_str)
+    }
+
+    /// Every note at `row` of the survey sheet, as shown.
+    fn at(c: &Conversion, sheet: &str, row: u32) -> Vec<String> {
+        c.notes
+            .iter()
+            .filter(|n| n.sheet == Some(sheet) && n.row == Some(row))
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    fn errors(c: &Conversion) -> Vec<String> {
+        c.notes_of(Severity::Error)
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn single_colon_headers_carry_labels_and_logic() {
+        let c = form(
+            &[
+                &[
+                    "type",
+                    "name",
+                    "label:English (en)",
+                    "bind:relevant",
+                    "bind:constraint",
+                    "bind:jr:constraintMsg:English (en)",
+                    "bind:required",
+                    "control:appearance",
+                ],
+                &[
+                    "integer",
+                    "age",
+                    "Your age?",
+                    "",
+                    ". <= 120",
+                    "At most 120",
+                    "yes",
+                    "",
+                ],
+                &[
+                    "text",
+                    "story",
+                    "Tell us",
+                    "${age} >= 18",
+                    "",
+                    "",
+                    "",
+                    "multiline",
+                ],
+                &[
+                    "select one from yn or specify other",
+                    "ok",
+                    "All right?",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
+            ],
+            &[
+                &["list name", "name", "label:English (en)"],
+                &["yn", "yes", "Yes"],
+                &["yn", "no", "No"],
+            ],
+        );
+        let t = checked(&c);
+        let age = question(&t, "age");
+        assert_eq!(
+            get(age["label"].as_table().expect("label"), "en"),
+            Some("Your age?")
+        );
+        assert_eq!(get(age, "constraint"), Some(". <= 120"));
+        assert_eq!(
+            get(age["constraint_message"].as_table().expect("message"), "en"),
+            Some("At most 120")
+        );
+        assert_eq!(age["required"].as_bool(), Some(true));
+        let story = question(&t, "story");
+        assert_eq!(get(story, "type"), Some("long_text"));
+        assert_eq!(get(story, "relevant"), Some("age >= 18"));
+        // `or specify other` is pyxform's old spelling of `or_other`.
+        let ok = question(&t, "ok");
+        assert_eq!(ok["other"].as_bool(), Some(true));
+        assert_eq!(ok["choices"][0]["label"]["en"].as_str(), Some("Yes"));
+        // Nothing is lost, so only the settings are noted.
+        let survey_notes: Vec<String> = c
+            .notes
+            .iter()
+            .filter(|n| n.sheet != Some("settings"))
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(survey_notes, Vec::<String>::new());
+    }
+
+    #[test]
+    fn old_settings_spellings_give_the_id_and_title() {
+        let c = form_with(
+            &[&["type", "name", "label"], &["text", "a", "A?"]],
+            &[],
+            &[&["id_string", "title"], &["needs_2024", "Needs 2024"]],
+        );
+        let t = checked(&c);
+        assert_eq!(get(&t, "id"), Some("needs_2024"));
+        assert_eq!(
+            get(t["title"].as_table().expect("title"), "en"),
+            Some("Needs 2024")
+        );
+    }
+
+    #[test]
+    fn phone_number_and_osm_are_refused_and_unknown_types_quoted_whole() {
+        let c = form(
+            &[
+                &["type", "name", "label"],
+                &["phone number", "phone", "Your phone number?"],
+                &["osm buildings", "building", "Which building?"],
+                &["party like it's 1999", "party", "Party?"],
+            ],
+            &[],
+        );
+        assert!(c.refused() && c.toml.is_none());
+        let refused: Vec<(Option<u32>, String)> = c
+            .notes_of(Severity::Refused)
+            .map(|n| (n.row, n.message.clone()))
+            .collect();
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert_eq!(refused[0].0, Some(2));
+        assert!(
+            refused[0]
+                .1
+                .contains("`phone number` (`phone`) records a phone number")
+        );
+        assert_eq!(refused[1].0, Some(3));
+        assert!(refused[1].1.contains("OpenStreetMap"));
+        assert_eq!(
+            errors(&c),
+            ["error: survey row 4, column `type`: unknown question type `party like it's 1999`"]
+        );
+    }
+
+    #[test]
+    fn loops_over_a_list_are_errors_with_a_hint() {
+        let c = form(
+            &[
+                &["type", "name", "label"],
+                &["select_multiple toilets", "have", "Which toilets?"],
+                &["begin loop over toilets", "each", ""],
+                &["integer", "number", "How many %(label)s?"],
+                &["end loop", "", ""],
+                &["text", "after", "Anything else?"],
+            ],
+            &[
+                &["list_name", "name", "label"],
+                &["toilets", "pit", "Pit latrine"],
+                &["toilets", "flush", "Flush toilet"],
+            ],
+        );
+        assert_eq!(
+            errors(&c),
+            [
+                "error: survey row 3, column `type`: `begin loop over toilets` asks its questions once for each choice of the list `toilets`, and Chorus has no such loop: write it as a repeat (begin_repeat … end_repeat, one instance per item), or as one group per item (row 4 inside it is not converted)"
+            ]
+        );
+        // A loop never closed says so.
+        let c = form(
+            &[
+                &["type", "name", "label"],
+                &["begin loop over toilets", "each", ""],
+                &["integer", "number", "How many?"],
+            ],
+            &[&["list_name", "name", "label"], &["toilets", "pit", "Pit"]],
+        );
+        let errors = errors(&c);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].ends_with("; it is never closed with an end loop"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_survey_left_without_questions_is_an_error() {
+        // Every row left out: a `hidden` field, a calculation that does not
+        // translate.
+        for survey in [
+            &[
+                &["type", "name", "label", "calculation"][..],
+                &["hidden", "h", "", ""],
+            ][..],
+            &[
+                &["type", "name", "label", "calculation"],
+                &["calculate", "c", "", "because pyxform does not know"],
+            ],
+            // Only a calculation left: nothing to show.
+            &[
+                &["type", "name", "label", "calculation"],
+                &["calculate", "c", "", "2 + 2"],
+            ],
+        ] {
+            let c = form(survey, &[]);
+            assert!(c.toml.is_none(), "{:?}", c.notes);
+            let errors = errors(&c);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(
+                errors[0].starts_with("error: survey sheet: no question could be converted: "),
+                "{errors:?}"
+            );
+        }
+        // A survey of a note shows it: `chorus check` takes it.
+        let c = form(
+            &[&["type", "name", "label"], &["note", "hello", "Hello"]],
+            &[],
+        );
+        checked(&c);
+    }
+
+    #[test]
+    fn yes_no_true_false_and_numbers_in_logic_columns() {
+        let c = form(
+            &[
+                &[
+                    "type",
+                    "name",
+                    "label",
+                    "relevant",
+                    "required",
+                    "constraint",
+                    "calculation",
+                ],
+                &["text", "never", "Never asked", "FALSE", "", "", ""],
+                &[
+                    "text",
+                    "always",
+                    "Always asked",
+                    "yes",
+                    "TRUE",
+                    "true()",
+                    "",
+                ],
+                &["text", "zero", "Zero", "0", "0", "", ""],
+                &["integer", "two", "Two", "2", "1", "no", ""],
+                &["calculate", "flag", "", "", "", "", "Yes"],
+                &["begin group", "g", "Group", "No", "", "", ""],
+                &["text", "inside", "Inside", "", "", "", ""],
+                &["end group", "", "", "", "", "", ""],
+            ],
+            &[],
+        );
+        let t = checked(&c);
+        assert_eq!(get(question(&t, "never"), "relevant"), Some("false"));
+        let always = question(&t, "always");
+        assert_eq!(
+            (get(always, "relevant"), get(always, "constraint")),
+            (None, None)
+        );
+        assert_eq!(always["required"].as_bool(), Some(true));
+        let zero = question(&t, "zero");
+        assert_eq!(get(zero, "relevant"), Some("false"));
+        assert_eq!(zero.get("required"), None);
+        let two = question(&t, "two");
+        assert_eq!(get(two, "relevant"), None);
+        assert_eq!(two["required"].as_bool(), Some(true));
+        assert_eq!(get(two, "constraint"), Some("false"));
+        assert!(
+            at(&c, "survey", 5)
+                .iter()
+                .any(|n| n.contains("constraint `no` is false, so every answer is rejected")),
+            "{:?}",
+            at(&c, "survey", 5)
+        );
+        assert_eq!(get(question(&t, "flag"), "expression"), Some("true"));
+        // The group's `No` hides its section; the ungrouped questions are in `part_1`.
+        let sections: Vec<(&str, Option<&str>)> = t["sections"]
+            .as_array()
+            .expect("sections")
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_str().expect("id"),
+                    s.get("relevant").and_then(Value::as_str),
+                )
+            })
+            .collect();
+        assert_eq!(sections, [("part_1", None), ("g", Some("false"))]);
+    }
+
+    #[test]
+    fn readonly_is_noted_only_when_it_is_set() {
+        let c = form(
+            &[
+                &["type", "name", "label", "read_only"],
+                &["text", "a", "A", "yes"],
+                &["text", "b", "B", "no"],
+                &["note", "n", "N", "true"],
+            ],
+            &[],
+        );
+        checked(&c);
+        assert_eq!(
+            at(&c, "survey", 2),
+            [
+                "warning: survey row 2, column `readonly`: readonly `yes` is not converted: Chorus has no read-only questions, so the question can be answered"
+            ]
+        );
+        assert_eq!(at(&c, "survey", 3), Vec::<String>::new());
+        assert_eq!(at(&c, "survey", 4), Vec::<String>::new());
+    }
+
+    #[test]
+    fn answers_shown_in_texts_are_noted_row_by_row() {
+        let c = form(
+            &[
+                &["type", "name", "label::English (en)", "hint::English (en)"],
+                &["text", "name", "Your name?", ""],
+                &[
+                    "integer",
+                    "age",
+                    "${name}, how old are you?",
+                    "Not ${ name } or ${age}",
+                ],
+                &["select_one people", "who", "Who?", ""],
+            ],
+            &[
+                &["list_name", "name", "label::English (en)"],
+                &["people", "me", "${name}"],
+                &["people", "other", "Someone else"],
+            ],
+        );
+        checked(&c);
+        assert_eq!(
+            at(&c, "survey", 3),
+            [
+                "warning: survey row 3, column `label::English (en)`: label shows the answer to `name`, which Chorus does not do: the text is kept as written",
+                "warning: survey row 3, column `hint::English (en)`: hint shows the answers to `name` and `age`, which Chorus does not do: the text is kept as written",
+            ]
+        );
+        assert_eq!(
+            at(&c, "choices", 2),
+            [
+                "warning: choices row 2, column `label::English (en)`: label shows the answer to `name`, which Chorus does not do: the text is kept as written"
+            ]
+        );
+        assert_eq!(at(&c, "choices", 3), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_choice_filter_reads_a_column_with_a_language() {
+        let c = form(
+            &[
+                &["type", "name", "label::English", "choice_filter"],
+                &["select_one names", "who", "Who?", "label::English != ''"],
+            ],
+            &[
+                &["list_name", "name", "label::English"],
+                &["names", "a", "A"],
+                &["names", "b", "B"],
+            ],
+        );
+        let t = checked(&c);
+        assert_eq!(
+            question(&t, "who")["choices"].as_array().map(Vec::len),
+            Some(2)
+        );
+        assert!(
+            !c.notes
+                .iter()
+                .any(|n| n.column.as_deref() == Some("choice_filter")),
+            "{:?}",
+            c.notes
         );
     }
 }

@@ -10,9 +10,10 @@
 //!   locations, audit logs, photos and recordings, …) are **refused**: the
 //!   form is not converted, and every such row is listed with the reason.
 //! * What is dropped or adapted is a [`Severity::Warning`]; what makes a
-//!   faithful conversion impossible (a repeat, an unknown type, a missing
-//!   choice list) is a [`Severity::Error`]. Only a conversion without
-//!   refusals and errors yields TOML.
+//!   faithful conversion impossible (a repeat inside a repeat, an unknown
+//!   type, a missing choice list, no question left to ask) is a
+//!   [`Severity::Error`]. Only a conversion without refusals and errors
+//!   yields TOML.
 //!
 //! See `docs/xlsform-import.md` for the complete mapping.
 

@@ -48,31 +48,91 @@ impl Sheet {
     }
 }
 
-fn header(raw: &str) -> Column {
+/// The columns of a sheet from its header row. As pyxform does, a sheet
+/// none of whose headers has `::` is read with `:` in its place (the
+/// spelling of older forms: `label:English`, `bind:relevant`), keeping `jr:`
+/// with the name it starts (`bind:jr:constraintMsg` is `bind` and
+/// `jr:constraintMsg`). In a sheet that uses `::`, a single `:` is part of
+/// the name.
+pub(crate) fn columns(headers: &[String]) -> Vec<Column> {
+    let double = headers.iter().any(|h| h.contains("::"));
+    headers.iter().map(|h| header(h, double)).collect()
+}
+
+/// A header split into its parts and its base name resolved: pyxform's
+/// `bind::` and `control::` (`body::`) prefixes name the plain column
+/// (`bind::relevant` is `relevant`, `control::appearance` is `appearance`),
+/// and what follows the name is the language.
+fn header(raw: &str, double: bool) -> Column {
     let raw = raw.trim().to_string();
-    let (base, lang) = match raw.split_once("::") {
-        Some((b, l)) => (b, Some(l.trim().to_string()).filter(|l| !l.is_empty())),
-        None => (raw.as_str(), None),
+    let mut parts: Vec<String> = if double {
+        raw.split("::").map(|p| p.trim().to_string()).collect()
+    } else {
+        let pieces: Vec<&str> = raw.split(':').map(str::trim).collect();
+        let mut parts = Vec::new();
+        let mut i = 0;
+        while i < pieces.len() {
+            if pieces[i].eq_ignore_ascii_case("jr") && i + 1 < pieces.len() {
+                parts.push(format!("{}:{}", pieces[i], pieces[i + 1]));
+                i += 2;
+            } else {
+                parts.push(pieces[i].to_string());
+                i += 1;
+            }
+        }
+        parts
     };
-    let mut base = base
-        .trim()
-        .to_lowercase()
+    let first = snake(&parts.remove(0));
+    let base = match first.as_str() {
+        "bind" | "control" | "body" if !parts.is_empty() => {
+            let name = snake(&parts.remove(0));
+            match alias(&name) {
+                known if SURVEY_ATTRIBUTES.contains(&known) => known.to_string(),
+                _ => format!("{first}::{name}"),
+            }
+        }
+        _ => alias(&first).to_string(),
+    };
+    let lang = Some(parts.join("::")).filter(|l| !l.is_empty());
+    Column { raw, base, lang }
+}
+
+/// The plain columns that pyxform also reads under a `bind::` or
+/// `control::` prefix.
+const SURVEY_ATTRIBUTES: &[&str] = &[
+    "relevant",
+    "constraint",
+    "required",
+    "calculation",
+    "readonly",
+    "constraint_message",
+    "required_message",
+    "appearance",
+    "jr:count",
+];
+
+/// Lower case, spaces as `_`: `List Name` → `list_name`.
+fn snake(s: &str) -> String {
+    s.to_lowercase()
         .split_whitespace()
         .collect::<Vec<_>>()
-        .join("_");
-    base = match base.as_str() {
-        "jr:constraintmsg" | "constraint_msg" => "constraint_message".into(),
-        "jr:requiredmsg" => "required_message".into(),
-        "relevance" => "relevant".into(),
-        "calculate" => "calculation".into(),
-        "list" => "list_name".into(),
-        "caption" => "label".into(),
+        .join("_")
+}
+
+/// The column a spelling means: pyxform's other names of the columns that
+/// are converted (`jr:constraintMsg` → `constraint_message`).
+fn alias(base: &str) -> &str {
+    match base {
+        "jr:constraintmsg" | "constraint_msg" | "constraint-msg" | "constraining_message" => {
+            "constraint_message"
+        }
+        "jr:requiredmsg" | "requiredmsg" | "required_msg" => "required_message",
+        "relevance" => "relevant",
+        "calculate" => "calculation",
+        "read_only" => "readonly",
+        "list" => "list_name",
+        "caption" => "label",
         _ => base,
-    };
-    Column {
-        raw: raw.clone(),
-        base,
-        lang,
     }
 }
 
@@ -82,15 +142,24 @@ fn header(raw: &str) -> Column {
 /// `choices` sheet, `count` may be a column a filter reads.)
 fn survey_aliases(mut s: Sheet) -> Sheet {
     for c in &mut s.columns {
-        let jr_count = match (c.base.as_str(), c.lang.as_deref()) {
-            ("count" | "jr:count", None) => true,
-            ("control", Some(l)) => l.trim().eq_ignore_ascii_case("jr:count"),
-            _ => false,
-        };
-        if jr_count {
+        if matches!(c.base.as_str(), "count" | "jr:count") && c.lang.is_none() {
             c.base = "repeat_count".into();
-            c.lang = None;
         }
+    }
+    s
+}
+
+/// The `settings` sheet's older spellings, which pyxform still reads:
+/// `title` and `set form title` for `form_title`, `id_string` and `set form
+/// id` for `form_id`.
+fn settings_aliases(mut s: Sheet) -> Sheet {
+    for c in &mut s.columns {
+        let base = match c.base.as_str() {
+            "title" | "set_form_title" => "form_title",
+            "id_string" | "set_form_id" => "form_id",
+            _ => continue,
+        };
+        c.base = base.into();
     }
     s
 }
@@ -131,6 +200,42 @@ pub(crate) struct Workbook {
     pub survey: Option<Sheet>,
     pub choices: Option<Sheet>,
     pub settings: Option<Sheet>,
+    /// The name of the workbook's only sheet when, as pyxform does, it is
+    /// taken for the survey sheet for want of one called `survey`.
+    pub survey_from: Option<String>,
+}
+
+impl Workbook {
+    /// The workbook of these sheets, each with its own spellings of its
+    /// columns resolved.
+    pub fn new(survey: Option<Sheet>, choices: Option<Sheet>, settings: Option<Sheet>) -> Workbook {
+        Workbook {
+            survey: survey.map(survey_aliases),
+            choices,
+            settings: settings.map(settings_aliases),
+            survey_from: None,
+        }
+    }
+}
+
+impl Sheet {
+    /// A sheet from its rows as read, the first being the header; rows
+    /// without any text are left out.
+    pub fn from_rows(rows: impl IntoIterator<Item = Row>) -> Sheet {
+        let mut rows = rows.into_iter();
+        let Some(head) = rows.next() else {
+            return Sheet {
+                columns: Vec::new(),
+                rows: Vec::new(),
+            };
+        };
+        Sheet {
+            columns: columns(&head.cells),
+            rows: rows
+                .filter(|r| r.cells.iter().any(|c| !c.is_empty()))
+                .collect(),
+        }
+    }
 }
 
 /// The kinds of workbook an XLSForm comes in, told by their first bytes
@@ -208,70 +313,90 @@ where
     W::Error: std::fmt::Display,
 {
     let names = wb.sheet_names().to_vec();
-    let mut sheet = |wanted: &str| -> Result<Option<Sheet>, String> {
-        let Some(name) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(wanted)) else {
-            return Ok(None);
-        };
+    let mut read = |name: &str| -> Result<Sheet, String> {
         let range = wb
             .worksheet_range(name)
             .map_err(|e| format!("cannot read the `{name}` sheet: {e}"))?;
         let first_row = range.start().map(|(r, _)| r).unwrap_or(0);
         let first_col = range.start().map(|(_, c)| c).unwrap_or(0) as usize;
-        let mut rows = range.rows().enumerate().map(|(i, cells)| {
-            let mut texts: Vec<String> = vec![String::new(); first_col];
-            texts.extend(cells.iter().map(cell_text));
-            Row {
-                number: first_row + i as u32 + 1,
-                cells: texts,
-            }
-        });
-        let Some(head) = rows.next() else {
-            return Ok(Some(Sheet {
-                columns: Vec::new(),
-                rows: Vec::new(),
-            }));
-        };
-        let columns = head.cells.iter().map(|c| header(c)).collect();
-        let rows = rows
-            .filter(|r| r.cells.iter().any(|c| !c.is_empty()))
-            .collect();
-        Ok(Some(Sheet { columns, rows }))
+        Ok(Sheet::from_rows(range.rows().enumerate().map(
+            |(i, cells)| {
+                let mut texts: Vec<String> = vec![String::new(); first_col];
+                texts.extend(cells.iter().map(cell_text));
+                Row {
+                    number: first_row + i as u32 + 1,
+                    cells: texts,
+                }
+            },
+        )))
     };
-    Ok(Workbook {
-        survey: sheet("survey")?.map(survey_aliases),
-        choices: sheet("choices")?,
-        settings: sheet("settings")?,
-    })
+    let mut sheet = |wanted: &str| -> Result<Option<Sheet>, String> {
+        names
+            .iter()
+            .find(|n| n.trim().eq_ignore_ascii_case(wanted))
+            .map(|name| read(name))
+            .transpose()
+    };
+    let (survey, choices, settings) = (sheet("survey")?, sheet("choices")?, sheet("settings")?);
+    // pyxform reads a workbook's only sheet as its survey sheet, whatever
+    // its name.
+    if survey.is_none()
+        && let [only] = names.as_slice()
+    {
+        return Ok(Workbook {
+            survey_from: Some(only.clone()),
+            ..Workbook::new(Some(read(only)?), None, None)
+        });
+    }
+    Ok(Workbook::new(survey, choices, settings))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Each header of one header row as (base, language).
+    fn read(headers: &[&str]) -> Vec<(String, Option<String>)> {
+        let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        columns(&headers)
+            .into_iter()
+            .map(|c| (c.base, c.lang))
+            .collect()
+    }
+
+    fn col(base: &str, lang: Option<&str>) -> (String, Option<String>) {
+        (base.to_string(), lang.map(str::to_string))
+    }
+
     #[test]
     fn headers() {
-        let c = header("label::Русский (ru)");
         assert_eq!(
-            (c.base.as_str(), c.lang.as_deref()),
-            ("label", Some("Русский (ru)"))
-        );
-        assert_eq!(
-            header("jr:constraintMsg::English (en)").base,
-            "constraint_message"
-        );
-        assert_eq!(header("List Name").base, "list_name");
-        assert_eq!(header(" Required ").base, "required");
-        let survey = survey_aliases(Sheet {
-            columns: [
-                "repeat_count",
-                "count",
-                "jr:count",
-                "control::jr:count",
-                "label::ru",
+            read(&["label::Русский (ru)", "jr:constraintMsg::English (en)"]),
+            [
+                col("label", Some("Русский (ru)")),
+                col("constraint_message", Some("English (en)"))
             ]
-            .into_iter()
-            .map(header)
-            .collect(),
+        );
+        assert_eq!(
+            read(&["List Name", " Required ", "read only", "caption"]),
+            [
+                col("list_name", None),
+                col("required", None),
+                col("readonly", None),
+                col("label", None)
+            ]
+        );
+        let survey = survey_aliases(Sheet {
+            columns: columns(
+                &[
+                    "repeat_count",
+                    "count",
+                    "jr:count",
+                    "control::jr:count",
+                    "label::ru",
+                ]
+                .map(String::from),
+            ),
             rows: Vec::new(),
         });
         let bases: Vec<(&str, Option<&str>)> = survey
@@ -289,6 +414,78 @@ mod tests {
                 ("label", Some("ru"))
             ]
         );
+    }
+
+    #[test]
+    fn single_colon_headers_when_the_sheet_has_no_double_colon() {
+        // pyxform's older spelling: `:` for `::`, with `jr:` kept whole.
+        assert_eq!(
+            read(&[
+                "label:English (en)",
+                "caption:english",
+                "hint: Русский",
+                "bind:relevant",
+                "bind: constraint",
+                "bind:required",
+                "bind:calculate",
+                "bind:readonly",
+                "bind:jr:constraintMsg",
+                "bind:jr:requiredMsg:English",
+                "control:appearance",
+                "media:image:english",
+                "bind:saveIncomplete",
+            ]),
+            [
+                col("label", Some("English (en)")),
+                col("label", Some("english")),
+                col("hint", Some("Русский")),
+                col("relevant", None),
+                col("constraint", None),
+                col("required", None),
+                col("calculation", None),
+                col("readonly", None),
+                col("constraint_message", None),
+                col("required_message", Some("English")),
+                col("appearance", None),
+                col("media", Some("image::english")),
+                col("bind::saveincomplete", None),
+            ]
+        );
+        // The same columns spelt with `::`.
+        assert_eq!(
+            read(&[
+                "bind::relevant",
+                "bind::jr:constraintMsg::English (en)",
+                "control::appearance",
+                "body::appearance"
+            ]),
+            [
+                col("relevant", None),
+                col("constraint_message", Some("English (en)")),
+                col("appearance", None),
+                col("appearance", None),
+            ]
+        );
+        // Once one header has `::`, a single `:` is part of the name, as in
+        // pyxform: `label:English` is then a column of its own.
+        assert_eq!(
+            read(&["label::ru", "label:English", "jr:constraintMsg"]),
+            [
+                col("label", Some("ru")),
+                col("label:english", None),
+                col("constraint_message", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn old_settings_spellings() {
+        let settings = settings_aliases(Sheet {
+            columns: columns(&["id_string", "title", "set form id", "version"].map(String::from)),
+            rows: Vec::new(),
+        });
+        let bases: Vec<&str> = settings.columns.iter().map(|c| c.base.as_str()).collect();
+        assert_eq!(bases, ["form_id", "form_title", "form_id", "version"]);
     }
 
     #[test]
