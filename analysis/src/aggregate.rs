@@ -23,6 +23,12 @@
 //! most `max` times what one answer can: Δ₁ = max·δ₁ and, by the triangle
 //! inequality, Δ₂ ≤ max·δ₂, that is Δ₂² = max²·δ₂² (all instances giving
 //! the same answer reach both).
+//!
+//! An `rds_proportion` ([`Body::Rds`]) sums weights rather than counting:
+//! a respondent with a known option and an integer degree d adds
+//! round(unit / clamp(d, lower, upper)) to their option's cell, so the
+//! clamp bounds one respondent's move by round(unit / lower) for any
+//! stored degree; anything else adds nothing.
 
 use std::collections::BTreeMap;
 
@@ -71,7 +77,7 @@ pub(crate) struct Part {
 
 /// What is computed, with what it needs to read an answer.
 #[derive(Debug)]
-pub(crate) enum Body {
+pub(crate) enum Body<'s> {
     Total,
     /// The number of a repeat's instances (at most its `max` per response).
     Instances,
@@ -111,6 +117,26 @@ pub(crate) enum Body {
         index: BTreeMap<String, usize>,
         k: usize,
     },
+    /// RDS-II: per option of a single choice, the sum of the weights
+    /// round(unit / clamp(d, lower, upper)) of those who chose it, `d` the
+    /// integer answer to `degree`; `unit` = [`RDS_UNITS_PER_MAX`] · upper.
+    Rds {
+        index: BTreeMap<String, usize>,
+        degree: &'s Question,
+        lower: i64,
+        upper: i64,
+        unit: i64,
+    },
+}
+
+/// An `rds_proportion`'s weights are in units of 1/unit, unit = this many
+/// times the degree's upper bound: each weight is then rounded by at most
+/// 1/(2·this) of its own value (at most 0.05%).
+pub(crate) const RDS_UNITS_PER_MAX: i64 = 1000;
+
+/// round(unit / d) for 1 ≤ d, rounding halves up, in integers.
+pub(crate) fn rds_weight(unit: i64, d: i64) -> i64 {
+    (2 * unit + d) / (2 * d)
 }
 
 /// A planned table resolved against its survey, with its exact values.
@@ -123,7 +149,7 @@ pub(crate) struct Spec<'s> {
     pub within: Option<Within<'s>>,
     pub by: Vec<Axis<'s>>,
     pub columns: Vec<Opt>,
-    pub body: Body,
+    pub body: Body<'s>,
     pub parts: Vec<Part>,
     /// Exact values, per part: `groups × part.len`, group-major.
     exact: Vec<Vec<i64>>,
@@ -397,6 +423,45 @@ impl<'s> Spec<'s> {
                     _ => return Err(unfit(q)),
                 }
             }
+            Statistic::RdsProportion { degree } => {
+                let q = question.ok_or_else(needs_question)?;
+                let QuestionKind::SingleChoice { choices, other, .. } = &q.kind else {
+                    return Err(unfit(q));
+                };
+                let (d, d_repeat) = survey
+                    .question_anywhere(degree)
+                    .ok_or_else(|| bad(format!("unknown question `{degree}` in `degree`")))?;
+                if let Some(r) = d_repeat {
+                    return Err(bad(format!(
+                        "`degree` takes a question outside repeats (one network size per respondent); `{degree}` is inside the repeat `{}`",
+                        r.id
+                    )));
+                }
+                let (lower, upper) = surveys::rds_degree_range(degree, &d.kind).map_err(bad)?;
+                let unit = RDS_UNITS_PER_MAX * upper;
+                // One respondent adds one weight, at most that of the
+                // smallest degree, to one cell.
+                let w = rds_weight(unit, lower).unsigned_abs();
+                let cols = options(choices, *other);
+                let index = index_of(&cols);
+                let n = cols.len();
+                (
+                    cols,
+                    Body::Rds {
+                        index,
+                        degree: d,
+                        lower,
+                        upper,
+                        unit,
+                    },
+                    vec![Part {
+                        name: "weight",
+                        len: n,
+                        l1: w,
+                        l2sq: w.saturating_mul(w),
+                    }],
+                )
+            }
             Statistic::FirstChoice | Statistic::MeanRank => {
                 let q = question.ok_or_else(needs_question)?;
                 let QuestionKind::Ranking { choices, rank, .. } = &q.kind else {
@@ -599,6 +664,27 @@ impl<'s> Spec<'s> {
             self.add_answer(g, None);
             return;
         };
+        if let Body::Rds {
+            index,
+            degree,
+            lower,
+            upper,
+            unit,
+        } = &self.body
+        {
+            // Both answers, of the right shape, or nothing at all.
+            let (Some(Answer::Text(id)), Some(Answer::Integer(d))) =
+                (answers.get(&q.id), answers.get(&degree.id))
+            else {
+                return;
+            };
+            let Some(&i) = index.get(id.as_str()) else {
+                return;
+            };
+            let w = rds_weight(*unit, (*d).clamp(*lower, *upper));
+            self.bump(0, g, i, w);
+            return;
+        }
         let Some(w) = self.within else {
             if let Some(a) = answers.get(&q.id) {
                 self.add_answer(g, Some(a));
@@ -726,6 +812,7 @@ pub(crate) fn stat_name(s: &Statistic) -> &'static str {
         Statistic::Quantiles { .. } => "quantiles",
         Statistic::FirstChoice => "first_choice",
         Statistic::MeanRank => "mean_rank",
+        Statistic::RdsProportion { .. } => "rds_proportion",
     }
 }
 

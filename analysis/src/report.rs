@@ -26,7 +26,9 @@
 //! single-choice question) are sums of the values shown, so they agree with
 //! the cells; means and quantiles are computed from noisy values, and the
 //! quartiles' approximate margins by a parametric bootstrap that re-noises
-//! the released histogram (see [`QuantileRow`]). The JSON
+//! the released histogram (see [`QuantileRow`]); RDS-II shares are ratios
+//! of the noisy weighted sums, with approximate margins by the same
+//! bootstrap (see [`ProportionCell`]). The JSON
 //! keeps every raw noisy value (possibly negative) for unbiased re-analysis.
 //! A value whose noisy value is below the survey's `small_cell_threshold` is
 //! marked `suppressed` and shown as "< threshold": decided on the noisy value
@@ -161,7 +163,7 @@ pub struct Table {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// `total`, `counts`, `instances`, `mean`, `histogram`, `quantiles`,
-    /// `first_choice`, `mean_rank`.
+    /// `first_choice`, `mean_rank`, `rds_proportion`.
     pub statistic: String,
     /// Present when the table counts a repeat's instances (`instances`, or
     /// `counts` of a question inside a repeat) rather than respondents.
@@ -185,7 +187,9 @@ pub struct Table {
     pub parts: Vec<PartInfo>,
     /// The 95% margin of every value in `cells`.
     pub margin95: u64,
-    /// Noisy counts, group-major then column.
+    /// Noisy counts, group-major then column. For `rds_proportion`: the
+    /// noisy weighted sums, in units of 1/`rds.unit` (see [`RdsInfo`]), and
+    /// `margin95` is in the same units.
     pub cells: Vec<Cell>,
     /// Totals computed from the values shown (consistent with the cells).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -196,6 +200,55 @@ pub struct Table {
     /// Quartiles from the noisy histogram, one row per group.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quantiles: Vec<QuantileRow>,
+    /// `rds_proportion` only: the degree question and the weights' unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rds: Option<RdsInfo>,
+    /// `rds_proportion` only: the RDS-II estimate of each option's share,
+    /// one per cell (same order), from the noisy weighted sums.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proportions: Vec<ProportionCell>,
+}
+
+/// How an `rds_proportion` table weighs its respondents (RDS-II,
+/// Volz–Heckathorn): a respondent whose answer to `degree` is d (clamped to
+/// `[degree_min, degree_max]`) adds the weight round(`unit`/d) to the cell of
+/// their option, so a cell is Σ 1/dᵢ in units of 1/`unit`. One respondent
+/// adds at most round(`unit`/`degree_min`): the sensitivity in `parts`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RdsInfo {
+    /// The network-size question.
+    pub degree: String,
+    pub label: Text,
+    pub degree_min: i64,
+    pub degree_max: i64,
+    /// Weights are in units of 1/unit; unit = 1000 · `degree_max`.
+    pub unit: i64,
+    /// A cell or share is `suppressed` when its noisy weighted sum is below
+    /// this: the threshold times the largest weight, round(unit/degree_min)
+    /// (the weighted sum counted in respondents of the smallest degree).
+    pub suppressed_below: i64,
+    /// How `margin95_approx` was made, in words ([`RDS_BOOTSTRAP_METHOD`]).
+    pub margin95_approx_method: String,
+}
+
+/// An RDS-II estimated share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProportionCell {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group: Vec<String>,
+    pub choice: String,
+    /// The cell's shown weighted sum divided by the sum of its group's shown
+    /// weighted sums (each max(0, noisy)); absent when that sum is 0.
+    pub proportion: Option<f64>,
+    /// Approximate ± 95% margin of `proportion`, **simulated**: a parametric
+    /// bootstrap that re-noises the group's shown weighted sums
+    /// [`BOOTSTRAP_RUNS`] times with the table's own noise and takes the
+    /// 95th percentile of |re-estimate − estimate| (a re-estimate with an
+    /// empty group counts as 1). Covers the noise only, not the sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin95_approx: Option<f64>,
+    /// The noisy weighted sum is below `rds.suppressed_below`.
+    pub suppressed: bool,
 }
 
 /// The repeat whose instances a table counts. One respondent can add up to
@@ -340,6 +393,9 @@ pub const BOOTSTRAP_RUNS: usize = 400;
 
 /// [`QuantileRow::margin95_approx_method`].
 pub const BOOTSTRAP_METHOD: &str = "approximate, simulated: parametric bootstrap, 400 re-noisings of the released bins with the table's noise distribution; 95th percentile of |re-estimate - estimate|; covers the noise only";
+
+/// [`RdsInfo::margin95_approx_method`].
+pub const RDS_BOOTSTRAP_METHOD: &str = "approximate, simulated: parametric bootstrap, 400 re-noisings of the group's released weighted sums with the table's noise distribution; 95th percentile of |re-estimate - estimate|; covers the noise only";
 
 /// Why a report could not be made. No message depends on the responses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -601,6 +657,11 @@ where
         {
             add_quartile_margins(table, edges, noise, draw);
         }
+        if matches!(spec.body, Body::Rds { .. })
+            && let Some(noise) = noises.last()
+        {
+            add_share_margins(table, noise, draw);
+        }
     }
 
     let has_gauss = plan.charge.rho.is_some();
@@ -694,7 +755,16 @@ fn make_table(
     let count_noise = noises[count_idx];
     let margin95 = count_noise.margin95();
     let shown = |x: i64| u64::try_from(x).unwrap_or(0);
-    let small = |x: i64| x < i64::from(threshold);
+    // Weighted sums are compared in units of the largest weight (what one
+    // respondent of the smallest degree adds), where their noise is that
+    // of a count: the threshold means the same as for counts.
+    let floor = match &spec.body {
+        Body::Rds { unit, lower, .. } => {
+            i64::from(threshold).saturating_mul(aggregate::rds_weight(*unit, *lower))
+        }
+        _ => i64::from(threshold),
+    };
+    let small = |x: i64| x < floor;
 
     let counts = &noisy[count_idx];
     let cells: Vec<Cell> = (0..groups)
@@ -722,6 +792,7 @@ fn make_table(
             | Body::Rating { .. }
             | Body::FirstChoice { .. }
             | Body::Bins { .. }
+            | Body::Rds { .. }
     );
     let mut totals = Vec::new();
     // A sum's margin depends only on how many cells it adds: compute each once.
@@ -830,6 +901,41 @@ fn make_table(
         }
     }
 
+    let (rds, proportions) = match &spec.body {
+        Body::Rds {
+            degree,
+            lower,
+            upper,
+            unit,
+            ..
+        } => {
+            let info = RdsInfo {
+                degree: degree.id.clone(),
+                label: degree.label.clone(),
+                degree_min: *lower,
+                degree_max: *upper,
+                unit: *unit,
+                suppressed_below: floor,
+                margin95_approx_method: RDS_BOOTSTRAP_METHOD.to_string(),
+            };
+            let mut out = Vec::with_capacity(cells.len());
+            for group in cells.chunks(k.max(1)) {
+                let values: Vec<u64> = group.iter().map(|c| c.value).collect();
+                for (c, p) in group.iter().zip(shares(&values)) {
+                    out.push(ProportionCell {
+                        group: c.group.clone(),
+                        choice: c.choice.clone(),
+                        proportion: p,
+                        margin95_approx: None,
+                        suppressed: c.suppressed,
+                    });
+                }
+            }
+            (Some(info), out)
+        }
+        _ => (None, Vec::new()),
+    };
+
     let label = match spec.question {
         Some(q) => q.label.clone(),
         None => spec.columns[0].label.clone(),
@@ -864,7 +970,64 @@ fn make_table(
         totals,
         means,
         quantiles,
+        rds,
+        proportions,
     }
+}
+
+/// RDS-II shares: each weighted sum over their total, `None` when the
+/// total is 0.
+fn shares(values: &[u64]) -> Vec<Option<f64>> {
+    let total: u64 = values.iter().copied().fold(0, u64::saturating_add);
+    values
+        .iter()
+        .map(|&v| (total > 0).then(|| v as f64 / total as f64))
+        .collect()
+}
+
+/// Sets the approximate 95% margins of `table`'s RDS-II shares by
+/// parametric bootstrap, from released values only (no privacy cost), as
+/// [`add_quartile_margins`] does: each group's shown weighted sums get
+/// fresh noise from `noise` [`BOOTSTRAP_RUNS`] times, are clamped at 0 and
+/// read with the same [`shares`]; a margin is the 95th percentile of
+/// |re-estimate − estimate| (a re-estimate from an all-zero group counts
+/// as 1, the whole range).
+fn add_share_margins(table: &mut Table, noise: &Noise, draw: &mut dyn FnMut(&Noise) -> i64) {
+    let k = table.columns.len().max(1);
+    for (cells, props) in table.cells.chunks(k).zip(table.proportions.chunks_mut(k)) {
+        if props.iter().all(|p| p.proportion.is_none()) {
+            continue;
+        }
+        let shown: Vec<i64> = cells
+            .iter()
+            .map(|c| i64::try_from(c.value).unwrap_or(i64::MAX))
+            .collect();
+        let mut devs: Vec<Vec<f64>> = vec![Vec::with_capacity(BOOTSTRAP_RUNS); props.len()];
+        let mut again = vec![0u64; shown.len()];
+        for _ in 0..BOOTSTRAP_RUNS {
+            for (b, &x) in again.iter_mut().zip(&shown) {
+                *b = u64::try_from(x.saturating_add(draw(noise))).unwrap_or(0);
+            }
+            for ((dev, p), re) in devs.iter_mut().zip(props.iter()).zip(shares(&again)) {
+                if let Some(e) = p.proportion {
+                    dev.push(re.map_or(1.0, |r| (r - e).abs()));
+                }
+            }
+        }
+        for (p, d) in props.iter_mut().zip(devs) {
+            p.margin95_approx = percentile95(d);
+        }
+    }
+}
+
+/// The smallest m with at least 95% of `d` ≤ m; `None` for no values.
+fn percentile95(mut d: Vec<f64>) -> Option<f64> {
+    if d.is_empty() {
+        return None;
+    }
+    d.sort_by(f64::total_cmp);
+    let i = (d.len() * 95).div_ceil(100).saturating_sub(1);
+    d.get(i).copied()
 }
 
 /// A mean from a noisy sum and a noisy count, with an interval that holds
@@ -954,19 +1117,10 @@ fn add_quartile_margins(
                 }
             }
         }
-        let margin = |mut d: Vec<f64>| -> Option<f64> {
-            if d.is_empty() {
-                return None;
-            }
-            d.sort_by(f64::total_cmp);
-            // The smallest m with at least 95% of the deviations ≤ m.
-            let i = (d.len() * 95).div_ceil(100).saturating_sub(1);
-            d.get(i).copied()
-        };
         let [d1, d2, d3] = devs;
-        row.q1_margin95_approx = margin(d1);
-        row.median_margin95_approx = margin(d2);
-        row.q3_margin95_approx = margin(d3);
+        row.q1_margin95_approx = percentile95(d1);
+        row.median_margin95_approx = percentile95(d2);
+        row.q3_margin95_approx = percentile95(d3);
         row.margin95_approx_method = BOOTSTRAP_METHOD.to_string();
     }
 }

@@ -35,7 +35,7 @@ pub use answers::{
 pub use date::{Date, DateError};
 pub use engine::{Engine, Evaluation, relevant_questions};
 pub use epsilon::{Epsilon, EpsilonError};
-pub use load::{LoadError, Problem, load_file, parse_survey};
+pub use load::{LoadError, Problem, RDS_DEGREE_LIMIT, load_file, parse_survey, rds_degree_range};
 pub use model::{
     Choice, Constraint, Mechanism, PlannedTable, Publication, Question, QuestionKind, Requirement,
     Section, Statistic, Survey, SurveySummary, Text,

@@ -228,6 +228,7 @@ const TABLE_KEYS: &[&str] = &[
     "lower",
     "upper",
     "edges",
+    "degree",
     "by",
     "epsilon",
     "mechanism",
@@ -242,7 +243,46 @@ pub(crate) const STATISTICS: &[&str] = &[
     "quantiles",
     "first_choice",
     "mean_rank",
+    "rds_proportion",
 ];
+
+/// The largest upper bound of an `rds_proportion`'s `degree` question: the
+/// weights are kept in units of 1/(1000·max), which must stay small enough
+/// for exact noise.
+pub const RDS_DEGREE_LIMIT: i64 = 1_000_000;
+
+/// The bounds `[min, max]` of the network-size question `id` of an
+/// `rds_proportion`, or why it cannot be one: it must be an integer
+/// question with both bounds declared, `min` at least 1 and `max` at most
+/// [`RDS_DEGREE_LIMIT`]. (`chorus check` and `chorus publish` give the same
+/// message.)
+pub fn rds_degree_range(id: &str, kind: &QuestionKind) -> Result<(i64, i64), String> {
+    let QuestionKind::Integer { min, max } = kind else {
+        return Err(format!(
+            "`degree` must be an integer question (each respondent's network size); `{id}` is {}",
+            kind.name()
+        ));
+    };
+    let (Some(min), Some(max)) = (*min, *max) else {
+        return Err(format!(
+            "the degree question `{id}` needs both `min` and `max`: the weights 1/degree, and so the noise, are bounded by its range"
+        ));
+    };
+    if min < 1 {
+        return Err(format!(
+            "the degree question `{id}` has `min = {min}`; it must be at least 1 (a respondent weighs 1/degree, and one respondent's largest weight, 1/min, sizes the noise)"
+        ));
+    }
+    if max > RDS_DEGREE_LIMIT {
+        return Err(format!(
+            "the degree question `{id}` has `max = {max}`; for `rds_proportion` it must be at most {RDS_DEGREE_LIMIT}"
+        ));
+    }
+    if min > max {
+        return Err(format!("the degree question `{id}` has `min` above `max`"));
+    }
+    Ok((min, max))
+}
 
 /// The types of questions inside a repeat whose `counts` can be published
 /// (over the instances, at most the repeat's `max` per response).
@@ -1636,6 +1676,43 @@ impl Checker {
             "instances" => Some(Statistic::Instances),
             "first_choice" => Some(Statistic::FirstChoice),
             "mean_rank" => Some(Statistic::MeanRank),
+            "rds_proportion" => match t.get("degree") {
+                None => {
+                    self.problem(
+                        place,
+                        "missing `degree`: the integer question asking each respondent's network size (how many people of the population they know), by whose inverse they are weighted",
+                    );
+                    None
+                }
+                Some(Value::String(d)) => match find(d) {
+                    None => {
+                        self.problem(place, format!("unknown question `{d}` in `degree`"));
+                        None
+                    }
+                    Some((_, Some(rep))) => {
+                        self.problem(
+                            place,
+                            format!(
+                                "`degree` takes a question outside repeats (one network size per respondent); `{d}` is inside the repeat `{rep}`"
+                            ),
+                        );
+                        None
+                    }
+                    // A broken question: its problems are already reported.
+                    Some((Read { kind: None, .. }, None)) => None,
+                    Some((Read { kind: Some(k), .. }, None)) => match rds_degree_range(d, k) {
+                        Ok(_) => Some(Statistic::RdsProportion { degree: d.clone() }),
+                        Err(why) => {
+                            self.problem(place, why);
+                            None
+                        }
+                    },
+                },
+                Some(_) => {
+                    self.problem(place, "`degree` must be a question id");
+                    None
+                }
+            },
             "mean" => {
                 let mut num = |key: &str| match t.get(key) {
                     Some(Value::Integer(n)) => Some(*n as f64),
@@ -1718,6 +1795,9 @@ impl Checker {
                     self.problem(place, format!("`{key}` applies only to a `mean`"));
                 }
             }
+        }
+        if s != "rds_proportion" && t.contains_key("degree") {
+            self.problem(place, "`degree` applies only to an `rds_proportion`");
         }
         if !matches!(s, "histogram" | "quantiles") && t.contains_key("edges") {
             self.problem(
@@ -1834,6 +1914,7 @@ impl Checker {
             "instances" => &["repeat"],
             "mean" | "histogram" | "quantiles" => &["integer", "decimal", "rating"],
             "first_choice" | "mean_rank" => &["ranking"],
+            "rds_proportion" => &["single_choice"],
             _ => return,
         };
         if !fits.contains(&kind.name()) {

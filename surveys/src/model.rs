@@ -522,6 +522,13 @@ pub enum Statistic {
     FirstChoice,
     /// Ranking: the mean rank of each option.
     MeanRank,
+    /// Single choice: the share of each option estimated from a
+    /// respondent-driven sample by RDS-II (Volz–Heckathorn), each
+    /// respondent weighted by the inverse of their reported network size,
+    /// the answer to `degree` (an integer question with a range whose lower
+    /// bound is at least 1; answers are clamped to it). Noise is added to
+    /// the weighted sums; see `docs/method.md`.
+    RdsProportion { degree: String },
 }
 
 /// The noise distribution of a table.

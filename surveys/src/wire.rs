@@ -301,6 +301,8 @@ struct StatisticFields {
     upper: Option<f64>,
     #[serde(default)]
     edges: Option<Vec<f64>>,
+    #[serde(default)]
+    degree: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for Statistic {
@@ -322,6 +324,9 @@ impl<'de> Deserialize<'de> for Statistic {
             },
             "first_choice" => Statistic::FirstChoice,
             "mean_rank" => Statistic::MeanRank,
+            "rds_proportion" => Statistic::RdsProportion {
+                degree: need(f.degree, "degree")?,
+            },
             other => return Err(D::Error::unknown_variant(other, STATISTICS)),
         })
     }

@@ -944,3 +944,169 @@ epsilon = 0.1
         ],
     );
 }
+
+/// A respondent-driven sample: a network-size question and ones that
+/// cannot be one.
+const RDS: &str = r#"
+[[questions]]
+id = "group"
+type = "single_choice"
+label = { ru = "В", en = "Q" }
+choices = [{ id = "a", label = { ru = "А", en = "A" } }, { id = "b", label = { ru = "Б", en = "B" } }]
+
+[[questions]]
+id = "network"
+type = "integer"
+min = 1
+max = 200
+label = { ru = "В", en = "Q" }
+
+[[questions]]
+id = "open"
+type = "integer"
+min = 1
+label = { ru = "В", en = "Q" }
+
+[[questions]]
+id = "zero"
+type = "integer"
+min = 0
+max = 10
+label = { ru = "В", en = "Q" }
+
+[[questions]]
+id = "huge"
+type = "integer"
+min = 1
+max = 2000000
+label = { ru = "В", en = "Q" }
+
+[[questions]]
+id = "size"
+type = "decimal"
+min = 1
+max = 10
+label = { ru = "В", en = "Q" }
+
+[[questions]]
+id = "visits"
+type = "repeat"
+max = 2
+label = { ru = "В", en = "Q" }
+
+[[questions.questions]]
+id = "known"
+type = "integer"
+min = 1
+max = 5
+label = { ru = "В", en = "Q" }
+
+[publication]
+"#;
+
+#[test]
+fn a_plan_publishes_rds_proportions() {
+    check(
+        &format!(
+            r#"{RDS}
+[[publication.tables]]
+id = "group"
+question = "group"
+statistic = "rds_proportion"
+degree = "network"
+epsilon = 0.5
+
+[[publication.tables]]
+id = "group_gauss"
+question = "group"
+statistic = "rds_proportion"
+degree = "network"
+mechanism = "gaussian"
+epsilon = 0.5
+"#
+        ),
+        &[],
+    );
+}
+
+#[test]
+fn an_rds_proportion_needs_a_bounded_network_size() {
+    check(
+        &format!(
+            r#"{RDS}
+[[publication.tables]]
+id = "no_degree"
+question = "group"
+statistic = "rds_proportion"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "open"
+question = "group"
+statistic = "rds_proportion"
+degree = "open"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "zero"
+question = "group"
+statistic = "rds_proportion"
+degree = "zero"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "huge"
+question = "group"
+statistic = "rds_proportion"
+degree = "huge"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "size"
+question = "group"
+statistic = "rds_proportion"
+degree = "size"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "inner"
+question = "group"
+statistic = "rds_proportion"
+degree = "known"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "unknown"
+question = "group"
+statistic = "rds_proportion"
+degree = "nobody"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "not_choice"
+question = "network"
+statistic = "rds_proportion"
+degree = "network"
+epsilon = 0.1
+
+[[publication.tables]]
+id = "stray"
+question = "group"
+statistic = "counts"
+degree = "network"
+epsilon = 0.1
+"#
+        ),
+        &[
+            "publication table `no_degree`: missing `degree`: the integer question asking each respondent's network size (how many people of the population they know), by whose inverse they are weighted",
+            "publication table `open`: the degree question `open` needs both `min` and `max`: the weights 1/degree, and so the noise, are bounded by its range",
+            "publication table `zero`: the degree question `zero` has `min = 0`; it must be at least 1 (a respondent weighs 1/degree, and one respondent's largest weight, 1/min, sizes the noise)",
+            "publication table `huge`: the degree question `huge` has `max = 2000000`; for `rds_proportion` it must be at most 1000000",
+            "publication table `size`: `degree` must be an integer question (each respondent's network size); `size` is decimal",
+            "publication table `inner`: `degree` takes a question outside repeats (one network size per respondent); `known` is inside the repeat `visits`",
+            "publication table `unknown`: unknown question `nobody` in `degree`",
+            "publication table `not_choice`: `rds_proportion` does not apply to `network`, a integer question (it applies to single_choice)",
+            "publication table `stray`: `degree` applies only to an `rds_proportion`",
+        ],
+    );
+}

@@ -477,6 +477,9 @@ fn every_question_type_and_statistic_round_trips_through_json() {
         },
         Statistic::FirstChoice,
         Statistic::MeanRank,
+        Statistic::RdsProportion {
+            degree: "network".into(),
+        },
     ] {
         let json = serde_json::to_string(&statistic).expect("serialises");
         let back: Statistic = serde_json::from_str(&json).expect("parses");

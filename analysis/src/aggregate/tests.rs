@@ -831,3 +831,281 @@ fn only_counts_of_choices_and_ratings_and_instances_go_over_a_repeat() {
         );
     }
 }
+
+/// A respondent-driven sample: the network size `network` is in 2..=50, so
+/// weights are in units of 1/50 000 and one respondent weighs at most
+/// round(50 000/2) = 25 000 units; `wide` (1..=10⁶) reaches the largest
+/// unit allowed.
+const RDS_SURVEY: &str = r#"
+id = "rds"
+version = 1
+languages = ["en"]
+title = { en = "RDS" }
+privacy_budget = 100
+
+[[questions]]
+id = "group"
+type = "single_choice"
+other = true
+label = { en = "Group" }
+choices = [{ id = "a", label = { en = "A" } }, { id = "b", label = { en = "B" } }]
+
+[[questions]]
+id = "area"
+type = "single_choice"
+label = { en = "Area" }
+choices = [{ id = "n", label = { en = "North" } }, { id = "s", label = { en = "South" } }]
+
+[[questions]]
+id = "network"
+type = "integer"
+min = 2
+max = 50
+label = { en = "How many people who use drugs do you know?" }
+
+[[questions]]
+id = "wide"
+type = "integer"
+min = 1
+max = 1000000
+label = { en = "Wide" }
+
+[[questions]]
+id = "size"
+type = "decimal"
+min = 1
+max = 10
+label = { en = "Size" }
+
+[[questions]]
+id = "open"
+type = "integer"
+min = 1
+label = { en = "Open" }
+
+[[questions]]
+id = "zero"
+type = "integer"
+min = 0
+max = 9
+label = { en = "Zero" }
+
+[[questions]]
+id = "visits"
+type = "repeat"
+max = 2
+label = { en = "Visits" }
+
+[[questions.questions]]
+id = "known"
+type = "integer"
+min = 1
+max = 5
+label = { en = "Known" }
+
+[[questions.questions]]
+id = "where"
+type = "single_choice"
+label = { en = "Where" }
+choices = [{ id = "x", label = { en = "X" } }]
+
+[publication]
+[[publication.tables]]
+id = "rds"
+question = "group"
+statistic = "rds_proportion"
+degree = "network"
+epsilon = 1
+[[publication.tables]]
+id = "rds_by"
+question = "group"
+statistic = "rds_proportion"
+degree = "network"
+by = ["area"]
+mechanism = "gaussian"
+epsilon = 1
+[[publication.tables]]
+id = "rds_wide"
+question = "group"
+statistic = "rds_proportion"
+degree = "wide"
+epsilon = 1
+"#;
+
+/// A random stored response to [`RDS_SURVEY`]: the option and the degrees
+/// mostly well-formed, sometimes missing, unknown, out of range (0,
+/// negative, above the bound, extreme), of the wrong type (a decimal, a
+/// number as text) or any shape at all.
+fn random_rds_response(rng: &mut ChaCha20Rng) -> Answers {
+    let mut a = Answers::new();
+    match rng.random_range(0..10) {
+        0 => {}
+        1 => {
+            a.insert("group".into(), any_answer(rng, 1));
+        }
+        _ => {
+            a.insert(
+                "group".into(),
+                Answer::Text(pick(rng, &["a", "b", "other", "zz"]).into()),
+            );
+        }
+    }
+    if rng.random_bool(0.8) {
+        a.insert(
+            "area".into(),
+            Answer::Text(pick(rng, &["n", "s", "?"]).into()),
+        );
+    }
+    let degree = |rng: &mut ChaCha20Rng, hi: i64| match rng.random_range(0..12) {
+        0 => None,
+        1 => Some(Answer::Integer(0)),
+        2 => Some(Answer::Integer(rng.random_range(-5..0))),
+        3 => Some(Answer::Integer(pick_i64(rng))),
+        4 => Some(Answer::Decimal(rng.random_range(0.0..60.0))),
+        5 => Some(Answer::Text("12".into())),
+        6 => Some(any_answer(rng, 1)),
+        _ => Some(Answer::Integer(rng.random_range(1..hi.saturating_mul(2)))),
+    };
+    if let Some(d) = degree(rng, 50) {
+        a.insert("network".into(), d);
+    }
+    if let Some(d) = degree(rng, 1_000_000) {
+        a.insert("wide".into(), d);
+    }
+    a
+}
+
+fn pick_i64(rng: &mut ChaCha20Rng) -> i64 {
+    *[i64::MIN, i64::MAX, 1, 2, 3, 49, 50, 51]
+        .get(rng.random_range(0..8))
+        .unwrap()
+}
+
+/// For ANY stored responses D and one more response r: the weighted sums
+/// of an `rds_proportion` move, from D to D ∪ {r}, by at most the declared
+/// Δ₁ = round(unit/min) in L1 and Δ₁² in squared L2 (removing r is the
+/// same pair read the other way), and the bound is reached.
+#[test]
+fn one_response_moves_rds_weighted_sums_by_at_most_their_sensitivity() {
+    let survey = surveys::parse_survey(RDS_SURVEY).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let mut worst: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for _ in 0..400 {
+        let mut specs = repeat_specs(&survey);
+        for _ in 0..rng.random_range(0..15) {
+            let a = random_rds_response(&mut rng);
+            specs.iter_mut().for_each(|s| s.add(&a));
+        }
+        let before: Vec<Vec<Vec<i64>>> = specs.iter().map(|s| s.exact().to_vec()).collect();
+        let r = random_rds_response(&mut rng);
+        for (spec, before) in specs.iter_mut().zip(before) {
+            spec.add(&r);
+            for ((part, old), new) in spec.parts.iter().zip(&before).zip(spec.exact()) {
+                let (l1, l2sq) = distance(old, new);
+                assert!(
+                    l1 <= part.l1 && l2sq <= part.l2sq,
+                    "{} {}: moved L1 {l1} L2² {l2sq}, declared {} {} by {r:?}",
+                    spec.table.id,
+                    part.name,
+                    part.l1,
+                    part.l2sq
+                );
+                let w = worst.entry(spec.table.id.clone()).or_default();
+                *w = (w.0.max(l1), w.1.max(l2sq));
+            }
+        }
+    }
+    assert_eq!(worst["rds"], (25_000, 625_000_000));
+    assert_eq!(worst["rds_by"], (25_000, 625_000_000));
+    assert_eq!(
+        worst["rds_wide"],
+        (1_000_000_000, 1_000_000_000_000_000_000)
+    );
+}
+
+#[test]
+fn rds_weights_are_the_inverse_degree_clamped_and_rounded() {
+    let survey = surveys::parse_survey(RDS_SURVEY).unwrap();
+    let specs = repeat_specs(&survey);
+    let parts = |id: &str| -> Vec<(&'static str, u64, u64)> {
+        let s = specs.iter().find(|s| s.table.id == id).unwrap();
+        s.parts.iter().map(|p| (p.name, p.l1, p.l2sq)).collect()
+    };
+    assert_eq!(parts("rds"), [("weight", 25_000, 625_000_000)]);
+    assert_eq!(parts("rds_by"), [("weight", 25_000, 625_000_000)]);
+    assert_eq!(
+        parts("rds_wide"),
+        [("weight", 1_000_000_000, 1_000_000_000_000_000_000)]
+    );
+    assert_eq!(rds_weight(5, 2), 3, "halves round up");
+    assert_eq!(rds_weight(50_000, 3), 16_667);
+
+    let mut specs = repeat_specs(&survey);
+    let r = |group: Option<&str>, network: Option<Answer>| {
+        let mut a = Answers::new();
+        if let Some(g) = group {
+            a.insert("group".into(), Answer::Text(g.into()));
+        }
+        if let Some(d) = network {
+            a.insert("network".into(), d);
+        }
+        a
+    };
+    let responses = [
+        r(Some("a"), Some(Answer::Integer(2))),  // 50 000 / 2 = 25 000
+        r(Some("a"), Some(Answer::Integer(10))), // 5 000
+        r(Some("b"), Some(Answer::Integer(4))),  // 12 500
+        r(Some("b"), Some(Answer::Integer(900))), // clamped to 50: 1 000
+        r(Some("b"), Some(Answer::Integer(0))),  // clamped to 2: 25 000
+        r(Some("b"), Some(Answer::Integer(7))),  // 7 142.86 → 7 143
+        r(Some("other"), Some(Answer::Integer(3))), // 16 666.67 → 16 667
+        r(Some("zz"), Some(Answer::Integer(5))), // no such option
+        r(Some("a"), None),                      // no degree
+        r(Some("a"), Some(Answer::Decimal(2.0))), // not an integer
+        r(None, Some(Answer::Integer(2))),       // no option
+    ];
+    for a in &responses {
+        specs.iter_mut().for_each(|s| s.add(a));
+    }
+    let exact = |id: &str| specs.iter().find(|s| s.table.id == id).unwrap().exact()[0].clone();
+    assert_eq!(exact("rds"), [30_000, 45_643, 16_667]);
+    // Nobody answered `area`: in no group.
+    assert_eq!(exact("rds_by"), [0; 6]);
+}
+
+#[test]
+fn an_rds_proportion_needs_a_single_choice_and_a_bounded_degree() {
+    let survey = surveys::parse_survey(RDS_SURVEY).unwrap();
+    let table = |q: &str, degree: &str| PlannedTable {
+        id: "x".into(),
+        question: Some(q.into()),
+        statistic: Statistic::RdsProportion {
+            degree: degree.into(),
+        },
+        by: Vec::new(),
+        epsilon: Epsilon::from_integer(1),
+        mechanism: Mechanism::Laplace,
+    };
+    let refused = |t: PlannedTable| match Spec::new(&survey, &t) {
+        Err(AnalysisError::Plan { message, .. }) => message,
+        other => panic!("{t:?} accepted: {other:?}"),
+    };
+    assert_eq!(
+        refused(table("network", "network")),
+        "`rds_proportion` cannot be computed on `network` (integer)"
+    );
+    assert!(refused(table("where", "network")).starts_with(
+        "`rds_proportion` cannot be computed on `where` (single_choice inside the repeat `visits`)"
+    ));
+    assert_eq!(
+        refused(table("group", "nobody")),
+        "unknown question `nobody` in `degree`"
+    );
+    assert_eq!(
+        refused(table("group", "known")),
+        "`degree` takes a question outside repeats (one network size per respondent); `known` is inside the repeat `visits`"
+    );
+    assert!(refused(table("group", "size")).starts_with("`degree` must be an integer question"));
+    assert!(refused(table("group", "open")).contains("needs both `min` and `max`"));
+    assert!(refused(table("group", "zero")).contains("has `min = 0`; it must be at least 1"));
+}

@@ -13,19 +13,34 @@ fn field(s: &str) -> String {
     }
 }
 
+fn share_text(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.4}")).unwrap_or_default()
+}
+
 fn mean_text(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.2}")).unwrap_or_default()
 }
 
 /// `table` of `report` as CSV with the columns
 /// `kind, <by question ids…>, choice, label, value, margin95, low95, high95`:
-/// `kind` is `count`, `total`, `mean` or `quartiles`; labels are in the
-/// survey's default language. A `quartiles` row's `value` is
+/// `kind` is `count`, `total`, `mean`, `quartiles`, or for `rds_proportion`
+/// `weight` (a noisy weighted sum, in units of 1/`rds.unit`, suppressed
+/// below `rds.suppressed_below`) and `share` (the RDS-II estimate, with its
+/// approximate, simulated margin); labels are in the survey's default
+/// language. A `quartiles` row's `value` is
 /// "q1 / median / q3" and its `margin95` the three approximate (simulated,
 /// parametric-bootstrap, noise-only) margins in the same order.
 pub fn render_csv(report: &Report, table: &Table) -> String {
     let lang = report.default_language.as_str();
-    let small = format!("< {}", report.small_cell_threshold);
+    let small = match &table.rds {
+        Some(rds) => format!("< {}", rds.suppressed_below),
+        None => format!("< {}", report.small_cell_threshold),
+    };
+    let count_kind = if table.rds.is_some() {
+        "weight"
+    } else {
+        "count"
+    };
     let label_of = |id: &str| {
         table
             .columns
@@ -61,7 +76,7 @@ pub fn render_csv(report: &Report, table: &Table) -> String {
             c.value.to_string()
         };
         row(
-            "count",
+            count_kind,
             &c.group,
             [
                 c.choice.clone(),
@@ -110,6 +125,25 @@ pub fn render_csv(report: &Report, table: &Table) -> String {
             "mean",
             &m.group,
             [choice, label, value, String::new(), lo, hi],
+        );
+    }
+    for p in &table.proportions {
+        let (value, margin) = match (p.suppressed, p.proportion) {
+            (false, Some(v)) => (format!("{v:.4}"), share_text(p.margin95_approx)),
+            (true, _) => (format!("weight {small}"), String::new()),
+            (false, None) => (String::new(), String::new()),
+        };
+        row(
+            "share",
+            &p.group,
+            [
+                p.choice.clone(),
+                label_of(&p.choice),
+                value,
+                margin,
+                String::new(),
+                String::new(),
+            ],
         );
     }
     for q in &table.quantiles {

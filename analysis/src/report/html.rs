@@ -40,6 +40,11 @@ struct Words {
     stat_hist: &'static str,
     stat_quant: &'static str,
     stat_instances: &'static str,
+    stat_rds: &'static str,
+    share: &'static str,
+    share_margin: &'static str,
+    rds_note: &'static str,
+    suppressed_share: &'static str,
     per_instance: &'static str,
     instances_note: &'static str,
     table_note_laplace: &'static str,
@@ -61,6 +66,7 @@ struct Words {
     m_quantiles: &'static str,
     m_rank: &'static str,
     m_instances: &'static str,
+    m_rds: &'static str,
     m_never: &'static str,
     m_language: &'static str,
     cite: &'static str,
@@ -91,6 +97,11 @@ const EN: Words = Words {
     stat_hist: "distribution",
     stat_quant: "distribution and quartiles",
     stat_instances: "number of instances",
+    stat_rds: "estimated shares (respondent-driven sampling)",
+    share: "Estimated share (RDS-II)",
+    share_margin: "± approximate 95% margin",
+    rds_note: "ε = {eps} for this table. Weighted by the inverse of reported network size (RDS-II): each person counts in proportion to 1 divided by how many people they said they know (“{degree}”, taken between {min} and {max}), because people who know more people are more likely to be recruited. The noise was added to the weighted sums; the “±” margins are approximate (simulated).",
+    suppressed_share: "too few people to show",
     per_instance: "counted per “{repeat}”",
     instances_note: "These are counts of instances of “{repeat}”, not of people: one person could give up to {max} (only their first {max} are counted), so the noise is scaled up {max}-fold to hide any one person's whole contribution, and the margins are wider for it.",
     table_note_laplace: "ε = {eps} for this table; discrete Laplace noise, scale {param}; every count ± {m}.",
@@ -112,6 +123,7 @@ const EN: Words = Words {
     m_quantiles: "Quartiles and the median are read from the noisy histogram shown above them (counts below zero taken as 0), interpolating linearly within a bin. Their “± m” is approximate: it was simulated by adding fresh noise of the same kind to the published histogram 400 times and recomputing them; 95% of the recomputed values were within m. Like every margin here, it covers the noise only.",
     m_rank: "A mean rank is the noisy sum of the places an option was given divided by the noisy number of people who ranked it, half of the table's ε for each; 1 is the top place. One person can change every option's sum by their own ranks, which the noise is sized for.",
     m_instances: "Some tables count instances — such as incidents, several of which one person may report — rather than people. One person can add to such a table at most the number of instances the survey allows (any beyond it are not counted), so, to protect each person as much as in the other tables, its noise is multiplied by that number: for the same ε, its margins are about that many times as wide.",
+    m_rds: "Tables of estimated shares come from respondent-driven sampling, where members recruit one another: people who know many others are more likely to be reached, so each person is weighted by the inverse of their reported network size (the RDS-II estimator of Volz and Heckathorn). The network size was limited to the range fixed in the survey file, and the noise was added to each option's sum of weights, sized for the largest weight one person can carry. A share is an option's noisy weighted sum (below zero taken as 0) divided by the sum over all options. Its “±” is approximate, simulated like the quartiles' by re-noising the published sums 400 times; it covers the noise only, not the uncertainty of the sampling itself. A share is hidden when its weighted sum is below what {t} people of the smallest network size would give.",
     m_never: "Free-text answers are never published. Only the tables listed here are published.",
     m_language: "These explanations are in {ui}; the survey's own texts are in {text}.",
     cite: "How to cite",
@@ -142,6 +154,11 @@ const RU: Words = Words {
     stat_hist: "распределение",
     stat_quant: "распределение и квартили",
     stat_instances: "число записей",
+    stat_rds: "оценка долей (выборка, управляемая респондентами)",
+    share: "Оценка доли (RDS-II)",
+    share_margin: "± приблизительная погрешность 95%",
+    rds_note: "ε = {eps} для этой таблицы. Взвешено обратно пропорционально названному размеру сети знакомств (RDS-II): каждый человек учтён с весом 1, делённым на число людей, которых, по его словам, он знает («{degree}», в пределах от {min} до {max}), потому что тех, кто знает больше людей, вероятнее пригласят в опрос. Шум добавлен к взвешенным суммам; погрешности «±» приблизительны (получены моделированием).",
+    suppressed_share: "слишком мало людей, чтобы показать",
     per_instance: "по записям «{repeat}»",
     instances_note: "Здесь считаются записи «{repeat}», а не люди: один человек мог указать до {max} (учитываются только первые {max}), поэтому шум увеличен в {max} раз, чтобы скрыть весь вклад любого одного человека, и погрешности соответственно больше.",
     table_note_laplace: "ε = {eps} для этой таблицы; шум дискретного распределения Лапласа, масштаб {param}; каждое число ± {m}.",
@@ -163,6 +180,7 @@ const RU: Words = Words {
     m_quantiles: "Квартили и медиана получены из показанной выше зашумлённой гистограммы (отрицательные числа приняты за 0) с линейной интерполяцией внутри интервала. Их «± m» приблизительна: она получена моделированием — к опубликованной гистограмме 400 раз добавлен новый шум того же вида и квартили пересчитаны; 95% пересчитанных значений отличались не больше чем на m. Как и все погрешности здесь, она учитывает только шум.",
     m_rank: "Средний ранг — зашумлённая сумма мест, которые получил вариант, делённая на зашумлённое число людей, которые его выбрали; на каждую уходит половина ε таблицы; 1 — первое место. Один человек меняет суммы всех вариантов на свои места, и шум рассчитан на это.",
     m_instances: "Некоторые таблицы считают не людей, а записи — например, случаи, о нескольких из которых может сообщить один человек. Один человек может добавить в такую таблицу не больше записей, чем допускает опрос (сверх этого числа записи не учитываются), поэтому, чтобы защитить каждого так же, как в остальных таблицах, шум в ней умножен на это число: при том же ε её погрешности примерно во столько же раз больше.",
+    m_rds: "Таблицы оценок долей получены по выборке, управляемой респондентами (RDS), где участники приглашают друг друга: тех, кто знает многих, найти вероятнее, поэтому вес каждого человека обратно пропорционален названному им размеру сети знакомств (оценка RDS-II Вольца и Хекаторна). Размер сети ограничен диапазоном, заданным в файле опроса, а шум добавлен к сумме весов каждого варианта и рассчитан на самый большой вес, который может иметь один человек. Доля — зашумлённая взвешенная сумма варианта (отрицательная принята за 0), делённая на сумму по всем вариантам. Её «±» приблизительна и получена моделированием, как у квартилей: к опубликованным суммам 400 раз добавлен новый шум; она учитывает только шум, а не неопределённость самой выборки. Доля скрыта, если её взвешенная сумма меньше той, что дали бы {t} человек с наименьшим размером сети.",
     m_never: "Ответы в свободной форме никогда не публикуются. Публикуются только перечисленные здесь таблицы.",
     m_language: "Эти пояснения даны на языке: {ui}; тексты опроса — на языке: {text}.",
     cite: "Как цитировать",
@@ -385,6 +403,9 @@ pub fn render_html(report: &Report, lang: &str) -> String {
     if has(&|t| t.over_instances.is_some()) {
         paras.push(words.m_instances);
     }
+    if has(&|t| t.rds.is_some()) {
+        paras.push(words.m_rds);
+    }
     paras.push(words.m_never);
     if ui_lang != text_lang {
         paras.push(words.m_language);
@@ -469,6 +490,7 @@ fn render_table(out: &mut String, i: usize, table: &Table, cx: &Cx<'_>, release_
         "histogram" => Some(words.stat_hist),
         "quantiles" => Some(words.stat_quant),
         "instances" => Some(words.stat_instances),
+        "rds_proportion" => Some(words.stat_rds),
         _ => None,
     };
     if let Some(stat) = stat {
@@ -500,15 +522,28 @@ fn render_table(out: &mut String, i: usize, table: &Table, cx: &Cx<'_>, release_
     } else {
         words.table_note_laplace
     };
-    let note = fill(
-        template,
-        &[
-            ("eps", &table.epsilon.to_string()),
-            ("rho", &rho),
-            ("param", &param),
-            ("m", &table.margin95.to_string()),
-        ],
-    );
+    let note = match &table.rds {
+        // The noise's scale and margin are in units of the weights, which
+        // mean nothing to a reader: the note says what the shares are.
+        Some(rds) => fill(
+            words.rds_note,
+            &[
+                ("eps", &table.epsilon.to_string()),
+                ("degree", &tr(&rds.label)),
+                ("min", &rds.degree_min.to_string()),
+                ("max", &rds.degree_max.to_string()),
+            ],
+        ),
+        None => fill(
+            template,
+            &[
+                ("eps", &table.epsilon.to_string()),
+                ("rho", &rho),
+                ("param", &param),
+                ("m", &table.margin95.to_string()),
+            ],
+        ),
+    };
     w!(out, "<p class=\"note\"{ui_attr}>{}", escape(&note));
     match table.kind.as_deref() {
         Some("multiple_choice") => {
@@ -570,6 +605,8 @@ fn render_table(out: &mut String, i: usize, table: &Table, cx: &Cx<'_>, release_
     if table.statistic == "mean" {
         // Means only: the counts behind them are in the same rows.
         render_means(out, i, table, cx, &group_label, &col_label, &mut bars);
+    } else if table.rds.is_some() {
+        render_shares(out, i, table, cx, &group_label, &col_label, &mut bars);
     } else if table.by.is_empty() {
         w!(
             out,
@@ -809,6 +846,64 @@ fn render_means(
                 format!("{mean} ({interval})")
             } else {
                 cx.small.clone()
+            },
+        });
+    }
+    w!(out, "</tbody>\n</table></div>\n");
+}
+
+/// The table of RDS-II shares (for `rds_proportion`), in percent, and their
+/// bars.
+fn render_shares(
+    out: &mut String,
+    i: usize,
+    table: &Table,
+    cx: &Cx<'_>,
+    group_label: &dyn Fn(&[String]) -> String,
+    col_label: &dyn Fn(&str) -> String,
+    bars: &mut Vec<Bar>,
+) {
+    let words = cx.words;
+    let ui_attr = cx.ui_attr;
+    w!(
+        out,
+        "<div class=\"scroll\"><table aria-labelledby=\"t{i}\">\n<thead{ui_attr}><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+        escape(words.option),
+        escape(words.share),
+        escape(words.share_margin),
+    );
+    let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+    for p in &table.proportions {
+        let gl = group_label(&p.group);
+        let cl = col_label(&p.choice);
+        let l = if gl.is_empty() {
+            cl
+        } else {
+            format!("{gl} / {cl}")
+        };
+        let shown = match (p.suppressed, p.proportion) {
+            (false, Some(v)) => Some((v, p.margin95_approx.unwrap_or(0.0))),
+            _ => None,
+        };
+        let (value, margin) = match shown {
+            Some((v, m)) => (pct(v), format!("± {}", pct(m))),
+            None => (words.suppressed_share.to_string(), String::new()),
+        };
+        w!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>\n",
+            escape(&l),
+            escape(&value),
+            escape(&margin)
+        );
+        bars.push(Bar {
+            label: l,
+            value: shown.map_or(0.0, |(v, _)| 100.0 * v),
+            lo: shown.map_or(0.0, |(v, m)| 100.0 * (v - m).max(0.0)),
+            hi: shown.map_or(0.0, |(v, m)| 100.0 * (v + m).min(1.0)),
+            text: match shown {
+                Some(_) => format!("{value} {margin}"),
+                None => words.suppressed_share.to_string(),
             },
         });
     }

@@ -902,3 +902,251 @@ fn tables_over_instances_cost_their_declared_epsilon() {
     assert_eq!(c.laplace, eps("3"));
     assert_eq!(c.rho, Some(eps("1/8")));
 }
+
+/// A respondent-driven sample: the network size is in 1..=10, so weights
+/// are in units of 1/10 000 (unit = 1000 · 10) and one respondent weighs at
+/// most 10 000 units.
+const RDS: &str = r#"
+id = "rds"
+version = 1
+languages = ["en", "ru"]
+title = { en = "RDS", ru = "RDS" }
+privacy_budget = 10
+
+[[questions]]
+id = "group"
+type = "single_choice"
+label = { en = "Main drug", ru = "Основное вещество" }
+choices = [
+  { id = "a", label = { en = "Opioids", ru = "Опиоиды" } },
+  { id = "b", label = { en = "Stimulants", ru = "Стимуляторы" } },
+  { id = "c", label = { en = "Other", ru = "Другое" } },
+]
+
+[[questions]]
+id = "area"
+type = "single_choice"
+label = { en = "Area", ru = "Район" }
+choices = [{ id = "n", label = { en = "North", ru = "Север" } }, { id = "s", label = { en = "South", ru = "Юг" } }]
+
+[[questions]]
+id = "network"
+type = "integer"
+min = 1
+max = 10
+label = { en = "People you know", ru = "Сколько людей вы знаете" }
+
+[publication]
+small_cell_threshold = 1
+[[publication.tables]]
+id = "drug"
+question = "group"
+statistic = "rds_proportion"
+degree = "network"
+epsilon = 1
+[[publication.tables]]
+id = "drug_by"
+question = "group"
+statistic = "rds_proportion"
+degree = "network"
+by = ["area"]
+mechanism = "gaussian"
+epsilon = 1
+"#;
+
+fn rds_responses() -> Vec<Answers> {
+    let r = |group: &str, area: &str, network: Option<i64>| {
+        let mut a = Answers::from([
+            ("group".to_string(), Answer::Text(group.into())),
+            ("area".to_string(), Answer::Text(area.into())),
+        ]);
+        if let Some(d) = network {
+            a.insert("network".into(), Answer::Integer(d));
+        }
+        a
+    };
+    vec![
+        r("a", "n", Some(1)),
+        r("a", "s", Some(2)),
+        r("b", "n", Some(4)),
+        r("b", "n", Some(5)),
+        r("b", "s", Some(10)),
+        r("c", "s", Some(3)),
+        // No network size: in no cell.
+        r("c", "n", None),
+    ]
+}
+
+/// With no noise the published share is the RDS-II estimate
+/// p_k = Σ_{i∈k} 1/dᵢ / Σᵢ 1/dᵢ. By hand, with degrees a: 1, 2; b: 4, 5,
+/// 10; c: 3 (the respondent without a degree is left out):
+/// Σ 1/d = 1.5 for a, 0.25 + 0.2 + 0.1 = 0.55 for b, 1/3 for c, 2.38333 in
+/// all, so p = 0.629371, 0.230769, 0.139860. In units of 1/10 000 the cells
+/// are 10 000 + 5 000 = 15 000, 2 500 + 2 000 + 1 000 = 5 500 and
+/// round(3 333.3) = 3 333, 23 833 in all: p = 15 000/23 833 = 0.629379,
+/// 0.230772, 0.139848. Each weight is off by at most 1/2000 of itself (half
+/// a unit of 1/(1000·max)), so each share by at most 1/1000 of itself.
+#[test]
+fn rds_shares_are_the_rds_ii_estimate_under_zero_noise() {
+    let s = surveys::parse_survey(RDS).unwrap();
+    let r = with_noise(&s, rds_responses(), &mut |_| 0);
+    let t = &r.tables[0];
+    assert_eq!(t.statistic, "rds_proportion");
+    let noisy: Vec<i64> = t.cells.iter().map(|c| c.noisy).collect();
+    assert_eq!(noisy, [15_000, 5_500, 3_333]);
+    let rds = t.rds.as_ref().unwrap();
+    assert_eq!(
+        (
+            rds.degree.as_str(),
+            rds.degree_min,
+            rds.degree_max,
+            rds.unit
+        ),
+        ("network", 1, 10, 10_000)
+    );
+    // Δ₁ = round(10 000 / 1); Laplace scale Δ₁/ε.
+    assert_eq!(
+        (t.parts[0].name.as_str(), t.parts[0].sensitivity_l1),
+        ("weight", 10_000)
+    );
+    assert_eq!(t.parts[0].scale.as_deref(), Some("10000"));
+    let exact = [1.5, 0.55, 1.0 / 3.0];
+    let all: f64 = exact.iter().sum();
+    for ((p, e), w) in t
+        .proportions
+        .iter()
+        .zip(exact)
+        .zip([15_000.0, 5_500.0, 3_333.0])
+    {
+        let got = p.proportion.unwrap();
+        assert_eq!(got, w / 23_833.0);
+        assert!(
+            (got - e / all).abs() <= e / all / 1000.0,
+            "{got} vs {}",
+            e / all
+        );
+        // No noise to simulate: the bootstrap moves nothing.
+        assert_eq!(p.margin95_approx, Some(0.0));
+    }
+    // Threshold 1: hidden below one respondent of the smallest degree.
+    assert_eq!(rds.suppressed_below, 10_000);
+    let hidden: Vec<bool> = t.proportions.iter().map(|p| p.suppressed).collect();
+    assert_eq!(hidden, [false, true, true]);
+    // The total is the denominator.
+    assert_eq!(t.totals[0].noisy, 23_833);
+    // By area: north a 10 000, b 2 500 + 2 000; south a 5 000, b 1 000, c 3 333.
+    let by = &r.tables[1];
+    let noisy: Vec<i64> = by.cells.iter().map(|c| c.noisy).collect();
+    assert_eq!(noisy, [10_000, 4_500, 0, 5_000, 1_000, 3_333]);
+    let shares: Vec<f64> = by
+        .proportions
+        .iter()
+        .map(|p| p.proportion.unwrap())
+        .collect();
+    assert_eq!(shares[..3], [10_000.0 / 14_500.0, 4_500.0 / 14_500.0, 0.0]);
+    assert_eq!(by.parts[0].sensitivity_l2_squared, 100_000_000);
+    assert_eq!(by.parts[0].sigma2.as_deref(), Some("100000000"));
+}
+
+/// Whatever the noise, each share is its released cell (negative taken as
+/// 0) over the sum of its group's, and nothing else.
+#[test]
+fn rds_shares_are_ratios_of_the_released_cells() {
+    let s = surveys::parse_survey(RDS).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    let plan = prepare(&s, None).unwrap();
+    let r = build_report(plan, rds_responses(), meta(), &mut rng).unwrap();
+    for t in &r.tables {
+        let k = t.columns.len();
+        assert_eq!(t.proportions.len(), t.cells.len());
+        for (cells, props) in t.cells.chunks(k).zip(t.proportions.chunks(k)) {
+            let shown: Vec<f64> = cells.iter().map(|c| c.noisy.max(0) as f64).collect();
+            let sum: f64 = shown.iter().sum();
+            for ((c, p), v) in cells.iter().zip(props).zip(&shown) {
+                assert_eq!((&p.group, &p.choice), (&c.group, &c.choice));
+                assert_eq!(p.proportion, (sum > 0.0).then(|| v / sum));
+                assert_eq!(p.suppressed, c.noisy < 10_000);
+                if p.proportion.is_some() {
+                    let m = p.margin95_approx.unwrap();
+                    assert!(m > 0.0 && m <= 1.0, "{m}");
+                }
+            }
+        }
+    }
+    // A stub whose noise sends one cell below zero: it counts as 0.
+    let mut n = 0;
+    let r = with_noise(&s, rds_responses(), &mut |_| {
+        n += 1;
+        if n == 2 { -9_000 } else { 0 }
+    });
+    let shares: Vec<Option<f64>> = r.tables[0]
+        .proportions
+        .iter()
+        .map(|p| p.proportion)
+        .collect();
+    assert_eq!(r.tables[0].cells[1].noisy, 5_500 - 9_000);
+    assert_eq!(
+        shares,
+        [
+            Some(15_000.0 / 18_333.0),
+            Some(0.0),
+            Some(3_333.0 / 18_333.0)
+        ]
+    );
+}
+
+#[test]
+fn rds_shares_are_published_in_json_html_and_csv() {
+    let s = surveys::parse_survey(RDS).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let r = build_report(
+        prepare(&s, None).unwrap(),
+        rds_responses(),
+        meta(),
+        &mut rng,
+    )
+    .unwrap();
+    let json = render_json(&r);
+    for key in [
+        "\"rds\"",
+        "\"proportions\"",
+        "\"margin95_approx\"",
+        "\"suppressed_below\"",
+    ] {
+        assert!(json.contains(key), "{key}: {json}");
+    }
+    let back: Report = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, r);
+    let en = render_html(&r, "en");
+    assert!(
+        en.contains("Main drug — estimated shares (respondent-driven sampling)"),
+        "{en}"
+    );
+    assert!(
+        en.contains("Weighted by the inverse of reported network size (RDS-II)"),
+        "{en}"
+    );
+    assert!(
+        en.contains("(“People you know”, taken between 1 and 10)"),
+        "{en}"
+    );
+    assert!(en.contains("Estimated share (RDS-II)"), "{en}");
+    assert!(
+        en.contains("the RDS-II estimator of Volz and Heckathorn"),
+        "{en}"
+    );
+    let ru = render_html(&r, "ru");
+    assert!(
+        ru.contains("Взвешено обратно пропорционально названному размеру сети знакомств (RDS-II)"),
+        "{ru}"
+    );
+    assert!(ru.contains("оценка RDS-II Вольца и Хекаторна"), "{ru}");
+    let plain = render_html(&with_noise(&planned("5"), responses(), &mut |_| 0), "en");
+    assert!(!plain.contains("RDS-II"));
+    let zero = with_noise(&s, rds_responses(), &mut |_| 0);
+    let csv = render_csv(&zero, &zero.tables[0]);
+    assert!(csv.contains("weight,a,Opioids,15000,"), "{csv}");
+    assert!(csv.contains("weight,b,Stimulants,< 10000,"), "{csv}");
+    assert!(csv.contains("share,a,Opioids,0.6294,0.0000,"), "{csv}");
+    assert!(csv.contains("share,b,Stimulants,weight < 10000,"), "{csv}");
+}
