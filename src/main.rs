@@ -10,6 +10,7 @@ mod import;
 mod keys;
 mod logs;
 mod publish;
+mod rds;
 // `--from URL`: export and publish against a remote collector's admin API.
 mod remote;
 
@@ -130,6 +131,11 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Respondent-driven sampling: estimate a variable's population proportions from a recruitment file (RDS-I, RDS-II).
+    Rds {
+        #[command(subcommand)]
+        action: rds::RdsCommand,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -217,6 +223,7 @@ fn main() -> ExitCode {
             output,
             force,
         } => import::run(&form, output.as_deref(), force),
+        Command::Rds { action } => rds::run(action),
     };
     match result {
         Ok(code) => code,

@@ -23,6 +23,7 @@
 mod aggregate;
 pub mod budget;
 pub mod noise;
+pub mod rds;
 pub mod report;
 
 pub use budget::{BudgetError, check_spend};
