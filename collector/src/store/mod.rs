@@ -138,6 +138,50 @@ pub trait Txn {
     fn insert_responses(&mut self, rs: &[&NewResponse]) -> Result<Vec<bool>, StoreError> {
         rs.iter().map(|r| self.insert_response(r)).collect()
     }
+    /// The writer's insert: each of `rs` whose flag (closed by its file)
+    /// is false and whose survey is not closed by command is inserted, as
+    /// [`Txn::insert_responses`] does; whether each was inserted. A backend
+    /// where a statement is a network round trip makes this one statement,
+    /// closed surveys looked up inside it.
+    fn insert_open_responses(
+        &mut self,
+        rs: &[(&NewResponse, bool)],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut closed_by_command: Vec<(&str, bool)> = Vec::new();
+        let mut open = Vec::with_capacity(rs.len());
+        for &(r, closed_by_file) in rs {
+            let survey = r.survey_id.as_str();
+            let by_command = match closed_by_command.iter().find(|(s, _)| *s == survey) {
+                Some(&(_, closed)) => closed,
+                None => {
+                    let closed = self.closed_day(survey)?.is_some();
+                    closed_by_command.push((survey, closed));
+                    closed
+                }
+            };
+            open.push(!(by_command || closed_by_file));
+        }
+        let to_insert: Vec<&NewResponse> = rs
+            .iter()
+            .zip(&open)
+            .filter(|(_, open)| **open)
+            .map(|((r, _), _)| *r)
+            .collect();
+        let mut inserted = self.insert_responses(&to_insert)?.into_iter();
+        rs.iter()
+            .zip(open)
+            .map(|(&(r, _), open)| {
+                if open {
+                    inserted.next().ok_or_else(|| StoreError::Corrupt {
+                        survey: r.survey_id.clone(),
+                        message: "the database answered fewer inserts than it was sent".into(),
+                    })
+                } else {
+                    Ok(false)
+                }
+            })
+            .collect()
+    }
     /// The survey a submission id is stored under.
     fn owner(&mut self, submission_id: &str) -> Result<Option<String>, StoreError>;
     fn response_count(&mut self, survey_id: &str) -> Result<u64, StoreError>;
@@ -259,6 +303,23 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.write(f),
             Store::Postgres(p) => p.write(f),
+        }
+    }
+
+    /// Runs `f`, whose one write is a single statement, as that statement's
+    /// own transaction where the backend can (PostgreSQL: no `BEGIN` and
+    /// `COMMIT` round trips; SQLite: the same as [`Store::write`]). What
+    /// `f` reads before or after it is not in the same snapshot.
+    pub fn write_statement<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Txn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        match self {
+            Store::Sqlite(s) => s.write(f),
+            Store::Postgres(p) => p.write_statement(f),
         }
     }
 

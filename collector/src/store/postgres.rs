@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use postgres::{Client, IsolationLevel, NoTls, Statement};
+use postgres::{Client, GenericClient, IsolationLevel, NoTls, Statement};
 
 use super::{
     Body, LedgerRow, Lock, NewResponse, OwnedResponse, PgTarget, Release, ReleaseSummary,
@@ -341,6 +341,24 @@ impl Postgres {
         commit_after(tx, &mut self.statements, f)
     }
 
+    /// Runs `f` outside an explicit transaction: each statement `f` sends
+    /// is its own, committed (durably: `synchronous_commit` is on) before
+    /// it returns. For the writer's group, whose one write is a single
+    /// statement: it saves the round trips of `BEGIN` and `COMMIT`.
+    pub(super) fn write_statement<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Txn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut t = PgTxn {
+            tx: live(&mut self.client),
+            statements: &mut self.statements,
+        };
+        f(&mut t)
+    }
+
     pub(super) fn prepare_writer(
         &mut self,
         lock_wait: std::time::Duration,
@@ -362,19 +380,23 @@ fn commit_after<T, E>(
 where
     E: From<StoreError>,
 {
-    let mut tx = PgTxn { tx, statements };
-    let out = f(&mut tx)?;
-    tx.tx.commit().map_err(StoreError::from)?;
+    let mut tx = tx;
+    let out = f(&mut PgTxn {
+        tx: &mut tx,
+        statements,
+    })?;
+    tx.commit().map_err(StoreError::from)?;
     Ok(out)
 }
 
-/// One transaction, with the connection's prepared statements.
-struct PgTxn<'a, 's> {
-    tx: postgres::Transaction<'a>,
+/// One transaction (or, for [`Postgres::write_statement`], the connection
+/// itself), with the connection's prepared statements.
+struct PgTxn<'c, 's, C: GenericClient> {
+    tx: &'c mut C,
     statements: &'s mut HashMap<&'static str, Statement>,
 }
 
-impl PgTxn<'_, '_> {
+impl<C: GenericClient> PgTxn<'_, '_, C> {
     /// `sql` prepared once per connection.
     fn statement(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
         if let Some(s) = self.statements.get(sql) {
@@ -415,6 +437,75 @@ impl PgTxn<'_, '_> {
     fn strings(&mut self, sql: &'static str) -> Result<Vec<String>, StoreError> {
         Ok(self.query(sql, &[])?.iter().map(|r| r.get(0)).collect())
     }
+
+    /// One statement for a group, not a round trip per row: the rows
+    /// travel as arrays, are inserted in their order, and the ids that were
+    /// inserted come back. A row flagged `true` (closed by its survey's
+    /// file) is not inserted, nor, when `unless_closed`, a row of a survey
+    /// closed by command, which the statement itself looks up.
+    fn insert_rows(
+        &mut self,
+        rs: &[(&NewResponse, bool)],
+        unless_closed: bool,
+    ) -> Result<Vec<bool>, StoreError> {
+        if rs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut ids = Vec::with_capacity(rs.len());
+        let mut surveys = Vec::with_capacity(rs.len());
+        let mut versions = Vec::with_capacity(rs.len());
+        let mut days = Vec::with_capacity(rs.len());
+        let mut answers = Vec::with_capacity(rs.len());
+        let mut key_ids = Vec::with_capacity(rs.len());
+        let mut envelopes = Vec::with_capacity(rs.len());
+        let mut closed = Vec::with_capacity(rs.len());
+        for &(r, closed_by_file) in rs {
+            let (a, k, e) = match &r.body {
+                Body::Plain(json) => (Some(json.as_str()), None, None),
+                Body::Sealed { key_id, envelope } => {
+                    (None, Some(key_id.as_str()), Some(envelope.as_slice()))
+                }
+            };
+            ids.push(r.submission_id.as_str());
+            surveys.push(r.survey_id.as_str());
+            versions.push(version_param(&r.survey_id, r.survey_version)?);
+            days.push(r.received_day.as_str());
+            answers.push(a);
+            key_ids.push(k);
+            envelopes.push(e);
+            closed.push(closed_by_file);
+        }
+        let sql = if unless_closed {
+            "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers, key_id, envelope)
+             SELECT id, survey, version, day, answers, key_id, envelope
+             FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bool[])
+                  WITH ORDINALITY AS r(id, survey, version, day, answers, key_id, envelope, closed, n)
+             WHERE NOT r.closed
+               AND NOT EXISTS (SELECT 1 FROM survey_state s
+                               WHERE s.survey_id = r.survey AND s.closed_day IS NOT NULL)
+             ORDER BY n
+             ON CONFLICT (submission_id) DO NOTHING
+             RETURNING submission_id"
+        } else {
+            "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers, key_id, envelope)
+             SELECT id, survey, version, day, answers, key_id, envelope
+             FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bool[])
+                  WITH ORDINALITY AS r(id, survey, version, day, answers, key_id, envelope, closed, n)
+             WHERE NOT r.closed
+             ORDER BY n
+             ON CONFLICT (submission_id) DO NOTHING
+             RETURNING submission_id"
+        };
+        let rows = self.query(
+            sql,
+            &[
+                &ids, &surveys, &versions, &days, &answers, &key_ids, &envelopes, &closed,
+            ],
+        )?;
+        let mut inserted: HashSet<String> = rows.iter().map(|row| row.get(0)).collect();
+        // An id sent twice was inserted once: the first time.
+        Ok(ids.iter().map(|id| inserted.remove(*id)).collect())
+    }
 }
 
 fn token_from_row(r: &postgres::Row) -> TokenRecord {
@@ -435,53 +526,21 @@ fn version_param(survey_id: &str, version: u32) -> Result<i32, StoreError> {
     })
 }
 
-impl Txn for PgTxn<'_, '_> {
+impl<C: GenericClient> Txn for PgTxn<'_, '_, C> {
     fn insert_response(&mut self, r: &NewResponse) -> Result<bool, StoreError> {
         Ok(self.insert_responses(&[r])?.first() == Some(&true))
     }
 
     fn insert_responses(&mut self, rs: &[&NewResponse]) -> Result<Vec<bool>, StoreError> {
-        if rs.is_empty() {
-            return Ok(Vec::new());
-        }
-        // One statement for the group, not a round trip per row: the rows
-        // travel as arrays, are inserted in their order, and the ids that
-        // were inserted come back.
-        let mut ids = Vec::with_capacity(rs.len());
-        let mut surveys = Vec::with_capacity(rs.len());
-        let mut versions = Vec::with_capacity(rs.len());
-        let mut days = Vec::with_capacity(rs.len());
-        let mut answers = Vec::with_capacity(rs.len());
-        let mut key_ids = Vec::with_capacity(rs.len());
-        let mut envelopes = Vec::with_capacity(rs.len());
-        for r in rs {
-            let (a, k, e) = match &r.body {
-                Body::Plain(json) => (Some(json.as_str()), None, None),
-                Body::Sealed { key_id, envelope } => {
-                    (None, Some(key_id.as_str()), Some(envelope.as_slice()))
-                }
-            };
-            ids.push(r.submission_id.as_str());
-            surveys.push(r.survey_id.as_str());
-            versions.push(version_param(&r.survey_id, r.survey_version)?);
-            days.push(r.received_day.as_str());
-            answers.push(a);
-            key_ids.push(k);
-            envelopes.push(e);
-        }
-        let rows = self.query(
-            "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers, key_id, envelope)
-             SELECT id, survey, version, day, answers, key_id, envelope
-             FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::bytea[])
-                  WITH ORDINALITY AS r(id, survey, version, day, answers, key_id, envelope, n)
-             ORDER BY n
-             ON CONFLICT (submission_id) DO NOTHING
-             RETURNING submission_id",
-            &[&ids, &surveys, &versions, &days, &answers, &key_ids, &envelopes],
-        )?;
-        let mut inserted: HashSet<String> = rows.iter().map(|row| row.get(0)).collect();
-        // An id sent twice was inserted once: the first time.
-        Ok(ids.iter().map(|id| inserted.remove(*id)).collect())
+        let rows: Vec<(&NewResponse, bool)> = rs.iter().map(|r| (*r, false)).collect();
+        self.insert_rows(&rows, false)
+    }
+
+    fn insert_open_responses(
+        &mut self,
+        rs: &[(&NewResponse, bool)],
+    ) -> Result<Vec<bool>, StoreError> {
+        self.insert_rows(rs, true)
     }
 
     fn owner(&mut self, submission_id: &str) -> Result<Option<String>, StoreError> {

@@ -107,22 +107,27 @@ impl Store {
         &mut self,
         group: &[Pending<'_>],
     ) -> Result<Vec<InsertOutcome>, StoreError> {
-        self.write(|tx| {
-            let mut closed_by_command: Vec<(&str, bool)> = Vec::new();
-            let mut rows = Vec::with_capacity(group.len());
-            for p in group {
-                let survey = p.response.survey_id.as_str();
-                let by_command = match closed_by_command.iter().find(|(s, _)| *s == survey) {
-                    Some(&(_, closed)) => closed,
-                    None => {
-                        let closed = tx.closed_day(survey)?.is_some();
-                        closed_by_command.push((survey, closed));
-                        closed
+        let rows: Vec<(&NewResponse, bool)> = group
+            .iter()
+            .map(|p| (p.response, p.closed_by_file))
+            .collect();
+        // On PostgreSQL the insert is the group's one statement and its own
+        // transaction, committed when it returns; what was not inserted is
+        // looked up after it (rare: retries and closed surveys), which is
+        // sound because a stored response never changes or goes.
+        self.write_statement(|tx| {
+            let inserted = tx.insert_open_responses(&rows)?;
+            rows.iter()
+                .zip(inserted)
+                .map(|(&(r, _), stored)| {
+                    if stored {
+                        Ok(InsertOutcome::Stored)
+                    } else {
+                        // Not inserted and stored by nobody: its survey is closed.
+                        Ok(already_stored(tx, r)?.unwrap_or(InsertOutcome::Closed))
                     }
-                };
-                rows.push((p.response, by_command || p.closed_by_file));
-            }
-            insert_unless_closed(tx, &rows)
+                })
+                .collect()
         })
     }
 
