@@ -277,13 +277,8 @@ impl<'s> Spec<'s> {
         // inside it; nothing else.
         let within = match (repeat, question) {
             (Some(r), Some(q)) => {
-                let fits = matches!(table.statistic, Statistic::Counts)
-                    && matches!(
-                        q.kind,
-                        QuestionKind::SingleChoice { .. }
-                            | QuestionKind::MultipleChoice { .. }
-                            | QuestionKind::Rating { .. }
-                    );
+                let fits =
+                    matches!(table.statistic, Statistic::Counts) && q.kind.counts_over_instances();
                 if !fits {
                     return Err(bad(format!(
                         "`{}` cannot be computed on `{}` ({} inside the repeat `{}`): over a repeat's instances only `counts` of a single_choice, multiple_choice or rating question is published",

@@ -13,9 +13,9 @@ use toml::{Table, Value};
 
 use crate::expr::{LogicSource, SectionSource, check_logic};
 use crate::model::{
-    Choice, Constraint, LONG_TEXT_DEFAULT_MAX, LONG_TEXT_LIMIT, Mechanism, PlannedTable,
-    Publication, Question, QuestionKind, Requirement, SHORT_TEXT_DEFAULT_MAX, SHORT_TEXT_LIMIT,
-    Section, Statistic, Survey, Text,
+    COUNTS_OVER_INSTANCES, Choice, Constraint, LONG_TEXT_DEFAULT_MAX, LONG_TEXT_LIMIT, Mechanism,
+    PlannedTable, Publication, Question, QuestionKind, Requirement, SHORT_TEXT_DEFAULT_MAX,
+    SHORT_TEXT_LIMIT, Section, Statistic, Survey, Text,
 };
 use crate::{Date, Epsilon};
 
@@ -283,10 +283,6 @@ pub fn rds_degree_range(id: &str, kind: &QuestionKind) -> Result<(i64, i64), Str
     }
     Ok((min, max))
 }
-
-/// The types of questions inside a repeat whose `counts` can be published
-/// (over the instances, at most the repeat's `max` per response).
-pub(crate) const COUNTS_OVER_INSTANCES: &[&str] = &["single_choice", "multiple_choice", "rating"];
 
 /// `a, b or c`.
 fn or_list(items: &[&str]) -> String {
@@ -1968,7 +1964,7 @@ impl Checker {
                     or_list(COUNTS_OVER_INSTANCES)
                 ),
             );
-        } else if !COUNTS_OVER_INSTANCES.contains(&kind.name()) {
+        } else if !kind.counts_over_instances() {
             self.problem(
                 place,
                 format!(

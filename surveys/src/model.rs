@@ -353,7 +353,18 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// The types of questions inside a repeat whose `counts` can be published
+/// (over the instances, at most the repeat's `max` per response).
+pub const COUNTS_OVER_INSTANCES: &[&str] = &["single_choice", "multiple_choice", "rating"];
+
 impl QuestionKind {
+    /// Whether `counts` of a question of this type inside a repeat is
+    /// published (over the instances): the types in
+    /// [`COUNTS_OVER_INSTANCES`].
+    pub fn counts_over_instances(&self) -> bool {
+        COUNTS_OVER_INSTANCES.contains(&self.name())
+    }
+
     /// The name used in survey files (`single_choice`, …).
     pub fn name(&self) -> &'static str {
         match self {

@@ -475,26 +475,29 @@ impl<C: GenericClient> PgTxn<'_, '_, C> {
             envelopes.push(e);
             closed.push(closed_by_file);
         }
+        // The group's insert; `$filter` is what else keeps a row out.
+        macro_rules! insert_group {
+            ($filter:literal) => {
+                concat!(
+                    "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers, key_id, envelope)
+                     SELECT id, survey, version, day, answers, key_id, envelope
+                     FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bool[])
+                          WITH ORDINALITY AS r(id, survey, version, day, answers, key_id, envelope, closed, n)
+                     WHERE NOT r.closed ",
+                    $filter,
+                    " ORDER BY n
+                     ON CONFLICT (submission_id) DO NOTHING
+                     RETURNING submission_id"
+                )
+            };
+        }
         let sql = if unless_closed {
-            "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers, key_id, envelope)
-             SELECT id, survey, version, day, answers, key_id, envelope
-             FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bool[])
-                  WITH ORDINALITY AS r(id, survey, version, day, answers, key_id, envelope, closed, n)
-             WHERE NOT r.closed
-               AND NOT EXISTS (SELECT 1 FROM survey_state s
-                               WHERE s.survey_id = r.survey AND s.closed_day IS NOT NULL)
-             ORDER BY n
-             ON CONFLICT (submission_id) DO NOTHING
-             RETURNING submission_id"
+            insert_group!(
+                "AND NOT EXISTS (SELECT 1 FROM survey_state s
+                                 WHERE s.survey_id = r.survey AND s.closed_day IS NOT NULL)"
+            )
         } else {
-            "INSERT INTO responses (submission_id, survey_id, survey_version, received_day, answers, key_id, envelope)
-             SELECT id, survey, version, day, answers, key_id, envelope
-             FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bool[])
-                  WITH ORDINALITY AS r(id, survey, version, day, answers, key_id, envelope, closed, n)
-             WHERE NOT r.closed
-             ORDER BY n
-             ON CONFLICT (submission_id) DO NOTHING
-             RETURNING submission_id"
+            insert_group!("")
         };
         let rows = self.query(
             sql,

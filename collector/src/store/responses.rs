@@ -59,37 +59,6 @@ fn already_stored(tx: &mut dyn Txn, r: &NewResponse) -> Result<Option<InsertOutc
     }))
 }
 
-/// Inserts each response whose `closed` flag is false (its survey closed
-/// by command or by its file's `closes` day, as the caller found in the
-/// same transaction), all in one [`Txn::insert_responses`]. A retry of a
-/// response already stored is still a `Duplicate` after closing, so a
-/// device that lost the first acknowledgement learns that its answer is
-/// safe.
-fn insert_unless_closed(
-    tx: &mut dyn Txn,
-    rs: &[(&NewResponse, bool)],
-) -> Result<Vec<InsertOutcome>, StoreError> {
-    let open: Vec<&NewResponse> = rs
-        .iter()
-        .filter(|(_, closed)| !closed)
-        .map(|(r, _)| *r)
-        .collect();
-    let mut inserted = tx.insert_responses(&open)?.into_iter();
-    let mut outcomes = Vec::with_capacity(rs.len());
-    for &(r, closed) in rs {
-        outcomes.push(if closed {
-            already_stored(tx, r)?.unwrap_or(InsertOutcome::Closed)
-        } else {
-            let stored = inserted.next().ok_or_else(|| StoreError::Corrupt {
-                survey: r.survey_id.clone(),
-                message: "the database answered fewer inserts than it was sent".into(),
-            })?;
-            outcome(tx, r, stored)?
-        });
-    }
-    Ok(outcomes)
-}
-
 /// A response waiting in the writer's queue.
 #[derive(Debug, Clone, Copy)]
 pub struct Pending<'a> {
@@ -137,8 +106,20 @@ impl Store {
         &mut self,
         rs: &[NewResponse],
     ) -> Result<Vec<InsertOutcome>, StoreError> {
-        let rows: Vec<(&NewResponse, bool)> = rs.iter().map(|r| (r, false)).collect();
-        self.write(|tx| insert_unless_closed(tx, &rows))
+        let refs: Vec<&NewResponse> = rs.iter().collect();
+        self.write(|tx| {
+            let inserted = tx.insert_responses(&refs)?;
+            if inserted.len() != rs.len() {
+                return Err(StoreError::Corrupt {
+                    survey: rs.first().map(|r| r.survey_id.clone()).unwrap_or_default(),
+                    message: "the database answered fewer inserts than it was sent".into(),
+                });
+            }
+            rs.iter()
+                .zip(inserted)
+                .map(|(r, stored)| outcome(tx, r, stored))
+                .collect()
+        })
     }
 
     /// Number of stored responses to a survey (for researchers, never published).
